@@ -1,0 +1,591 @@
+"""The sync: Magento customers → Zoho CRM contacts, inserted or updated by email.
+
+One run::
+
+    choose the mode ── resume a checkpoint │ full (first run, --full, schedule) │ incremental (updated_at ≥ W)
+    full runs: index the emails of Zoho's contacts (COQL, 2,000 a call) to find case variants and duplicates
+    for each keyset page of customers (entity_id > last, ascending):
+        map (pure) → merge per email → skip unchanged payloads → batch (≤ 100) → write concurrently
+        full runs: linked customers missing from the page are checked with GET /V1/customers/{id} (404 = deleted)
+        commit each acknowledged batch with its links, failures and the checkpoint in one transaction
+    retry customers that failed in earlier runs (until they are parked)
+    advance the watermark to the server time at the start of the run
+
+Per-customer problems never stop the run: they are collected with the customer id, email, a stable code and
+a message. Fatal problems (authentication, a service unreachable after retries, spent Zoho credits) stop it
+after saving what was acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from magento_zoho_sync.batching import Batch, CheckpointTracker, Pending
+from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
+from magento_zoho_sync.sources import ContactSink, CustomerSource, MappedRecord, Mapper, RecordOutcome
+from magento_zoho_sync.state import Checkpoint, FailureRecord, Link, LinkUpdate, StateStore
+
+log = logging.getLogger(__name__)
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+CONSECUTIVE_BATCH_ERRORS_FATAL = 3
+
+
+class Progress(Protocol):
+    def update(self, *, read: int, written: int, total: int | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    full: bool = False
+    dry_run: bool = False
+    page_size: int = 200
+    concurrency: int = 4
+    overlap_minutes: float = 10.0
+    full_every_hours: float = 24.0
+    max_failed_runs: int = 5
+    on_deleted: str = "ignore"  # ignore | tag | delete
+    deleted_tag: str = "Deleted in Magento"
+    duplicate_policy: DuplicatePolicy = "oldest"
+
+
+@dataclass
+class Tally:
+    """What the run did; the report is built from it."""
+
+    mode: str = "full"
+    resumed: bool = False
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    deleted: int = 0
+    failures: list[FailureRecord] = field(default_factory=list)
+    warnings: list[FailureRecord] = field(default_factory=list)
+    merges: list[tuple[int, int, str]] = field(default_factory=list)  # (merged id, into id, email)
+    deleted_ids: list[int] = field(default_factory=list)
+    retried_failures: int = 0
+    parked: int = 0
+    watermark_from: str | None = None
+    server_start: str | None = None
+    zoho_index_size: int | None = None
+    status: str = "running"
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    mode: str
+    updated_since: str | None
+    after_id: int
+    server_start: str | None
+    resumed: bool
+    run_id: int | None
+
+
+class SyncEngine:
+    """Runs one sync. Not thread-safe: one engine, one run."""
+
+    def __init__(
+        self,
+        *,
+        source: CustomerSource,
+        sink: ContactSink,
+        state: StateStore,
+        mapper: Mapper,
+        options: EngineOptions,
+        stop: threading.Event | None = None,
+        progress: Progress | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.source = source
+        self.sink = sink
+        self.state = state
+        self.mapper = mapper
+        self.options = options
+        self.stop = stop or threading.Event()
+        self.progress = progress
+        self.clock = clock
+        self.tally = Tally()
+        self._pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="zoho-write")
+        self._open: dict[Action, Batch] = {}
+        self._inflight: dict[Future[Sequence[RecordOutcome]], Batch] = {}
+        self._inflight_emails: dict[str, Future[Sequence[RecordOutcome]]] = {}
+        self._open_by_email: dict[str, Pending] = {}
+        self._tracker = CheckpointTracker(0)
+        self._plan: RunPlan | None = None
+        self._run_id = 0
+        self._batch_errors = 0
+        self._reported_merges: set[int] = set()
+        self._has_index = False
+        self._started = clock()
+
+    # -- the run ----------------------------------------------------------------------------------------------
+
+    def run(self) -> Tally:
+        self._started = self.clock()
+        plan = self._choose_plan()
+        self._plan = plan
+        self.tally.mode = plan.mode
+        self.tally.resumed = plan.resumed
+        self.tally.watermark_from = plan.updated_since
+        self._run_id = plan.run_id if plan.run_id is not None else self.state.start_run(plan.mode)
+        self._tracker = CheckpointTracker(plan.after_id)
+        try:
+            if plan.mode == "full":
+                self._index_zoho()
+            else:
+                self._has_index = self.state.get_meta("zoho_index_at") is not None
+            self._stream(plan)
+            if not self.stop.is_set():
+                self._retry_failures()
+            self._drain()
+        except BaseException:
+            self._abort()
+            raise
+        finally:
+            self._pool.shutdown(wait=True)
+        if self.stop.is_set():
+            self._finish(status="interrupted", complete=False)
+            raise Interrupted("Stopped by a signal; what Zoho acknowledged is saved.", signal_number=0)
+        self._finish(status="completed" if not self.tally.failures else "completed_with_failures", complete=True)
+        return self.tally
+
+    def _choose_plan(self) -> RunPlan:
+        checkpoint = self.state.checkpoint()
+        if checkpoint is not None and not self.options.dry_run:
+            log.info("Resuming run %s after customer %s", checkpoint.run_id, checkpoint.after_id)
+            return RunPlan(
+                mode=checkpoint.mode,
+                updated_since=checkpoint.updated_since,
+                after_id=checkpoint.after_id,
+                server_start=checkpoint.server_start,
+                resumed=True,
+                run_id=checkpoint.run_id,
+            )
+        watermark = self.state.watermark
+        last_full = self.state.last_full_at
+        if self.options.full or watermark is None or last_full is None or self._older_than(last_full):
+            return RunPlan("full", None, 0, None, False, None)
+        since = _parse_time(watermark) - timedelta(minutes=self.options.overlap_minutes)
+        return RunPlan("incremental", since.strftime(TIME_FORMAT), 0, None, False, None)
+
+    def _older_than(self, stamp: str) -> bool:
+        return self.clock() - _parse_time(stamp) > timedelta(hours=self.options.full_every_hours)
+
+    def _index_zoho(self) -> None:
+        """Read the emails of every Zoho contact (full runs only; COQL, 2,000 per call, immediately consistent)."""
+        count = self.state.replace_zoho_index(
+            (self.mapper.normalise_email(ref.email), ref.id, ref.email, ref.created_time)
+            for ref in self.sink.scan_contacts()
+            if ref.email
+        )
+        self.tally.zoho_index_size = count
+        self._has_index = True
+
+    # -- reading ----------------------------------------------------------------------------------------------
+
+    def _stream(self, plan: RunPlan) -> None:
+        previous_last = plan.after_id
+        for page in self.source.iter_customer_pages(
+            after_id=plan.after_id, updated_since=plan.updated_since, page_size=self.options.page_size
+        ):
+            if self.tally.server_start is None:
+                self.tally.server_start = plan.server_start or _format(page.server_time or self.clock())
+            self._handle_customers(page.items)
+            if plan.mode == "full" and page.items:
+                self._sweep_deleted(previous_last, page.last_id, {int(item["id"]) for item in page.items})
+            previous_last = max(previous_last, page.last_id)
+            self._harvest(block=False)
+            self._commit_progress()
+            if self.stop.is_set():
+                return
+        if self.tally.server_start is None:
+            self.tally.server_start = plan.server_start or _format(self.source.server_time or self.clock())
+        if plan.mode == "full":
+            self._sweep_deleted(previous_last, None, set())
+
+    def _handle_customers(self, items: Sequence[Mapping[str, Any]]) -> None:
+        mapped: list[MappedRecord] = []
+        page_failures: list[FailureRecord] = []
+        for item in items:
+            self.tally.read += 1
+            result = self.mapper.map(item)
+            if isinstance(result, FailureRecord):
+                page_failures.append(result)
+            else:
+                mapped.append(result)
+        ids = [record.customer_id for record in mapped]
+        emails = [record.email for record in mapped]
+        own_links = self.state.links_for(ids)
+        by_email = self.state.links_by_email(emails)
+        failed = self.state.failed_ids(ids)
+        matches = self.state.zoho_contacts_for(emails) if self._has_index else {}
+        for record in mapped:
+            if record.email in self._inflight_emails:
+                self._wait_for(self._inflight_emails[record.email])
+                by_email[record.email] = self.state.links_by_email([record.email]).get(record.email, [])
+                own_links.update(self.state.links_for([record.customer_id]))
+            self._consider(
+                record,
+                own=own_links.get(record.customer_id),
+                same_email=by_email.get(record.email, []),
+                zoho=matches.get(record.email) if self._has_index else None,
+                must_resend=record.customer_id in failed,
+            )
+        for item in items:
+            self._tracker.saw(int(item["id"]))
+        if page_failures:
+            self._record_failures(page_failures)
+        if self.progress is not None:
+            self.progress.update(read=self.tally.read, written=self.tally.inserted + self.tally.updated, total=None)
+
+    def _consider(
+        self,
+        record: MappedRecord,
+        *,
+        own: Link | None,
+        same_email: Sequence[Link],
+        zoho: Sequence[tuple[str, str, str | None]] | None,
+        must_resend: bool,
+    ) -> None:
+        queued = self._open_by_email.get(record.email)
+        if queued is not None and queued.customer_id != record.customer_id:
+            if wins_over(queued.updated_at, queued.customer_id, record.updated_at, record.customer_id):
+                self._merged(record, into=queued.customer_id)
+                return
+            self._remove_queued(queued)
+            self._merged_pending(queued, into=record.customer_id)
+        decision = decide(
+            Candidate(record.customer_id, record.email, record.updated_at, record.payload_hash),
+            own=own,
+            same_email=[link for link in same_email if link.customer_id != record.customer_id],
+            zoho_matches=None if zoho is None else [ZohoMatch(*match) for match in zoho],
+            must_resend=must_resend,
+            duplicate_policy=self.options.duplicate_policy,
+        )
+        for code, message in decision.warnings:
+            self.tally.warnings.append(FailureRecord(record.customer_id, record.email, code, message))
+        self._apply(record, decision, same_email)
+
+    def _apply(self, record: MappedRecord, decision: Decision, same_email: Sequence[Link]) -> None:
+        if decision.action is Action.UNCHANGED:
+            self.tally.unchanged += 1
+            return
+        if decision.action is Action.MERGED:
+            assert decision.merged_into is not None
+            self._merged(record, into=decision.merged_into)
+            return
+        if decision.action is Action.REJECT:
+            self._record_failures(
+                [FailureRecord(record.customer_id, record.email, decision.code or "REJECTED", decision.message or "")]
+            )
+            return
+        for other in same_email:
+            if other.customer_id != record.customer_id:
+                self._note_merge(other.customer_id, record.customer_id, record.email)
+        zoho_id = decision.zoho_id
+        if decision.action is Action.UPSERT:
+            zoho_id = None
+        self._queue(
+            Pending(
+                customer_id=record.customer_id,
+                email=record.email,
+                updated_at=record.updated_at,
+                payload=record.payload,
+                payload_hash=record.payload_hash,
+                action=decision.action,
+                zoho_id=zoho_id,
+            )
+        )
+
+    def _merged(self, record: MappedRecord, *, into: int) -> None:
+        self._note_merge(record.customer_id, into, record.email)
+        self._commit(
+            links=[LinkUpdate(record.customer_id, record.email, record.updated_at, None, record.payload_hash)],
+            resolved=[record.customer_id],
+        )
+
+    def _merged_pending(self, pending: Pending, *, into: int) -> None:
+        self._note_merge(pending.customer_id, into, pending.email)
+        self._commit(
+            links=[LinkUpdate(pending.customer_id, pending.email, pending.updated_at, None, pending.payload_hash)],
+            resolved=[pending.customer_id],
+        )
+
+    def _note_merge(self, merged_id: int, into: int, email: str) -> None:
+        if merged_id in self._reported_merges:
+            return
+        self._reported_merges.add(merged_id)
+        self.tally.merged += 1
+        self.tally.merges.append((merged_id, into, email))
+
+    # -- batching and writing -----------------------------------------------------------------------------------
+
+    def _queue(self, pending: Pending) -> None:
+        batch = self._open.get(pending.action)
+        if batch is None:
+            batch = Batch(pending.action)
+            self._open[pending.action] = batch
+            self._tracker.waiting(batch)
+        batch.records.append(pending)
+        self._open_by_email[pending.email] = pending
+        if batch.full():
+            self._submit(pending.action)
+
+    def _remove_queued(self, pending: Pending) -> None:
+        batch = self._open.get(pending.action)
+        if batch is not None and pending in batch.records:
+            batch.records.remove(pending)
+        self._open_by_email.pop(pending.email, None)
+
+    def _submit(self, action: Action) -> None:
+        batch = self._open.pop(action, None)
+        if batch is None or not batch.records:
+            if batch is not None:
+                self._tracker.done(batch)
+            return
+        while len(self._inflight) >= self.options.concurrency:
+            self._harvest(block=True)
+        bodies = [record.body() for record in batch.records]
+        future = self._pool.submit(self._write, action, bodies)
+        self._inflight[future] = batch
+        for record in batch.records:
+            self._open_by_email.pop(record.email, None)
+            self._inflight_emails[record.email] = future
+
+    def _write(self, action: Action, bodies: list[dict[str, Any]]) -> Sequence[RecordOutcome]:
+        if action is Action.UPDATE_BY_ID:
+            return self.sink.update_contacts(bodies)
+        return self.sink.upsert_contacts(bodies)
+
+    def _wait_for(self, future: Future[Sequence[RecordOutcome]]) -> None:
+        wait([future])
+        self._harvest(block=False)
+
+    def _harvest(self, *, block: bool) -> None:
+        if not self._inflight:
+            return
+        done, _ = wait(list(self._inflight), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in done:
+            batch = self._inflight.pop(future)
+            for record in batch.records:
+                if self._inflight_emails.get(record.email) is future:
+                    del self._inflight_emails[record.email]
+            self._acknowledge(batch, future)
+
+    def _acknowledge(self, batch: Batch, future: Future[Sequence[RecordOutcome]]) -> None:
+        try:
+            outcomes = future.result()
+        except (ZohoAuthError, ZohoRateLimited):
+            raise  # the batch stays "waiting": the checkpoint must not pass it
+        except ZohoError as exc:
+            self._batch_errors += 1
+            self._tracker.done(batch)
+            self._record_failures(
+                [FailureRecord(r.customer_id, r.email, "RETRIES_EXHAUSTED", str(exc)) for r in batch.records]
+            )
+            if self._batch_errors >= CONSECUTIVE_BATCH_ERRORS_FATAL:
+                raise
+            return
+        self._batch_errors = 0
+        links: list[LinkUpdate] = []
+        failures: list[FailureRecord] = []
+        resolved: list[int] = []
+        retry: list[Pending] = []
+        for record, outcome in zip(batch.records, outcomes, strict=True):
+            if outcome.ok:
+                if batch.action is Action.UPSERT and outcome.action == "insert":
+                    self.tally.inserted += 1
+                else:
+                    self.tally.updated += 1
+                links.append(
+                    LinkUpdate(record.customer_id, record.email, record.updated_at, outcome.id, record.payload_hash)
+                )
+                resolved.append(record.customer_id)
+            elif batch.action is Action.UPDATE_BY_ID and _invalid_id(outcome) and not record.fell_back:
+                retry.append(record)
+            else:
+                failures.append(FailureRecord(record.customer_id, record.email, outcome.code, outcome.message))
+        self._tracker.done(batch)
+        for record in retry:  # the linked contact is gone from Zoho: relink by email
+            record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
+            self._queue(record)
+        self.tally.failures.extend(failures)
+        self._commit(links=links, failures=failures, resolved=resolved)
+        if self.progress is not None:
+            self.progress.update(read=self.tally.read, written=self.tally.inserted + self.tally.updated, total=None)
+
+    def _drain(self) -> None:
+        for action in list(self._open):
+            self._submit(action)
+        while self._inflight:
+            self._harvest(block=True)
+            for action in list(self._open):  # fallbacks queued while draining
+                self._submit(action)
+        self._commit_progress()
+
+    def _abort(self) -> None:
+        """Something fatal happened: keep what Zoho acknowledged, lose nothing else."""
+        for future in list(self._inflight):
+            try:
+                wait([future])
+                batch = self._inflight.pop(future)
+                self._acknowledge(batch, future)
+            except Exception:  # noqa: S112 - already failing; save what can be saved
+                continue
+        try:
+            self._commit_progress()
+            self.state.finish_run(self._run_id, status="failed", summary=self.summary())
+        except Exception:
+            log.exception("Could not save the state after a fatal error")
+
+    # -- state ----------------------------------------------------------------------------------------------------
+
+    def _record_failures(self, failures: Sequence[FailureRecord]) -> None:
+        self.tally.failures.extend(failures)
+        self._commit(failures=failures)
+
+    def _commit(
+        self,
+        *,
+        links: Sequence[LinkUpdate] = (),
+        failures: Sequence[FailureRecord] = (),
+        resolved: Sequence[int] = (),
+        deleted: Sequence[int] = (),
+    ) -> None:
+        self.state.commit(
+            run_id=self._run_id,
+            links=links,
+            failures=failures,
+            resolved=resolved,
+            deleted=deleted,
+            checkpoint=self._checkpoint(),
+            max_failed_runs=self.options.max_failed_runs,
+        )
+
+    def _commit_progress(self) -> None:
+        self._commit()
+
+    def _checkpoint(self) -> Checkpoint | None:
+        plan = self._plan
+        if plan is None:
+            return None
+        return Checkpoint(
+            run_id=self._run_id,
+            mode=plan.mode,
+            updated_since=plan.updated_since,
+            after_id=self._tracker.safe_after(),
+            server_start=self.tally.server_start or plan.server_start,
+        )
+
+    # -- deleted customers and earlier failures -----------------------------------------------------------------
+
+    def _sweep_deleted(self, low: int, high: int | None, seen: set[int]) -> None:
+        candidates = [cid for cid in self.state.linked_ids_between(low, high) if cid not in seen]
+        gone = [cid for cid in candidates if self.source.get_customer(cid) is None]
+        if gone:
+            self._handle_deleted(gone)
+
+    def _handle_deleted(self, customer_ids: Sequence[int]) -> None:
+        links = self.state.links_for(customer_ids)
+        if self.options.on_deleted in ("tag", "delete"):
+            zoho_ids = sorted({link.zoho_id for link in links.values() if link.zoho_id and self._sole_owner(link)})
+            for start in range(0, len(zoho_ids), 100):
+                chunk = zoho_ids[start : start + 100]
+                if self.options.on_deleted == "tag":
+                    outcomes = self.sink.add_tags(chunk, self.options.deleted_tag)
+                else:
+                    outcomes = self.sink.delete_contacts(chunk)
+                for zoho_id, outcome in zip(chunk, outcomes, strict=False):
+                    if not outcome.ok:
+                        self.tally.warnings.append(
+                            FailureRecord(None, None, outcome.code, f"Zoho contact {zoho_id}: {outcome.message}")
+                        )
+        self.tally.deleted += len(customer_ids)
+        self.tally.deleted_ids.extend(customer_ids)
+        self._commit(deleted=customer_ids)
+
+    def _sole_owner(self, link: Link) -> bool:
+        """A contact shared with another live customer (same email) is neither tagged nor deleted."""
+        others = self.state.links_by_email([link.email]) if link.email else {}
+        return not any(other.customer_id != link.customer_id for other in others.get(link.email or "", []))
+
+    def _retry_failures(self) -> None:
+        ids = [cid for cid in self.state.retryable_failure_ids() if cid > 0]
+        self.tally.parked = len(self.state.failures(parked=True))
+        pending = [cid for cid in ids if not self._failed_this_run(cid)]
+        if not pending:
+            return
+        self.tally.retried_failures = len(pending)
+        found: list[Mapping[str, Any]] = []
+        gone: list[int] = []
+        for customer_id in pending:
+            customer = self.source.get_customer(customer_id)
+            if customer is None:
+                gone.append(customer_id)
+            else:
+                found.append(customer)
+        if gone:
+            self._handle_deleted(gone)
+        for start in range(0, len(found), self.options.page_size):
+            self._handle_customers(found[start : start + self.options.page_size])
+
+    def _failed_this_run(self, customer_id: int) -> bool:
+        return any(failure.customer_id == customer_id for failure in self.tally.failures)
+
+    # -- the end --------------------------------------------------------------------------------------------------
+
+    def _finish(self, *, status: str, complete: bool) -> None:
+        self.tally.status = status
+        server_start = self.tally.server_start
+        self.state.finish_run(
+            self._run_id,
+            status=status,
+            summary=self.summary(),
+            watermark=server_start if complete else None,
+            # the schedule of full runs follows this machine's clock; the watermark follows Magento's
+            full_completed_at=_format(self._started) if complete and self.tally.mode == "full" else None,
+            clear_checkpoint=complete,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        tally = self.tally
+        return {
+            "mode": tally.mode,
+            "resumed": tally.resumed,
+            "counts": {
+                "read": tally.read,
+                "inserted": tally.inserted,
+                "updated": tally.updated,
+                "unchanged": tally.unchanged,
+                "failed": tally.failed,
+                "merged": tally.merged,
+                "deleted": tally.deleted,
+                "parked": tally.parked,
+            },
+        }
+
+
+def _invalid_id(outcome: RecordOutcome) -> bool:
+    """Zoho's answer to an update by an id that no longer exists (deleted or merged in Zoho)."""
+    return outcome.code == "INVALID_DATA" and ("id" in outcome.details or "id given" in outcome.message.lower())
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def _format(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)

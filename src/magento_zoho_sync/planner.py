@@ -1,0 +1,127 @@
+"""What to do with one mapped customer: pure decisions, no I/O.
+
+The engine gathers what it knows (the customer's own link in the state, other live customers with the same
+email, the Zoho contacts known to hold that email) and asks :func:`decide`. Keeping this pure makes every
+identity rule testable on its own:
+
+* **Merge**: several Magento customers (one per website) share an email → one Zoho contact; the most
+  recently updated customer wins (ties: the higher id); the others are reported as merged.
+* **Unchanged**: the payload hashes to what Zoho last acknowledged for this customer → no Zoho call.
+* **Email change**: the state links the customer to a Zoho contact under another email → update that
+  contact by id (an upsert on the new email would create a second contact).
+* **Case or spaces**: Zoho holds exactly one contact whose email differs from ours only by case or spaces →
+  update it by id (whether Zoho matches emails case-sensitively is not documented; this is right either way).
+* **Duplicates in Zoho**: several contacts hold the email → never pick one silently: report
+  ``ZOHO_DUPLICATE_CONTACTS`` with their ids and, by setting, update the oldest or skip the customer.
+* Otherwise: upsert on Email (Zoho inserts or updates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from magento_zoho_sync.state import Link
+
+
+class Action(StrEnum):
+    UPSERT = "upsert"
+    UPDATE_BY_ID = "update_by_id"
+    UNCHANGED = "unchanged"
+    MERGED = "merged"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class ZohoMatch:
+    """A Zoho contact known to hold an email (from the last full run's index, or a dry run's lookup)."""
+
+    zoho_id: str
+    raw_email: str
+    created_time: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The facts about one mapped customer that the decision needs."""
+
+    customer_id: int
+    email: str
+    updated_at: str
+    payload_hash: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    zoho_id: str | None = None  # for UPDATE_BY_ID
+    merged_into: int | None = None  # for MERGED: the winning customer id
+    code: str | None = None  # for REJECT and warnings
+    message: str | None = None
+    warnings: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (code, message)
+
+
+DuplicatePolicy = Literal["oldest", "skip"]
+
+
+def wins_over(a_updated: str | None, a_id: int, b_updated: str | None, b_id: int) -> bool:
+    """True when customer *a* is more recently updated than *b* (ties: the higher id wins)."""
+    return (a_updated or "", a_id) > (b_updated or "", b_id)
+
+
+def decide(
+    candidate: Candidate,
+    *,
+    own: Link | None,
+    same_email: Sequence[Link],
+    zoho_matches: Sequence[ZohoMatch] | None,
+    must_resend: bool,
+    duplicate_policy: DuplicatePolicy,
+) -> Decision:
+    """Decide the action for one customer. ``same_email`` holds other live customers with the same email."""
+    for other in same_email:
+        if other.customer_id != candidate.customer_id and wins_over(
+            other.updated_at, other.customer_id, candidate.updated_at, candidate.customer_id
+        ):
+            return Decision(Action.MERGED, merged_into=other.customer_id)
+
+    if (
+        own is not None
+        and not must_resend
+        and own.zoho_id
+        and own.payload_hash == candidate.payload_hash
+        and own.email == candidate.email
+    ):
+        return Decision(Action.UNCHANGED, zoho_id=own.zoho_id)
+
+    if own is not None and own.zoho_id and own.email and own.email != candidate.email:
+        return Decision(Action.UPDATE_BY_ID, zoho_id=own.zoho_id)
+
+    matches = list(zoho_matches or ())
+    if len(matches) >= 2:
+        ids = ", ".join(match.zoho_id for match in matches)
+        message = f"Zoho holds {len(matches)} contacts with the email {candidate.email}: {ids}."
+        linked = own.zoho_id if own is not None else None
+        if linked and any(match.zoho_id == linked for match in matches):
+            return Decision(
+                Action.UPDATE_BY_ID,
+                zoho_id=linked,
+                warnings=(("ZOHO_DUPLICATE_CONTACTS", message + f" Updated the linked contact {linked}."),),
+            )
+        if duplicate_policy == "oldest":
+            oldest = min(matches, key=lambda match: (match.created_time or "", match.zoho_id))
+            return Decision(
+                Action.UPDATE_BY_ID,
+                zoho_id=oldest.zoho_id,
+                warnings=(("ZOHO_DUPLICATE_CONTACTS", message + f" Updated the oldest, {oldest.zoho_id}."),),
+            )
+        return Decision(
+            Action.REJECT,
+            code="ZOHO_DUPLICATE_CONTACTS",
+            message=message + ' Merge them in Zoho, or set zoho_duplicates = "oldest" to update the oldest.',
+        )
+    if len(matches) == 1 and matches[0].raw_email != candidate.email:
+        return Decision(Action.UPDATE_BY_ID, zoho_id=matches[0].zoho_id)
+    return Decision(Action.UPSERT)

@@ -1,0 +1,518 @@
+"""The state store: one SQLite file that makes runs incremental, resumable and explainable.
+
+What it keeps (and never: a password, a token or a client secret):
+
+* ``links``      one row per Magento customer: its normalised email, ``updated_at``, the Zoho contact id it is
+                 linked to, the hash of the payload last acknowledged by Zoho, and when.
+* ``failures``   customers whose last attempt failed, with a stable code and message, how many runs they have
+                 failed in, and whether they are parked (no longer retried).
+* ``zoho_index`` the normalised emails of the Zoho contacts, read by the last full run (to find contacts
+                 whose email differs only by case or spaces, and emails held by several contacts).
+* ``runs`` and ``run_errors``  the history that ``runs`` and ``errors`` print.
+* ``meta``       the watermark, the time of the last full run and the checkpoint of a run in progress.
+
+Every write happens in one transaction (``BEGIN IMMEDIATE``): a batch's links, failures and checkpoint are
+committed together after Zoho acknowledged the batch, so a kill at any moment loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from magento_zoho_sync.errors import LockedError, StateError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS links (
+    customer_id   INTEGER PRIMARY KEY,
+    email         TEXT,
+    updated_at    TEXT,
+    zoho_id       TEXT,
+    payload_hash  TEXT,
+    synced_at     TEXT,
+    deleted       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS links_email ON links(email);
+CREATE INDEX IF NOT EXISTS links_zoho ON links(zoho_id);
+CREATE TABLE IF NOT EXISTS failures (
+    customer_id     INTEGER PRIMARY KEY,
+    email           TEXT,
+    code            TEXT NOT NULL,
+    message         TEXT NOT NULL,
+    failed_runs     INTEGER NOT NULL,
+    last_run_id     INTEGER NOT NULL,
+    first_failed_at TEXT NOT NULL,
+    last_failed_at  TEXT NOT NULL,
+    parked          INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS zoho_index (
+    email        TEXT NOT NULL,
+    zoho_id      TEXT NOT NULL PRIMARY KEY,
+    raw_email    TEXT NOT NULL,
+    created_time TEXT
+);
+CREATE INDEX IF NOT EXISTS zoho_index_email ON zoho_index(email);
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    mode        TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    summary     TEXT
+);
+CREATE TABLE IF NOT EXISTS run_errors (
+    run_id      INTEGER NOT NULL,
+    customer_id INTEGER,
+    email       TEXT,
+    code        TEXT NOT NULL,
+    message     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_errors_run ON run_errors(run_id);
+"""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class Link:
+    customer_id: int
+    email: str | None
+    updated_at: str | None
+    zoho_id: str | None
+    payload_hash: str | None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class LinkUpdate:
+    """What a committed batch says about one customer."""
+
+    customer_id: int
+    email: str | None
+    updated_at: str | None
+    zoho_id: str | None
+    payload_hash: str | None
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    customer_id: int | None
+    email: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class StoredFailure:
+    customer_id: int
+    email: str | None
+    code: str
+    message: str
+    failed_runs: int
+    parked: bool
+    last_failed_at: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where an unfinished run stands: every customer with id ≤ ``after_id`` it read has been handled."""
+
+    run_id: int
+    mode: str
+    updated_since: str | None
+    after_id: int
+    server_start: str | None
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    started_at: str
+    finished_at: str | None
+    mode: str
+    status: str
+    summary: dict[str, Any]
+
+
+class StateStore:
+    """The SQLite state. Open it with :meth:`open`; hold :meth:`lock` for the length of a run."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+        self._lock_file: int | None = None
+
+    # -- opening, locking -------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False) -> StateStore:
+        path = path.expanduser()
+        try:
+            if read_only:
+                if not path.exists():
+                    raise StateError(f"No state file at {path}: run a sync first, or pass --state PATH.")
+                connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                if not path.exists():
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                os.chmod(path, 0o600)
+                connection = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise StateError(f"Cannot open the state file {path}: {exc}. Check the path and its permissions.") from exc
+        except OSError as exc:
+            raise StateError(f"Cannot create the state file {path}: {exc.strerror}. Pass --state PATH.") from exc
+        store = cls(path, connection)
+        if not read_only:
+            store._migrate()
+        else:
+            store._check_version()
+        return store
+
+    def _check_version(self) -> int:
+        try:
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{self.path} is not a magento-zoho-sync state file ({exc}).") from exc
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"{self.path} was written by a newer magento-zoho-sync (schema {version}); upgrade this tool."
+            )
+        return version
+
+    def _migrate(self) -> None:
+        if self._check_version() < SCHEMA_VERSION:
+            with self.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """One sync per state file. The kernel drops the lock when the process dies, even on SIGKILL."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockedError(
+                f"Another magento-zoho-sync is already running with the state file {self.path}.",
+                hint="Wait for it to finish (or stop it); two syncs on one state file would send the same data twice.",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- meta: watermark, last full run, checkpoint --------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, db: sqlite3.Connection, key: str, value: str | None) -> None:
+        if value is None:
+            db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                (key, value, value),
+            )
+
+    @property
+    def watermark(self) -> str | None:
+        return self.get_meta("watermark")
+
+    @property
+    def last_full_at(self) -> str | None:
+        return self.get_meta("last_full_at")
+
+    def checkpoint(self) -> Checkpoint | None:
+        raw = self.get_meta("checkpoint")
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return Checkpoint(
+            run_id=int(data["run_id"]),
+            mode=str(data["mode"]),
+            updated_since=data.get("updated_since"),
+            after_id=int(data["after_id"]),
+            server_start=data.get("server_start"),
+        )
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        with self.transaction() as db:
+            self._write_checkpoint(db, checkpoint)
+
+    def _write_checkpoint(self, db: sqlite3.Connection, checkpoint: Checkpoint) -> None:
+        self._set_meta(db, "checkpoint", json.dumps(checkpoint.__dict__))
+
+    # -- links ----------------------------------------------------------------------------------------------------
+
+    def links_for(self, customer_ids: Sequence[int]) -> dict[int, Link]:
+        result: dict[int, Link] = {}
+        for chunk in _chunks(list(customer_ids), 500):
+            for row in self._db.execute(
+                _in_clause(
+                    "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted FROM links "
+                    "WHERE customer_id IN {in}",
+                    len(chunk),
+                ),
+                chunk,
+            ):
+                result[int(row[0])] = Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]))
+        return result
+
+    def links_by_email(self, emails: Iterable[str]) -> dict[str, list[Link]]:
+        result: dict[str, list[Link]] = {}
+        for chunk in _chunks(sorted(set(emails)), 500):
+            for row in self._db.execute(
+                _in_clause(
+                    "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted FROM links "
+                    "WHERE email IN {in} AND deleted = 0",
+                    len(chunk),
+                ),
+                chunk,
+            ):
+                result.setdefault(row[1], []).append(Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5])))
+        return result
+
+    def linked_ids_between(self, low_exclusive: int, high_inclusive: int | None) -> list[int]:
+        """Live linked customer ids in (low, high]: the candidates for 'deleted in Magento' on a full run."""
+        if high_inclusive is None:
+            rows = self._db.execute(
+                "SELECT customer_id FROM links WHERE customer_id > ? AND deleted = 0 ORDER BY customer_id",
+                (low_exclusive,),
+            )
+        else:
+            rows = self._db.execute(
+                "SELECT customer_id FROM links WHERE customer_id > ? AND customer_id <= ? AND deleted = 0 "
+                "ORDER BY customer_id",
+                (low_exclusive, high_inclusive),
+            )
+        return [int(row[0]) for row in rows]
+
+    def count_links(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM links WHERE deleted = 0").fetchone()[0])
+
+    # -- the one commit per acknowledged batch -------------------------------------------------------------------
+
+    def commit(
+        self,
+        *,
+        run_id: int,
+        links: Sequence[LinkUpdate] = (),
+        failures: Sequence[FailureRecord] = (),
+        resolved: Sequence[int] = (),
+        deleted: Sequence[int] = (),
+        checkpoint: Checkpoint | None = None,
+        max_failed_runs: int = 5,
+    ) -> None:
+        """Write a batch's outcome, its failures and the checkpoint in ONE transaction."""
+        now = utc_now()
+        with self.transaction() as db:
+            for link in links:
+                db.execute(
+                    "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, synced_at, deleted) "
+                    "VALUES(?, ?, ?, ?, ?, ?, 0) ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, "
+                    "updated_at = excluded.updated_at, zoho_id = COALESCE(excluded.zoho_id, links.zoho_id), "
+                    "payload_hash = excluded.payload_hash, synced_at = excluded.synced_at, deleted = 0",
+                    (link.customer_id, link.email, link.updated_at, link.zoho_id, link.payload_hash, now),
+                )
+            for customer_id in resolved:
+                db.execute("DELETE FROM failures WHERE customer_id = ?", (customer_id,))
+            for customer_id in deleted:
+                db.execute("UPDATE links SET deleted = 1 WHERE customer_id = ?", (customer_id,))
+                db.execute("DELETE FROM failures WHERE customer_id = ?", (customer_id,))
+            for failure in failures:
+                db.execute(
+                    "INSERT INTO run_errors(run_id, customer_id, email, code, message) VALUES(?, ?, ?, ?, ?)",
+                    (run_id, failure.customer_id, failure.email, failure.code, failure.message),
+                )
+                if failure.customer_id is None:
+                    continue
+                db.execute(
+                    "INSERT INTO failures(customer_id, email, code, message, failed_runs, last_run_id, "
+                    "first_failed_at, last_failed_at, parked) VALUES(?, ?, ?, ?, 1, ?, ?, ?, ?) "
+                    "ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, code = excluded.code, "
+                    "message = excluded.message, last_failed_at = excluded.last_failed_at, "
+                    "failed_runs = failures.failed_runs + (failures.last_run_id != excluded.last_run_id), "
+                    "last_run_id = excluded.last_run_id",
+                    (
+                        failure.customer_id,
+                        failure.email,
+                        failure.code,
+                        failure.message,
+                        run_id,
+                        now,
+                        now,
+                        int(max_failed_runs <= 1),
+                    ),
+                )
+                db.execute(
+                    "UPDATE failures SET parked = 1 WHERE customer_id = ? AND failed_runs >= ?",
+                    (failure.customer_id, max_failed_runs),
+                )
+            if checkpoint is not None:
+                self._write_checkpoint(db, checkpoint)
+
+    # -- failures -------------------------------------------------------------------------------------------------
+
+    def failures(self, *, parked: bool | None = None) -> list[StoredFailure]:
+        query = "SELECT customer_id, email, code, message, failed_runs, parked, last_failed_at FROM failures"
+        params: tuple[int, ...] = ()
+        if parked is not None:
+            query += " WHERE parked = ?"
+            params = (int(parked),)
+        rows = self._db.execute(query + " ORDER BY customer_id", params)
+        return [StoredFailure(int(r[0]), r[1], r[2], r[3], int(r[4]), bool(r[5]), r[6]) for r in rows]
+
+    def retryable_failure_ids(self) -> list[int]:
+        rows = self._db.execute("SELECT customer_id FROM failures WHERE parked = 0 ORDER BY customer_id")
+        return [int(row[0]) for row in rows]
+
+    def failed_ids(self, customer_ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for chunk in _chunks(list(customer_ids), 500):
+            rows = self._db.execute(
+                _in_clause("SELECT customer_id FROM failures WHERE customer_id IN {in}", len(chunk)),
+                chunk,
+            )
+            found.update(int(row[0]) for row in rows)
+        return found
+
+    # -- Zoho email index ------------------------------------------------------------------------------------------
+
+    def replace_zoho_index(self, rows: Iterable[tuple[str, str, str, str | None]]) -> int:
+        """Replace the index with (normalised email, zoho id, raw email, created time) rows."""
+        count = 0
+        with self.transaction() as db:
+            db.execute("DELETE FROM zoho_index")
+            for chunk in _chunks_iter(rows, 1000):
+                db.executemany(
+                    "INSERT OR REPLACE INTO zoho_index(email, zoho_id, raw_email, created_time) VALUES(?, ?, ?, ?)",
+                    chunk,
+                )
+                count += len(chunk)
+            self._set_meta(db, "zoho_index_at", utc_now())
+        return count
+
+    def zoho_contacts_for(self, emails: Iterable[str]) -> dict[str, list[tuple[str, str, str | None]]]:
+        """Normalised email → [(zoho id, raw email, created time)], oldest first."""
+        result: dict[str, list[tuple[str, str, str | None]]] = {}
+        for chunk in _chunks(sorted(set(emails)), 500):
+            rows = self._db.execute(
+                _in_clause(
+                    "SELECT email, zoho_id, raw_email, created_time FROM zoho_index "
+                    "WHERE email IN {in} ORDER BY created_time, zoho_id",
+                    len(chunk),
+                ),
+                chunk,
+            )
+            for row in rows:
+                result.setdefault(row[0], []).append((row[1], row[2], row[3]))
+        return result
+
+    def zoho_duplicate_groups(self) -> list[tuple[str, list[str]]]:
+        rows = self._db.execute(
+            "SELECT email, GROUP_CONCAT(zoho_id) FROM zoho_index GROUP BY email HAVING COUNT(*) > 1 ORDER BY email"
+        )
+        return [(row[0], str(row[1]).split(",")) for row in rows]
+
+    # -- runs -----------------------------------------------------------------------------------------------------
+
+    def start_run(self, mode: str) -> int:
+        with self.transaction() as db:
+            cursor = db.execute("INSERT INTO runs(started_at, mode, status) VALUES(?, ?, 'running')", (utc_now(), mode))
+            return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        summary: dict[str, Any],
+        watermark: str | None = None,
+        full_completed_at: str | None = None,
+        clear_checkpoint: bool = False,
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                (utc_now(), status, json.dumps(summary, sort_keys=True), run_id),
+            )
+            if watermark is not None:
+                self._set_meta(db, "watermark", watermark)
+            if full_completed_at is not None:
+                self._set_meta(db, "last_full_at", full_completed_at)
+            if clear_checkpoint:
+                self._set_meta(db, "checkpoint", None)
+
+    def runs(self, limit: int = 20) -> list[RunRow]:
+        rows = self._db.execute(
+            "SELECT id, started_at, finished_at, mode, status, summary FROM runs ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [RunRow(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}) for r in rows]
+
+    def run_errors(self, run_id: int) -> list[FailureRecord]:
+        rows = self._db.execute(
+            "SELECT customer_id, email, code, message FROM run_errors WHERE run_id = ? ORDER BY customer_id",
+            (run_id,),
+        )
+        return [FailureRecord(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def last_run_id(self) -> int | None:
+        row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+
+def _in_clause(sql: str, count: int) -> str:
+    """Put ``count`` placeholders where ``{in}`` stands (values always travel as parameters)."""
+    return sql.replace("{in}", "(" + ",".join("?" * count) + ")")
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _chunks_iter(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

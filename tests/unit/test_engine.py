@@ -1,0 +1,212 @@
+"""The engine's rules, driven with in-memory fakes (the end-to-end tests drive it against the simulators)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from magento_zoho_sync.engine import EngineOptions, SyncEngine, Tally
+from magento_zoho_sync.errors import ZohoAuthError
+from magento_zoho_sync.state import StateStore
+from tests.unit.fakes import FakeMagento, FakeMapper, FakeZoho, Outcome, customer
+
+
+def run(magento: FakeMagento, zoho: Any, state: StateStore, **options: Any) -> Tally:
+    engine = SyncEngine(source=magento, sink=zoho, state=state, mapper=FakeMapper(), options=EngineOptions(**options))
+    return engine.run()
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> StateStore:
+    return StateStore.open(tmp_path / "state.sqlite")
+
+
+def test_first_run_inserts_then_an_unchanged_rerun_writes_nothing(state: StateStore) -> None:
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 251)])
+    zoho = FakeZoho()
+    first = run(magento, zoho, state, page_size=100)
+    assert (first.read, first.inserted, first.updated, first.failed) == (250, 250, 0, 0)
+    assert [kind for kind, _ in zoho.calls if kind == "upsert"] == ["upsert"] * 3
+    assert max(size for kind, size in zoho.calls) == 100
+    writes = zoho.writes()
+    second = run(magento, zoho, state, page_size=100)
+    assert second.mode == "incremental"
+    assert zoho.writes() == writes
+    third = run(magento, zoho, state, page_size=100, full=True)
+    assert (third.read, third.unchanged) == (250, 250)
+    assert zoho.writes() == writes
+    assert len(zoho.contacts) == 250
+
+
+def test_existing_contact_differing_in_case_is_updated_not_duplicated_even_if_zoho_is_case_sensitive(
+    state: StateStore,
+) -> None:
+    zoho = FakeZoho(case_sensitive=True)
+    zid = zoho.add("  Jane.Doe@Example.COM")
+    magento = FakeMagento([customer(1, "jane.doe@example.com")])
+    tally = run(magento, zoho, state)
+    assert tally.updated == 1 and tally.inserted == 0
+    assert list(zoho.contacts) == [zid]
+    assert zoho.contacts[zid]["Email"] == "jane.doe@example.com"
+
+
+def test_email_change_updates_the_linked_contact_by_id(state: StateStore) -> None:
+    magento = FakeMagento([customer(1, "old@example.com")])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    magento.customers[1] = customer(1, "new@example.com", updated="2025-02-01 00:00:00")
+    tally = run(magento, zoho, state, full=True)
+    assert tally.updated == 1
+    assert len(zoho.contacts) == 1
+    assert next(iter(zoho.contacts.values()))["Email"] == "new@example.com"
+
+
+def test_one_email_on_two_websites_makes_one_contact_with_the_newest_data(state: StateStore) -> None:
+    magento = FakeMagento(
+        [
+            customer(1, "shared@example.com", last="Older", updated="2025-01-01 00:00:00"),
+            customer(2, "other@example.com"),
+            customer(3, "Shared@example.com", last="Newer", updated="2025-03-01 00:00:00"),
+        ]
+    )
+    zoho = FakeZoho()
+    tally = run(magento, zoho, state)
+    contacts = zoho.by_email("shared@example.com")
+    assert len(contacts) == 1 and contacts[0]["Last_Name"] == "Newer"
+    assert tally.merged == 1
+    assert tally.merges == [(1, 3, "shared@example.com")]
+    assert tally.failed == 0
+
+
+def test_merge_winner_read_first_keeps_its_data(state: StateStore) -> None:
+    magento = FakeMagento(
+        [
+            customer(1, "shared@example.com", last="Newer", updated="2025-05-01 00:00:00"),
+            customer(2, "shared@example.com", last="Older", updated="2025-01-01 00:00:00"),
+        ]
+    )
+    zoho = FakeZoho()
+    tally = run(magento, zoho, state, page_size=1)
+    assert zoho.by_email("shared@example.com")[0]["Last_Name"] == "Newer"
+    assert tally.merges == [(2, 1, "shared@example.com")]
+
+
+def test_bad_customers_are_reported_and_the_run_goes_on(state: StateStore) -> None:
+    magento = FakeMagento([customer(1, "not-an-email"), customer(2, "ok@example.com"), customer(3, "bad@example.com")])
+    zoho = FakeZoho()
+    zoho.fail_codes["bad@example.com"] = "INVALID_DATA"
+    tally = run(magento, zoho, state)
+    assert tally.inserted == 1
+    assert sorted((f.customer_id, f.code) for f in tally.failures) == [(1, "INVALID_EMAIL"), (3, "INVALID_DATA")]
+    assert tally.status == "completed_with_failures"
+    assert sorted(f.customer_id for f in state.failures()) == [1, 3]
+
+
+def test_failed_customers_are_retried_next_run_then_parked(state: StateStore) -> None:
+    magento = FakeMagento([customer(1, "bad@example.com"), customer(2, "ok@example.com")])
+    zoho = FakeZoho()
+    zoho.fail_codes["bad@example.com"] = "INVALID_DATA"
+    run(magento, zoho, state, max_failed_runs=3)
+    second = run(magento, zoho, state, max_failed_runs=3)  # incremental, customer 1 unchanged but retried
+    assert second.mode == "incremental" and second.retried_failures == 1
+    assert [f.customer_id for f in second.failures] == [1]
+    run(magento, zoho, state, max_failed_runs=3)
+    parked = state.failures(parked=True)
+    assert [f.customer_id for f in parked] == [1] and parked[0].failed_runs == 3
+    fourth = run(magento, zoho, state, max_failed_runs=3)
+    assert fourth.retried_failures == 0 and fourth.parked == 1
+    del zoho.fail_codes["bad@example.com"]
+    magento.customers[1] = customer(1, "bad@example.com", updated="2026-01-01 00:00:00")
+    fifth = run(magento, zoho, state, max_failed_runs=3, full=True)
+    assert fifth.inserted == 1 and state.failures() == []
+
+
+@pytest.mark.parametrize(("policy", "expect_failure"), [("skip", True), ("oldest", False)])
+def test_zoho_duplicates_are_never_picked_silently(state: StateStore, policy: str, expect_failure: bool) -> None:
+    zoho = FakeZoho()
+    first = zoho.add("dup@example.com")
+    second = zoho.add("DUP@example.com")
+    magento = FakeMagento([customer(1, "dup@example.com", last="Synced")])
+    tally = run(magento, zoho, state, duplicate_policy=policy)
+    if expect_failure:
+        assert [(f.code, f.customer_id) for f in tally.failures] == [("ZOHO_DUPLICATE_CONTACTS", 1)]
+        assert first in tally.failures[0].message and second in tally.failures[0].message
+        assert "Last_Name" not in zoho.contacts[first]
+    else:
+        assert tally.failed == 0 and zoho.contacts[first]["Last_Name"] == "Synced"
+        assert "Last_Name" not in zoho.contacts[second]
+        assert [w.code for w in tally.warnings] == ["ZOHO_DUPLICATE_CONTACTS"]
+
+
+def test_contact_deleted_in_zoho_is_relinked_by_email(state: StateStore) -> None:
+    magento = FakeMagento([customer(1, "a@example.com")])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    zoho.contacts.clear()
+    magento.customers[1] = customer(1, "b@example.com", updated="2025-06-01 00:00:00")  # email change → by id
+    tally = run(magento, zoho, state, full=True)
+    assert tally.failed == 0 and tally.inserted == 1
+    assert [c["Email"] for c in zoho.contacts.values()] == ["b@example.com"]
+
+
+@pytest.mark.parametrize("on_deleted", ["ignore", "tag", "delete"])
+def test_customers_deleted_in_magento(state: StateStore, on_deleted: str) -> None:
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 6)])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    del magento.customers[2], magento.customers[5]
+    tally = run(magento, zoho, state, full=True, on_deleted=on_deleted)
+    assert sorted(tally.deleted_ids) == [2, 5]
+    remaining = {c["Email"]: c for c in zoho.contacts.values()}
+    if on_deleted == "ignore":
+        assert len(remaining) == 5 and all("Tag" not in c for c in remaining.values())
+    elif on_deleted == "tag":
+        assert remaining["c2@example.com"]["Tag"] == ["Deleted in Magento"]
+        assert "Tag" not in remaining["c1@example.com"]
+    else:
+        assert sorted(remaining) == ["c1@example.com", "c3@example.com", "c4@example.com"]
+    again = run(magento, zoho, state, full=True, on_deleted=on_deleted)
+    assert again.deleted == 0
+
+
+class FailingZoho(FakeZoho):
+    def __init__(self, fail_after_calls: int) -> None:
+        super().__init__()
+        self.fail_after_calls = fail_after_calls
+
+    def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        if len([c for c in self.calls if c[0] == "upsert"]) >= self.fail_after_calls:
+            raise ZohoAuthError("refresh token revoked")
+        return super().upsert_contacts(records)
+
+
+def test_a_fatal_error_keeps_acknowledged_batches_and_the_next_run_resumes(state: StateStore) -> None:
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 1001)])
+    zoho = FailingZoho(fail_after_calls=4)
+    with pytest.raises(ZohoAuthError):
+        run(magento, zoho, state, page_size=100, concurrency=1)
+    checkpoint = state.checkpoint()
+    assert checkpoint is not None and checkpoint.after_id >= 300
+    assert state.watermark is None
+    zoho.fail_after_calls = 10_000
+    tally = run(magento, zoho, state, page_size=100, concurrency=2)
+    assert tally.resumed and tally.mode == "full"
+    assert len(zoho.contacts) == 1000
+    assert all(len(zoho.by_email(f"c{i}@example.com")) == 1 for i in range(1, 1001))
+    assert tally.read <= 1000 - checkpoint.after_id
+    assert state.checkpoint() is None and state.watermark is not None
+
+
+def test_incremental_run_reads_from_the_watermark_minus_the_overlap(state: StateStore) -> None:
+    magento = FakeMagento([customer(1, "a@example.com", updated="2025-12-31 00:00:00")])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    assert state.watermark == "2026-01-01 12:00:00"
+    magento.customers[2] = customer(2, "b@example.com", updated="2026-01-01 11:55:00")
+    magento.customers[3] = customer(3, "c@example.com", updated="2026-01-01 11:40:00")
+    tally = run(magento, zoho, state, overlap_minutes=10)
+    assert tally.watermark_from == "2026-01-01 11:50:00"
+    assert tally.read == 1 and tally.inserted == 1
