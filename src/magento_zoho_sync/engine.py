@@ -61,6 +61,7 @@ class Tally:
     """What the run did; the report is built from it."""
 
     mode: str = "full"
+    run_id: int = 0
     resumed: bool = False
     read: int = 0
     inserted: int = 0
@@ -78,6 +79,7 @@ class Tally:
     server_start: str | None = None
     zoho_index_size: int | None = None
     status: str = "running"
+    planned: list[tuple[int, str, str, str | None, str]] = field(default_factory=list)  # dry run only
 
     @property
     def failed(self) -> int:
@@ -141,6 +143,7 @@ class SyncEngine:
         self.tally.resumed = plan.resumed
         self.tally.watermark_from = plan.updated_since
         self._run_id = plan.run_id if plan.run_id is not None else self.state.start_run(plan.mode)
+        self.tally.run_id = self._run_id
         self._tracker = CheckpointTracker(plan.after_id)
         try:
             if plan.mode == "full":
@@ -406,10 +409,13 @@ class SyncEngine:
         retry: list[Pending] = []
         for record, outcome in zip(batch.records, outcomes, strict=True):
             if outcome.ok:
-                if batch.action is Action.UPSERT and outcome.action == "insert":
+                action = "insert" if batch.action is Action.UPSERT and outcome.action == "insert" else "update"
+                if action == "insert":
                     self.tally.inserted += 1
                 else:
                     self.tally.updated += 1
+                if self.options.dry_run:
+                    self.tally.planned.append((record.customer_id, record.email, action, outcome.id, outcome.message))
                 links.append(
                     LinkUpdate(record.customer_id, record.email, record.updated_at, outcome.id, record.payload_hash)
                 )

@@ -250,6 +250,10 @@ class StateStore:
                 (key, value, value),
             )
 
+    def commit_meta(self, key: str, value: str | None) -> None:
+        with self.transaction() as db:
+            self._set_meta(db, key, value)
+
     @property
     def watermark(self) -> str | None:
         return self.get_meta("watermark")

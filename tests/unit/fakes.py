@@ -81,7 +81,7 @@ class FakeZoho:
         self.calls: list[tuple[str, int]] = []
         self.fail_codes: dict[str, str] = {}  # email → error code to answer
         self._next = 1000
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def _key(self, email: str) -> str:
         return email if self.case_sensitive else email.lower()
@@ -98,6 +98,10 @@ class FakeZoho:
         return [c for c in self.contacts.values() if self._key(c.get("Email", "")) == self._key(email)]
 
     def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        with self._lock:
+            return self._upsert(records)
+
+    def _upsert(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
         self.calls.append(("upsert", len(records)))
         out: list[Outcome] = []
         for record in records:

@@ -44,6 +44,9 @@ class ThreadedServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> ThreadedServer:
+        """Start serving (a second call is a no-op, so ``with sim.serve() as server`` works too)."""
+        if self._thread.is_alive() or self._server.started:
+            return self
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:

@@ -1,0 +1,57 @@
+"""Every switch of the Zoho simulator in one place.
+
+Where the reference marks a Zoho behaviour unverified, the switch defaults to the documented or the more
+hostile behaviour (so that the product is tested against the worse case).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from magento_zoho_sims.zoho.fields import FieldSpec
+
+# Simultaneous in-flight API calls per org per OAuth app, by edition (reference §5).
+EDITION_CONCURRENCY = {"free": 5, "standard": 10, "professional": 15, "enterprise": 20, "ultimate": 25}
+
+DuplicateMatch = Literal["oldest", "newest", "error"]
+SameBatchDuplicates = Literal["insert_both", "sequential"]
+
+
+@dataclass
+class ZohoConfig:
+    # --- org / records -----------------------------------------------------------------------------------
+    email_unique: bool = False  # org setting "Do not allow duplicates in Email field" (off by default in Zoho)
+    email_case_sensitive: bool = False  # [UNVERIFIED] Email matching; reference: switch, default insensitive
+    duplicate_match: DuplicateMatch = "oldest"  # upsert when several contacts share the matched value
+    same_batch_duplicates: SameBatchDuplicates = "insert_both"  # two records of ONE upsert with the same email
+    upsert_mixed_status: int = 207  # [UNVERIFIED] all succeeded but some inserted, some updated: 207 or 200
+    reject_unknown_fields: bool = True  # unknown field API names → INVALID_DATA (else silently ignored)
+    missing_record_status: int = 204  # [UNVERIFIED] GET /Contacts/{unknown id}: 204 or 400 INVALID_DATA
+    magento_id_field: bool = True  # the org has a unique custom field Magento_Customer_ID
+    extra_fields: tuple[FieldSpec, ...] = field(default=())  # more custom fields the org has created
+    index_lag: float = 0.0  # seconds during which fresh writes are invisible to /search
+    time_zone_offset_minutes: int = 330  # the user's time zone in datetimes (Zoho's samples are +05:30)
+    coql_max_rows: int = 2000  # rows per COQL call
+    coql_max_reachable: int = 100_000  # offset + limit ceiling [conflicting sources: 10,000 or 100,000]
+    # --- limits ------------------------------------------------------------------------------------------
+    edition: str = "enterprise"
+    concurrency_limit: int | None = None  # None: by edition
+    sub_concurrency_limit: int = 10
+    credits_per_day: int = 250_000  # enterprise: 50,000 + 1,000 per user licence (200 users)
+    # --- accounts ----------------------------------------------------------------------------------------
+    api_domain: str | None = None  # None: the simulator's own base URL (from the request's Host)
+    expired_access_error: str = "INVALID_TOKEN"  # or AUTHENTICATION_FAILURE, reported for stale tokens at times
+    access_token_ttl: int = 3600
+    max_access_tokens_per_refresh_token: int = 15
+    refresh_throttle_limit: int = 10  # refreshes per refresh token per window; the next is "Access Denied"
+    refresh_throttle_window: float = 600.0
+    refresh_throttle_counts_denied: bool = True  # denied attempts keep the block alive (clears after inactivity)
+    throttle_status: int = 200  # Kaizen #43: 200; one third-party client documents 400
+    grant_code_ttl: float = 180.0
+    max_refresh_tokens: int = 20  # per user per client; the 21st revokes the oldest
+
+    def concurrency(self) -> int:
+        if self.concurrency_limit is not None:
+            return self.concurrency_limit
+        return EDITION_CONCURRENCY.get(self.edition, 20)

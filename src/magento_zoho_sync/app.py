@@ -1,0 +1,186 @@
+"""Wiring: settings → clients, mapping, state, engine → a finished run report.
+
+The CLI's ``sync`` and ``demo`` commands and the tests all come through :func:`run_sync`, so what the demo
+shows is what a real store gets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from contextlib import ExitStack, closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from magento_zoho_sync.dryrun import DryRunSink
+from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
+from magento_zoho_sync.http import ApiStats
+from magento_zoho_sync.magento.client import MagentoClient
+from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
+from magento_zoho_sync.mapping import payload_hash as hash_payload
+from magento_zoho_sync.mapping_config import MappingSpec, build_spec
+from magento_zoho_sync.settings import Settings
+from magento_zoho_sync.sources import ContactSink, MappedRecord
+from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure
+from magento_zoho_sync.zoho.client import ZohoClient
+
+log = logging.getLogger(__name__)
+
+LIMITS_META_KEY = "zoho_field_limits"
+
+
+class CustomerMapper:
+    """The mapping, with the org's real field lengths read from Zoho only when a value exceeds the standard ones.
+
+    Zoho orgs can lengthen fields; reading the metadata costs a call, so it is read (and kept in the state)
+    the first time a value is longer than the stock limit, not on every run.
+    """
+
+    def __init__(self, spec: MappingSpec, zoho: ZohoClient, state: StateStore | None) -> None:
+        self.spec = spec
+        self._zoho = zoho
+        self._state = state
+        self._lock = threading.Lock()
+        cached = state.get_meta(LIMITS_META_KEY) if state is not None else None
+        self._limits: Mapping[str, int] = {**DEFAULT_LIMITS, **json.loads(cached)} if cached else DEFAULT_LIMITS
+        self._fetched = cached is not None
+
+    def normalise_email(self, email: str) -> str:
+        return normalise_email(email)
+
+    def map(self, customer: Mapping[str, Any]) -> MappedRecord | FailureRecord:
+        result = map_customer(customer, self.spec, self._limits)
+        if isinstance(result, MappingFailure) and result.code == "VALUE_TOO_LONG" and not self._fetched:
+            self._fetch_limits()
+            result = map_customer(customer, self.spec, self._limits)
+        if isinstance(result, MappingFailure):
+            return FailureRecord(result.customer_id, result.email, result.code, result.message)
+        return MappedRecord(
+            customer_id=result.customer_id,
+            email=result.email_norm,
+            updated_at=result.updated_at or "",
+            payload=result.payload,
+            payload_hash=hash_payload(result.payload),
+        )
+
+    def _fetch_limits(self) -> None:
+        with self._lock:
+            if self._fetched:
+                return
+            self._fetched = True
+            limits = limits_from_fields(self._zoho.contact_fields())
+            self._limits = limits
+            if self._state is not None:
+                self._state.commit_meta(LIMITS_META_KEY, json.dumps(limits, sort_keys=True))
+
+
+@dataclass
+class RunResult:
+    tally: Tally
+    stats: ApiStats
+    started: float
+    duration: float
+    dry_run: bool
+    dry_sink: DryRunSink | None
+    zoho_duplicates: list[tuple[str, list[str]]]
+    parked: list[StoredFailure]
+
+    @property
+    def run_id(self) -> int:
+        return self.tally.run_id
+
+
+def engine_options(settings: Settings, *, full: bool, dry_run: bool) -> EngineOptions:
+    sync = settings.sync
+    return EngineOptions(
+        full=full,
+        dry_run=dry_run,
+        page_size=settings.magento.page_size,
+        concurrency=settings.zoho.concurrency,
+        overlap_minutes=float(sync.overlap_minutes),
+        full_every_hours=sync.full_sync_every_hours,
+        max_failed_runs=sync.max_failed_runs,
+        on_deleted=sync.on_deleted,
+        deleted_tag=sync.deleted_tag,
+        duplicate_policy=sync.zoho_duplicates,
+    )
+
+
+def mapping_spec(settings: Settings) -> MappingSpec:
+    return build_spec(
+        settings.mapping.fields,
+        replace_defaults=settings.mapping.replace_defaults,
+        truncate_long_values=settings.sync.truncate_long_values,
+    )
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+    progress: Progress | None = None,
+    transport: httpx2.BaseTransport | None = None,
+) -> RunResult:
+    """One sync run with these settings. Raises :class:`~magento_zoho_sync.errors.SyncError` on fatal problems."""
+    spec = mapping_spec(settings)
+    stats = ApiStats()
+    started = time.time()
+    clock = time.perf_counter()
+    with ExitStack() as stack:
+        magento = MagentoClient.from_settings(settings, stats=stats, transport=transport)
+        stack.callback(magento.close)
+        zoho = ZohoClient.from_settings(settings, stats=stats, transport=transport)
+        stack.callback(zoho.close)
+        state_path = settings.sync.state_path
+        if dry_run:
+            state_path = _scratch_copy(state_path, stack)
+        state = StateStore.open(state_path)
+        stack.callback(state.close)
+        stack.enter_context(state.lock())
+        dry_sink = DryRunSink(zoho) if dry_run else None
+        sink: ContactSink = dry_sink if dry_sink is not None else zoho
+        engine = SyncEngine(
+            source=magento,
+            sink=sink,
+            state=state,
+            mapper=CustomerMapper(spec, zoho, state),
+            options=engine_options(settings, full=full, dry_run=dry_run),
+            stop=stop,
+            progress=progress,
+        )
+        tally = engine.run()
+        duplicates = state.zoho_duplicate_groups()
+        parked = state.failures(parked=True)
+    return RunResult(
+        tally=tally,
+        stats=stats,
+        started=started,
+        duration=time.perf_counter() - clock,
+        dry_run=dry_run,
+        dry_sink=dry_sink,
+        zoho_duplicates=duplicates,
+        parked=parked,
+    )
+
+
+def _scratch_copy(path: Path, stack: ExitStack) -> Path:
+    """A throw-away copy of the state for a dry run (consistent even while WAL pages are pending)."""
+    folder = Path(tempfile.mkdtemp(prefix="mzsync-dry-run-"))
+    stack.callback(shutil.rmtree, folder, True)
+    target = folder / "state.sqlite"
+    source = path.expanduser()
+    if source.exists():
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+    return target

@@ -1,0 +1,264 @@
+"""The ``magento-zoho-sync`` command line.
+
+Names here are a public contract (people script against them): the commands ``sync``, ``demo``, ``runs``,
+``errors``, ``doctor`` and ``auth zoho-grant``, their flags, and the exit codes:
+
+    0    every customer synced
+    1    the run finished, but some customers failed (see the report)
+    2    configuration, authentication or another fatal error
+    130  stopped by SIGINT (Ctrl-C) after saving what was done
+    143  stopped by SIGTERM after saving what was done
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from magento_zoho_sync import output
+from magento_zoho_sync.errors import EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED, Interrupted, StateError, SyncError
+from magento_zoho_sync.redact import configure_logging, redact
+from magento_zoho_sync.settings import Settings, load_settings
+from magento_zoho_sync.state import StateStore
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+log = logging.getLogger("magento_zoho_sync")
+
+
+def _guard(fn: Callable[P, int]) -> Callable[P, None]:
+    """Turn every error into one clear line and the documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        verbose = bool(kwargs.get("verbose"))
+        try:
+            code = fn(*args, **kwargs)
+        except Interrupted as exc:
+            code = exc.exit_code
+        except SyncError as exc:
+            click.echo(f"error: {redact(str(exc))}", err=True)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            code = 130
+        except Exception as exc:  # a bug: still one clear line, the traceback only when asked for
+            if verbose:
+                click.echo(redact(traceback.format_exc()), err=True)
+            click.echo(
+                f"error: unexpected {exc.__class__.__name__}: {redact(str(exc))} "
+                "(this is a bug in magento-zoho-sync; run with -v for details and report it)",
+                err=True,
+            )
+            code = EXIT_FATAL
+        sys.exit(code)
+
+    return wrapper
+
+
+def _settings_options(fn: Callable[P, R]) -> Callable[P, R]:
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="TOML settings file (flags > environment > file > defaults).",
+        ),
+        click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="State file."),
+        click.option(
+            "--region",
+            type=click.Choice(["us", "eu", "in", "au", "jp", "cn", "ca", "sa", "uk"]),
+            help="Zoho data centre: fills ZOHO_ACCOUNTS_URL and ZOHO_API_URL (explicit URLs win).",
+        ),
+        click.option(
+            "--insecure-http", is_flag=True, help="Allow plain http:// to hosts that are not loopback (not advised)."
+        ),
+        click.option("-v", "--verbose", is_flag=True, help="Debug logging (secrets are always masked)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _load(config_file: Path | None, state_path: Path | None, region: str | None, insecure_http: bool) -> Settings:
+    overrides: dict[str, Any] = {}
+    if state_path is not None:
+        overrides["sync.state_path"] = state_path
+    if region is not None:
+        overrides["zoho.region"] = region
+    if insecure_http:
+        overrides["network.allow_insecure_http"] = True
+    return load_settings(config_file, overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="magento-zoho-sync")
+def main() -> None:
+    """Keep Zoho CRM contacts in step with the customers of a Magento 2 / Adobe Commerce store."""
+
+
+@main.command()
+@_settings_options
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
+@click.option("--full", is_flag=True, help="Read every customer, not only those changed since the last run.")
+@click.option("--dry-run", is_flag=True, help="Read both sides, write nothing, and report what would happen.")
+@_guard
+def sync(
+    config_file: Path | None,
+    state_path: Path | None,
+    region: str | None,
+    insecure_http: bool,
+    verbose: bool,
+    report_path: Path | None,
+    full: bool,
+    dry_run: bool,
+) -> int:
+    """Sync Magento customers into Zoho CRM contacts (incremental after the first run)."""
+    configure_logging(verbose)
+    settings = _load(config_file, state_path, region, insecure_http)
+    return run_and_report(settings, full=full, dry_run=dry_run, report_path=report_path)
+
+
+def run_and_report(
+    settings: Settings,
+    *,
+    full: bool,
+    dry_run: bool,
+    report_path: Path | None,
+    transport: Any = None,
+    console: Console | None = None,
+) -> int:
+    """Run one sync with progress on a terminal, then print the summary and write the report."""
+    from magento_zoho_sync.app import run_sync  # noqa: PLC0415 - keeps `--help` fast
+
+    console = console or Console(stderr=False)
+    stop = threading.Event()
+    received: list[int] = []
+    with _signals(stop, received), output.progress(console) as progress:
+        try:
+            result = run_sync(settings, full=full, dry_run=dry_run, stop=stop, progress=progress, transport=transport)
+        except Interrupted as exc:
+            signal_number = received[0] if received else signal.SIGINT
+            output.print_interrupted(console, exc, signal_number)
+            raise Interrupted(str(exc), signal_number=signal_number) from None
+    report = output.build_report(result)
+    output.print_summary(console, report, result)
+    if report_path is not None:
+        report.write_json(report_path)
+        console.print(f"Report written to {report_path}")
+    if result.tally.failures:
+        return EXIT_SOME_FAILED
+    return EXIT_OK
+
+
+@contextmanager
+def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
+    """First SIGINT/SIGTERM: stop reading, finish in-flight batches, save. Second: exit at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            os._exit(128 + signum)  # the state is consistent: every commit is one SQLite transaction
+        received.append(signum)
+        stop.set()
+        click.echo("\nStopping: finishing the batches in flight and saving (press again to quit at once)", err=True)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@main.command()
+@click.option("--customers", default=3000, show_default=True, help="Size of the simulated store.")
+@click.option("--seed", default=7, show_default=True, help="Seed of the simulated store and Zoho org.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="Keep the state here.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@_guard
+def demo(customers: int, seed: int, report_path: Path | None, state_path: Path | None, verbose: bool) -> int:
+    """Run the real sync against the bundled Magento and Zoho simulators (no credentials needed)."""
+    from magento_zoho_sync.demo import run_demo  # noqa: PLC0415 - the only place the simulators are imported
+
+    configure_logging(verbose)
+    return run_demo(customers=customers, seed=seed, report_path=report_path, state_path=state_path)
+
+
+def _open_state(config_file: Path | None, state_path: Path | None) -> StateStore:
+    if state_path is None:
+        try:
+            from magento_zoho_sync.settings import default_state_path, load_sync_settings  # noqa: PLC0415
+
+            state_path = load_sync_settings(config_file).state_path if config_file else default_state_path()
+        except SyncError:
+            raise
+    return StateStore.open(state_path, read_only=True)
+
+
+@main.command()
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="State file.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
+@click.option("--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@_guard
+def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json: bool) -> int:
+    """List past runs: when, mode, counts, failures, duration."""
+    state = _open_state(config_file, state_path)
+    rows = state.runs(limit)
+    if as_json:
+        click.echo(json.dumps([output.run_row_dict(row) for row in rows], indent=2))
+        return EXIT_OK
+    table = Table(title="Runs")
+    for column in ("run", "started (UTC)", "mode", "status", "read", "inserted", "updated", "unchanged", "failed"):
+        table.add_column(column)
+    for row in rows:
+        counts = row.summary.get("counts", {})
+        table.add_row(
+            str(row.id),
+            row.started_at,
+            row.mode,
+            row.status,
+            *(str(counts.get(key, "")) for key in ("read", "inserted", "updated", "unchanged", "failed")),
+        )
+    Console().print(table)
+    return EXIT_OK
+
+
+@main.command()
+@click.option("--run", "run_id", type=int, help="Run number (default: the last run).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="State file.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@_guard
+def errors(run_id: int | None, state_path: Path | None, config_file: Path | None, as_json: bool) -> int:
+    """List the failures of a run."""
+    state = _open_state(config_file, state_path)
+    run_id = run_id if run_id is not None else state.last_run_id()
+    if run_id is None:
+        raise StateError("The state holds no run yet.")
+    failures = state.run_errors(run_id)
+    if as_json:
+        click.echo(json.dumps([output.failure_dict(f) for f in failures], indent=2))
+        return EXIT_OK
+    Console().print(output.failures_table(failures, title=f"Failures of run {run_id}"))
+    return EXIT_OK

@@ -1,0 +1,190 @@
+"""HTTP plumbing shared by the Magento and Zoho clients.
+
+* :func:`check_url` is the URL policy: ``https://`` everywhere, plain ``http://`` only to a loopback host (the
+  simulators) unless the user passed the explicit insecure flag;
+* :func:`build_client` makes the one kind of :class:`httpx2.Client` the product uses: timeouts, no redirects
+  (a redirect would carry credentials to a host nobody configured), TLS verification, a User-Agent, and an
+  optional injected transport (tests, the demo's in-process simulators);
+* :class:`ApiStats` counts calls and Zoho credits for the run report, from several threads at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import httpx2
+
+from magento_zoho_sync.errors import ConfigError
+
+__all__ = [
+    "USER_AGENT",
+    "ApiStats",
+    "build_client",
+    "check_url",
+    "is_loopback_host",
+    "zoho_write_credits",
+]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("magento-zoho-sync")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "0"
+
+
+USER_AGENT = f"magento-zoho-sync/{_version()} (+python-httpx2)"
+
+#: Seconds to wait for a TCP connection, whatever the read timeout is: a host that does not accept a
+#: connection in this time is down or firewalled, and waiting longer only delays the retry.
+CONNECT_TIMEOUT = 10.0
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` (and ``*.localhost``), 127.0.0.0/8 and ``::1``."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, *, setting: str, allow_insecure_http: bool = False) -> httpx2.URL:
+    """Parse ``url`` and apply the URL policy; raise :class:`ConfigError` naming ``setting`` when it fails.
+
+    Allowed: ``https://host``; ``http://`` to a loopback host; ``http://`` anywhere when
+    ``allow_insecure_http`` (``--insecure-http``) is set. Credentials inside the URL (``user:pass@``) are
+    refused, because they would end up in logs; the message never repeats them.
+    """
+    try:
+        parsed = httpx2.URL(url)
+    except (httpx2.InvalidURL, TypeError) as exc:
+        raise ConfigError(f"{setting} is not a valid URL ({type(exc).__name__}).") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(
+            f"{setting} must be an absolute http(s) URL such as https://shop.example.com; got scheme "
+            f"{parsed.scheme or '(none)'!r}."
+        )
+    if parsed.userinfo:
+        raise ConfigError(f"{setting} must not contain a user name or password; put credentials in their own settings.")
+    if parsed.scheme == "http" and not is_loopback_host(parsed.host) and not allow_insecure_http:
+        raise ConfigError(
+            f"{setting} uses plain http:// to {parsed.host}, which would send credentials unencrypted. "
+            "Use https://, or pass --insecure-http (setting network.allow_insecure_http) if you really mean it."
+        )
+    return parsed
+
+
+def build_client(
+    *,
+    base_url: str,
+    setting: str,
+    timeout: float,
+    allow_insecure_http: bool = False,
+    verify_tls: bool = True,
+    transport: httpx2.BaseTransport | None = None,
+    auth: httpx2.Auth | None = None,
+    headers: Mapping[str, str] | None = None,
+    on_request: Callable[[httpx2.Request], None] | None = None,
+) -> httpx2.Client:
+    """A client for one service, rooted at ``base_url`` (checked with :func:`check_url`).
+
+    ``on_request`` is called for every request the client sends, including the ones an auth flow adds
+    (login, token refresh), which is how :class:`ApiStats` counts Magento calls.
+    """
+    check_url(base_url, setting=setting, allow_insecure_http=allow_insecure_http)
+    all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    all_headers.update(headers or {})
+    hooks: dict[str, list[Callable[..., object]]] = {"request": [on_request]} if on_request else {}
+    return httpx2.Client(
+        base_url=base_url.rstrip("/"),
+        timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+        follow_redirects=False,
+        verify=verify_tls,
+        transport=transport,
+        auth=auth,
+        headers=all_headers,
+        event_hooks=hooks,
+    )
+
+
+def zoho_write_credits(records: int) -> int:
+    """Credits Zoho charges for a write call: one per started group of 10 records (at least 1)."""
+    return max(1, math.ceil(records / 10))
+
+
+@dataclass
+class ApiStats:
+    """Calls and credits of one run; every method is safe to call from several threads.
+
+    * ``magento_calls``: every HTTP request sent to Magento (logins included, retries included);
+    * ``zoho_calls``: every HTTP request sent to the Zoho CRM API (retries included);
+    * ``zoho_token_calls``: requests to Zoho Accounts (token refreshes; they cost no CRM credits);
+    * ``zoho_credits``: an estimate of the CRM credits spent: 1 per read call, ⌈n/10⌉ per write call of n
+      records, counted for each call Zoho answered (a 429 or a 5xx is not charged);
+    * ``zoho_credits_remaining``: the last ``X-API-CREDITS-REMAINING`` header seen (Zoho sends it once half
+      of the daily allowance is used), else None.
+    """
+
+    magento_calls: int = 0
+    zoho_calls: int = 0
+    zoho_token_calls: int = 0
+    zoho_credits: int = 0
+    zoho_credits_remaining: int | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_magento(self, calls: int = 1) -> None:
+        with self._lock:
+            self.magento_calls += calls
+
+    def count_magento_request(self, request: httpx2.Request) -> None:
+        """An httpx2 ``request`` event hook."""
+        del request
+        self.count_magento()
+
+    def count_zoho_token_call(self) -> None:
+        with self._lock:
+            self.zoho_token_calls += 1
+
+    def count_zoho_request(self, request: httpx2.Request) -> None:
+        """An httpx2 ``request`` event hook of the CRM client: every request sent (replays and retries too)."""
+        del request
+        with self._lock:
+            self.zoho_calls += 1
+
+    def charge_zoho(self, credits: int, response: httpx2.Response) -> None:
+        """Credits of one answered CRM call (not charged for 429 and 5xx), and the credits Zoho says remain."""
+        remaining = _credits_remaining(response)
+        charged = response.status_code != 429 and response.status_code < 500
+        with self._lock:
+            if charged:
+                self.zoho_credits += credits
+            if remaining is not None:
+                self.zoho_credits_remaining = remaining
+
+    def as_dict(self) -> dict[str, int | None]:
+        with self._lock:
+            return {
+                "magento_calls": self.magento_calls,
+                "zoho_calls": self.zoho_calls,
+                "zoho_token_calls": self.zoho_token_calls,
+                "zoho_credits": self.zoho_credits,
+                "zoho_credits_remaining": self.zoho_credits_remaining,
+            }
+
+
+def _credits_remaining(response: httpx2.Response) -> int | None:
+    raw = response.headers.get("X-API-CREDITS-REMAINING")
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Magento 2 REST: authentication modes, searchCriteria builder, customer client."""

@@ -1,0 +1,262 @@
+"""``MagentoClient``: customers page by page (keyset on ``entity_id``), one customer by id, the server's time.
+
+Every request goes to ``{base_url}/rest/{store_code}/V1/...`` through one :class:`httpx2.Client` built by
+:func:`magento_zoho_sync.http.build_client` (no redirects, URL policy, timeouts) with the auth of
+``MAGENTO_AUTH``. Transient failures are retried by :class:`~magento_zoho_sync.retry.RetryPolicy`; when they
+persist, or Magento answers something that is not the JSON we expect, a :class:`MagentoError` says which path
+and which status, never a body that could hold a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx2
+
+from magento_zoho_sync.errors import MagentoError
+from magento_zoho_sync.http import ApiStats, build_client
+from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
+from magento_zoho_sync.magento.search import MAX_PAGE_SIZE, customer_keyset_query
+from magento_zoho_sync.magento.wire import error_body, error_message, is_html, server_date
+from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
+from magento_zoho_sync.settings import Settings
+
+__all__ = ["CustomerPage", "MagentoClient"]
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """One keyset page: customers with ids above the previous page's ``last_id``, ascending."""
+
+    items: list[dict[str, Any]]
+    last_id: int
+    server_time: datetime | None
+
+
+class MagentoClient:
+    """Reads customers from one Magento 2 store. Safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: MagentoAuth,
+        store_code: str = "all",
+        page_size: int = 200,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        stats: ApiStats | None = None,
+        allow_insecure_http: bool = False,
+        verify_tls: bool = True,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        self.auth = auth
+        self.page_size = page_size
+        self.stats = stats if stats is not None else ApiStats()
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._http = build_client(
+            base_url=f"{base_url.rstrip('/')}/rest/{store_code}/V1",
+            setting="MAGENTO_BASE_URL",
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
+            verify_tls=verify_tls,
+            transport=transport,
+            auth=auth,
+            on_request=self.stats.count_magento_request,
+        )
+        self._lock = threading.Lock()
+        #: The ``Date`` header of the first response: the watermark of an incremental run.
+        self.server_time: datetime | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        stats: ApiStats | None = None,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> MagentoClient:
+        m = settings.magento
+        return cls(
+            base_url=m.base_url,
+            auth=build_magento_auth(m),
+            store_code=m.store_code,
+            page_size=m.page_size,
+            timeout=m.timeout,
+            retry=RetryPolicy.from_settings(settings.retry),
+            stats=stats,
+            allow_insecure_http=settings.network.allow_insecure_http,
+            verify_tls=settings.network.verify_tls,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MagentoClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------------ requests
+
+    def _get(self, path: str, query: str | None = None) -> httpx2.Response:
+        """GET ``path`` (relative to ``/V1``) with retries; returns any non-transient response."""
+        url = f"{path}?{query}" if query else path
+
+        def attempt() -> httpx2.Response:
+            response = self._http.get(url)
+            if is_transient_status(response.status_code):
+                detail = (
+                    " (an HTML page: maintenance mode?)" if response.status_code == 503 and is_html(response) else ""
+                )
+                raise TransientStatus.from_response("Magento", response, detail=detail)
+            return response
+
+        try:
+            response = self._retry.call(f"magento GET {path}", attempt)
+        except RetriesExhausted as exc:
+            last = exc.last
+            if isinstance(last, TransientStatus):
+                raise MagentoError(
+                    f"Magento kept answering {last.method} {last.path} with HTTP {last.status_code}{last.detail} "
+                    f"after {exc.attempts} attempts.",
+                    hint="Try again later; a 503 HTML page means the store is in maintenance mode.",
+                ) from None
+            raise MagentoError(
+                f"Magento at {self._http.base_url.host} could not be reached for GET {path} "
+                f"after {exc.attempts} attempts ({type(last).__name__}).",
+                hint="Check MAGENTO_BASE_URL, the network and the store's availability.",
+            ) from None
+        except httpx2.HTTPError as exc:
+            raise MagentoError(f"GET {path} to Magento failed ({type(exc).__name__}).") from None
+        with self._lock:
+            if self.server_time is None:
+                self.server_time = server_date(response)
+        refusal = self.auth.refusal(response)
+        if refusal is not None:
+            raise refusal
+        return response
+
+    def _json(self, response: httpx2.Response) -> Any:
+        where = f"GET {response.request.url.path}"
+        if 300 <= response.status_code < 400:
+            raise MagentoError(
+                f"Magento redirected {where} (HTTP {response.status_code}) to "
+                f"{response.headers.get('Location', '?')}; redirects are not followed.",
+                hint="Set MAGENTO_BASE_URL to the store's final address (https, with or without www).",
+            )
+        if response.status_code != 200:
+            hint = None
+            if response.status_code in (400, 404):
+                hint = "Check MAGENTO_BASE_URL (without /rest) and the store code (MAGENTO_STORE_CODE)."
+            elif response.status_code == 403:
+                hint = "The Magento user or integration may not read customers (Magento_Customer::customer)."
+            raise MagentoError(
+                f"Magento answered {where} with HTTP {response.status_code}: {error_message(response)}.", hint=hint
+            )
+        if is_html(response):
+            raise MagentoError(
+                f"Magento answered {where} with HTTP 200 but an HTML page instead of JSON.",
+                hint="Check MAGENTO_BASE_URL: it must be the store's base URL, without /rest or /admin.",
+            )
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            raise MagentoError(
+                f"Magento answered {where} with HTTP 200 but a body that is not JSON "
+                f"({response.headers.get('Content-Type', 'no Content-Type')})."
+            ) from None
+
+    # ------------------------------------------------------------------------------------------------ customers
+
+    def iter_customer_pages(
+        self, *, after_id: int = 0, updated_since: str | None = None, page_size: int | None = None
+    ) -> Iterator[CustomerPage]:
+        """Customers with ``entity_id > after_id`` (and ``updated_at >= updated_since``), page by page.
+
+        Keyset paging: every request asks for page 1 of ``entity_id gt <last id seen>`` sorted by ``entity_id
+        ASC``, so deep offsets never happen and concurrent inserts or deletes shift nothing. Stops after a page
+        with fewer items than the page size. Ids at or below the last one seen, or repeated inside a page, are
+        dropped; a full page that does not advance raises :class:`MagentoError` instead of looping. Only one
+        page is held at a time.
+        """
+        size = page_size or self.page_size
+        last = after_id
+        while True:
+            response = self._get(
+                "/customers/search", customer_keyset_query(after_id=last, page_size=size, updated_since=updated_since)
+            )
+            body = self._json(response)
+            path = response.request.url.path
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                raise MagentoError(
+                    f"Magento answered GET {path} without an 'items' list; this is not a customer search result.",
+                    hint="Check MAGENTO_BASE_URL and that no extension rewrites /V1/customers/search.",
+                )
+            raw_items: list[Any] = body["items"]
+            fresh: list[dict[str, Any]] = []
+            seen: set[int] = set()
+            for item in raw_items:
+                customer_id = _customer_id(item)
+                if customer_id is None:
+                    raise MagentoError(f"Magento answered GET {path} with a customer that has no numeric 'id'.")
+                if customer_id <= last or customer_id in seen:
+                    continue
+                seen.add(customer_id)
+                fresh.append(item)
+            fresh.sort(key=lambda c: int(c["id"]))
+            if fresh:
+                last = int(fresh[-1]["id"])
+                yield CustomerPage(items=fresh, last_id=last, server_time=server_date(response))
+            if len(raw_items) < size:
+                return
+            if not fresh:
+                raise MagentoError(
+                    f"Magento returned a full page of customers for GET {path} without any id above {last}: "
+                    "the entity_id filter or the sort order is being ignored. Stopping instead of looping.",
+                    hint="An extension may rewrite customer search; check with GET /V1/customers/search directly.",
+                )
+
+    def get_customer(self, customer_id: int) -> dict[str, Any] | None:
+        """``GET /V1/customers/{id}``; None when Magento answers 404 (no such customer)."""
+        response = self._get(f"/customers/{int(customer_id)}")
+        if response.status_code == 404 and _is_no_such_entity(response):
+            return None
+        body = self._json(response)
+        if not isinstance(body, dict) or _customer_id(body) is None:
+            raise MagentoError(
+                f"Magento answered GET {response.request.url.path} with something that is not a customer."
+            )
+        return body
+
+
+def _is_no_such_entity(response: httpx2.Response) -> bool:
+    """Magento's NoSuchEntity 404 (JSON, with parameters), not a 404 for a route or a web server's page."""
+    body = error_body(response)
+    if body is None:
+        return False
+    if body.get("parameters"):
+        return True
+    return "route" not in str(body.get("message", "")).lower()
+
+
+def _customer_id(item: Any) -> int | None:
+    if not isinstance(item, dict):
+        return None
+    value = item.get("id")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,99 @@
+"""Reading Magento's answers: the error envelope, the ``Date`` header, JSON that may be an HTML page.
+
+Magento's error body (reference §5.1) is ``{"message": <template>, "parameters": [...] | {...}, "errors": [...]}``:
+the message is a raw template (``%1``, ``%fieldName``) filled from ``parameters``. Messages are translated into
+the store's locale, so code decides on status codes and parameters and only *shows* the text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx2
+
+from magento_zoho_sync.redact import redact
+
+__all__ = ["MAX_MESSAGE", "error_body", "error_message", "is_html", "render_template", "server_date"]
+
+#: Longest Magento message shown in an error (a developer-mode trace can be megabytes).
+MAX_MESSAGE = 300
+
+_PLACEHOLDER = re.compile(r"%(\d+|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def render_template(message: str, parameters: Any) -> str:
+    """Fill ``%1``/``%name`` placeholders from Magento's ``parameters`` (array or object)."""
+
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if isinstance(parameters, list) and key.isdigit() and 1 <= int(key) <= len(parameters):
+            return str(parameters[int(key) - 1])
+        if isinstance(parameters, dict) and key in parameters:
+            value = parameters[key]
+            return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(fill, message) if parameters else message
+
+
+def is_html(response: httpx2.Response) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "html" in content_type or response.content.lstrip()[:1] == b"<"
+
+
+def error_body(response: httpx2.Response) -> dict[str, Any] | None:
+    """The JSON error object, or None when the body is not a JSON object."""
+    if not response.content or is_html(response):
+        return None
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def error_message(response: httpx2.Response) -> str:
+    """A short, secret-free description of an error answer: Magento's rendered message, or what the body was."""
+    body = error_body(response)
+    if body is None:
+        if is_html(response):
+            return "an HTML page instead of JSON"
+        return "an empty body" if not response.content else "a body that is not JSON"
+    message = body.get("message")
+    if not isinstance(message, str):
+        legacy = body.get("messages")  # fatal-error envelope {"messages":{"error":[{"code":500,"message":"..."}]}}
+        if isinstance(legacy, dict) and isinstance(legacy.get("error"), list) and legacy["error"]:
+            first = legacy["error"][0]
+            message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, str):
+        return "a JSON body without a message"
+    text = render_template(message, body.get("parameters"))
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        details = [
+            render_template(e["message"], e.get("parameters"))
+            for e in errors
+            if isinstance(e, dict) and isinstance(e.get("message"), str)
+        ]
+        if details:
+            text = f"{text} ({'; '.join(details)})"
+    text = " ".join(redact(text).split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def server_date(response: httpx2.Response) -> datetime | None:
+    """The response's ``Date`` header as an aware UTC datetime, or None."""
+    raw = response.headers.get("Date")
+    if not raw:
+        return None
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)

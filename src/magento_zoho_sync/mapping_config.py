@@ -1,0 +1,285 @@
+"""The field mapping as data: which Zoho Contact field is filled from which Magento path, through which transforms.
+
+The mapping is parsed and checked when settings are loaded (an unknown transform or a malformed path is a
+``ConfigError`` before any call is made); :mod:`magento_zoho_sync.mapping` applies it to customers.
+
+Paths (``Magento path``)
+    ``firstname``, ``email``, ``dob``, …             a top-level customer attribute
+    ``custom_attributes.<code>``                    a customer custom attribute (by ``attribute_code``)
+    ``extension_attributes.is_subscribed``          anything under ``extension_attributes`` (nested keys with dots)
+    ``address.<key>``                               the customer's main address: default billing, else default
+                                                    shipping, else the first one (``address.street``,
+                                                    ``address.region.region``, ``address.custom_attributes.<code>``)
+    ``billing.<key>`` / ``shipping.<key>``          the default billing / default shipping address only (no fallback)
+
+Transforms (applied left to right)
+    ``join_lines``         list of street lines → one string, non-empty lines joined with ``", "``
+    ``join_newlines``      same, joined with a newline (for multi-line text areas)
+    ``country_name``       ISO 3166-1 alpha-2 code → English short name (unknown codes pass through)
+    ``lowercase`` / ``uppercase`` / ``trim``
+    ``bool``               ``"1"/"true"/"yes"/1/true`` → true, ``"0"/"false"/"no"/0/false`` → false
+    ``negate``             boolean not
+    ``bool_to_opt_out``    newsletter ``is_subscribed`` → ``Email_Opt_Out`` (true → false, false → true)
+    ``constant:<value>``   the string ``<value>``, whatever the Magento data
+    ``default:<value>``    ``<value>`` when the Magento value is missing or empty
+
+TOML forms, under ``[mapping.fields]``::
+
+    Lead_Source = "constant:Magento"
+    Mailing_Street = "address.street | join_newlines"
+    Email_Opt_Out = { path = "extension_attributes.is_subscribed", transforms = ["bool_to_opt_out"] }
+    Phone = false              # do not send this default field at all
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from magento_zoho_sync.countries import country_name
+
+ROOTS: Final = ("address", "billing", "shipping")
+
+#: Fields that cannot be removed: Email is the match key, Last_Name is mandatory for Zoho Contacts.
+REQUIRED_FIELDS: Final = ("Email", "Last_Name")
+
+_SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_ATTRIBUTE_CODE = re.compile(r"^[A-Za-z0-9_]+$")
+
+_TRUE = frozenset({"1", "true", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "no", "n", "off", ""})
+
+
+class MappingConfigError(ValueError):
+    """A mapping entry is malformed; the message names the field."""
+
+
+def _join(separator: str) -> Callable[[Any], Any]:
+    def join(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            lines = [str(v).strip() for v in value if v is not None and str(v).strip()]
+            return separator.join(lines) if lines else None
+        return value
+
+    return join
+
+
+def _to_bool(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("is not a yes/no value")
+
+
+def _negate(value: Any) -> Any:
+    converted = _to_bool(value)
+    return None if converted is None else not converted
+
+
+def _string_op(op: Callable[[str], str]) -> Callable[[Any], Any]:
+    def apply(value: Any) -> Any:
+        return op(value) if isinstance(value, str) else value
+
+    return apply
+
+
+def _country(value: Any) -> Any:
+    return country_name(value) if isinstance(value, str) else value
+
+
+#: Transforms without an argument.
+TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
+    "join_lines": _join(", "),
+    "join_newlines": _join("\n"),
+    "country_name": _country,
+    "lowercase": _string_op(str.lower),
+    "uppercase": _string_op(str.upper),
+    "trim": _string_op(str.strip),
+    "bool": _to_bool,
+    "negate": _negate,
+    "bool_to_opt_out": _negate,
+}
+
+#: Transforms written ``name:<argument>``.
+ARG_TRANSFORMS: Final = ("constant", "default")
+
+
+@dataclass(frozen=True)
+class Transform:
+    name: str
+    arg: str | None = None
+
+    def apply(self, value: Any) -> Any:
+        if self.name == "constant":
+            return self.arg
+        if self.name == "default":
+            empty = value is None or (isinstance(value, str) and not value.strip()) or value == []
+            return self.arg if empty else value
+        return TRANSFORMS[self.name](value)
+
+    def __str__(self) -> str:
+        return self.name if self.arg is None else f"{self.name}:{self.arg}"
+
+
+@dataclass(frozen=True)
+class SourcePath:
+    """A parsed Magento path: ``root`` is ``customer``, ``address``, ``billing`` or ``shipping``."""
+
+    root: str
+    keys: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ".".join(self.keys) if self.root == "customer" else ".".join((self.root, *self.keys))
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One Zoho field and where its value comes from."""
+
+    field: str
+    path: SourcePath | None
+    transforms: tuple[Transform, ...] = ()
+
+    def describe(self) -> str:
+        parts = ([str(self.path)] if self.path else []) + [str(t) for t in self.transforms]
+        return " | ".join(parts)
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    """The compiled mapping: ordered rules, plus the too-long-value policy."""
+
+    rules: tuple[FieldRule, ...]
+    truncate_long_values: bool = False
+
+    def rule(self, field: str) -> FieldRule | None:
+        return next((r for r in self.rules if r.field == field), None)
+
+
+def parse_path(text: str) -> SourcePath:
+    """Parse a Magento path such as ``address.street`` or ``custom_attributes.loyalty_tier``."""
+    parts = [p.strip() for p in text.strip().split(".")]
+    if not parts or any(not _SEGMENT.match(p) and not _ATTRIBUTE_CODE.match(p) for p in parts):
+        raise MappingConfigError(f"malformed Magento path {text!r} (expected names joined by dots)")
+    root = "customer"
+    if parts[0] in ROOTS:
+        root, parts = parts[0], parts[1:]
+        if not parts:
+            raise MappingConfigError(f"Magento path {text!r} names no address field (e.g. {root}.city)")
+    for i, part in enumerate(parts):
+        previous = parts[i - 1] if i else None
+        if previous == "custom_attributes":
+            if not _ATTRIBUTE_CODE.match(part):
+                raise MappingConfigError(f"malformed attribute code in Magento path {text!r}")
+            if i != len(parts) - 1:
+                raise MappingConfigError(f"Magento path {text!r}: nothing can follow custom_attributes.<code>")
+        elif not _SEGMENT.match(part):
+            raise MappingConfigError(f"malformed Magento path {text!r}")
+    if parts[-1] == "custom_attributes":
+        raise MappingConfigError(f"Magento path {text!r} needs an attribute code: custom_attributes.<code>")
+    return SourcePath(root=root, keys=tuple(parts))
+
+
+def parse_transform(text: str) -> Transform:
+    name, sep, arg = text.strip().partition(":")
+    name = name.strip()
+    if sep:
+        if name not in ARG_TRANSFORMS:
+            raise MappingConfigError(f"unknown transform {name!r} (with an argument: {', '.join(ARG_TRANSFORMS)})")
+        return Transform(name, arg)
+    if name in ARG_TRANSFORMS:
+        raise MappingConfigError(f"transform {name!r} needs a value: {name}:<value>")
+    if name not in TRANSFORMS:
+        known = ", ".join([*TRANSFORMS, *(f"{n}:<value>" for n in ARG_TRANSFORMS)])
+        raise MappingConfigError(f"unknown transform {name!r} (known: {known})")
+    return Transform(name)
+
+
+def parse_rule(field: str, value: Any) -> FieldRule | None:
+    """Parse one ``[mapping.fields]`` entry. ``False`` means "do not send this field" (returns ``None``)."""
+    if not _FIELD.match(field):
+        raise MappingConfigError(f"{field!r} is not a Zoho field API name (letters, digits, underscores)")
+    if value is False:
+        return None
+    path_text: str | None
+    transforms_text: list[str]
+    if isinstance(value, str):
+        pieces = [p.strip() for p in value.split("|")]
+        if pieces[0].partition(":")[0].strip() in ARG_TRANSFORMS:
+            path_text, transforms_text = None, [value.strip()] if len(pieces) == 1 else pieces
+        else:
+            path_text, transforms_text = pieces[0], pieces[1:]
+    elif isinstance(value, Mapping):
+        unknown = set(value) - {"path", "transforms", "transform"}
+        if unknown:
+            raise MappingConfigError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))} (use path, transforms)")
+        path_text = value.get("path")
+        raw = value.get("transforms", value.get("transform", []))
+        transforms_text = [raw] if isinstance(raw, str) else raw
+        if path_text is not None and not isinstance(path_text, str):
+            raise MappingConfigError("path must be a string")
+        if not isinstance(transforms_text, list) or not all(isinstance(t, str) for t in transforms_text):
+            raise MappingConfigError("transforms must be a list of strings")
+    else:
+        raise MappingConfigError('expected "path | transform ...", a table {path, transforms} or false')
+    transforms = tuple(parse_transform(t) for t in transforms_text if t.strip())
+    path = parse_path(path_text) if path_text else None
+    if path is None and not any(t.name == "constant" for t in transforms):
+        raise MappingConfigError("needs a Magento path or a constant:<value> transform")
+    return FieldRule(field=field, path=path, transforms=transforms)
+
+
+#: The default mapping, written as a mapping file would write it.
+DEFAULT_MAPPING: Final[dict[str, str]] = dict(
+    (
+        ("Email", "email | trim | lowercase"),
+        ("First_Name", "firstname"),
+        ("Last_Name", "lastname"),
+        ("Phone", "address.telephone"),
+        ("Mailing_Street", "address.street | join_lines"),
+        ("Mailing_City", "address.city"),
+        ("Mailing_State", "address.region.region"),
+        ("Mailing_Zip", "address.postcode"),
+        ("Mailing_Country", "address.country_id | country_name"),
+    )
+)
+
+DEFAULT_RULES: Final[tuple[FieldRule, ...]] = tuple(
+    rule for field, text in DEFAULT_MAPPING.items() if (rule := parse_rule(field, text)) is not None
+)
+
+
+def build_spec(
+    fields: Mapping[str, Any] | None = None, *, replace_defaults: bool = False, truncate_long_values: bool = False
+) -> MappingSpec:
+    """Compile the default rules overlaid with ``fields`` (or ``fields`` alone with ``replace_defaults``).
+
+    Raises :class:`MappingConfigError` naming the first bad entry, as ``[mapping.fields] <Field>: <problem>``.
+    """
+    rules: dict[str, FieldRule | None] = {} if replace_defaults else {r.field: r for r in DEFAULT_RULES}
+    for field, value in (fields or {}).items():
+        try:
+            rules[field] = parse_rule(field, value)
+        except MappingConfigError as exc:
+            raise MappingConfigError(f"[mapping.fields] {field}: {exc}") from None
+    for required in REQUIRED_FIELDS:
+        if rules.get(required) is None:
+            raise MappingConfigError(
+                f"[mapping.fields] {required} must be mapped "
+                + ("(it is the match key)" if required == "Email" else "(Zoho requires it for every contact)")
+            )
+    return MappingSpec(
+        rules=tuple(r for r in rules.values() if r is not None), truncate_long_values=truncate_long_values
+    )
+
+
+DEFAULT_SPEC: Final = build_spec()

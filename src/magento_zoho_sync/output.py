@@ -1,0 +1,171 @@
+"""From a finished run to what people see: the :class:`~magento_zoho_sync.report.RunReport`, the summary, progress."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from magento_zoho_sync.app import RunResult
+from magento_zoho_sync.errors import Interrupted
+from magento_zoho_sync.mapping import Merge
+from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, Progress, RunReport, render_summary
+from magento_zoho_sync.state import FailureRecord, RunRow
+
+PLAN_ROWS_SHOWN = 20
+
+
+class EngineProgress:
+    """Adapts the engine's running totals to the report's progress display."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._read = 0
+        self._written = 0
+
+    def update(self, *, read: int, written: int, total: int | None) -> None:
+        if total is not None and total != self._progress.total:
+            self._progress.set_total(total)
+        if read > self._read:
+            self._progress.advance_read(read - self._read)
+            self._read = read
+        if written > self._written:
+            self._progress.advance_written(written - self._written)
+            self._written = written
+
+
+@contextmanager
+def progress(console: Console) -> Iterator[EngineProgress]:
+    with Progress(Console(stderr=True) if not console.is_terminal else console) as display:
+        yield EngineProgress(display)
+
+
+def _failure(record: FailureRecord) -> Failure:
+    return Failure(record.customer_id, record.email, record.code, record.message)
+
+
+def build_report(result: RunResult) -> RunReport:
+    tally = result.tally
+    stats = result.stats.as_dict()
+    report = RunReport(
+        mode="dry-run" if result.dry_run else tally.mode,
+        run_id=None if result.dry_run else result.run_id,
+        started_at=datetime.fromtimestamp(result.started, UTC),
+        status=tally.status,
+        dry_run=result.dry_run,
+    )
+    counts = report.counts
+    counts.read, counts.inserted, counts.updated = tally.read, tally.inserted, tally.updated
+    counts.unchanged, counts.merged, counts.parked = tally.unchanged, tally.merged, tally.parked
+    counts.deleted_found = tally.deleted
+    for failure in tally.failures:
+        report.add_failure(_failure(failure))
+    for merged_id, into, email in tally.merges:
+        report.add_merge(Merge(winner_id=into, merged_id=merged_id, email=email))
+    report.counts.merged = tally.merged
+    report.parked = [
+        Failure(f.customer_id, f.email, f.code, f"{f.message} (failed in {f.failed_runs} runs; parked)")
+        for f in result.parked
+    ]
+    report.warnings = [f"{w.code}: customer {w.customer_id}: {w.message}" for w in tally.warnings]
+    report.api_calls.magento = int(stats.get("magento_calls") or 0)
+    report.api_calls.zoho = int(stats.get("zoho_calls") or 0)
+    report.zoho_credits = int(stats.get("zoho_credits") or 0)
+    remaining = stats.get("zoho_credits_remaining")
+    report.zoho_credits_remaining = int(remaining) if remaining is not None else None
+    if result.dry_run:
+        report.plan = [
+            PlanEntry(customer_id, email, action, zoho_id, reason)
+            for customer_id, email, action, zoho_id, reason in tally.planned
+        ]
+        report.plan += [PlanEntry(f.customer_id or 0, f.email, "reject", None, f.message) for f in tally.failures]
+        report.plan += [
+            PlanEntry(merged_id, email, "merge", None, f"same email as customer {into}, who was updated later")
+            for merged_id, into, email in tally.merges
+        ]
+    report.identity_problems = identity_problems(result)
+    report.finish(tally.status)
+    return report
+
+
+def identity_problems(result: RunResult) -> list[IdentityProblem]:
+    problems = [
+        IdentityProblem(
+            kind="zoho_duplicate_contacts",
+            email=email,
+            message=f"{len(ids)} Zoho contacts hold this email (ignoring case and spaces)",
+            zoho_ids=tuple(ids),
+        )
+        for email, ids in result.zoho_duplicates
+    ]
+    if result.dry_sink is not None:
+        known = {problem.email for problem in problems}
+        problems += [
+            IdentityProblem("zoho_duplicate_contacts", email, f"{len(ids)} Zoho contacts hold this email", (), tuple(ids))
+            for email, ids in result.dry_sink.shared_emails.items()
+            if email not in known
+        ]
+    shared: dict[str, set[int]] = {}
+    for merged_id, into, email in result.tally.merges:
+        shared.setdefault(email, set()).update((merged_id, into))
+    problems += [
+        IdentityProblem(
+            kind="magento_shared_email",
+            email=email,
+            message=f"{len(ids)} Magento customers (one per website) share this email: one Zoho contact",
+            magento_customer_ids=tuple(sorted(ids)),
+        )
+        for email, ids in sorted(shared.items())
+    ]
+    return problems
+
+
+def print_summary(console: Console, report: RunReport, result: RunResult) -> None:
+    if result.dry_run:
+        console.print("[bold]Dry run[/bold]: nothing was written to Zoho or to the state.")
+        shown = [entry for entry in report.plan if entry.action in ("insert", "update")][:PLAN_ROWS_SHOWN]
+        if shown:
+            table = Table(title=f"Planned writes (first {len(shown)}; all in --report)")
+            for column in ("customer", "email", "action", "zoho id", "why"):
+                table.add_column(column)
+            for entry in shown:
+                table.add_row(str(entry.magento_customer_id), entry.email or "", entry.action, entry.zoho_id or "", entry.reason)
+            console.print(table)
+    render_summary(report, console)
+
+
+def print_interrupted(console: Console, exc: Interrupted, signal_number: int) -> None:
+    console.print(f"[bold yellow]Interrupted[/bold yellow] (signal {signal_number}): {exc}")
+
+
+def run_row_dict(row: RunRow) -> dict[str, Any]:
+    return {
+        "run_id": row.id,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+        "mode": row.mode,
+        "status": row.status,
+        **row.summary,
+    }
+
+
+def failure_dict(failure: FailureRecord) -> dict[str, Any]:
+    return {
+        "magento_customer_id": failure.customer_id,
+        "email": failure.email,
+        "code": failure.code,
+        "message": failure.message,
+    }
+
+
+def failures_table(failures: Sequence[FailureRecord], *, title: str) -> Table:
+    table = Table(title=title)
+    for column in ("customer", "email", "code", "message"):
+        table.add_column(column)
+    for failure in failures:
+        table.add_row(str(failure.customer_id or ""), failure.email or "", failure.code, failure.message)
+    return table

@@ -1,0 +1,442 @@
+"""What a run did: the :class:`RunReport`, its JSON form (``--report PATH``), the end-of-run summary, and progress.
+
+The JSON report is a public contract (scripts read it). Stable keys::
+
+    counts.read, counts.inserted, counts.updated, counts.unchanged, counts.failed, counts.merged, counts.skipped,
+    counts.parked, counts.deleted_found, counts.deleted_tagged, counts.deleted_removed
+    errors[]         magento_customer_id, email, code, message (+ details)
+    merges[]         winner_id, merged_id, email
+    api_calls.magento, api_calls.zoho, zoho_credits, zoho_credits_remaining
+    run_id, mode, status, dry_run, started_at, finished_at, duration_seconds, parked[], warnings[], plan[],
+    identity_problems[], schema_version
+
+New keys may be added; existing ones keep their names and meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+from rich.text import Text
+
+from magento_zoho_sync.errors import EXIT_OK, EXIT_SOME_FAILED
+from magento_zoho_sync.mapping import Merge
+from magento_zoho_sync.redact import redact, redact_data
+
+SCHEMA_VERSION: Final = 1
+
+#: How many failures the terminal summary lists before pointing at ``--report`` / ``errors``.
+MAX_FAILURES_SHOWN: Final = 50
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One customer that could not be synced. ``code`` is stable (MISSING_EMAIL, INVALID_DATA, ...)."""
+
+    magento_customer_id: int | None
+    email: str | None
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    merged: int = 0
+    skipped: int = 0
+    parked: int = 0
+    deleted_found: int = 0
+    deleted_tagged: int = 0
+    deleted_removed: int = 0
+
+
+@dataclass
+class ApiCalls:
+    magento: int = 0
+    zoho: int = 0
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """Dry run: what would happen to one customer, and why."""
+
+    magento_customer_id: int
+    email: str | None
+    action: str  # insert | update | unchanged | merge | reject | skip | tag | delete
+    zoho_id: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class IdentityProblem:
+    """Found before any write: Zoho contacts sharing an email, Magento customers sharing one across websites."""
+
+    kind: str  # zoho_duplicate_contacts | magento_shared_email | ...
+    email: str
+    message: str
+    magento_customer_ids: tuple[int, ...] = ()
+    zoho_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class RunReport:
+    mode: str = "incremental"  # incremental | full | dry-run ...
+    run_id: int | str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    status: str = "running"  # running | completed | interrupted | failed
+    dry_run: bool = False
+    counts: Counts = field(default_factory=Counts)
+    api_calls: ApiCalls = field(default_factory=ApiCalls)
+    zoho_credits: int = 0
+    zoho_credits_remaining: int | None = None
+    failures: list[Failure] = field(default_factory=list)
+    merges: list[Merge] = field(default_factory=list)
+    parked: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    plan: list[PlanEntry] = field(default_factory=list)
+    identity_problems: list[IdentityProblem] = field(default_factory=list)
+
+    # ---- recording ----
+
+    def add_failure(self, failure: Failure) -> None:
+        self.failures.append(failure)
+        self.counts.failed += 1
+
+    def add_merge(self, merge: Merge) -> None:
+        self.merges.append(merge)
+        self.counts.merged += 1
+
+    def finish(self, status: str = "completed", at: datetime | None = None) -> None:
+        self.status = status
+        self.finished_at = at or datetime.now(UTC)
+
+    @property
+    def duration_seconds(self) -> float:
+        end = self.finished_at or datetime.now(UTC)
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every customer synced, 1 when some failed (fatal errors exit 2 before a report exists)."""
+        return EXIT_SOME_FAILED if self.failures or self.counts.failed else EXIT_OK
+
+    # ---- JSON ----
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "counts": asdict(self.counts),
+            "api_calls": asdict(self.api_calls),
+            "zoho_credits": self.zoho_credits,
+            "zoho_credits_remaining": self.zoho_credits_remaining,
+            "errors": [asdict(f) for f in self.failures],
+            "merges": [asdict(m) for m in self.merges],
+            "parked": [asdict(f) for f in self.parked],
+            "warnings": list(self.warnings),
+            "plan": [asdict(p) for p in self.plan],
+            "identity_problems": [asdict(p) for p in self.identity_problems],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON text, with anything secret-shaped masked."""
+        return json.dumps(redact_data(self.to_dict()), indent=indent, ensure_ascii=False, default=str)
+
+    def write_json(self, path: Path | str) -> Path:
+        """Write :meth:`to_json` to ``path`` atomically; the file is created owner-only (0600)."""
+        target = Path(path).expanduser()
+        if not target.parent.exists():
+            target.parent.mkdir(parents=True, mode=0o700)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # mkstemp: mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+                fh.write("\n")
+            os.chmod(tmp_name, 0o600)
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return target
+
+
+# ---- end-of-run summary ------------------------------------------------------------------------------------------
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def summary_rows(report: RunReport) -> list[tuple[str, str]]:
+    """The summary as (label, value) pairs, in display order (zero-valued optional rows left out)."""
+    c = report.counts
+    prefix = "would be " if report.dry_run else ""
+    rows = [
+        ("Run", f"{report.run_id if report.run_id is not None else '-'} ({report.mode}, {report.status})"),
+        ("Read from Magento", str(c.read)),
+        (f"{prefix}Inserted".capitalize(), str(c.inserted)),
+        (f"{prefix}Updated".capitalize(), str(c.updated)),
+        ("Unchanged", str(c.unchanged)),
+        ("Failed", str(c.failed)),
+        ("Merged (same email)", str(c.merged)),
+    ]
+    optional = [
+        ("Skipped", c.skipped),
+        ("Parked", c.parked),
+        ("Deleted in Magento", c.deleted_found),
+        ("Tagged as deleted", c.deleted_tagged),
+        ("Deleted in Zoho", c.deleted_removed),
+    ]
+    rows += [(label, str(value)) for label, value in optional if value]
+    rows += [
+        ("Magento API calls", str(report.api_calls.magento)),
+        ("Zoho API calls", str(report.api_calls.zoho)),
+        ("Zoho credits used", str(report.zoho_credits)),
+    ]
+    if report.zoho_credits_remaining is not None:
+        rows.append(("Zoho credits remaining", str(report.zoho_credits_remaining)))
+    rows.append(("Duration", _duration(report.duration_seconds)))
+    return rows
+
+
+def _failure_cells(f: Failure) -> tuple[str, str, str, str]:
+    customer = "-" if f.magento_customer_id is None else str(f.magento_customer_id)
+    return customer, f.email or "-", f.code, redact(f.message)
+
+
+def _identity_cells(p: IdentityProblem) -> tuple[str, str, str, str, str]:
+    ids = ", ".join(str(i) for i in p.magento_customer_ids) or "-"
+    return p.kind, p.email, ids, ", ".join(p.zoho_ids) or "-", redact(p.message)
+
+
+def render_summary(report: RunReport, console: Console, *, max_failures: int = MAX_FAILURES_SHOWN) -> None:
+    """Print the summary and the failures: rich tables on a terminal, plain lines otherwise."""
+    failures = report.failures[:max_failures]
+    hidden = len(report.failures) - len(failures)
+    more = f"... and {hidden} more: see --report PATH or `magento-zoho-sync errors`" if hidden > 0 else None
+    if console.is_terminal:
+        _render_rich(report, console, failures, more)
+    else:
+        _render_plain(report, console, failures, more)
+
+
+def _render_rich(report: RunReport, console: Console, failures: list[Failure], more: str | None) -> None:
+    title = "Dry run: nothing was written" if report.dry_run else "Sync summary"
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    for label, value in summary_rows(report):
+        style = "red" if label == "Failed" and value != "0" else None
+        table.add_row(label, Text(value, style=style or ""))
+    console.print(table)
+    if failures:
+        errors = Table(title=f"Failures ({len(report.failures)})", box=box.SIMPLE_HEAD, show_lines=False)
+        for column in ("Magento id", "Email", "Code", "Message"):
+            errors.add_column(column, overflow="fold")
+        for f in failures:
+            errors.add_row(*(Text(cell) for cell in _failure_cells(f)))
+        console.print(errors)
+        if more:
+            console.print(more)
+    if report.merges:
+        merged = Table(title=f"Merged customers ({len(report.merges)})", box=box.SIMPLE_HEAD)
+        for column in ("Email", "Kept (most recent)", "Merged"):
+            merged.add_column(column)
+        for m in report.merges[:MAX_FAILURES_SHOWN]:
+            merged.add_row(Text(m.email), str(m.winner_id), str(m.merged_id))
+        console.print(merged)
+    if report.identity_problems:
+        problems = Table(title=f"Identity problems ({len(report.identity_problems)})", box=box.SIMPLE_HEAD)
+        for column in ("Kind", "Email", "Magento ids", "Zoho ids", "Problem"):
+            problems.add_column(column, overflow="fold")
+        for p in report.identity_problems[:MAX_FAILURES_SHOWN]:
+            problems.add_row(*(Text(cell) for cell in _identity_cells(p)))
+        console.print(problems)
+    if report.parked:
+        parked = Table(title=f"Parked customers, no longer retried ({len(report.parked)})", box=box.SIMPLE_HEAD)
+        for column in ("Magento id", "Email", "Code", "Message"):
+            parked.add_column(column, overflow="fold")
+        for f in report.parked[:MAX_FAILURES_SHOWN]:
+            parked.add_row(*(Text(cell) for cell in _failure_cells(f)))
+        console.print(parked)
+    for warning in report.warnings:
+        console.print(Text(f"warning: {redact(warning)}", style="yellow"))
+
+
+def _render_plain(report: RunReport, console: Console, failures: list[Failure], more: str | None) -> None:
+    def out(line: str) -> None:
+        console.print(Text(line), soft_wrap=True, highlight=False)
+
+    out("Dry run: nothing was written" if report.dry_run else "Sync summary")
+    width = max(len(label) for label, _ in summary_rows(report))
+    for label, value in summary_rows(report):
+        out(f"  {label.ljust(width)}  {value}")
+    if failures:
+        out(f"Failures ({len(report.failures)}):")
+        for f in failures:
+            customer, email, code, message = _failure_cells(f)
+            out(f"  customer {customer} <{email}> {code}: {message}")
+        if more:
+            out(more)
+    if report.merges:
+        out(f"Merged customers ({len(report.merges)}):")
+        for m in report.merges[:MAX_FAILURES_SHOWN]:
+            out(f"  {m.email}: kept customer {m.winner_id}, merged customer {m.merged_id}")
+    if report.identity_problems:
+        out(f"Identity problems ({len(report.identity_problems)}):")
+        for p in report.identity_problems[:MAX_FAILURES_SHOWN]:
+            kind, email, magento_ids, zoho_ids, message = _identity_cells(p)
+            out(f"  {kind} <{email}> magento={magento_ids} zoho={zoho_ids}: {message}")
+    if report.parked:
+        out(f"Parked customers, no longer retried ({len(report.parked)}):")
+        for f in report.parked[:MAX_FAILURES_SHOWN]:
+            customer, email, code, message = _failure_cells(f)
+            out(f"  customer {customer} <{email}> {code}: {message}")
+    for warning in report.warnings:
+        out(f"warning: {redact(warning)}")
+
+
+# ---- progress -----------------------------------------------------------------------------------------------------
+
+
+class _RateColumn(ProgressColumn):
+    """Customers per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-/s" if speed is None else f"{speed:,.0f}/s", style="progress.data.speed")
+
+
+class Progress:
+    """Customers read and written: a rich progress display on a terminal, a log line every ``interval`` s otherwise.
+
+    Thread-safe (writers may report from worker threads). Use as a context manager.
+    """
+
+    def __init__(
+        self,
+        console: Console | None = None,
+        *,
+        total: int | None = None,
+        interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.console = console or Console(stderr=True)
+        self.total = total
+        self.read = 0
+        self.written = 0
+        self._interval = interval
+        self._clock = clock
+        self._log = logger or log
+        self._lock = threading.Lock()
+        self._started = clock()
+        self._last_line = self._started
+        self._rich: RichProgress | None = None
+        if self.console.is_terminal:
+            self._rich = RichProgress(
+                TextColumn("{task.description:<8}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _RateColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self._read_task = self._rich.add_task("read", total=total)
+            self._written_task = self._rich.add_task("written", total=total)
+
+    def __enter__(self) -> Progress:
+        if self._rich is not None:
+            self._rich.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def set_total(self, total: int | None) -> None:
+        """The number of customers to read, when Magento tells it (``total_count``)."""
+        with self._lock:
+            self.total = total
+        if self._rich is not None:
+            self._rich.update(self._read_task, total=total)
+            self._rich.update(self._written_task, total=total)
+
+    def advance_read(self, n: int = 1) -> None:
+        with self._lock:
+            self.read += n
+        if self._rich is not None:
+            self._rich.advance(self._read_task, n)
+        else:
+            self._maybe_log()
+
+    def advance_written(self, n: int = 1) -> None:
+        """Customers handled on the Zoho side (written, unchanged or failed)."""
+        with self._lock:
+            self.written += n
+        if self._rich is not None:
+            self._rich.advance(self._written_task, n)
+        else:
+            self._maybe_log()
+
+    def line(self) -> str:
+        """The plain progress line: counts, rate, and ETA when the total is known."""
+        with self._lock:
+            read, written, total = self.read, self.written, self.total
+        elapsed = max(self._clock() - self._started, 1e-9)
+        rate = read / elapsed
+        text = f"progress: read {read}" + (f"/{total} ({100 * read // total}%)" if total else "")
+        text += f", written {written}, {rate:,.0f} customers/s"
+        if total and rate > 0 and read < total:
+            text += f", ETA {_duration((total - read) / rate)}"
+        return text
+
+    def _maybe_log(self) -> None:
+        now = self._clock()
+        with self._lock:
+            if now - self._last_line < self._interval:
+                return
+            self._last_line = now
+        self._log.info(self.line())
+
+    def close(self) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+        elif self.read or self.written:
+            self._log.info(self.line())

@@ -1,0 +1,678 @@
+"""Settings: command-line flags > environment variables > TOML file (``--config FILE``) > defaults.
+
+Every environment variable is declared once, in :data:`ENV_VARS` (which the README's settings table is made
+from); the credential names mirror the variables of the original Frends process (:data:`ORIGINAL_PROCESS_VARIABLES`).
+Any variable can also be given as ``<NAME>_FILE=/path`` (Docker and Kubernetes secrets): the file's content, without
+its trailing newline, is the value.
+
+The TOML file has one table per model: ``[magento]``, ``[zoho]``, ``[retry]``, ``[network]``, ``[sync]`` and
+``[mapping]`` (with ``[mapping.fields]``); keys are the field names below.
+
+Problems are reported together, one line each, naming the setting and the variable to fix, as a
+:class:`~magento_zoho_sync.errors.ConfigError`. Secret values are ``SecretStr`` (masked ``repr``), are registered
+with :mod:`magento_zoho_sync.redact` when loaded, and never appear in a message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from magento_zoho_sync import redact
+from magento_zoho_sync.errors import ConfigError
+from magento_zoho_sync.mapping_config import MappingConfigError, MappingSpec, build_spec
+from magento_zoho_sync.zoho.regions import REGIONS
+
+MagentoAuthMode = Literal["admin", "admin-totp", "integration-bearer", "integration-oauth1"]
+OnDeleted = Literal["ignore", "tag", "delete"]
+ZohoDuplicates = Literal["skip", "oldest"]
+
+#: Zoho data centres: region → (accounts URL, API URL), from :mod:`magento_zoho_sync.zoho.regions`.
+ZOHO_REGIONS: Final[dict[str, tuple[str, str]]] = {code: (r.accounts_url, r.api_url) for code, r in REGIONS.items()}
+
+#: Which credentials each Magento auth mode needs (setting names under ``magento``).
+AUTH_MODE_CREDENTIALS: Final[dict[str, tuple[str, ...]]] = {
+    "admin": ("username", "password"),
+    "admin-totp": ("username", "password", "totp_secret"),
+    "integration-bearer": ("access_token",),
+    "integration-oauth1": ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
+}
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+log = logging.getLogger(__name__)
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def default_state_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/magento-zoho-sync/state.sqlite``, else ``~/.local/state/magento-zoho-sync/state.sqlite``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
+    return root / "magento-zoho-sync" / "state.sqlite"
+
+
+class MagentoSettings(BaseModel):
+    model_config = _FROZEN
+
+    base_url: str
+    auth: MagentoAuthMode = "admin"
+    username: str | None = None
+    password: SecretStr | None = None
+    totp_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    access_token_secret: SecretStr | None = None
+    store_code: str = Field(default="all", pattern=r"^[A-Za-z0-9_]+$")
+    page_size: int = Field(default=200, ge=1, le=300)
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class ZohoSettings(BaseModel):
+    model_config = _FROZEN
+
+    accounts_url: str
+    api_url: str
+    region: str | None = None
+    client_id: str
+    client_secret: SecretStr
+    refresh_token: SecretStr
+    concurrency: int = Field(default=4, ge=1, le=10)
+    trigger: list[str] = Field(default_factory=list)
+    duplicate_check_fields: list[str] = Field(default_factory=lambda: ["Email"], min_length=1)
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class RetrySettings(BaseModel):
+    model_config = _FROZEN
+
+    attempts: int = Field(default=6, ge=1, le=50)
+    timeout: float = Field(default=120.0, gt=0)
+    wait_initial: float = Field(default=0.5, ge=0)
+    wait_max: float = Field(default=30.0, ge=0)
+
+
+class NetworkSettings(BaseModel):
+    model_config = _FROZEN
+
+    allow_insecure_http: bool = False
+    verify_tls: bool = True
+
+
+class SyncSettings(BaseModel):
+    model_config = _FROZEN
+
+    state_path: Path = Field(default_factory=default_state_path)
+    overlap_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    #: A full reconciliation runs by itself when the last one is older than this; 0 = only with ``--full``.
+    full_sync_every_hours: float = Field(default=24.0, ge=0)
+    #: A customer that failed in this many runs is parked (listed, no longer retried).
+    max_failed_runs: int = Field(default=5, ge=1)
+    on_deleted: OnDeleted = "ignore"
+    deleted_tag: str = Field(default="Deleted in Magento", min_length=1, max_length=25)
+    #: Zoho already holds several contacts with the customer's email: ``skip`` the customer (reported as
+    #: ZOHO_DUPLICATE_CONTACTS until someone merges them in Zoho) or update the ``oldest`` one.
+    zoho_duplicates: ZohoDuplicates = "skip"
+    truncate_long_values: bool = False
+
+    @field_validator("state_path")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
+class MappingSettings(BaseModel):
+    """``[mapping]``: ``fields`` overlays the default mapping (``replace_defaults = true``: replaces it)."""
+
+    model_config = _FROZEN
+
+    replace_defaults: bool = False
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+    def spec(self, *, truncate_long_values: bool = False) -> MappingSpec:
+        """The compiled mapping (already checked when the settings were loaded)."""
+        return build_spec(
+            self.fields, replace_defaults=self.replace_defaults, truncate_long_values=truncate_long_values
+        )
+
+
+class Settings(BaseModel):
+    model_config = _FROZEN
+
+    magento: MagentoSettings
+    zoho: ZohoSettings
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    mapping: MappingSettings = Field(default_factory=MappingSettings)
+
+    def mapping_spec(self) -> MappingSpec:
+        """The mapping to hand to :func:`magento_zoho_sync.mapping.map_customer`."""
+        return self.mapping.spec(truncate_long_values=self.sync.truncate_long_values)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The one declaration of the environment variables.
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    setting: str  # dotted: section.field
+    description: str
+    original: str | None = None  # the Frends process variable it replaces
+    secret: bool = False
+    is_list: bool = False
+
+
+ENV_VARS: Final[tuple[EnvVar, ...]] = (
+    EnvVar("MAGENTO_BASE_URL", "magento.base_url", "Store URL, e.g. https://shop.example.com", "MagentoBaseUrl"),
+    EnvVar("MAGENTO_AUTH", "magento.auth", "admin | admin-totp | integration-bearer | integration-oauth1"),
+    EnvVar("MAGENTO_USERNAME", "magento.username", "Admin user name (admin, admin-totp)", "MagentoUser"),
+    EnvVar("MAGENTO_PASSWORD", "magento.password", "Admin password", "MagentoPassword", secret=True),
+    EnvVar("MAGENTO_TOTP_SECRET", "magento.totp_secret", "Base32 2FA secret (admin-totp)", secret=True),
+    EnvVar("MAGENTO_ACCESS_TOKEN", "magento.access_token", "Integration access token", secret=True),
+    EnvVar("MAGENTO_CONSUMER_KEY", "magento.consumer_key", "Integration consumer key (oauth1)", secret=True),
+    EnvVar("MAGENTO_CONSUMER_SECRET", "magento.consumer_secret", "Integration consumer secret", secret=True),
+    EnvVar("MAGENTO_ACCESS_TOKEN_SECRET", "magento.access_token_secret", "Integration token secret", secret=True),
+    EnvVar("MAGENTO_STORE_CODE", "magento.store_code", "REST store code in the URL (default all)"),
+    EnvVar("ZOHO_REGION", "zoho.region", "Data centre: " + "|".join(ZOHO_REGIONS) + "; fills both Zoho URLs"),
+    EnvVar("ZOHO_ACCOUNTS_URL", "zoho.accounts_url", "Zoho Accounts URL (wins over the region)", "ZohoAccountUrl"),
+    EnvVar("ZOHO_API_URL", "zoho.api_url", "Zoho API URL (wins over the region)", "ZohoApiUrl"),
+    EnvVar("ZOHO_CLIENT_ID", "zoho.client_id", "Self-client id", "ZohoClientId"),
+    EnvVar("ZOHO_CLIENT_SECRET", "zoho.client_secret", "Self-client secret", "ZohoClientSecret", secret=True),
+    EnvVar("ZOHO_REFRESH_TOKEN", "zoho.refresh_token", "Refresh token", "ZohoRefreshToken", secret=True),
+    EnvVar("MZSYNC_MAGENTO_PAGE_SIZE", "magento.page_size", "Customers per Magento page, 1..300 (200)"),
+    EnvVar("MZSYNC_MAGENTO_TIMEOUT", "magento.timeout", "Seconds per Magento request (30)"),
+    EnvVar("MZSYNC_ZOHO_CONCURRENCY", "zoho.concurrency", "Concurrent Zoho write calls, 1..10 (4)"),
+    EnvVar("MZSYNC_ZOHO_TRIGGER", "zoho.trigger", "Zoho triggers, comma-separated (none)", is_list=True),
+    EnvVar("MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS", "zoho.duplicate_check_fields", "Upsert keys (Email)", is_list=True),
+    EnvVar("MZSYNC_ZOHO_TIMEOUT", "zoho.timeout", "Seconds per Zoho request (30)"),
+    EnvVar("MZSYNC_RETRY_ATTEMPTS", "retry.attempts", "Attempts per call, first included (6)"),
+    EnvVar("MZSYNC_RETRY_TIMEOUT", "retry.timeout", "Total seconds one call may spend retrying (120)"),
+    EnvVar("MZSYNC_RETRY_WAIT_INITIAL", "retry.wait_initial", "First backoff wait in seconds (0.5)"),
+    EnvVar("MZSYNC_RETRY_WAIT_MAX", "retry.wait_max", "Longest backoff wait in seconds (30)"),
+    EnvVar("MZSYNC_INSECURE_HTTP", "network.allow_insecure_http", "Allow http:// to non-loopback hosts (false)"),
+    EnvVar("MZSYNC_VERIFY_TLS", "network.verify_tls", "Verify TLS certificates (true)"),
+    EnvVar("MZSYNC_STATE", "sync.state_path", "State file (see default_state_path)"),
+    EnvVar("MZSYNC_OVERLAP_MINUTES", "sync.overlap_minutes", "Incremental window overlap (10)"),
+    EnvVar("MZSYNC_FULL_SYNC_EVERY_HOURS", "sync.full_sync_every_hours", "Automatic full run interval, 0=off (24)"),
+    EnvVar("MZSYNC_MAX_FAILED_RUNS", "sync.max_failed_runs", "Failed runs before a customer is parked (5)"),
+    EnvVar("MZSYNC_ON_DELETED", "sync.on_deleted", "ignore | tag | delete (ignore)"),
+    EnvVar("MZSYNC_DELETED_TAG", "sync.deleted_tag", 'Tag for on_deleted=tag ("Deleted in Magento")'),
+    EnvVar("MZSYNC_ZOHO_DUPLICATES", "sync.zoho_duplicates", "Several Zoho contacts share an email: skip | oldest"),
+    EnvVar("MZSYNC_TRUNCATE_LONG_VALUES", "sync.truncate_long_values", "Truncate over-long values (false: error)"),
+)
+
+ENV_BY_SETTING: Final[dict[str, EnvVar]] = {v.setting: v for v in ENV_VARS}
+
+#: Original Frends process variable → our environment variable (for the README).
+ORIGINAL_PROCESS_VARIABLES: Final[dict[str, str]] = {v.original: v.name for v in ENV_VARS if v.original}
+
+#: Short names the CLI may use in ``overrides`` (flag name → setting).
+CLI_ALIASES: Final[dict[str, str]] = {
+    "state": "sync.state_path",
+    "region": "zoho.region",
+    "insecure_http": "network.allow_insecure_http",
+    "concurrency": "zoho.concurrency",
+    "page_size": "magento.page_size",
+    "on_deleted": "sync.on_deleted",
+    "truncate_long_values": "sync.truncate_long_values",
+    "magento_auth": "magento.auth",
+}
+
+SECTIONS: Final = ("magento", "zoho", "retry", "network", "sync", "mapping")
+
+
+def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
+    section, _, key = dotted.partition(".")
+    target.setdefault(section, {})[key] = value
+
+
+def _read_env(env: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Nested settings from environment variables, with ``_FILE`` indirection; and the problems found."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for var in ENV_VARS:
+        raw = env.get(var.name)
+        file_name = env.get(f"{var.name}_FILE")
+        if raw is not None and file_name:
+            problems.append(f"{var.setting}: both {var.name} and {var.name}_FILE are set; keep one")
+            continue
+        if file_name:
+            try:
+                raw = Path(file_name).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(f"{var.setting}: cannot read {var.name}_FILE ({exc.__class__.__name__})")
+                continue
+        if raw is None:
+            continue
+        if raw.strip() == "" and not var.is_list:
+            continue  # an empty variable counts as unset
+        value: Any = raw if var.secret else raw.strip()
+        if var.is_list:
+            value = [item.strip() for item in raw.split(",") if item.strip()]
+        _set_dotted(values, var.setting, value)
+    return values, problems
+
+
+def _nest_overrides(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    nested: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in overrides.items():
+        if value is None:
+            continue  # a flag that was not given
+        if key in SECTIONS and isinstance(value, Mapping):
+            for inner, inner_value in value.items():
+                if inner_value is not None:
+                    _set_dotted(nested, f"{key}.{inner}", inner_value)
+            continue
+        dotted = CLI_ALIASES.get(key, key)
+        if dotted.partition(".")[0] not in SECTIONS or not dotted.partition(".")[2]:
+            problems.append(f"unknown override {key!r} (use section.field, e.g. magento.page_size)")
+            continue
+        _set_dotted(nested, dotted, value)
+    return nested, problems
+
+
+class _Layers(BaseSettings):
+    """The raw sections, merged by pydantic-settings from the sources in precedence order."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    magento: dict[str, Any] = {}
+    zoho: dict[str, Any] = {}
+    retry: dict[str, Any] = {}
+    network: dict[str, Any] = {}
+    sync: dict[str, Any] = {}
+    mapping: dict[str, Any] = {}
+
+
+def _apply_region(layer: dict[str, Any]) -> dict[str, Any]:
+    """A region fills both Zoho URLs *in its own layer*: a URL given in the same or a higher layer still wins."""
+    zoho = layer.get("zoho")
+    if isinstance(zoho, dict) and isinstance(zoho.get("region"), str):
+        urls = ZOHO_REGIONS.get(zoho["region"].strip().lower())
+        if urls:
+            zoho.setdefault("accounts_url", urls[0])
+            zoho.setdefault("api_url", urls[1])
+    return layer
+
+
+class _TomlSource(TomlConfigSettingsSource):
+    def __call__(self) -> dict[str, Any]:
+        return _apply_region(super().__call__())
+
+
+class _DictSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._data
+
+
+def _merge_layers(flags: dict[str, Any], env_values: dict[str, Any], config_file: Path | None) -> dict[str, Any]:
+    class Layers(_Layers):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [
+                _DictSource(settings_cls, _apply_region(flags)),
+                _DictSource(settings_cls, _apply_region(env_values)),
+            ]
+            if config_file is not None:
+                sources.append(_TomlSource(settings_cls, toml_file=config_file))
+            return tuple(sources)
+
+    return Layers().model_dump()
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _where(setting: str) -> str:
+    section, _, key = setting.partition(".")
+    var = ENV_BY_SETTING.get(setting)
+    env_hint = f"{var.name} or " if var else ""
+    return f"set {env_hint}[{section}] {key} in the config file"
+
+
+def _check_url(setting: str, value: Any, allow_insecure: bool) -> str | None:
+    name = ENV_BY_SETTING[setting].name
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname or ""
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return f"{setting}: {name} is not a valid URL; expected https://host[:port][/path]"
+    if parts.scheme not in {"http", "https"} or not host:
+        return f"{setting}: {name} must be an https:// URL with a host name"
+    if parts.username or parts.password:
+        return f"{setting}: {name} must not contain credentials; use the credential settings instead"
+    if parts.query or parts.fragment:
+        return f"{setting}: {name} must not contain a query string or fragment"
+    if parts.scheme == "http" and not allow_insecure and not _is_loopback(host):
+        return (
+            f"{setting}: {name} uses plain http:// to {host}; use https://, or pass --insecure-http "
+            "(MZSYNC_INSECURE_HTTP=true) if you really mean it"
+        )
+    return None
+
+
+def _fill_and_check(raw: dict[str, Any], *, zoho_client_only: bool = False) -> list[str]:
+    """Region → URLs, required values, credentials per auth mode, URLs. Mutates ``raw``; returns problems.
+
+    ``zoho_client_only``: check only what talking to Zoho Accounts needs (``auth zoho-grant``).
+    """
+    problems: list[str] = []
+    magento, zoho, network = raw["magento"], raw["zoho"], raw["network"]
+
+    region = zoho.get("region")
+    bad_region = False
+    if isinstance(region, str) and region.strip():
+        zoho["region"] = region = region.strip().lower()
+        if region not in ZOHO_REGIONS:
+            bad_region = True
+            problems.append(
+                f"zoho.region: unknown Zoho region; ZOHO_REGION (or --region) must be one of {', '.join(ZOHO_REGIONS)}"
+            )
+    elif region is not None and not isinstance(region, str):
+        bad_region = True
+        problems.append("zoho.region: must be a string; set ZOHO_REGION or [zoho] region in the config file")
+
+    required = ["zoho.client_id", "zoho.client_secret"]
+    if not zoho_client_only:
+        required += ["magento.base_url", "zoho.refresh_token"]
+    for url in ("zoho.accounts_url", "zoho.api_url"):
+        if zoho.get(url.partition(".")[2]) in (None, ""):
+            zoho.pop(url.partition(".")[2], None)
+            # With an unknown region, the region line already says what to fix.
+            problems.append(
+                f"{url}: (see zoho.region)"
+                if bad_region
+                else f"{url}: not set; {_where(url)}, or set ZOHO_REGION (--region) to fill both Zoho URLs"
+            )
+    mode = magento.get("auth", "admin")
+    mode = mode if isinstance(mode, str) else "admin"
+    if not zoho_client_only:
+        required += [f"magento.{name}" for name in AUTH_MODE_CREDENTIALS.get(mode, ())]
+    for setting in required:
+        section, _, key = setting.partition(".")
+        value = raw[section].get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raw[section].pop(key, None)
+            for_mode = (
+                f" (needed by MAGENTO_AUTH={mode})"
+                if setting in {f"magento.{n}" for n in AUTH_MODE_CREDENTIALS.get(mode, ())}
+                else ""
+            )
+            problems.append(f"{setting}: not set{for_mode}; {_where(setting)}")
+
+    try:
+        allow_insecure = TypeAdapter(bool).validate_python(network.get("allow_insecure_http", False))
+    except ValidationError:
+        allow_insecure = False  # reported by the model validation
+    urls = (
+        ("zoho.accounts_url", "zoho.api_url")
+        if zoho_client_only
+        else ("magento.base_url", "zoho.accounts_url", "zoho.api_url")
+    )
+    for setting in urls:
+        section, _, key = setting.partition(".")
+        problem = _check_url(setting, raw[section].get(key), allow_insecure)
+        if problem:
+            problems.append(problem)
+        elif isinstance(raw[section].get(key), str):
+            raw[section][key] = raw[section][key].strip().rstrip("/")
+    return problems
+
+
+_RANGE_ERRORS: Final = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
+_SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
+    "magento": MagentoSettings,
+    "zoho": ZohoSettings,
+    "retry": RetrySettings,
+    "network": NetworkSettings,
+    "sync": SyncSettings,
+    "mapping": MappingSettings,
+}
+
+
+def _range_message(loc: list[str]) -> str | None:
+    """ "must be between 1 and 300" from the field's own constraints."""
+    model = _SECTION_MODELS.get(loc[0]) if loc else None
+    field = model.model_fields.get(loc[1]) if model and len(loc) > 1 else None
+    if field is None:
+        return None
+    low = high = None
+    low_strict = False
+    for item in field.metadata:
+        if getattr(item, "ge", None) is not None:
+            low = item.ge
+        if getattr(item, "gt", None) is not None:
+            low, low_strict = item.gt, True
+        if getattr(item, "le", None) is not None:
+            high = item.le
+    if low is not None and high is not None:
+        return f"must be between {low} and {high}"
+    if low is not None:
+        return f"must be {'greater than' if low_strict else 'at least'} {low}"
+    if high is not None:
+        return f"must be at most {high}"
+    return None
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = [str(p) for p in error["loc"]]
+    setting = ".".join(loc[:2])
+    var = ENV_BY_SETTING.get(setting)
+    if error["type"] == "extra_forbidden":
+        if len(loc) == 1:
+            return f"[{loc[0]}]: unknown section in the config file (known: {', '.join(SECTIONS)})"
+        return f"{setting}: unknown setting (check the spelling in the config file)"
+    if error["type"] == "missing":
+        return f"{setting}: not set; {_where(setting)}"
+    shown = ""
+    value = error.get("input")
+    if var is not None and not var.secret and isinstance(value, int | float | str) and len(str(value)) <= 40:
+        shown = f" (got {value!r})"
+    where = f"; {_where(setting)}" if var or len(loc) >= 2 else ""
+    message = _range_message(loc) if error["type"] in _RANGE_ERRORS else None
+    message = message or str(error["msg"]).removeprefix("Value error, ")
+    return f"{setting}: {message}{shown}{where}"
+
+
+def _register_secrets(settings: Settings) -> None:
+    for section in (settings.magento, settings.zoho):
+        for name in type(section).model_fields:
+            value = getattr(section, name)
+            if isinstance(value, SecretStr):
+                redact.register_secret(value)
+
+
+def _warn_if_exposed(config_file: Path, document: Mapping[str, Any]) -> None:
+    """A config file holding secrets should be readable by its owner only (as ssh insists for keys)."""
+    secrets = [
+        v.setting
+        for v in ENV_VARS
+        if v.secret
+        and isinstance(document.get(v.setting.partition(".")[0]), Mapping)
+        and document[v.setting.partition(".")[0]].get(v.setting.partition(".")[2]) is not None
+    ]
+    if secrets and config_file.stat().st_mode & 0o077:
+        log.warning(
+            "config file %s holds secrets (%s) but other users can read it; run: chmod 600 %s",
+            config_file,
+            ", ".join(secrets),
+            config_file,
+        )
+
+
+def _load_raw(
+    config_file: Path | None, overrides: Mapping[str, Any] | None, env: Mapping[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    if config_file is not None:
+        config_file = Path(config_file).expanduser()
+        if not config_file.is_file():
+            raise ConfigError(f"config file {config_file} not found", hint="Check the --config path.")
+        try:
+            with config_file.open("rb") as fh:
+                document = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config file {config_file} cannot be read: {exc}") from None
+        _warn_if_exposed(config_file, document)
+    flags, problems = _nest_overrides(overrides or {})
+    env_values, env_problems = _read_env(env)
+    problems += env_problems
+    try:
+        raw = _merge_layers(flags, env_values, config_file)
+    except ValidationError as exc:
+        raise ConfigError(_format(problems + [_describe(e) for e in exc.errors()])) from None
+    raw["sync"].setdefault("state_path", default_state_path(env))
+    return raw, problems
+
+
+def _validate(model: type[_M], data: dict[str, Any], problems: list[str], prefix: tuple[str, ...] = ()) -> _M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        seen = {p.partition(":")[0] for p in problems}
+        for error in exc.errors():
+            described = _describe({**error, "loc": (*prefix, *error["loc"])})
+            if described.partition(":")[0] not in seen:
+                problems.append(described)
+        return None
+
+
+def _raise_if(problems: list[str]) -> None:
+    problems = [p for p in problems if not p.endswith(": (see zoho.region)")]
+    if problems:
+        raise ConfigError(_format(problems))
+
+
+def load_settings(
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Load and check the settings. Precedence: ``overrides`` (flags) > ``env`` > ``config_file`` > defaults.
+
+    ``overrides`` keys are ``section.field`` (``"magento.page_size"``), a :data:`CLI_ALIASES` short name
+    (``"state"``, ``"region"``, ...) or a section name with a dict; ``None`` values (flags not given) are ignored.
+    ``env`` defaults to ``os.environ``. Raises :class:`ConfigError` listing every problem, one per line.
+    """
+    env = os.environ if env is None else env
+    raw, problems = _load_raw(config_file, overrides, env)
+    problems += _fill_and_check(raw)
+    settings = _validate(Settings, raw, problems)
+    mapping = raw.get("mapping", {})
+    if isinstance(mapping.get("fields", {}), Mapping):
+        try:
+            build_spec(mapping.get("fields"), replace_defaults=mapping.get("replace_defaults") is True)
+        except MappingConfigError as exc:
+            problems.append(f"{exc}; fix the config file")
+    _raise_if(problems)
+    if settings is None:  # pragma: no cover - every validation error was added to problems
+        raise ConfigError("Invalid settings")
+    _register_secrets(settings)
+    return settings
+
+
+def load_sync_settings(
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> SyncSettings:
+    """Only the ``[sync]`` settings (state path, ...), for commands that need no credentials (``runs``, ``errors``)."""
+    env = os.environ if env is None else env
+    raw, problems = _load_raw(config_file, overrides, env)
+    sync = _validate(SyncSettings, raw["sync"], problems, ("sync",))
+    _raise_if(problems)
+    if sync is None:  # pragma: no cover
+        raise ConfigError("Invalid settings")
+    return sync
+
+
+class ZohoClientSettings(BaseModel):
+    """What talking to Zoho Accounts needs without a refresh token yet (``auth zoho-grant``)."""
+
+    model_config = _FROZEN
+
+    accounts_url: str
+    api_url: str
+    region: str | None = None
+    client_id: str
+    client_secret: SecretStr
+    timeout: float = 30.0
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+
+def load_zoho_client_settings(
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ZohoClientSettings:
+    """Like :func:`load_settings`, for ``auth zoho-grant``: needs only the Zoho client id/secret and data centre."""
+    env = os.environ if env is None else env
+    raw, problems = _load_raw(config_file, overrides, env)
+    problems += _fill_and_check(raw, zoho_client_only=True)
+    zoho = raw["zoho"]
+    network = _validate(NetworkSettings, raw["network"], problems, ("network",))
+    retry = _validate(RetrySettings, raw["retry"], problems, ("retry",))
+    keys = ("accounts_url", "api_url", "region", "client_id", "client_secret", "timeout")
+    data = {k: zoho[k] for k in keys if k in zoho}
+    client = _validate(
+        ZohoClientSettings, {**data, "network": network or {}, "retry": retry or {}}, problems, ("zoho",)
+    )
+    _raise_if(problems)
+    if client is None:  # pragma: no cover
+        raise ConfigError("Invalid settings")
+    redact.register_secret(client.client_secret)
+    return client
+
+
+def _format(problems: list[str]) -> str:
+    if len(problems) == 1:
+        return f"Invalid settings: {problems[0]}"
+    return f"Invalid settings ({len(problems)} problems):\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+def env_table_markdown() -> str:
+    """The environment variables as a Markdown table (for the README)."""
+    lines = ["| variable | setting (TOML) | original process variable | meaning |", "|---|---|---|---|"]
+    for var in ENV_VARS:
+        section, _, key = var.setting.partition(".")
+        secret = " (secret; also `_FILE`)" if var.secret else ""
+        lines.append(f"| `{var.name}` | `[{section}] {key}` | {var.original or ''} | {var.description}{secret} |")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Zoho: data centres, OAuth tokens, CRM API v8 client."""

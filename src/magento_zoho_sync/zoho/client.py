@@ -1,0 +1,457 @@
+"""``ZohoClient``: the Zoho CRM API v8 calls the sync and the doctor make, under ``{api_url}/crm/v8``.
+
+Writes (upsert, update, tags, delete) return one :class:`RecordResult` per input record, in input order, read
+item by item from ``data[]`` whatever the HTTP status (200, 201, 207, 400): a partial failure is never mistaken
+for success or failure of the whole batch. A request-level error (``{"code", "details", "message",
+"status"}`` without ``data``) is fatal when it can only repeat (module, URL, permission, scope, auth);
+otherwise every record of that batch fails with its code and the run goes on.
+
+Transient failures (timeouts, dropped connections, 5xx, 429) are retried with the retry policy; after that a
+429 becomes :class:`ZohoRateLimited` and anything else :class:`ZohoError`. Every request sent and the credits
+Zoho charges (1 per read, ⌈n/10⌉ per write of n records) are counted in :class:`ApiStats`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx2
+
+from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.http import ApiStats, build_client, zoho_write_credits
+from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
+from magento_zoho_sync.settings import Settings
+from magento_zoho_sync.zoho.auth import ZohoAuth, ZohoTokenManager
+from magento_zoho_sync.zoho.records import (
+    FATAL_REQUEST_CODES,
+    SCOPES,
+    ContactRef,
+    FieldMeta,
+    RecordResult,
+    coql_quote,
+    normalise_email,
+    record_result,
+    same_for_all,
+    text,
+)
+
+__all__ = [
+    "API_PREFIX",
+    "MAX_COQL_VALUES",
+    "MAX_RECORDS",
+    "SCOPES",
+    "ContactRef",
+    "FieldMeta",
+    "RecordResult",
+    "ZohoClient",
+    "coql_quote",
+    "normalise_email",
+]
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/crm/v8"
+MAX_RECORDS = 100
+#: Values per COQL ``in (...)`` (current docs allow 100, older ones 50).
+MAX_COQL_VALUES = 50
+#: Records per list read (Zoho's maximum).
+SCAN_PAGE_SIZE = 200
+
+
+def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _json(response: httpx2.Response) -> Any:
+    """The decoded body; None for 204 or an empty body; raises ValueError for a body that is not JSON."""
+    if response.status_code == 204 or not response.content.strip():
+        return None
+    return json.loads(response.content)
+
+
+class ZohoClient:
+    """Zoho CRM API v8 for Contacts. Safe to share between the engine's writer threads."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        token_manager: ZohoTokenManager,
+        trigger: Sequence[str] = (),
+        duplicate_check_fields: Sequence[str] = ("Email",),
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        stats: ApiStats | None = None,
+        allow_insecure_http: bool = False,
+        verify_tls: bool = True,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.token_manager = token_manager
+        self.trigger = list(trigger)
+        self.duplicate_check_fields = list(duplicate_check_fields)
+        self.stats = stats if stats is not None else ApiStats()
+        #: True when the last :meth:`scan_contacts` stopped at Zoho's 100,000-record limit.
+        self.scan_truncated = False
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._http = build_client(
+            base_url=self.api_url + API_PREFIX,
+            setting="ZOHO_API_URL",
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
+            verify_tls=verify_tls,
+            transport=transport,
+            auth=ZohoAuth(token_manager),
+            on_request=self.stats.count_zoho_request,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        stats: ApiStats | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        token_manager: ZohoTokenManager | None = None,
+    ) -> ZohoClient:
+        stats = stats if stats is not None else ApiStats()
+        z = settings.zoho
+        return cls(
+            api_url=z.api_url,
+            token_manager=token_manager or ZohoTokenManager.from_settings(settings, stats=stats, transport=transport),
+            trigger=z.trigger,
+            duplicate_check_fields=z.duplicate_check_fields,
+            timeout=z.timeout,
+            retry=RetryPolicy.from_settings(settings.retry),
+            stats=stats,
+            allow_insecure_http=settings.network.allow_insecure_http,
+            verify_tls=settings.network.verify_tls,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+        self.token_manager.close()
+
+    def __enter__(self) -> ZohoClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------------ transport
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        credits: int = 1,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> httpx2.Response:
+        """One API call with retries; returns the final non-transient response (auth problems raised)."""
+
+        def attempt() -> httpx2.Response:
+            response = self._http.request(method, path, params=params, json=body)
+            self.stats.charge_zoho(credits, response)
+            if is_transient_status(response.status_code):
+                raise TransientStatus.from_response("Zoho CRM", response)
+            return response
+
+        try:
+            response = self._retry.call(f"zoho {method} {path}", attempt)
+        except RetriesExhausted as exc:
+            last = exc.last
+            if isinstance(last, TransientStatus) and last.status_code == 429:
+                raise ZohoRateLimited(
+                    f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP 429 (TOO_MANY_REQUESTS) after "
+                    f"{exc.attempts} attempts: the org's daily API credits or its concurrency limit are used up.",
+                    hint="Lower zoho.concurrency (MZSYNC_ZOHO_CONCURRENCY) or run again when credits are back "
+                    "(they are counted over a rolling 24 hours).",
+                ) from None
+            if isinstance(last, TransientStatus):
+                raise ZohoError(
+                    f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP {last.status_code} after "
+                    f"{exc.attempts} attempts."
+                ) from None
+            raise ZohoError(
+                f"Zoho CRM at {self.api_url} could not be reached for {method} {API_PREFIX}{path} after "
+                f"{exc.attempts} attempts ({type(last).__name__}).",
+                hint="Check ZOHO_API_URL (or ZOHO_REGION) and the network.",
+            ) from None
+        except httpx2.HTTPError as exc:
+            raise ZohoError(f"{method} {API_PREFIX}{path} to Zoho CRM failed ({type(exc).__name__}).") from None
+        self._raise_for_access(response, method, path, operation)
+        return response
+
+    def _raise_for_access(self, response: httpx2.Response, method: str, path: str, operation: str) -> None:
+        status = response.status_code
+        where = f"{method} {API_PREFIX}{path}"
+        if 300 <= status < 400:
+            raise ZohoError(
+                f"Zoho CRM redirected {where} (HTTP {status}); redirects are not followed.",
+                hint="Set ZOHO_API_URL to your data centre's API domain (or set ZOHO_REGION).",
+            )
+        if status not in (401, 403):
+            return
+        try:
+            body = _json(response)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        code = text(body.get("code")) if isinstance(body, dict) else ""
+        message = text(body.get("message")) if isinstance(body, dict) else ""
+        said = f"Zoho CRM refused {where} (HTTP {status} {code or 'without an error code'}"
+        said += f": {message})." if message else ")."
+        if code == "OAUTH_SCOPE_MISMATCH":
+            raise ZohoAuthError(
+                said,
+                hint=f"The refresh token lacks the scope(s) {SCOPES.get(operation, '?')}; "
+                "create a new one with `magento-zoho-sync auth zoho-grant` and every scope the "
+                "README lists.",
+            )
+        if status == 403:
+            raise ZohoAuthError(
+                said,
+                hint="The Zoho user's profile may not do this on Contacts; give it the "
+                "permission or use another user's refresh token.",
+            )
+        raise ZohoAuthError(
+            said,
+            hint="Zoho rejected a freshly refreshed access token: the refresh token probably belongs to another "
+            "data centre or environment (production vs sandbox) than ZOHO_API_URL; set ZOHO_REGION, or make "
+            "ZOHO_API_URL match ZOHO_ACCOUNTS_URL.",
+        )
+
+    # ------------------------------------------------------------------------------------------------ writes
+
+    def _write(
+        self,
+        method: str,
+        path: str,
+        records: Sequence[Any],
+        *,
+        operation: str,
+        default_action: str | None,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> list[RecordResult]:
+        n = len(records)
+        response = self._call(
+            method, path, operation=operation, credits=zoho_write_credits(n), params=params, body=body
+        )
+        where = f"{method} {API_PREFIX}{path}"
+        try:
+            payload = _json(response)
+        except (ValueError, UnicodeDecodeError):
+            raise ZohoError(
+                f"Zoho CRM answered {where} with HTTP {response.status_code} and a body that is not JSON."
+            ) from None
+        if payload is None:
+            return same_for_all(n, "NO_RESULT", f"Zoho answered {where} with HTTP {response.status_code} and no body")
+        if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+            items: list[Any] = payload["data"]
+            if len(items) != n:
+                logger.warning("Zoho answered %s with %d results for %d records", where, len(items), n)
+                return same_for_all(
+                    n,
+                    "UNEXPECTED_RESPONSE",
+                    f"Zoho answered {len(items)} results for {n} records; they cannot be matched to records safely",
+                )
+            return [record_result(item, default_action=default_action) for item in items]
+        if isinstance(payload, dict) and payload.get("code"):
+            code, message = text(payload.get("code")), text(payload.get("message"))
+            details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
+            if code in FATAL_REQUEST_CODES or response.status_code in (404, 405, 415):
+                raise ZohoError(f"Zoho CRM refused {where} (HTTP {response.status_code} {code}: {message}).")
+            return same_for_all(n, code, f"Zoho refused the whole batch: {message}", details)
+        raise ZohoError(f"Zoho CRM answered {where} with HTTP {response.status_code} but no 'data' list.")
+
+    @staticmethod
+    def _check_size(items: Sequence[Any], what: str) -> None:
+        if len(items) > MAX_RECORDS:
+            raise ValueError(f"Zoho accepts at most {MAX_RECORDS} {what} per call, got {len(items)}")
+
+    def upsert_contacts(self, records: list[dict[str, Any]]) -> list[RecordResult]:
+        """``POST /Contacts/upsert`` (≤100 records) with the configured duplicate-check fields and trigger."""
+        self._check_size(records, "records")
+        if not records:
+            return []
+        body = {"data": records, "duplicate_check_fields": self.duplicate_check_fields, "trigger": self.trigger}
+        return self._write(
+            "POST", "/Contacts/upsert", records, operation="upsert_contacts", default_action=None, body=body
+        )
+
+    def update_contacts(self, records: list[dict[str, Any]]) -> list[RecordResult]:
+        """``PUT /Contacts`` (≤100 records, each with its ``id``) with the configured trigger."""
+        self._check_size(records, "records")
+        if any(not record.get("id") for record in records):
+            raise ValueError("every record of update_contacts needs its Zoho 'id'")
+        if not records:
+            return []
+        body = {"data": records, "trigger": self.trigger}
+        return self._write("PUT", "/Contacts", records, operation="update_contacts", default_action="update", body=body)
+
+    def add_tags(self, ids: Sequence[str], tag: str) -> list[RecordResult]:
+        """``POST /Contacts/actions/add_tags``: add ``tag`` to each contact (≤100 ids)."""
+        self._check_size(ids, "ids")
+        if not ids:
+            return []
+        body = {"tags": [{"name": tag}], "ids": [str(i) for i in ids], "over_write": False}
+        return self._write(
+            "POST", "/Contacts/actions/add_tags", ids, operation="add_tags", default_action=None, body=body
+        )
+
+    def delete_contacts(self, ids: Sequence[str]) -> list[RecordResult]:
+        """``DELETE /Contacts?ids=...`` (≤100; to the recycle bin); workflows only if a trigger is configured."""
+        self._check_size(ids, "ids")
+        if not ids:
+            return []
+        params = {"ids": ",".join(str(i) for i in ids), "wf_trigger": "true" if self.trigger else "false"}
+        return self._write("DELETE", "/Contacts", ids, operation="delete_contacts", default_action=None, params=params)
+
+    # ------------------------------------------------------------------------------------------------ reads
+
+    def _read(
+        self,
+        path: str,
+        *,
+        operation: str,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        method: str = "GET",
+    ) -> Any:
+        response = self._call(method, path, operation=operation, credits=1, params=params, body=body)
+        where = f"{method} {API_PREFIX}{path}"
+        try:
+            payload = _json(response)
+        except (ValueError, UnicodeDecodeError):
+            raise ZohoError(
+                f"Zoho CRM answered {where} with HTTP {response.status_code} and a body that is not JSON."
+            ) from None
+        if response.status_code >= 400:
+            code = text(payload.get("code")) if isinstance(payload, dict) else ""
+            message = text(payload.get("message")) if isinstance(payload, dict) else ""
+            raise ZohoError(f"Zoho CRM refused {where} (HTTP {response.status_code} {code}: {message}).")
+        if payload is not None and not isinstance(payload, dict):
+            raise ZohoError(f"Zoho CRM answered {where} with JSON that is not an object.")
+        return payload
+
+    def find_contacts_by_email(self, emails: Sequence[str]) -> dict[str, list[ContactRef]]:
+        """Contacts whose Email equals one of ``emails``, by COQL (no search-index delay, exact match).
+
+        Keys are the normalised (trimmed, lower-cased) emails asked for, each with a possibly empty list of
+        contacts, oldest first. Queries carry at most :data:`MAX_COQL_VALUES` values each.
+        """
+        wanted = list(dict.fromkeys(normalise_email(e) for e in emails if e and e.strip()))
+        found: dict[str, list[ContactRef]] = {email: [] for email in wanted}
+        for chunk in _chunks(wanted, MAX_COQL_VALUES):
+            for ref in self._coql_emails(chunk):
+                key = normalise_email(ref.email)
+                if key in found and all(r.id != ref.id for r in found[key]):
+                    found[key].append(ref)
+        for refs in found.values():
+            refs.sort(key=lambda r: (r.created_time or "", r.id))
+        return found
+
+    def _coql_emails(self, chunk: list[str]) -> list[ContactRef]:
+        values = ",".join(coql_quote(e) for e in chunk)
+        query = f"select id, Email, Created_Time from Contacts where Email in ({values})"  # noqa: S608 - quoted
+        payload = self._read("/coql", operation="find_contacts_by_email", body={"select_query": query}, method="POST")
+        if payload is None:
+            return []
+        rows = payload.get("data")
+        if not isinstance(rows, list):
+            raise ZohoError(f"Zoho CRM answered POST {API_PREFIX}/coql without a 'data' list.")
+        info = payload.get("info") if isinstance(payload.get("info"), dict) else {}
+        if info.get("more_records") is True:
+            if len(chunk) > 1:  # more rows than one COQL page: ask for each half separately
+                half = len(chunk) // 2
+                return self._coql_emails(chunk[:half]) + self._coql_emails(chunk[half:])
+            logger.warning("more than one page of Zoho contacts share one email; using the first page")
+        refs = []
+        for row in rows:
+            if isinstance(row, dict) and row.get("id") and isinstance(row.get("Email"), str):
+                created = row.get("Created_Time")
+                refs.append(ContactRef(str(row["id"]), row["Email"], created if isinstance(created, str) else None))
+        return refs
+
+    def scan_contacts(self) -> Iterator[ContactRef]:
+        """Every contact that has an Email (id, Email, Created_Time), 200 per call, by ``GET /Contacts``.
+
+        Pages 1..10 by number, then by ``page_token`` (Zoho's rule beyond 2,000 records); Zoho stops list reads
+        at 100,000 records: then a warning is logged, :attr:`scan_truncated` is set and the scan ends.
+        """
+        self.scan_truncated = False
+        params = {"fields": "Email,Created_Time", "per_page": str(SCAN_PAGE_SIZE), "sort_by": "id", "sort_order": "asc"}
+        page, token = 1, None
+        while True:
+            query = dict(params, page_token=token) if token else dict(params, page=str(page))
+            try:
+                payload = self._read("/Contacts", operation="scan_contacts", params=query)
+            except ZohoError as exc:
+                if "PAGINATION_LIMIT_EXCEEDED" in str(exc):
+                    self.scan_truncated = True
+                    logger.warning("Zoho lists at most 100,000 contacts; the scan stopped there")
+                    return
+                raise
+            if payload is None:
+                return
+            rows = payload.get("data")
+            if not isinstance(rows, list):
+                raise ZohoError(f"Zoho CRM answered GET {API_PREFIX}/Contacts without a 'data' list.")
+            for row in rows:
+                if isinstance(row, dict) and row.get("id") and isinstance(row.get("Email"), str) and row["Email"]:
+                    created = row.get("Created_Time")
+                    yield ContactRef(str(row["id"]), row["Email"], created if isinstance(created, str) else None)
+            info = payload.get("info") if isinstance(payload.get("info"), dict) else {}
+            if info.get("more_records") is not True or not rows:
+                return
+            next_token = info.get("next_page_token")
+            if isinstance(next_token, str) and next_token:
+                token = next_token
+            elif token is None and page < 10:
+                page += 1
+            else:
+                raise ZohoError(
+                    f"Zoho CRM said more contacts follow GET {API_PREFIX}/Contacts but gave no next_page_token."
+                )
+
+    def contact_fields(self) -> list[FieldMeta]:
+        """``GET /settings/fields?module=Contacts``: API name, data type and maximum length of each field."""
+        payload = self._read("/settings/fields", operation="contact_fields", params={"module": "Contacts"})
+        fields = payload.get("fields") if payload else None
+        result = []
+        for item in fields if isinstance(fields, list) else []:
+            if not isinstance(item, dict) or not isinstance(item.get("api_name"), str):
+                continue
+            length = item.get("length")
+            unique = item.get("unique")
+            result.append(
+                FieldMeta(
+                    api_name=item["api_name"],
+                    data_type=str(item.get("data_type", "")),
+                    length=int(length) if isinstance(length, int | str) and str(length).isdigit() else None,
+                    label=item.get("field_label") if isinstance(item.get("field_label"), str) else None,
+                    read_only=bool(item.get("read_only") or item.get("field_read_only")),
+                    system_mandatory=bool(item.get("system_mandatory")),
+                    unique=bool(unique),
+                )
+            )
+        return result
+
+    def current_user(self) -> dict[str, Any] | None:
+        """``GET /users?type=CurrentUser``: the user the refresh token belongs to (doctor)."""
+        payload = self._read("/users", operation="current_user", params={"type": "CurrentUser"})
+        users = payload.get("users") if payload else None
+        return users[0] if isinstance(users, list) and users and isinstance(users[0], dict) else None
+
+    def org(self) -> dict[str, Any] | None:
+        """``GET /org``: the organisation (doctor)."""
+        payload = self._read("/org", operation="org")
+        orgs = payload.get("org") if payload else None
+        return orgs[0] if isinstance(orgs, list) and orgs and isinstance(orgs[0], dict) else None

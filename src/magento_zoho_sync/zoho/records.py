@@ -1,0 +1,145 @@
+"""Value types of the Zoho client and the reading of one per-record result (``data[i]`` of a write).
+
+Kept apart from :mod:`magento_zoho_sync.zoho.client` so that the engine, the dry run and the tests can use
+the shapes without the HTTP machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from magento_zoho_sync.redact import redact
+
+__all__ = [
+    "FATAL_REQUEST_CODES",
+    "SCOPES",
+    "ContactRef",
+    "FieldMeta",
+    "RecordResult",
+    "coql_quote",
+    "normalise_email",
+    "record_result",
+    "same_for_all",
+    "text",
+]
+
+#: The OAuth scopes each call needs (for the README, the doctor and error hints).
+SCOPES: Mapping[str, str] = {
+    "upsert_contacts": "ZohoCRM.modules.contacts.CREATE ZohoCRM.modules.contacts.UPDATE",
+    "update_contacts": "ZohoCRM.modules.contacts.UPDATE",
+    "find_contacts_by_email": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ",
+    "add_tags": "ZohoCRM.modules.contacts.UPDATE ZohoCRM.settings.tags.ALL",
+    "delete_contacts": "ZohoCRM.modules.contacts.DELETE",
+    "scan_contacts": "ZohoCRM.modules.contacts.READ",
+    "contact_fields": "ZohoCRM.settings.fields.READ",
+    "current_user": "ZohoCRM.users.READ",
+    "org": "ZohoCRM.org.READ",
+}
+
+#: Request-level error codes that would repeat on every call: stop the run instead of failing each record.
+FATAL_REQUEST_CODES = frozenset(
+    {
+        "INVALID_MODULE",
+        "INVALID_URL_PATTERN",
+        "INVALID_REQUEST_METHOD",
+        "AUTHORIZATION_FAILED",
+        "API_NOT_SUPPORTED",
+        "NO_PERMISSION",
+        "OAUTH_SCOPE_MISMATCH",
+        "INVALID_TOKEN",
+        "AUTHENTICATION_FAILURE",
+        "FEATURE_NOT_SUPPORTED",
+        "FEATURE_NOT_ENABLED",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """Zoho's answer for one record of a write call."""
+
+    ok: bool
+    action: str | None  # "insert" | "update" (upsert; "update" for update_contacts) | None
+    id: str | None  # the Zoho record id when ok
+    code: str  # "SUCCESS", "DUPLICATE_DATA", "MANDATORY_NOT_FOUND", "INVALID_DATA", ...
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """``CODE: message (field X, maximum length 40)`` for reports."""
+        extra = []
+        if isinstance(self.details.get("api_name"), str):
+            extra.append(f"field {self.details['api_name']}")
+        for key, label in (("maximum_length", "maximum length"), ("expected_data_type", "expected type")):
+            if self.details.get(key) is not None:
+                extra.append(f"{label} {self.details[key]}")
+        duplicate = self.details.get("duplicate_record")
+        if isinstance(duplicate, dict) and duplicate.get("id"):
+            extra.append(f"existing record {duplicate['id']}")
+        suffix = f" ({', '.join(extra)})" if extra else ""
+        return f"{self.code}: {self.message}{suffix}"
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    id: str
+    email: str  # as stored in Zoho
+    created_time: str | None
+
+
+@dataclass(frozen=True)
+class FieldMeta:
+    api_name: str
+    data_type: str
+    length: int | None
+    label: str | None = None
+    read_only: bool = False
+    system_mandatory: bool = False
+    unique: bool = False
+
+
+def normalise_email(email: str) -> str:
+    """The matching key of an email: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def coql_quote(value: str) -> str:
+    """A COQL string literal: single quotes, with backslash and quote escaped by a backslash."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def text(value: Any) -> str:
+    return redact(str(value)) if value is not None else ""
+
+
+def record_result(item: Any, *, default_action: str | None) -> RecordResult:
+    if not isinstance(item, dict):
+        return RecordResult(False, None, None, "UNEXPECTED_RESPONSE", "Zoho's result for this record is not an object")
+    code = text(item.get("code")) or ("SUCCESS" if item.get("status") == "success" else "UNKNOWN")
+    status = str(item.get("status", "")).lower()
+    ok = status == "success" or (not status and code == "SUCCESS")
+    message = text(item.get("message"))
+    raw_details = item.get("details")
+    details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+    action = item.get("action") if item.get("action") in ("insert", "update") else None
+    if ok and action is None:
+        action = default_action
+        if action is None and "added" in message:
+            action = "insert"
+        elif action is None and "updated" in message:
+            action = "update"
+    record_id = details.get("id") if ok else None
+    return RecordResult(
+        ok=ok,
+        action=action if ok else None,
+        id=str(record_id) if record_id not in (None, "") else None,
+        code=code,
+        message=message,
+        details=dict(details),
+    )
+
+
+def same_for_all(n: int, code: str, message: str, details: dict[str, Any] | None = None) -> list[RecordResult]:
+    return [RecordResult(False, None, None, code, message, dict(details or {})) for _ in range(n)]

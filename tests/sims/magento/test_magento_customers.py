@@ -1,0 +1,273 @@
+"""Customer data fidelity, ``GET /V1/customers/{id}`` and the control API's mutations (reference §2.5, §3, §4)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx2
+from magento_helpers import criteria, keyset, query, search
+
+from magento_zoho_sims.common.clock import Clock
+from magento_zoho_sims.magento import MagentoConfig, MagentoSimulator, parse_search_criteria
+from magento_zoho_sims.magento.seed import fmt_ts
+
+CUSTOMER_ORDER = [
+    "id",
+    "group_id",
+    "default_billing",
+    "default_shipping",
+    "confirmation",
+    "created_at",
+    "updated_at",
+    "created_in",
+    "dob",
+    "email",
+    "firstname",
+    "lastname",
+    "middlename",
+    "prefix",
+    "suffix",
+    "gender",
+    "store_id",
+    "taxvat",
+    "website_id",
+    "addresses",
+    "disable_auto_group_change",
+    "extension_attributes",
+    "custom_attributes",
+]
+ADDRESS_ORDER = [
+    "id",
+    "customer_id",
+    "region",
+    "region_id",
+    "country_id",
+    "street",
+    "company",
+    "telephone",
+    "fax",
+    "postcode",
+    "city",
+    "firstname",
+    "lastname",
+    "middlename",
+    "prefix",
+    "suffix",
+    "vat_id",
+    "default_shipping",
+    "default_billing",
+]
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+def _in_order(keys: list[str], order: list[str]) -> bool:
+    positions = [order.index(k) for k in keys]
+    return positions == sorted(positions)
+
+
+def test_every_seeded_customer_has_the_2_4_shape() -> None:
+    sim = MagentoSimulator(customers=3000, seed=3)
+    stats = {"region_less": 0, "billing_not_first": 0, "no_phone": 0, "long_street": 0, "subscribed": 0}
+    for customer in sim.backend.iter_customers():
+        assert _in_order(list(customer), CUSTOMER_ORDER)
+        assert None not in customer.values()
+        assert isinstance(customer["addresses"], list)
+        assert TIMESTAMP.match(customer["created_at"]) and TIMESTAMP.match(customer["updated_at"])
+        assert customer["updated_at"] >= customer["created_at"]
+        assert isinstance(customer["extension_attributes"]["is_subscribed"], bool)
+        stats["subscribed"] += customer["extension_attributes"]["is_subscribed"]
+        if "default_billing" in customer:
+            assert isinstance(customer["default_billing"], str)
+            ids = [a["id"] for a in customer["addresses"]]
+            assert int(customer["default_billing"]) in ids
+            stats["billing_not_first"] += int(customer["default_billing"]) != ids[0]
+        for attribute in customer.get("custom_attributes", []):
+            assert list(attribute) == ["attribute_code", "value"] and isinstance(attribute["value"], str)
+        for address in customer["addresses"]:
+            assert _in_order(list(address), ADDRESS_ORDER)
+            assert address["customer_id"] == customer["id"]
+            assert list(address["region"]) == ["region_code", "region", "region_id"]
+            assert address["region_id"] == address["region"]["region_id"]
+            for flag in ("default_billing", "default_shipping"):
+                assert address.get(flag, True) is True  # boolean, and only when true
+            if address["region"] == {"region_code": None, "region": None, "region_id": 0}:
+                stats["region_less"] += 1
+            stats["no_phone"] += "telephone" not in address
+            stats["long_street"] += any(len(line) > 255 for line in address["street"])
+    assert all(count > 0 for count in stats.values()), stats
+
+
+def test_seed_variety_names_emails_and_twins() -> None:
+    sim = MagentoSimulator(customers=3000, seed=3)
+    customers = list(sim.backend.iter_customers())
+    names = " ".join(c["firstname"] + " " + c["lastname"] for c in customers)
+    for needle in ("'", '"', "\\", "é", "ü"):
+        assert needle in names
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", names)  # CJK
+    assert any(not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", c["email"]) for c in customers)  # a few invalid
+    by_email: dict[str, list[dict[str, object]]] = {}
+    for customer in customers:
+        by_email.setdefault(customer["email"], []).append(customer)
+    twins = [group for group in by_email.values() if len(group) > 1]
+    assert twins
+    for a, b in twins:
+        assert a["id"] != b["id"] and a.get("website_id") != b.get("website_id")
+        assert a["extension_attributes"] == b["extension_attributes"]  # newsletter matched by e-mail
+    emails = list(sim.backend.iter_emails())
+    assert len(emails) == 3000 and emails[0][1] == customers[0]["email"]
+
+
+def test_seed_is_deterministic() -> None:
+    one = MagentoSimulator(customers=20, seed=5, clock=Clock(frozen_at=1e9)).backend
+    two = MagentoSimulator(customers=20, seed=5, clock=Clock(frozen_at=1e9)).backend
+    other = MagentoSimulator(customers=20, seed=6, clock=Clock(frozen_at=1e9)).backend
+    assert list(one.iter_customers()) == list(two.iter_customers())
+    assert list(one.iter_customers()) != list(other.iter_customers())
+
+
+def test_get_by_id_404_and_non_numeric(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    found = client.get("/rest/V1/customers/7", headers=auth)
+    assert found.status_code == 200 and found.json() == sim.backend.get(7)
+    missing = client.get("/rest/V1/customers/999", headers=auth)
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "message": "No such entity with %fieldName = %fieldValue",
+        "parameters": {"fieldName": "customerId", "fieldValue": 999},
+    }
+    letters = client.get("/rest/V1/customers/abc", headers=auth)
+    assert letters.status_code == 400
+    assert letters.json() == {
+        "message": 'The "abc" value\'s type is invalid. The "int" type was expected. Verify and try again.'
+    }
+
+
+def test_update_bumps_updated_at_but_address_edit_does_not(
+    client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator, clock: Clock
+) -> None:
+    backend = sim.backend
+    target = next(c for c in backend.iter_customers() if len(c["addresses"]) >= 2)
+    cid, before = target["id"], target["updated_at"]
+    clock.advance(120)
+    non_default = next(a for a in target["addresses"] if not a.get("default_billing") and not a.get("default_shipping"))
+    backend.edit_address(cid, non_default["id"], city="Springfield")
+    after_address = client.get(f"/rest/V1/customers/{cid}", headers=auth).json()
+    assert after_address["updated_at"] == before
+    assert any(a["city"] == "Springfield" for a in after_address["addresses"])
+    backend.set_custom_attribute(cid, "loyalty_tier", "platinum")
+    backend.set_subscribed(cid, True)
+    assert backend.require(cid)["updated_at"] == before
+    backend.update_customer(cid, lastname="Changed")
+    updated = client.get(f"/rest/V1/customers/{cid}", headers=auth).json()
+    assert updated["lastname"] == "Changed"
+    assert updated["updated_at"] == backend._now() != before
+    watermark = search(client, auth, criteria([[("updated_at", updated["updated_at"], "gteq")]])).json()
+    assert [i["id"] for i in watermark["items"]] == [cid]
+
+
+def test_custom_attribute_bump_switch(clock: Clock) -> None:
+    sim = MagentoSimulator(customers=5, clock=clock, config=MagentoConfig(bump_updated_at_on_custom_attributes=True))
+    clock.advance(60)
+    assert sim.backend.set_custom_attribute(2, "loyalty_tier", "gold")["updated_at"] == sim.backend._now()
+
+
+def test_changing_the_default_billing_address_bumps(sim: MagentoSimulator, clock: Clock) -> None:
+    target = next(c for c in sim.backend.iter_customers() if len(c["addresses"]) >= 2 and "default_billing" in c)
+    other = next(a for a in target["addresses"] if str(a["id"]) != target["default_billing"])
+    clock.advance(60)
+    edited = sim.backend.edit_address(target["id"], other["id"], default_billing=True)
+    assert edited["default_billing"] == str(other["id"])
+    assert edited["updated_at"] != target["updated_at"]
+    assert [a["id"] for a in edited["addresses"] if a.get("default_billing")] == [other["id"]]
+
+
+def test_hard_delete_and_same_email_in_two_websites(
+    client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator
+) -> None:
+    sim.backend.delete_customer(5)
+    assert client.get("/rest/V1/customers/5", headers=auth).status_code == 404
+    assert client.delete("/rest/V1/customers/6", headers=auth).json() is True
+    assert sim.backend.get(6) is None
+    assert search(client, auth, criteria(page_size=0)).json()["total_count"] == 48
+    one = sim.backend.create_customer(email="Shared@Example.com", firstname="A", lastname="B", website_id=1)
+    two = sim.backend.create_customer(email="shared@example.com", firstname="A", lastname="B", website_id=2)
+    assert one["id"] != two["id"] and two["website_id"] == 2
+    duplicate = client.post("/_sim/customers", json={"email": "SHARED@example.com", "firstname": "x", "lastname": "y"})
+    assert duplicate.status_code == 400
+    assert duplicate.json() == {
+        "message": "A customer with the same email address already exists in an associated website."
+    }
+
+
+def test_created_customer_shape(sim: MagentoSimulator) -> None:
+    created = sim.backend.create_customer(
+        email="new@example.com",
+        firstname="Zoë",
+        lastname="O'Neil",
+        addresses=[
+            {"street": ["1 A St"], "city": "X", "country_id": "GB", "postcode": "N1"},
+            {"street": ["2 B St"], "city": "Y", "country_id": "US", "region_code": "NY", "default_billing": True},
+        ],
+    )
+    assert _in_order(list(created), CUSTOMER_ORDER)
+    assert created["default_billing"] == str(created["addresses"][1]["id"])
+    assert "default_shipping" not in created
+    assert created["addresses"][0]["region"] == {"region_code": None, "region": None, "region_id": 0}
+    assert created["addresses"][1]["region"] == {"region_code": "NY", "region": "New York", "region_id": 43}
+    assert created["addresses"][1]["default_billing"] is True
+
+
+def test_search_hook_mutates_between_pages(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    def hook(number: int) -> None:
+        if number == 1:
+            sim.backend.delete_customer(15)
+            sim.backend.create_customer(email="late@example.com", firstname="L", lastname="Ate")
+
+    sim.backend.add_search_hook(hook)
+    seen: list[int] = []
+    last = 0
+    while True:
+        page = search(client, auth, criteria([[("entity_id", str(last), "gt")]], [("entity_id", "ASC")], 10, 1))
+        items = [i["id"] for i in page.json()["items"]]
+        seen += items
+        if len(items) < 10:
+            break
+        last = items[-1]
+    assert 15 not in seen and 51 in seen and len(seen) == len(set(seen)) == 50
+
+
+def test_restart_reuses_ids_like_old_mysql(sim: MagentoSimulator) -> None:
+    sim.backend.delete_customer(50)
+    sim.backend.delete_customer(49)
+    assert sim.backend.create_customer(email="x@example.com", firstname="X", lastname="Y")["id"] == 51
+    sim.backend.delete_customer(51)
+    sim.backend.restart(reuse_ids=True)
+    assert sim.backend.create_customer(email="z@example.com", firstname="Z", lastname="Y")["id"] == 49
+
+
+def test_million_customer_store_answers_without_a_scan() -> None:
+    sim = MagentoSimulator(customers=1_000_000, seed=1, clock=Clock(frozen_at=1_800_000_000))
+    backend = sim.backend
+
+    everything = parse_search_criteria(query(keyset(0, 300)))
+    items, total = backend.search(everything)
+    assert total == 1_000_000 and [i["id"] for i in items] == list(range(1, 301))
+    tail, _ = backend.search(parse_search_criteria(query(keyset(999_990, 300))))
+    assert [i["id"] for i in tail] == list(range(999_991, 1_000_001))
+    layout = backend.layout
+    watermark_ts = layout.created_ts(999_000)
+    watermark = fmt_ts(watermark_ts)
+    backend.update_customer(5, firstname="Recently")  # an old customer updated now
+    backend.delete_customer(999_500)
+    expected = {c for c in range(900_000, 1_000_001) if layout.updated_ts(c) >= watermark_ts} - {999_500} | {5}
+    params = criteria([[("updated_at", watermark, "gteq")], [("entity_id", "0", "gt")]], [("entity_id", "ASC")], 0)
+    found, count = backend.search(parse_search_criteria(query(params)))
+    assert {i["id"] for i in found} == expected and count == len(expected)
+
+
+def test_iter_emails_agrees_with_full_records() -> None:
+    sim = MagentoSimulator(customers=1200, seed=4)
+    sim.backend.update_customer(3, email="changed@example.com")
+    full = [(c["id"], c["email"], c.get("website_id")) for c in sim.backend.iter_customers()]
+    assert list(sim.backend.iter_emails()) == full
+    assert any(site is None for _, _, site in full)  # a customer whose website was deleted
+    assert sim.backend.find_by_email("CHANGED@example.com") == [3]

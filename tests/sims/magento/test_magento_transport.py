@@ -1,0 +1,178 @@
+"""Routing, store codes, the error envelope, JSON encoding, body checks, faults and the control plane
+(reference §1.6, §5, §11), in-process and over a real socket."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+
+import httpx2
+import pytest
+from magento_helpers import ADMIN, criteria, keyset, search
+
+from magento_zoho_sims.common.clock import Clock
+from magento_zoho_sims.common.faults import FaultKind
+from magento_zoho_sims.common.server import ThreadedServer
+from magento_zoho_sims.magento import MagentoConfig, MagentoSimulator
+
+REPORT = re.compile(r"^Internal Error\. Details are available in Magento log file\. Report ID: webapi-[0-9a-f]{13}$")
+
+
+@pytest.fixture
+def server(sim: MagentoSimulator) -> Iterator[ThreadedServer]:
+    started = sim.serve()
+    yield started
+    started.stop()
+
+
+@pytest.mark.parametrize("prefix", ["/rest/V1", "/rest/default/V1", "/rest/all/V1", "/rest/eu/V1"])
+def test_store_code_prefixes(client: httpx2.Client, auth: dict[str, str], prefix: str) -> None:
+    response = client.get(f"{prefix}/customers/3", headers=auth)
+    assert response.status_code == 200 and response.json()["id"] == 3
+
+
+def test_unknown_store_route_and_method(client: httpx2.Client, auth: dict[str, str]) -> None:
+    store = client.get("/rest/nostore/V1/customers/3", headers=auth)
+    assert (store.status_code, store.json()) == (400, {"message": "Specified request cannot be processed."})
+    route = client.get("/rest/V1/nothing/here", headers=auth)
+    assert (route.status_code, route.json()) == (404, {"message": "Request does not match any route."})
+    wrong_verb = client.post("/rest/V1/customers/search", headers=auth, json={})
+    assert wrong_verb.status_code == 404
+    patch = client.patch("/rest/V1/customers/3", headers=auth)
+    assert (patch.status_code, patch.json()) == (405, {"message": "The PATCH HTTP method is not supported."})
+
+
+def test_php_json_encoding_and_headers(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    sim.backend.create_customer(email="a/b@example.com", firstname="Zoë", lastname="山田")
+    response = client.get("/rest/V1/customers/51", headers=auth)
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert b'"email":"a\\/b@example.com"' in response.content
+    assert b'"firstname":"Zo\\u00eb"' in response.content
+    assert b", " not in response.content and b": " not in response.content
+    assert parsedate_to_datetime(response.headers["date"]).timestamp() == sim.clock.now() // 1
+
+
+def test_body_checks(client: httpx2.Client) -> None:
+    path = "/rest/V1/integration/admin/token"
+    cases = [
+        ({}, b'{"username":"admin"}', "Content-Type header is empty."),
+        (
+            {"Content-Type": "text/plain"},
+            b"{}",
+            "Server cannot understand Content-Type HTTP header media type text/plain",
+        ),
+        ({"Content-Type": "application/json; charset=iso-8859-1"}, b"{}", "UTF-8 is the only supported charset."),
+        ({"Content-Type": "application/json"}, b'{"username":', "Decoding error."),
+    ]
+    for headers, body, message in cases:
+        response = client.post(path, headers=headers, content=body)
+        assert (response.status_code, response.json()) == (400, {"message": message})
+
+
+def test_developer_mode_adds_a_trace(clock: Clock) -> None:
+    sim = MagentoSimulator(customers=2, clock=clock, config=MagentoConfig(developer_mode=True))
+    with httpx2.Client(transport=sim.transport(), base_url="http://m.test") as client:
+        body = client.post("/rest/V1/integration/admin/token", json={"username": "admin", "password": "x"}).json()
+        assert list(body) == ["message", "trace"] and isinstance(body["trace"], str)
+
+
+def test_injected_500_has_a_report_id(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    sim.faults.script(FaultKind.ERROR, 1, path_pattern="customers/search")
+    failed = search(client, auth, keyset(0, 5))
+    assert failed.status_code == 500
+    assert REPORT.match(failed.json()["message"]) and list(failed.json()) == ["message"]
+    assert search(client, auth, keyset(0, 5)).status_code == 200
+
+
+def test_maintenance_is_a_503_html_page_on_every_path(client: httpx2.Client, sim: MagentoSimulator) -> None:
+    sim.faults.maintenance = True
+    for path in ("/rest/V1/customers/1", "/rest/V1/integration/admin/token"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Service Temporarily Unavailable" in response.text
+    assert client.get("/_sim/stats").status_code == 200  # the control plane is never faulted
+
+
+def test_throttle_and_drop(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    sim.faults.script(FaultKind.THROTTLE)
+    throttled = client.get("/rest/V1/customers/1", headers=auth)
+    assert (throttled.status_code, throttled.json()) == (429, {"message": "Too Many Requests", "trace": None})
+    sim.faults.script(FaultKind.DROP)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        client.get("/rest/V1/customers/1", headers=auth)
+    assert client.get("/rest/V1/customers/1", headers=auth).status_code == 200
+
+
+def test_apply_then_drop_applies_the_delete(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    sim.faults.script(FaultKind.APPLY_THEN_DROP)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        client.delete("/rest/V1/customers/4", headers=auth)
+    assert sim.backend.get(4) is None
+
+
+def test_request_log(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    search(client, auth, keyset(0, 3))
+    logged = sim.log.matching(lambda r: "customers/search" in r.path)
+    assert len(logged) == 1 and logged[0].status == 200 and "entity_id" in logged[0].query
+
+
+def test_over_a_real_socket(server: ThreadedServer, sim: MagentoSimulator) -> None:
+    with httpx2.Client(base_url=server.url) as client:
+        token = client.post("/rest/V1/integration/admin/token", json=ADMIN).json()
+        auth = {"Authorization": f"Bearer {token}"}
+        response = search(client, auth, criteria(sorts=[("entity_id", "ASC")], page_size=10, current_page=2))
+        assert [i["id"] for i in response.json()["items"]] == list(range(11, 21))
+        assert len(response.headers.get_list("date")) == 1
+        assert client.get("/rest/V1/customers/404", headers=auth).status_code == 404
+        sim.faults.script(FaultKind.MAINTENANCE)
+        assert client.get("/rest/V1/customers/1", headers=auth).status_code == 503
+        sim.faults.script(FaultKind.DROP)
+        with pytest.raises(httpx2.TransportError):
+            client.get("/rest/V1/customers/1", headers=auth)
+
+
+def test_control_plane_over_http(server: ThreadedServer, sim: MagentoSimulator) -> None:
+    with httpx2.Client(base_url=server.url) as client:
+        created = client.post("/_sim/customers", json={"email": "c@example.com", "firstname": "C", "lastname": "D"})
+        assert created.status_code == 200 and created.json()["id"] == 51
+        assert client.put("/_sim/customers/51", json={"lastname": "E"}).json()["lastname"] == "E"
+        assert client.post("/_sim/customers/51/addresses", json={"city": "Q"}).json()["addresses"][0]["city"] == "Q"
+        assert client.delete("/_sim/customers/3").status_code == 200
+        assert client.get("/_sim/stats").json()["customers"] == 50
+        client.post("/_sim/faults", json={"script": [{"kind": "error", "count": 1}]})
+        assert client.get("/rest/V1/customers/1").status_code == 500
+        client.post("/_sim/faults", json={"maintenance": True})
+        assert client.get("/rest/V1/customers/1").status_code == 503
+        client.delete("/_sim/faults")
+        assert client.get("/rest/V1/customers/1").status_code == 401
+        token = client.post("/rest/V1/integration/admin/token", json=ADMIN).json()
+        client.post("/_sim/tokens/expire")
+        assert client.get("/rest/V1/customers/1", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        client.post("/_sim/reset")
+        assert client.get("/_sim/stats").json()["customers"] == 50 and sim.backend.get(3) is not None
+
+
+def test_helper_endpoints(client: httpx2.Client, auth: dict[str, str]) -> None:
+    websites = client.get("/rest/V1/store/websites", headers=auth).json()
+    assert [w["id"] for w in websites] == [0, 1, 2]
+    views = client.get("/rest/V1/store/storeViews", headers=auth).json()
+    assert {v["code"] for v in views} == {"admin", "default", "eu"}
+    groups = client.get("/rest/V1/customerGroups/search?searchCriteria=", headers=auth).json()
+    assert groups["total_count"] == 4
+
+
+def test_throttle_variants_html_and_retry_after(clock: Clock) -> None:
+    sim = MagentoSimulator(customers=2, clock=clock, config=MagentoConfig(throttle_html=True, retry_after=7))
+    sim.faults.script(FaultKind.THROTTLE)
+    with httpx2.Client(transport=sim.transport(), base_url="http://m.test") as client:
+        response = client.get("/rest/V1/customers/1")
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "7"
+        assert response.headers["content-type"].startswith("text/html") and "Limit Exceeded" in response.text
+
+
+def test_non_rest_paths_are_storefront_html(client: httpx2.Client) -> None:
+    response = client.get("/customer/account")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")

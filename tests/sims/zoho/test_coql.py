@@ -1,0 +1,125 @@
+"""COQL: the subset a sync needs, error shapes, limits, info block, 204."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from magento_zoho_sims.zoho import ZohoSimulator
+
+from .conftest import assert_error_shape
+
+
+def coql(api: httpx2.Client, query: str) -> httpx2.Response:
+    return api.post("/crm/v8/coql", json={"select_query": query})
+
+
+@pytest.fixture
+def people(sim: ZohoSimulator) -> dict[str, str]:
+    return {
+        "ann": sim.add_contact(Last_Name="Ann", Email="Ann@Example.com", Phone="+1 555 0001"),
+        "bob": sim.add_contact(Last_Name="Bob", Email="bob@example.com"),
+        "bob2": sim.add_contact(Last_Name="Bobby", Email="BOB@example.com", Magento_Customer_ID="17"),
+        "cy": sim.add_contact(Last_Name="Cy", Email="cy@other.org"),
+    }
+
+
+def test_select_by_email_is_case_insensitive(api: httpx2.Client, people: dict[str, str]) -> None:
+    response = coql(api, "select Last_Name, Email from Contacts where Email = 'bob@example.com' limit 10")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] == [
+        {"Last_Name": "Bob", "Email": "bob@example.com", "id": people["bob"]},
+        {"Last_Name": "Bobby", "Email": "BOB@example.com", "id": people["bob2"]},
+    ]
+    assert body["info"] == {"count": 2, "more_records": False}
+
+
+def test_in_like_is_null_and_or(api: httpx2.Client, people: dict[str, str]) -> None:
+    def ids(query: str) -> list[str]:
+        return [r["id"] for r in coql(api, query).json()["data"]]
+
+    assert ids("select Email from Contacts where Email in ('ann@example.com', 'cy@other.org')") == [
+        people["ann"],
+        people["cy"],
+    ]
+    assert ids("select Email from Contacts where Email like '%@example.com'") == [
+        people["ann"],
+        people["bob"],
+        people["bob2"],
+    ]
+    assert ids("select Email from Contacts where Phone is null and Last_Name like 'Bob%'") == [
+        people["bob"],
+        people["bob2"],
+    ]
+    assert ids("select Email from Contacts where (Last_Name = 'Ann' or Last_Name = 'Cy')") == [
+        people["ann"],
+        people["cy"],
+    ]
+    nested = "((Email like '%example%' and Phone is null) and Magento_Customer_ID is not null)"
+    assert ids(f"select Email from Contacts where {nested}") == [people["bob2"]]  # noqa: S608 (a COQL string, not SQL)
+
+
+def test_order_by_and_limit_offset(api: httpx2.Client, people: dict[str, str]) -> None:
+    body = coql(api, "select Last_Name from Contacts where Email like '%' order by Last_Name desc limit 1, 2").json()
+    assert [r["Last_Name"] for r in body["data"]] == ["Bobby", "Bob"]
+    assert body["info"] == {"count": 2, "more_records": True}
+    same = coql(
+        api, "select Last_Name from Contacts where Email like '%' order by Last_Name desc limit 2 offset 1"
+    ).json()
+    assert same["data"] == body["data"]
+
+
+def test_no_rows_is_204(api: httpx2.Client, people: dict[str, str]) -> None:
+    response = coql(api, "select Email from Contacts where Email = 'nobody@example.com'")
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "selec Email from Contacts",
+        "select Email from Contacts where Email = ",
+        "select Email from Contacts where Email = 'a' and Last_Name = 'b' and Phone = 'c'",
+        "select Email Contacts",
+    ],
+)
+def test_syntax_error(api: httpx2.Client, people: dict[str, str], query: str) -> None:
+    response = coql(api, query)
+    assert response.status_code == 400
+    assert_error_shape(response.json(), "SYNTAX_ERROR")
+
+
+def test_invalid_column_and_module(api: httpx2.Client) -> None:
+    column = coql(api, "select Nope from Contacts where Email = 'a'")
+    assert column.status_code == 400
+    assert column.json() == {
+        "code": "INVALID_QUERY",
+        "details": {"column_name": "Nope", "reason": "column given seems to be invalid"},
+        "message": "invalid query formed",
+        "status": "error",
+    }
+    module = coql(api, "select Email from Leads where Email = 'a'")
+    assert_error_shape(module.json(), "INVALID_QUERY")
+
+
+def test_limits(api: httpx2.Client) -> None:
+    assert_error_shape(coql(api, "select Email from Contacts where Email = 'a' limit 2001").json(), "LIMIT_EXCEEDED")
+    assert_error_shape(
+        coql(api, "select Email from Contacts where Email = 'a' limit 99999, 2000").json(), "LIMIT_EXCEEDED"
+    )
+    fields = ", ".join(f"Email{i}" for i in range(51))
+    assert_error_shape(coql(api, "select " + fields + " from Contacts").json(), "LIMIT_EXCEEDED")  # noqa: S608
+
+
+def test_missing_select_query(api: httpx2.Client) -> None:
+    response = api.post("/crm/v8/coql", json={"query": "select Email from Contacts"})
+    assert response.status_code == 400
+    assert_error_shape(response.json(), "REQUIRED_PARAM_MISSING")
+
+
+def test_case_sensitive_switch(api: httpx2.Client, sim: ZohoSimulator, people: dict[str, str]) -> None:
+    sim.set_email_case_sensitive(True)
+    body = coql(api, "select Email from Contacts where Email = 'bob@example.com'").json()
+    assert [r["id"] for r in body["data"]] == [people["bob"]]

@@ -1,0 +1,162 @@
+"""Metadata endpoints, URL/module/method errors, injected faults, the seed, the /_sim/ control plane."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+import pytest
+
+from magento_zoho_sims.common.faults import FaultKind
+from magento_zoho_sims.zoho import ZohoSimulator
+
+from .conftest import BASE, assert_error_shape, contact
+
+
+def test_fields_fixture(api: httpx2.Client) -> None:
+    response = api.get("/crm/v8/settings/fields", params={"module": "Contacts"})
+    assert response.status_code == 200
+    fields = {f["api_name"]: f for f in response.json()["fields"]}
+    lengths = {name: fields[name]["length"] for name in ("First_Name", "Last_Name", "Email", "Phone", "Mailing_Street")}
+    assert lengths == {"First_Name": 40, "Last_Name": 80, "Email": 100, "Phone": 30, "Mailing_Street": 250}
+    assert fields["Last_Name"]["system_mandatory"] is True
+    assert fields["First_Name"]["system_mandatory"] is False
+    assert fields["Email"]["data_type"] == "email" and fields["Email"]["json_type"] == "string"
+    assert fields["Email"]["unique"] == {}  # org setting off by default
+    assert fields["Magento_Customer_ID"]["custom_field"] is True
+    assert fields["Magento_Customer_ID"]["unique"] == {"casesensitive": False}
+    assert fields["Owner"]["json_type"] == "jsonobject"
+    for field in fields.values():
+        assert {
+            "id",
+            "api_name",
+            "data_type",
+            "json_type",
+            "length",
+            "system_mandatory",
+            "unique",
+            "custom_field",
+            "read_only",
+        } <= set(field)
+
+
+def test_fields_reflect_email_uniqueness(api: httpx2.Client, sim: ZohoSimulator) -> None:
+    sim.set_email_unique(True)
+    fields = {
+        f["api_name"]: f for f in api.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
+    }
+    assert fields["Email"]["unique"] == {"casesensitive": False}
+
+
+def test_modules_layouts_users_org(api: httpx2.Client) -> None:
+    modules = api.get("/crm/v8/settings/modules").json()["modules"]
+    assert any(m["api_name"] == "Contacts" and m["api_supported"] for m in modules)
+    layouts = api.get("/crm/v8/settings/layouts", params={"module": "Contacts"}).json()["layouts"]
+    assert layouts[0]["sections"][0]["fields"]
+    user = api.get("/crm/v8/users", params={"type": "CurrentUser"}).json()
+    assert {"id", "email", "full_name", "role", "profile"} <= set(user["users"][0])
+    org = api.get("/crm/v8/org").json()["org"][0]
+    assert {"id", "zgid", "company_name", "time_zone", "license_details"} <= set(org)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/crm/v8/Leeds?fields=Email", 400, "INVALID_MODULE"),
+        ("GET", "/crm/v8/settings/fields?module=Nope", 400, "INVALID_MODULE"),
+        ("GET", "/crm/v9/Contacts", 404, "INVALID_URL_PATTERN"),
+        ("GET", "/something/else", 404, "INVALID_URL_PATTERN"),
+        ("PATCH", "/crm/v8/Contacts", 400, "INVALID_REQUEST_METHOD"),
+        ("GET", "/crm/v8/Contacts/upsert", 400, "INVALID_REQUEST_METHOD"),
+    ],
+)
+def test_path_errors(api: httpx2.Client, method: str, path: str, status: int, code: str) -> None:
+    response = api.request(method, path)
+    assert response.status_code == status
+    assert_error_shape(response.json(), code)
+
+
+def test_injected_500_and_429_envelopes(api: httpx2.Client, sim: ZohoSimulator) -> None:
+    sim.faults.script(FaultKind.ERROR)
+    error = api.get("/crm/v8/org")
+    assert error.status_code == 500
+    assert error.json() == {
+        "code": "INTERNAL_ERROR",
+        "details": {},
+        "message": "Internal Server Error",
+        "status": "error",
+    }
+    sim.faults.script(FaultKind.THROTTLE)
+    throttled = api.get("/crm/v8/org")
+    assert throttled.status_code == 429
+    assert_error_shape(throttled.json(), "TOO_MANY_REQUESTS")
+    assert "retry-after" not in throttled.headers
+
+
+def test_maintenance(api: httpx2.Client, sim: ZohoSimulator) -> None:
+    sim.faults.maintenance = True
+    response = api.get("/crm/v8/org")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_drop_and_apply_then_drop(api: httpx2.Client, sim: ZohoSimulator) -> None:
+    body = json.dumps({"data": [contact(1)]}).encode()
+    sim.faults.script(FaultKind.DROP)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        api.post("/crm/v8/Contacts/upsert", content=body)
+    assert sim.count() == 0
+    sim.faults.script(FaultKind.APPLY_THEN_DROP)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        api.post("/crm/v8/Contacts/upsert", content=body)
+    assert sim.count() == 1  # the write happened; the client never heard of it
+
+
+def test_seed_is_deterministic_with_case_variants_and_duplicates() -> None:
+    store = [f"customer{n}@shop.example" for n in range(60)]
+    one, two = ZohoSimulator(seed=5), ZohoSimulator(seed=5)
+    summary = one.seed_org(store)
+    assert summary == two.seed_org(store)
+    assert [c["Email"] for c in one.contacts()] == [c["Email"] for c in two.contacts()]
+    assert summary.case_variants and summary.duplicated
+    for email in summary.case_variants:
+        [found] = one.contacts_by_email(email)
+        assert found["Email"] != email and found["Email"].lower() == email
+    for email in summary.duplicated:
+        assert len(one.contacts_by_email(email)) == 2
+    assert set(summary.duplicated) <= set(one.duplicate_emails())
+    other = ZohoSimulator(seed=6)
+    other.seed_org(store)
+    assert [c["Last_Name"] for c in other.contacts()] != [c["Last_Name"] for c in one.contacts()]
+
+
+def test_control_plane(sim: ZohoSimulator) -> None:
+    with httpx2.Client(transport=sim.transport(), base_url=BASE) as raw:
+        issued = raw.post("/_sim/tokens", json={"action": "refresh_token"}).json()
+        assert issued["client_id"] == sim.client_id
+        token = raw.post(
+            "/oauth/v2/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": issued["client_id"],
+                "client_secret": issued["client_secret"],
+                "refresh_token": issued["refresh_token"],
+            },
+        ).json()["access_token"]
+        headers = {"Authorization": f"Zoho-oauthtoken {token}"}
+        raw.post("/crm/v8/Contacts", content=json.dumps({"data": [contact(1)], "trigger": []}), headers=headers)
+        assert (
+            raw.get("/_sim/contacts", params={"email": "jane1@example.com"}).json()["contacts"][0]["Last_Name"]
+            == "Doe1"
+        )
+        assert raw.get("/_sim/writes").json()["writes"][0]["trigger"] == []
+        assert raw.post("/_sim/config", json={"index_lag": 12.5}).json()["config"]["index_lag"] == 12.5
+        assert raw.post("/_sim/config", json={"bogus": 1}).status_code == 400
+        raw.post("/_sim/faults", json={"error_rate": 1.0})
+        assert raw.get("/crm/v8/org", headers=headers).status_code == 500
+        raw.post("/_sim/faults", json={"clear": True})
+        stats = raw.get("/_sim/stats").json()
+        assert stats["contacts"] == 1 and stats["token_requests"] == 1
+        raw.post("/_sim/reset")
+        assert sim.count() == 0
+        assert raw.get("/crm/v8/org", headers=headers).status_code == 401

@@ -1,0 +1,283 @@
+"""magento/client.py: keyset pages, loop guard, 404, the Date header, malformed answers and transient errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+import httpx2
+import pytest
+import stamina
+from pydantic import SecretStr
+
+from magento_zoho_sync.errors import MagentoError
+from magento_zoho_sync.http import ApiStats
+from magento_zoho_sync.magento.auth import IntegrationBearerAuth
+from magento_zoho_sync.magento.client import MagentoClient
+from magento_zoho_sync.settings import MagentoSettings, NetworkSettings, RetrySettings, Settings, ZohoSettings
+
+BASE = "https://shop.example.com"
+DATE = "Fri, 27 Nov 2026 10:11:12 GMT"
+TOKEN = "integrationtoken0123456789abcdef"
+
+Handler = Callable[[httpx2.Request], httpx2.Response]
+
+
+@pytest.fixture(autouse=True)
+def _no_waiting() -> Iterator[None]:
+    with stamina.set_testing(True, attempts=3):
+        yield
+
+
+def _json(status: int, body: object) -> httpx2.Response:
+    return httpx2.Response(
+        status,
+        content=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8", "Date": DATE},
+    )
+
+
+def criteria(request: httpx2.Request) -> dict[str, str]:
+    """The searchCriteria of a request, decoded as Magento does (split, rawurldecode)."""
+    query = request.url.query.decode("ascii")
+    return {unquote(k): unquote(v) for k, _, v in (p.partition("=") for p in query.split("&"))} if query else {}
+
+
+class FakeStore:
+    """Implements customers/search the way Magento 2.4 does for the filters the client sends."""
+
+    def __init__(self, count: int, *, ignore_filters: bool = False, repeat_ids: bool = False) -> None:
+        self.customers: list[dict[str, Any]] = [
+            {"id": i, "email": f"c{i}@example.com", "updated_at": f"2026-11-{1 + i % 27:02d} 00:00:00"}
+            for i in range(1, count + 1)
+        ]
+        self.ignore_filters = ignore_filters
+        self.repeat_ids = repeat_ids
+        self.queries: list[dict[str, str]] = []
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        if (
+            request.url.path.startswith("/rest/all/V1/customers/")
+            and request.url.path != "/rest/all/V1/customers/search"
+        ):
+            customer_id = int(request.url.path.rsplit("/", 1)[1])
+            for customer in self.customers:
+                if customer["id"] == customer_id:
+                    return _json(200, customer)
+            return _json(
+                404,
+                {
+                    "message": "No such entity with %fieldName = %fieldValue",
+                    "parameters": {"fieldName": "customerId", "fieldValue": customer_id},
+                },
+            )
+        q = criteria(request)
+        self.queries.append(q)
+        rows = self.customers
+        if not self.ignore_filters:
+            group = 0
+            while f"searchCriteria[filter_groups][{group}][filters][0][field]" in q:
+                prefix = f"searchCriteria[filter_groups][{group}][filters][0]"
+                field, value, op = q[f"{prefix}[field]"], q[f"{prefix}[value]"], q[f"{prefix}[condition_type]"]
+                if field == "entity_id" and op == "gt":
+                    rows = [c for c in rows if c["id"] > int(value)]
+                elif field == "updated_at" and op == "gteq":
+                    rows = [c for c in rows if c["updated_at"] >= value]
+                group += 1
+        size = int(q["searchCriteria[pageSize]"])
+        page = rows[:size]
+        if self.repeat_ids and page:
+            page = [page[0], *page]  # a buggy extension repeats a row
+        return _json(200, {"items": page, "search_criteria": {"filter_groups": []}, "total_count": len(rows)})
+
+
+def _client(handler: Handler, *, page_size: int = 200, stats: ApiStats | None = None) -> MagentoClient:
+    return MagentoClient(
+        base_url=BASE + "/",
+        auth=IntegrationBearerAuth(access_token=SecretStr(TOKEN)),
+        page_size=page_size,
+        stats=stats,
+        transport=httpx2.MockTransport(handler),
+    )
+
+
+def test_keyset_pages_until_a_short_page() -> None:
+    store = FakeStore(450)
+    pages = list(_client(store).iter_customer_pages())
+    assert [len(p.items) for p in pages] == [200, 200, 50]
+    assert [p.last_id for p in pages] == [200, 400, 450]
+    assert [c["id"] for p in pages for c in p.items] == list(range(1, 451))
+    assert [q["searchCriteria[filter_groups][0][filters][0][value]"] for q in store.queries] == ["0", "200", "400"]
+    assert {q["searchCriteria[currentPage]"] for q in store.queries} == {"1"}
+    assert {q["searchCriteria[sortOrders][0][field]"] for q in store.queries} == {"entity_id"}
+    assert {q["searchCriteria[sortOrders][0][direction]"] for q in store.queries} == {"ASC"}
+    assert pages[0].server_time == datetime(2026, 11, 27, 10, 11, 12, tzinfo=UTC)
+
+
+def test_a_store_of_exactly_full_pages_ends_with_an_empty_page() -> None:
+    store = FakeStore(400)
+    pages = list(_client(store).iter_customer_pages())
+    assert [len(p.items) for p in pages] == [200, 200]
+    assert len(store.queries) == 3
+
+
+def test_after_id_page_size_and_updated_since_are_sent() -> None:
+    store = FakeStore(30)
+    pages = list(_client(store).iter_customer_pages(after_id=10, page_size=7, updated_since="2026-11-15 00:00:00"))
+    ids = [c["id"] for p in pages for c in p.items]
+    assert ids == [c["id"] for c in store.customers if c["id"] > 10 and c["updated_at"] >= "2026-11-15 00:00:00"]
+    first = store.queries[0]
+    assert first["searchCriteria[pageSize]"] == "7"
+    assert first["searchCriteria[filter_groups][1][filters][0][field]"] == "updated_at"
+
+
+def test_a_page_that_does_not_advance_stops_with_an_error_instead_of_looping() -> None:
+    store = FakeStore(50, ignore_filters=True)
+    iterator = _client(store, page_size=10).iter_customer_pages()
+    first = next(iterator)
+    assert [c["id"] for c in first.items] == list(range(1, 11))
+    with pytest.raises(MagentoError, match=r"full page .* without any id above 10"):
+        next(iterator)
+    assert len(store.queries) == 2
+
+
+def test_repeated_ids_are_dropped() -> None:
+    store = FakeStore(25, repeat_ids=True)
+    pages = list(_client(store, page_size=10).iter_customer_pages())
+    ids = [c["id"] for p in pages for c in p.items]
+    assert ids == list(range(1, 26))
+
+
+def test_get_customer_and_404_is_none() -> None:
+    client = _client(FakeStore(3))
+    customer = client.get_customer(2)
+    assert customer is not None and customer["email"] == "c2@example.com"
+    assert client.get_customer(999) is None
+
+
+def test_a_404_for_a_route_is_an_error_not_a_missing_customer() -> None:
+    client = _client(lambda r: _json(404, {"message": "Request does not match any route."}))
+    with pytest.raises(MagentoError, match="MAGENTO_BASE_URL"):
+        client.get_customer(1)
+    html = _client(lambda r: httpx2.Response(404, text="<html>Not Found</html>", headers={"Content-Type": "text/html"}))
+    with pytest.raises(MagentoError, match="HTML page"):
+        html.get_customer(1)
+
+
+def test_server_time_comes_from_the_first_date_header() -> None:
+    client = _client(FakeStore(1))
+    assert client.server_time is None
+    list(client.iter_customer_pages())
+    assert client.server_time == datetime(2026, 11, 27, 10, 11, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (
+            httpx2.Response(200, text="<html><body>Home page</body></html>", headers={"Content-Type": "text/html"}),
+            "HTML page",
+        ),
+        (httpx2.Response(200, text="not json at all", headers={"Content-Type": "application/json"}), "not JSON"),
+        (_json(200, {"total_count": 3}), "without an 'items' list"),
+        (_json(200, ["a", "b"]), "without an 'items' list"),
+        (_json(200, {"items": [{"email": "no-id@example.com"}]}), "no numeric 'id'"),
+        (httpx2.Response(301, headers={"Location": "https://www.shop.example.com/rest"}), "redirected"),
+        (_json(400, {"message": "Specified request cannot be processed."}), "HTTP 400: Specified request"),
+    ],
+)
+def test_malformed_answers_are_clear_errors_naming_path_and_status(response: httpx2.Response, expected: str) -> None:
+    with pytest.raises(MagentoError) as info:
+        list(_client(lambda r: response).iter_customer_pages())
+    text = str(info.value)
+    assert expected in text
+    assert "/rest/all/V1/customers/search" in text
+    assert "Home page" not in text and TOKEN not in text
+    assert "searchCriteria" not in text  # never the query string
+
+
+def test_maintenance_page_is_retried_then_succeeds() -> None:
+    answers = [httpx2.Response(503, text="<html><title>Error 503: Service Unavailable</title></html>")]
+    store = FakeStore(3)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return answers.pop() if answers else store(request)
+
+    stats = ApiStats()
+    pages = list(_client(handler, stats=stats).iter_customer_pages())
+    assert [c["id"] for p in pages for c in p.items] == [1, 2, 3]
+    assert stats.magento_calls == 2
+
+
+def test_persistent_maintenance_becomes_a_magento_error() -> None:
+    calls = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append(request)
+        return httpx2.Response(
+            503, text="<html>Service Temporarily Unavailable</html>", headers={"Content-Type": "text/html"}
+        )
+
+    with pytest.raises(MagentoError) as info:
+        list(_client(handler).iter_customer_pages())
+    assert len(calls) == 3
+    assert "HTTP 503" in str(info.value)
+    assert "maintenance" in str(info.value)
+
+
+def test_dropped_connections_and_timeouts_are_retried() -> None:
+    failures: list[Exception] = [
+        httpx2.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx2.ReadTimeout("timed out"),
+    ]
+    store = FakeStore(2)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if failures:
+            raise failures.pop(0)
+        return store(request)
+
+    assert len(next(_client(handler).iter_customer_pages()).items) == 2
+
+
+def test_an_unreachable_store_is_a_magento_error_after_the_attempts() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("connection refused")
+
+    with pytest.raises(MagentoError, match=r"could not be reached .* after 3 attempts \(ConnectError\)"):
+        list(_client(handler).iter_customer_pages())
+
+
+def test_from_settings_uses_store_code_page_size_and_url_policy() -> None:
+    settings = Settings(
+        magento=MagentoSettings(
+            base_url="http://127.0.0.1:8081",
+            auth="integration-bearer",
+            access_token=SecretStr(TOKEN),
+            store_code="default",
+            page_size=2,
+        ),
+        zoho=ZohoSettings(
+            accounts_url="https://accounts.zoho.com",
+            api_url="https://www.zohoapis.com",
+            client_id="id",
+            client_secret=SecretStr("secret"),
+            refresh_token=SecretStr("refresh"),
+        ),
+        retry=RetrySettings(attempts=2),
+        network=NetworkSettings(),
+    )
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.url.path)
+        return _json(200, {"items": [{"id": 1}]})
+
+    client = MagentoClient.from_settings(settings, transport=httpx2.MockTransport(handler))
+    assert [len(p.items) for p in client.iter_customer_pages()] == [1]
+    assert seen == ["/rest/default/V1/customers/search"]
+    assert client.page_size == 2
+    client.close()

@@ -1,0 +1,173 @@
+"""Redaction: registered secrets, token shapes and secret key=value pairs never reach logs or reports."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import SecretStr
+
+from magento_zoho_sync import redact
+from magento_zoho_sync.redact import RedactingFilter, configure_logging, register_secret
+
+ZOHO_TOKEN = "1000.0123456789abcdef0123456789abcdef.fedcba9876543210fedcba9876543210"
+
+
+@pytest.fixture(autouse=True)
+def _registry() -> Iterator[None]:
+    redact.clear_secrets()
+    yield
+    redact.clear_secrets()
+
+
+def test_registered_secrets_are_masked() -> None:
+    register_secret("s3cr3t-pass")
+    register_secret(SecretStr("another-secret"))
+    register_secret(None)
+    assert redact.redact("login with s3cr3t-pass failed; another-secret!") == "login with *** failed; ***!"
+
+
+def test_longest_secret_masked_whole() -> None:
+    register_secret("abcd")
+    register_secret("abcdefgh")
+    assert redact.redact("x abcdefgh y abcd") == "x *** y ***"
+
+
+def test_short_values_are_not_registered() -> None:
+    register_secret("abc")
+    assert redact.redact("abc abcabc") == "abc abcabc"
+
+
+def test_special_characters_in_secret() -> None:
+    register_secret('p@ss.w*rd(1)"\\')
+    assert redact.redact('pw=p@ss.w*rd(1)"\\ end') == "pw=*** end"
+
+
+def test_zoho_token_shape() -> None:
+    assert redact.redact(f"token {ZOHO_TOKEN} expired") == "token *** expired"
+    assert redact.redact("version 1000.5 is fine") == "version 1000.5 is fine"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("password=hunter22&user=bob", "password=***&user=bob"),
+        ('{"client_secret": "abc123", "x": 1}', '{"client_secret": "***", "x": 1}'),
+        ("refresh_token: rt-value other", "refresh_token: *** other"),
+        ("Authorization: Bearer eyJhbGciOi.payload", "Authorization: Bearer ***"),
+        ("Authorization: Zoho-oauthtoken abc.def", "Authorization: Zoho-oauthtoken ***"),
+        ("oauth_signature=abc%3D&oauth_nonce=1", "oauth_signature=***&oauth_nonce=1"),
+        ("ACCESS_TOKEN='tok-1'", "ACCESS_TOKEN='***'"),
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ***"),
+        ('Authorization: OAuth oauth_consumer_key="ck", oauth_signature="sig"', "Authorization: OAuth ***"),
+    ],
+)
+def test_secret_keys_are_scrubbed(text: str, expected: str) -> None:
+    assert redact.redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"code": "INVALID_DATA", "status": "error"}',
+        '"token_type": "Bearer"',
+        "customer 17 <jane@example.com> MISSING_LAST_NAME",
+        "basic checks passed; OAuth signing ready",
+        "",
+    ],
+)
+def test_harmless_text_is_untouched(text: str) -> None:
+    assert redact.redact(text) == text
+
+
+def make_logger(stream: io.StringIO) -> logging.Logger:
+    logger = logging.getLogger(f"test_redact.{id(stream)}")
+    logger.propagate = False
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    return logger
+
+
+def test_filter_masks_message_and_args() -> None:
+    register_secret("canary-password")
+    stream = io.StringIO()
+    logger = make_logger(stream)
+    logger.info("login %s with %s", "bob", "canary-password")
+    logger.info({"refresh_token": ZOHO_TOKEN})
+    logger.info("bad format %s %s", "only-one")  # noqa: PLE1206 - a broken call must not hide the record
+    out = stream.getvalue()
+    assert "canary-password" not in out
+    assert ZOHO_TOKEN not in out
+    assert "login bob with ***" in out
+    assert "bad format" in out
+
+
+def test_filter_masks_tracebacks() -> None:
+    register_secret("canary-in-exception")
+    stream = io.StringIO()
+    logger = make_logger(stream)
+    try:
+        raise RuntimeError("failed with canary-in-exception")
+    except RuntimeError:
+        logger.exception("boom")
+    out = stream.getvalue()
+    assert "RuntimeError: failed with ***" in out
+    assert "canary-in-exception" not in out
+
+
+def test_configure_logging(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    old_level = root.level
+    try:
+        configure_logging(verbose=False)
+        handler = configure_logging(verbose=True)  # idempotent: replaces, does not stack
+        ours = [h for h in root.handlers if h.get_name() == handler.get_name()]
+        assert ours == [handler]
+        assert any(isinstance(f, RedactingFilter) for f in handler.filters)
+        assert root.level == logging.DEBUG
+        for name in ("httpx2", "httpcore2"):
+            assert logging.getLogger(name).level == logging.WARNING
+        register_secret("canary-configured")
+        logging.getLogger("magento_zoho_sync.test").warning("secret is canary-configured")
+        err = capsys.readouterr().err
+        assert "secret is ***" in err
+        assert "canary-configured" not in err
+        configure_logging(verbose=False)
+        assert root.level == logging.INFO
+    finally:
+        for h in list(root.handlers):
+            if h.get_name() == "magento_zoho_sync.stderr":
+                root.removeHandler(h)
+        root.setLevel(old_level)
+
+
+secret_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc"), blacklist_characters="*"), min_size=4, max_size=30
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=secret_text, before=st.text(max_size=30), after=st.text(max_size=30))
+def test_a_registered_secret_never_survives(secret: str, before: str, after: str) -> None:
+    redact.clear_secrets()
+    register_secret(secret)
+    assert secret not in redact.redact(before + secret + after)
+
+
+def test_redact_data_keeps_structure() -> None:
+    register_secret("canary-value")
+    data = {"a": "x canary-value", "Client_Secret": "abc", "n": 3, "l": ("canary-value", None), "password": None}
+    assert redact.redact_data(data) == {
+        "a": "x ***",
+        "Client_Secret": "***",
+        "n": 3,
+        "l": ["***", None],
+        "password": None,
+    }

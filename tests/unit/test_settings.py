@@ -1,0 +1,490 @@
+"""Settings: precedence, region filling, _FILE indirection, validation messages, secrets kept out of sight."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from magento_zoho_sync import redact
+from magento_zoho_sync.errors import ConfigError
+from magento_zoho_sync.settings import (
+    AUTH_MODE_CREDENTIALS,
+    ENV_VARS,
+    ORIGINAL_PROCESS_VARIABLES,
+    ZOHO_REGIONS,
+    Settings,
+    default_state_path,
+    env_table_markdown,
+    load_settings,
+    load_sync_settings,
+    load_zoho_client_settings,
+)
+
+SECRETS = {
+    "MAGENTO_PASSWORD": "canary-magento-password",
+    "ZOHO_CLIENT_SECRET": "canary-zoho-client-secret",
+    "ZOHO_REFRESH_TOKEN": "1000.canaryrefresh0000.canaryrefresh1111",
+}
+
+BASE_ENV: dict[str, str] = {
+    "MAGENTO_BASE_URL": "https://shop.example.com",
+    "MAGENTO_USERNAME": "sync-user",
+    "ZOHO_REGION": "eu",
+    "ZOHO_CLIENT_ID": "1000.CLIENTID",
+    **SECRETS,
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_registry() -> Any:
+    redact.clear_secrets()
+    yield
+    redact.clear_secrets()
+
+
+def write_toml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def config_error(**kwargs: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_settings(**kwargs)
+    return str(info.value)
+
+
+# ---- precedence ---------------------------------------------------------------------------------------------
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = load_settings(env=BASE_ENV | {"XDG_STATE_HOME": str(tmp_path)})
+    assert s.magento.auth == "admin"
+    assert s.magento.page_size == 200
+    assert s.magento.store_code == "all"
+    assert s.zoho.concurrency == 4
+    assert s.zoho.trigger == []
+    assert s.zoho.duplicate_check_fields == ["Email"]
+    assert s.retry.attempts == 6
+    assert s.network.allow_insecure_http is False
+    assert s.network.verify_tls is True
+    assert s.sync.overlap_minutes == 10
+    assert s.sync.full_sync_every_hours == 24
+    assert s.sync.max_failed_runs == 5
+    assert s.sync.on_deleted == "ignore"
+    assert s.sync.deleted_tag == "Deleted in Magento"
+    assert s.sync.zoho_duplicates == "skip"
+    assert s.sync.truncate_long_values is False
+    assert s.sync.state_path == tmp_path / "magento-zoho-sync" / "state.sqlite"
+
+
+def test_flags_beat_env_beat_toml_beat_defaults(tmp_path: Path) -> None:
+    config = write_toml(tmp_path, "[magento]\npage_size = 20\ntimeout = 5\nstore_code = 'default'\n")
+    env = BASE_ENV | {"MZSYNC_MAGENTO_PAGE_SIZE": "30", "MZSYNC_MAGENTO_TIMEOUT": "7"}
+    only_toml = load_settings(config_file=config, env=BASE_ENV)
+    assert only_toml.magento.page_size == 20
+    assert only_toml.magento.timeout == 5
+    env_over_toml = load_settings(config_file=config, env=env)
+    assert env_over_toml.magento.page_size == 30
+    assert env_over_toml.magento.timeout == 7
+    assert env_over_toml.magento.store_code == "default"  # untouched keys of the same table survive
+    flags = load_settings(config_file=config, env=env, overrides={"magento.page_size": 40, "page_size": None})
+    assert flags.magento.page_size == 40
+    assert flags.magento.timeout == 7
+    assert load_settings(env=BASE_ENV).magento.page_size == 200
+
+
+def test_override_forms(tmp_path: Path) -> None:
+    state = tmp_path / "s.sqlite"
+    s = load_settings(
+        env=BASE_ENV,
+        overrides={"state": str(state), "insecure_http": True, "sync": {"on_deleted": "tag", "overlap_minutes": None}},
+    )
+    assert s.sync.state_path == state
+    assert s.network.allow_insecure_http is True
+    assert s.sync.on_deleted == "tag"
+    assert s.sync.overlap_minutes == 10
+    assert "unknown override 'nonsense'" in config_error(env=BASE_ENV, overrides={"nonsense": 1})
+
+
+def test_toml_sections_all_load(tmp_path: Path) -> None:
+    config = write_toml(
+        tmp_path,
+        """
+[magento]
+base_url = "https://toml.example.com"
+[zoho]
+concurrency = 2
+trigger = ["workflow"]
+[retry]
+attempts = 3
+[network]
+verify_tls = false
+[sync]
+state_path = "~/custom/state.sqlite"
+on_deleted = "delete"
+zoho_duplicates = "oldest"
+full_sync_every_hours = 0
+[mapping]
+replace_defaults = false
+[mapping.fields]
+Lead_Source = "constant:Magento"
+""",
+    )
+    env = {k: v for k, v in BASE_ENV.items() if k != "MAGENTO_BASE_URL"}
+    s = load_settings(config_file=config, env=env)
+    assert s.magento.base_url == "https://toml.example.com"
+    assert s.zoho.concurrency == 2
+    assert s.zoho.trigger == ["workflow"]
+    assert s.retry.attempts == 3
+    assert s.network.verify_tls is False
+    assert s.sync.state_path == Path("~/custom/state.sqlite").expanduser()
+    assert s.sync.on_deleted == "delete"
+    assert s.sync.zoho_duplicates == "oldest"
+    assert s.sync.full_sync_every_hours == 0
+    assert s.mapping_spec().rule("Lead_Source") is not None
+    assert s.mapping_spec().rule("Email") is not None  # defaults kept
+
+
+def test_env_lists_and_booleans() -> None:
+    s = load_settings(
+        env=BASE_ENV
+        | {
+            "MZSYNC_ZOHO_TRIGGER": "workflow, approval",
+            "MZSYNC_INSECURE_HTTP": "yes",
+            "MZSYNC_TRUNCATE_LONG_VALUES": "1",
+        }
+    )
+    assert s.zoho.trigger == ["workflow", "approval"]
+    assert s.network.allow_insecure_http is True
+    assert s.sync.truncate_long_values is True
+    assert s.mapping_spec().truncate_long_values is True
+    assert load_settings(env=BASE_ENV | {"MZSYNC_ZOHO_TRIGGER": ""}).zoho.trigger == []
+
+
+def test_empty_env_var_counts_as_unset() -> None:
+    assert load_settings(env=BASE_ENV | {"MZSYNC_MAGENTO_PAGE_SIZE": "  "}).magento.page_size == 200
+
+
+def test_default_state_path_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_state_path({}) == tmp_path / ".local" / "state" / "magento-zoho-sync" / "state.sqlite"
+    assert default_state_path({"XDG_STATE_HOME": "relative/dir"}).is_relative_to(tmp_path)
+    assert load_settings(env=BASE_ENV | {"MZSYNC_STATE": "/x/y.sqlite"}).sync.state_path == Path("/x/y.sqlite")
+
+
+# ---- region ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("region", sorted(ZOHO_REGIONS))
+def test_region_fills_both_urls(region: str) -> None:
+    s = load_settings(env=BASE_ENV | {"ZOHO_REGION": region.upper()})
+    assert (s.zoho.accounts_url, s.zoho.api_url) == ZOHO_REGIONS[region]
+    assert s.zoho.region == region
+
+
+def test_explicit_url_wins_over_region() -> None:
+    s = load_settings(env=BASE_ENV | {"ZOHO_API_URL": "https://sandbox.zohoapis.eu/"})
+    assert s.zoho.api_url == "https://sandbox.zohoapis.eu"
+    assert s.zoho.accounts_url == "https://accounts.zoho.eu"
+
+
+def test_region_flag_beats_urls_from_a_lower_layer(tmp_path: Path) -> None:
+    config = write_toml(
+        tmp_path, '[zoho]\naccounts_url = "https://accounts.zoho.eu"\napi_url = "https://www.zohoapis.eu"\n'
+    )
+    env = {k: v for k, v in BASE_ENV.items() if k != "ZOHO_REGION"}
+    assert load_settings(config_file=config, env=env).zoho.api_url == "https://www.zohoapis.eu"
+    s = load_settings(config_file=config, env=env, overrides={"region": "us"})
+    assert (s.zoho.accounts_url, s.zoho.api_url) == ZOHO_REGIONS["us"]
+
+
+def test_urls_without_region_are_enough() -> None:
+    env = {k: v for k, v in BASE_ENV.items() if k != "ZOHO_REGION"}
+    env |= {"ZOHO_ACCOUNTS_URL": "https://accounts.zoho.com", "ZOHO_API_URL": "https://www.zohoapis.com"}
+    s = load_settings(env=env)
+    assert s.zoho.region is None
+    assert s.zoho.api_url == "https://www.zohoapis.com"
+
+
+# ---- _FILE indirection --------------------------------------------------------------------------------------
+
+
+def test_file_indirection(tmp_path: Path) -> None:
+    secret_file = tmp_path / "zoho_secret"
+    secret_file.write_text("from-a-file-secret\n", encoding="utf-8")
+    env = {k: v for k, v in BASE_ENV.items() if k != "ZOHO_CLIENT_SECRET"}
+    s = load_settings(env=env | {"ZOHO_CLIENT_SECRET_FILE": str(secret_file)})
+    assert s.zoho.client_secret.get_secret_value() == "from-a-file-secret"
+    assert redact.redact("x from-a-file-secret y") == "x *** y"
+
+
+def test_file_indirection_problems(tmp_path: Path) -> None:
+    message = config_error(env=BASE_ENV | {"ZOHO_CLIENT_SECRET_FILE": str(tmp_path / "x")})
+    assert "both ZOHO_CLIENT_SECRET and ZOHO_CLIENT_SECRET_FILE are set" in message
+    env = {k: v for k, v in BASE_ENV.items() if k != "MAGENTO_PASSWORD"}
+    message = config_error(env=env | {"MAGENTO_PASSWORD_FILE": str(tmp_path / "missing")})
+    assert "magento.password: cannot read MAGENTO_PASSWORD_FILE (FileNotFoundError)" in message
+
+
+# ---- validation messages --------------------------------------------------------------------------------------
+
+
+def lines(message: str) -> list[str]:
+    if "\n" not in message:
+        return [message.removeprefix("Invalid settings: ")]
+    return [line.strip().removeprefix("- ") for line in message.splitlines()[1:]]
+
+
+def test_missing_everything_one_line_each() -> None:
+    message = config_error(env={})
+    assert message.startswith("Invalid settings (")
+    problems = lines(message)
+    for setting, var in [
+        ("magento.base_url", "MAGENTO_BASE_URL"),
+        ("magento.username", "MAGENTO_USERNAME"),
+        ("magento.password", "MAGENTO_PASSWORD"),
+        ("zoho.client_id", "ZOHO_CLIENT_ID"),
+        ("zoho.client_secret", "ZOHO_CLIENT_SECRET"),
+        ("zoho.refresh_token", "ZOHO_REFRESH_TOKEN"),
+        ("zoho.accounts_url", "ZOHO_ACCOUNTS_URL"),
+        ("zoho.api_url", "ZOHO_API_URL"),
+    ]:
+        matching = [p for p in problems if p.startswith(f"{setting}:")]
+        assert len(matching) == 1, (setting, problems)
+        assert var in matching[0]
+    assert len(problems) == 8
+
+
+@pytest.mark.parametrize("mode", sorted(AUTH_MODE_CREDENTIALS))
+def test_credentials_per_auth_mode(mode: str) -> None:
+    env = {k: v for k, v in BASE_ENV.items() if not k.startswith("MAGENTO_") or k == "MAGENTO_BASE_URL"}
+    problems = lines(config_error(env=env | {"MAGENTO_AUTH": mode}))
+    expected = {f"magento.{name}" for name in AUTH_MODE_CREDENTIALS[mode]}
+    assert {p.partition(":")[0] for p in problems} == expected
+    assert all(f"needed by MAGENTO_AUTH={mode}" in p for p in problems)
+    creds = {f"MAGENTO_{name.upper()}": f"value-for-{name}" for name in AUTH_MODE_CREDENTIALS[mode]}
+    s = load_settings(env=env | {"MAGENTO_AUTH": mode} | creds)
+    assert s.magento.auth == mode
+
+
+def test_unknown_auth_mode() -> None:
+    message = config_error(env=BASE_ENV | {"MAGENTO_AUTH": "oauth2"})
+    assert message.startswith("Invalid settings: magento.auth:")
+    assert "MAGENTO_AUTH" in message
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "expected"),
+    [
+        ("MZSYNC_MAGENTO_PAGE_SIZE", "0", "magento.page_size: must be between 1 and 300 (got '0')"),
+        ("MZSYNC_MAGENTO_PAGE_SIZE", "301", "magento.page_size: must be between 1 and 300"),
+        ("MZSYNC_MAGENTO_PAGE_SIZE", "many", "magento.page_size: Input should be a valid integer"),
+        ("MZSYNC_ZOHO_CONCURRENCY", "11", "zoho.concurrency: must be between 1 and 10 (got '11')"),
+        ("MZSYNC_ZOHO_CONCURRENCY", "0", "zoho.concurrency: must be between 1 and 10"),
+        ("MZSYNC_ON_DELETED", "purge", "sync.on_deleted: Input should be 'ignore', 'tag' or 'delete'"),
+        ("MZSYNC_ZOHO_DUPLICATES", "newest", "sync.zoho_duplicates: Input should be 'skip' or 'oldest'"),
+        ("MZSYNC_MAX_FAILED_RUNS", "0", "sync.max_failed_runs: must be at least 1"),
+        ("MZSYNC_DELETED_TAG", "x" * 26, "sync.deleted_tag: String should have at most 25 characters"),
+        ("MZSYNC_RETRY_TIMEOUT", "0", "retry.timeout: must be greater than 0"),
+        ("ZOHO_REGION", "mars", "zoho.region: unknown Zoho region; ZOHO_REGION (or --region) must be one of us, eu"),
+        ("MAGENTO_BASE_URL", "shop.example.com", "magento.base_url: MAGENTO_BASE_URL must be an https:// URL"),
+        ("MAGENTO_BASE_URL", "ftp://shop.example.com", "magento.base_url: MAGENTO_BASE_URL must be an https:// URL"),
+        ("MAGENTO_BASE_URL", "https://shop.example.com:99999", "magento.base_url: MAGENTO_BASE_URL is not a valid"),
+        ("MAGENTO_BASE_URL", "https://shop.example.com/?a=1", "must not contain a query string"),
+        ("MAGENTO_BASE_URL", "https://u:canary-pw@shop.example.com", "must not contain credentials"),
+        ("MAGENTO_BASE_URL", "http://shop.example.com", "plain http:// to shop.example.com"),
+        ("ZOHO_API_URL", "http://www.zohoapis.eu", "zoho.api_url: ZOHO_API_URL uses plain http://"),
+        ("MAGENTO_STORE_CODE", "a/b", "magento.store_code: String should match pattern"),
+    ],
+)
+def test_validation_messages(var: str, value: str, expected: str) -> None:
+    message = config_error(env=BASE_ENV | {var: value})
+    assert message.startswith("Invalid settings: "), message
+    assert expected in message
+    assert var in message or "--region" in message
+    assert "canary" not in message
+    assert "\n" not in message
+
+
+def test_message_names_env_var_and_toml_key() -> None:
+    message = config_error(env=BASE_ENV | {"MZSYNC_ZOHO_CONCURRENCY": "20"})
+    assert "set MZSYNC_ZOHO_CONCURRENCY or [zoho] concurrency in the config file" in message
+
+
+def test_loopback_http_allowed_and_insecure_flag() -> None:
+    for url in ("http://127.0.0.1:8080", "http://localhost:9000/", "http://[::1]:81"):
+        assert load_settings(env=BASE_ENV | {"MAGENTO_BASE_URL": url}).magento.base_url == url.rstrip("/")
+    s = load_settings(env=BASE_ENV | {"MAGENTO_BASE_URL": "http://shop.lan"}, overrides={"insecure_http": True})
+    assert s.magento.base_url == "http://shop.lan"
+    s = load_settings(env=BASE_ENV | {"MAGENTO_BASE_URL": "http://shop.lan", "MZSYNC_INSECURE_HTTP": "on"})
+    assert s.network.allow_insecure_http is True
+
+
+def test_toml_problems(tmp_path: Path) -> None:
+    assert "unknown section" in config_error(config_file=write_toml(tmp_path, "[bogus]\na = 1\n"), env=BASE_ENV)
+    message = config_error(config_file=write_toml(tmp_path, "[magento]\npage_sise = 1\n"), env=BASE_ENV)
+    assert "magento.page_sise: unknown setting" in message
+    message = config_error(config_file=write_toml(tmp_path, "[magento\n"), env=BASE_ENV)
+    assert "cannot be read" in message
+    assert "not found" in config_error(config_file=tmp_path / "nope.toml", env=BASE_ENV)
+
+
+def test_mapping_problems_are_config_errors(tmp_path: Path) -> None:
+    config = write_toml(tmp_path, '[mapping.fields]\nPhone = "address.telephone | shout"\n')
+    message = config_error(config_file=config, env=BASE_ENV)
+    assert "[mapping.fields] Phone: unknown transform 'shout'" in message
+    config = write_toml(tmp_path, '[mapping.fields]\nPhone = "address..telephone"\n')
+    assert "[mapping.fields] Phone: malformed Magento path" in config_error(config_file=config, env=BASE_ENV)
+    config = write_toml(tmp_path, "[mapping.fields]\nEmail = false\n")
+    assert "Email must be mapped" in config_error(config_file=config, env=BASE_ENV)
+
+
+# ---- secrets --------------------------------------------------------------------------------------------------
+
+
+def test_secrets_are_secret_and_masked() -> None:
+    s = load_settings(env=BASE_ENV)
+    assert isinstance(s.magento.password, SecretStr)
+    assert isinstance(s.zoho.client_secret, SecretStr)
+    assert isinstance(s.zoho.refresh_token, SecretStr)
+    text = repr(s) + str(s) + s.model_dump_json()
+    for value in SECRETS.values():
+        assert value not in text
+    assert s.zoho.refresh_token.get_secret_value() == SECRETS["ZOHO_REFRESH_TOKEN"]
+
+
+def test_loaded_secrets_are_registered_for_redaction() -> None:
+    load_settings(env=BASE_ENV)
+    assert (
+        redact.redact(f"oops {SECRETS['MAGENTO_PASSWORD']} and {SECRETS['ZOHO_CLIENT_SECRET']}") == "oops *** and ***"
+    )
+
+
+def test_no_secret_in_any_error_message() -> None:
+    env = BASE_ENV | {"MZSYNC_MAGENTO_PAGE_SIZE": "0", "MAGENTO_AUTH": "admin-totp", "ZOHO_REGION": "nowhere"}
+    env |= {"MAGENTO_PASSWORD": "canary-pw-xyz", "MAGENTO_BASE_URL": "http://canary-user:canary-pw@host.example"}
+    message = config_error(env=env)
+    assert "canary" not in message
+    assert len(lines(message)) >= 4
+
+
+def test_settings_are_frozen() -> None:
+    s = load_settings(env=BASE_ENV)
+    with pytest.raises(ValueError, match="frozen"):
+        s.magento.page_size = 5  # type: ignore[misc]
+    assert isinstance(s, Settings)
+
+
+# ---- the declaration table ------------------------------------------------------------------------------------
+
+
+def test_original_process_variables_correspondence() -> None:
+    assert ORIGINAL_PROCESS_VARIABLES == {
+        "MagentoBaseUrl": "MAGENTO_BASE_URL",
+        "MagentoUser": "MAGENTO_USERNAME",
+        "MagentoPassword": "MAGENTO_PASSWORD",
+        "ZohoAccountUrl": "ZOHO_ACCOUNTS_URL",
+        "ZohoApiUrl": "ZOHO_API_URL",
+        "ZohoClientId": "ZOHO_CLIENT_ID",
+        "ZohoClientSecret": "ZOHO_CLIENT_SECRET",
+        "ZohoRefreshToken": "ZOHO_REFRESH_TOKEN",
+    }
+
+
+def test_every_env_var_reaches_its_setting(tmp_path: Path) -> None:
+    names = [v.name for v in ENV_VARS]
+    assert len(names) == len(set(names))
+    sections = {"magento", "zoho", "retry", "network", "sync"}
+    for var in ENV_VARS:
+        section, _, key = var.setting.partition(".")
+        assert section in sections
+        model = type(getattr(load_settings(env=BASE_ENV), section))
+        assert key in model.model_fields, var
+    secret_names = {v.name for v in ENV_VARS if v.secret}
+    assert {"MAGENTO_PASSWORD", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "MAGENTO_TOTP_SECRET"} <= secret_names
+
+
+# ---- auth zoho-grant and the README table ---------------------------------------------------------------------
+
+
+def test_zoho_client_settings_need_no_magento_nor_refresh_token() -> None:
+    env = {"ZOHO_REGION": "in", "ZOHO_CLIENT_ID": "cid", "ZOHO_CLIENT_SECRET": "canary-client-secret"}
+    client = load_zoho_client_settings(env=env, overrides={"network.verify_tls": False})
+    assert (client.accounts_url, client.api_url) == ZOHO_REGIONS["in"]
+    assert client.client_secret.get_secret_value() == "canary-client-secret"
+    assert client.network.verify_tls is False
+    assert "canary" not in repr(client)
+    assert redact.redact("canary-client-secret") == "***"
+    problems = lines(config_error_client(env={"ZOHO_REGION": "in"}))
+    assert {p.partition(":")[0] for p in problems} == {"zoho.client_id", "zoho.client_secret"}
+    message = config_error_client(env=env | {"ZOHO_ACCOUNTS_URL": "http://accounts.zoho.in"})
+    assert "zoho.accounts_url: ZOHO_ACCOUNTS_URL uses plain http://" in message
+
+
+def config_error_client(**kwargs: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_zoho_client_settings(**kwargs)
+    return str(info.value)
+
+
+def test_env_table_markdown() -> None:
+    table = env_table_markdown()
+    assert table.count("\n") == len(ENV_VARS) + 1
+    assert "| `MAGENTO_USERNAME` | `[magento] username` | MagentoUser |" in table
+    assert "`ZOHO_REFRESH_TOKEN`" in table
+    assert "(secret; also `_FILE`)" in table
+
+
+def test_sync_settings_alone_need_no_credentials(tmp_path: Path) -> None:
+    config = write_toml(tmp_path, '[sync]\nstate_path = "/srv/state.sqlite"\n')
+    assert load_sync_settings(config, env={}).state_path == Path("/srv/state.sqlite")
+    assert load_sync_settings(None, {"state": "/a.sqlite"}, env={"MZSYNC_STATE": "/b.sqlite"}).state_path == Path(
+        "/a.sqlite"
+    )
+    assert load_sync_settings(env={"XDG_STATE_HOME": str(tmp_path)}).state_path.parent == tmp_path / "magento-zoho-sync"
+    with pytest.raises(ConfigError, match=r"sync\.max_failed_runs: must be at least 1"):
+        load_sync_settings(env={"MZSYNC_MAX_FAILED_RUNS": "0"})
+
+
+def test_warns_when_a_config_file_with_secrets_is_readable_by_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_toml(tmp_path, '[zoho]\nclient_secret = "canary-in-toml"\n')
+    env = {k: v for k, v in BASE_ENV.items() if k != "ZOHO_CLIENT_SECRET"}
+    config.chmod(0o644)
+    with caplog.at_level("WARNING", logger="magento_zoho_sync.settings"):
+        s = load_settings(config, env=env)
+    assert s.zoho.client_secret.get_secret_value() == "canary-in-toml"
+    assert "holds secrets (zoho.client_secret) but other users can read it" in caplog.text
+    assert "canary" not in caplog.text
+    caplog.clear()
+    config.chmod(0o600)
+    with caplog.at_level("WARNING", logger="magento_zoho_sync.settings"):
+        load_settings(config, env=env)
+    assert caplog.text == ""
+
+
+def test_documented_mapping_file_loads(tmp_path: Path) -> None:
+    config = write_toml(
+        tmp_path,
+        """
+[mapping.fields]
+Lead_Source = "constant:Magento"
+Mailing_Street = "address.street | join_newlines"
+Email_Opt_Out = { path = "extension_attributes.is_subscribed", transforms = ["bool_to_opt_out"] }
+Phone = false
+""",
+    )
+    spec = load_settings(config, env=BASE_ENV).mapping_spec()
+    assert spec.rule("Phone") is None
+    rule = spec.rule("Email_Opt_Out")
+    assert rule is not None
+    assert rule.describe() == "extension_attributes.is_subscribed | bool_to_opt_out"
+    street = spec.rule("Mailing_Street")
+    assert street is not None
+    assert street.describe() == "address.street | join_newlines"
+    assert [r.field for r in spec.rules][:3] == ["Email", "First_Name", "Last_Name"]

@@ -1,0 +1,544 @@
+"""zoho/client.py: upsert/update/tags/delete results item by item, COQL lookups, metadata, retries, credits."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx2
+import pytest
+import stamina
+from pydantic import SecretStr
+
+from magento_zoho_sync import redact
+from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.http import ApiStats
+from magento_zoho_sync.settings import MagentoSettings, RetrySettings, Settings, ZohoSettings
+from magento_zoho_sync.zoho.auth import ZohoTokenManager
+from magento_zoho_sync.zoho.client import MAX_COQL_VALUES, RecordResult, ZohoClient, coql_quote
+
+ACCOUNTS = "https://accounts.zoho.com"
+API = "https://www.zohoapis.com"
+ACCESS = "1000.00000000000000000000000000000001.00000000000000000000000000000001"
+CLIENT_SECRET = "canary-client-secret-77"
+REFRESH = "1000.canaryrefresh.canaryrefresh"
+
+Api = Callable[[httpx2.Request], httpx2.Response]
+
+
+@pytest.fixture(autouse=True)
+def _isolation() -> Iterator[None]:
+    redact.clear_secrets()
+    with stamina.set_testing(True, attempts=3):
+        yield
+    redact.clear_secrets()
+
+
+def _json(status: int, body: object, **headers: str) -> httpx2.Response:
+    return httpx2.Response(
+        status, content=json.dumps(body).encode(), headers={"Content-Type": "application/json;charset=UTF-8", **headers}
+    )
+
+
+class Recorder:
+    """Accounts answer with one token; CRM calls go to ``api`` and are recorded with their decoded body."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.calls: list[tuple[str, str, dict[str, str], Any]] = []
+        self.token_calls = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        for secret in (CLIENT_SECRET, REFRESH, ACCESS):
+            assert secret not in str(request.url)  # credentials never travel in a URL
+        if request.url.host == "accounts.zoho.com":
+            with self.lock:
+                self.token_calls += 1
+            return _json(200, {"access_token": ACCESS, "api_domain": API, "token_type": "Bearer", "expires_in": 3600})
+        assert request.headers["Authorization"] == f"Zoho-oauthtoken {ACCESS}"
+        body = json.loads(request.content) if request.content else None
+        with self.lock:
+            self.calls.append((request.method, request.url.path, dict(request.url.params), body))
+        return self.api(request)
+
+
+def _client(
+    api: Api, *, trigger: list[str] | None = None, stats: ApiStats | None = None
+) -> tuple[ZohoClient, Recorder]:
+    recorder = Recorder(api)
+    transport = httpx2.MockTransport(recorder)
+    stats = stats or ApiStats()
+    manager = ZohoTokenManager(
+        accounts_url=ACCOUNTS,
+        api_url=API,
+        client_id="id",
+        client_secret=SecretStr(CLIENT_SECRET),
+        refresh_token=SecretStr(REFRESH),
+        transport=transport,
+        stats=stats,
+    )
+    client = ZohoClient(api_url=API, token_manager=manager, trigger=trigger or [], transport=transport, stats=stats)
+    return client, recorder
+
+
+def _records(n: int) -> list[dict[str, Any]]:
+    return [{"Email": f"c{i}@example.com", "Last_Name": f"Name{i}"} for i in range(n)]
+
+
+def _success(action: str, record_id: str) -> dict[str, Any]:
+    return {
+        "code": "SUCCESS",
+        "duplicate_field": "Email" if action == "update" else None,
+        "action": action,
+        "details": {
+            "Modified_Time": "2026-11-27T10:31:43+05:30",
+            "id": record_id,
+            "Created_Time": "2026-11-27T10:31:43+05:30",
+        },
+        "message": "record updated" if action == "update" else "record added",
+        "status": "success",
+    }
+
+
+MANDATORY = {
+    "code": "MANDATORY_NOT_FOUND",
+    "details": {"api_name": "Last_Name", "json_path": "$.data[2].Last_Name"},
+    "message": "required field not found",
+    "status": "error",
+}
+DUPLICATE = {
+    "code": "DUPLICATE_DATA",
+    "details": {
+        "api_name": "Email",
+        "json_path": "$.data[1].Email",
+        "duplicate_record": {
+            "module": {"api_name": "Contacts", "id": "1"},
+            "id": "4150868000000376008",
+            "Owner": {"name": "Patricia", "id": "9"},
+        },
+    },
+    "message": "duplicate data",
+    "status": "error",
+}
+TOO_LONG = {
+    "code": "INVALID_DATA",
+    "details": {"api_name": "First_Name", "json_path": "$.data[3].First_Name", "maximum_length": 40},
+    "message": "invalid data",
+    "status": "error",
+}
+
+
+# ---------------------------------------------------------------------------------------------------- upsert
+
+
+def test_upsert_sends_duplicate_check_fields_and_an_empty_trigger() -> None:
+    client, recorder = _client(lambda r: _json(201, {"data": [_success("insert", "11"), _success("insert", "12")]}))
+    results = client.upsert_contacts(_records(2))
+    ((method, path, params, body),) = recorder.calls
+    assert (method, path, params) == ("POST", "/crm/v8/Contacts/upsert", {})
+    assert body == {"data": _records(2), "duplicate_check_fields": ["Email"], "trigger": []}
+    assert [(r.ok, r.action, r.id, r.code) for r in results] == [
+        (True, "insert", "11", "SUCCESS"),
+        (True, "insert", "12", "SUCCESS"),
+    ]
+
+
+def test_upsert_207_is_read_item_by_item_in_input_order() -> None:
+    answer = {"data": [_success("update", "101"), DUPLICATE, MANDATORY, TOO_LONG, _success("insert", "105")]}
+    client, _ = _client(lambda r: _json(207, answer))
+    results = client.upsert_contacts(_records(5))
+    assert [(r.ok, r.action, r.id, r.code) for r in results] == [
+        (True, "update", "101", "SUCCESS"),
+        (False, None, None, "DUPLICATE_DATA"),
+        (False, None, None, "MANDATORY_NOT_FOUND"),
+        (False, None, None, "INVALID_DATA"),
+        (True, "insert", "105", "SUCCESS"),
+    ]
+    assert results[1].details["duplicate_record"]["id"] == "4150868000000376008"
+    assert results[2].describe() == "MANDATORY_NOT_FOUND: required field not found (field Last_Name)"
+    assert results[3].describe() == "INVALID_DATA: invalid data (field First_Name, maximum length 40)"
+    assert "existing record 4150868000000376008" in results[1].describe()
+
+
+def test_upsert_400_with_every_record_failed_is_read_item_by_item() -> None:
+    client, _ = _client(lambda r: _json(400, {"data": [MANDATORY, TOO_LONG]}))
+    results = client.upsert_contacts(_records(2))
+    assert [r.code for r in results] == ["MANDATORY_NOT_FOUND", "INVALID_DATA"]
+    assert not any(r.ok for r in results)
+
+
+def test_a_configured_trigger_is_sent() -> None:
+    client, recorder = _client(lambda r: _json(200, {"data": [_success("update", "1")]}), trigger=["workflow"])
+    client.upsert_contacts(_records(1))
+    assert recorder.calls[0][3]["trigger"] == ["workflow"]
+
+
+def test_a_whole_request_error_fails_every_record_of_the_batch() -> None:
+    error = {
+        "code": "INVALID_DATA",
+        "details": {"expected_data_type": "jsonarray"},
+        "message": "invalid data",
+        "status": "error",
+    }
+    client, _ = _client(lambda r: _json(400, error))
+    results = client.upsert_contacts(_records(3))
+    assert [r.code for r in results] == ["INVALID_DATA"] * 3
+    assert all(not r.ok and "whole batch" in r.message for r in results)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (
+            400,
+            {
+                "code": "INVALID_MODULE",
+                "details": {},
+                "message": "the module name given seems to be invalid",
+                "status": "error",
+            },
+            ZohoError,
+        ),
+        (
+            404,
+            {
+                "code": "INVALID_URL_PATTERN",
+                "details": {},
+                "message": "Please check if the URL trying to access is a correct one",
+                "status": "error",
+            },
+            ZohoError,
+        ),
+        (
+            401,
+            {"code": "OAUTH_SCOPE_MISMATCH", "details": {}, "message": "Unauthorized", "status": "error"},
+            ZohoAuthError,
+        ),
+        (
+            403,
+            {"code": "NO_PERMISSION", "details": {}, "message": "permission denied", "status": "error"},
+            ZohoAuthError,
+        ),
+    ],
+)
+def test_request_errors_that_would_repeat_stop_the_run(
+    status: int, body: dict[str, Any], error: type[Exception]
+) -> None:
+    client, recorder = _client(lambda r: _json(status, body))
+    with pytest.raises(error) as info:
+        client.upsert_contacts(_records(2))
+    assert body["code"] in str(info.value)
+    assert len(recorder.calls) == 1  # never retried
+    assert CLIENT_SECRET not in str(info.value) and ACCESS not in str(info.value)
+
+
+def test_scope_mismatch_names_the_scope() -> None:
+    body = {"code": "OAUTH_SCOPE_MISMATCH", "details": {}, "message": "Unauthorized", "status": "error"}
+    client, _ = _client(lambda r: _json(401, body))
+    with pytest.raises(ZohoAuthError, match=r"ZohoCRM\.coql\.READ"):
+        client.find_contacts_by_email(["a@example.com"])
+
+
+def test_a_result_count_that_does_not_match_fails_the_batch_safely() -> None:
+    client, _ = _client(lambda r: _json(200, {"data": [_success("update", "1")]}))
+    results = client.upsert_contacts(_records(3))
+    assert [r.code for r in results] == ["UNEXPECTED_RESPONSE"] * 3
+
+
+def test_an_empty_204_never_crashes() -> None:
+    client, _ = _client(lambda r: httpx2.Response(204))
+    assert [r.code for r in client.upsert_contacts(_records(2))] == ["NO_RESULT", "NO_RESULT"]
+    assert client.contact_fields() == []
+    assert client.current_user() is None
+    assert client.org() is None
+    assert list(client.scan_contacts()) == []
+    assert client.find_contacts_by_email(["a@example.com"]) == {"a@example.com": []}
+
+
+def test_batches_are_limited_to_100_and_empty_batches_cost_nothing() -> None:
+    client, recorder = _client(lambda r: _json(200, {"data": []}))
+    with pytest.raises(ValueError, match="100"):
+        client.upsert_contacts(_records(101))
+    assert client.upsert_contacts([]) == []
+    assert client.delete_contacts([]) == []
+    assert recorder.calls == []
+
+
+# ---------------------------------------------------------------------------------------------------- other writes
+
+
+def test_update_contacts_puts_records_with_ids() -> None:
+    answer = {"data": [{"code": "SUCCESS", "details": {"id": "7"}, "message": "record updated", "status": "success"}]}
+    client, recorder = _client(lambda r: _json(200, answer))
+    (result,) = client.update_contacts([{"id": "7", "Email": "new@example.com"}])
+    assert result == RecordResult(True, "update", "7", "SUCCESS", "record updated", {"id": "7"})
+    assert recorder.calls[0][:2] == ("PUT", "/crm/v8/Contacts")
+    assert recorder.calls[0][3] == {"data": [{"id": "7", "Email": "new@example.com"}], "trigger": []}
+    with pytest.raises(ValueError, match="'id'"):
+        client.update_contacts([{"Email": "x@example.com"}])
+
+
+def test_add_tags_and_delete() -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "DELETE":
+            return _json(
+                200,
+                {
+                    "data": [
+                        {"code": "SUCCESS", "details": {"id": "1"}, "message": "record deleted", "status": "success"},
+                        {
+                            "code": "INVALID_DATA",
+                            "details": {"id": "2"},
+                            "message": "record not deleted",
+                            "status": "error",
+                        },
+                    ]
+                },
+            )
+        return _json(
+            200,
+            {
+                "data": [
+                    {
+                        "code": "SUCCESS",
+                        "details": {"id": i, "tags": [{"name": "Gone"}]},
+                        "message": "tags updated successfully",
+                        "status": "success",
+                    }
+                    for i in ("1", "2")
+                ]
+            },
+        )
+
+    client, recorder = _client(api)
+    tagged = client.add_tags(["1", "2"], "Gone")
+    assert [r.id for r in tagged] == ["1", "2"]
+    assert recorder.calls[0][:2] == ("POST", "/crm/v8/Contacts/actions/add_tags")
+    assert recorder.calls[0][3] == {"tags": [{"name": "Gone"}], "ids": ["1", "2"], "over_write": False}
+    deleted = client.delete_contacts(["1", "2"])
+    assert [(r.ok, r.code) for r in deleted] == [(True, "SUCCESS"), (False, "INVALID_DATA")]
+    assert recorder.calls[1][:3] == ("DELETE", "/crm/v8/Contacts", {"ids": "1,2", "wf_trigger": "false"})
+
+
+# ---------------------------------------------------------------------------------------------------- COQL
+
+
+def test_coql_quote_escapes_quotes_and_backslashes() -> None:
+    assert coql_quote("o'brien@example.com") == "'o\\'brien@example.com'"
+    assert coql_quote("a\\b@example.com") == "'a\\\\b@example.com'"
+
+
+def test_find_contacts_by_email_chunks_escapes_and_groups_exactly() -> None:
+    emails = [f"user{i}@example.com" for i in range(118)] + ["O'Brien@Example.com ", "USER0@example.com"]
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        query = json.loads(request.content)["select_query"]
+        rows = []
+        if "'user0@example.com'" in query:
+            rows += [
+                {"id": "30", "Email": "User0@Example.com", "Created_Time": "2024-02-01T00:00:00+00:00"},
+                {"id": "20", "Email": "user0@example.com", "Created_Time": "2023-01-01T00:00:00+00:00"},
+                {"id": "99", "Email": "user0@example.com.au", "Created_Time": None},  # not an exact match
+            ]
+        if "'o\\'brien@example.com'" in query:
+            rows.append({"id": "40", "Email": "o'brien@example.com", "Created_Time": "2022-05-05T00:00:00+00:00"})
+        if not rows:
+            return httpx2.Response(204)
+        return _json(200, {"data": rows, "info": {"count": len(rows), "more_records": False}})
+
+    client, recorder = _client(api)
+    found = client.find_contacts_by_email(emails)
+    queries = [call[3]["select_query"] for call in recorder.calls]
+    assert len(queries) == 3  # 119 distinct emails in chunks of 50
+    assert all(call[:2] == ("POST", "/crm/v8/coql") for call in recorder.calls)
+    assert queries[0].startswith(
+        "select id, Email, Created_Time from Contacts where Email in ('user0@example.com','user1@example.com',"
+    )
+    assert [q.count("@") for q in queries] == [MAX_COQL_VALUES, MAX_COQL_VALUES, 19]
+    assert len(found) == 119
+    assert [ref.id for ref in found["user0@example.com"]] == ["20", "30"]  # oldest first
+    assert [ref.email for ref in found["o'brien@example.com"]] == ["o'brien@example.com"]
+    assert found["user5@example.com"] == []
+    assert client.stats.zoho_credits == 3
+
+
+def test_more_records_splits_the_chunk() -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        query = json.loads(request.content)["select_query"]
+        values = query.split("in (")[1].rstrip(")").split(",")
+        rows = [{"id": str(i), "Email": v.strip("'")} for i, v in enumerate(values)]
+        return _json(200, {"data": rows, "info": {"count": len(rows), "more_records": len(values) > 2}})
+
+    client, recorder = _client(api)
+    found = client.find_contacts_by_email([f"p{i}@example.com" for i in range(8)])
+    assert all(len(refs) == 1 for refs in found.values())
+    assert len(recorder.calls) == 1 + 2 + 4
+
+
+# ---------------------------------------------------------------------------------------------------- reads
+
+
+def test_contact_fields_and_doctor_reads() -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/settings/fields"):
+            return _json(
+                200,
+                {
+                    "fields": [
+                        {
+                            "api_name": "Last_Name",
+                            "data_type": "text",
+                            "length": 80,
+                            "system_mandatory": True,
+                            "field_label": "Last Name",
+                        },
+                        {"api_name": "Email", "data_type": "email", "length": 100, "unique": {"casesensitive": False}},
+                        {"api_name": "Mailing_Street", "data_type": "textarea", "length": "250"},
+                        {"data_type": "broken"},
+                    ]
+                },
+            )
+        if request.url.path.endswith("/users"):
+            return _json(200, {"users": [{"id": "5", "email": "owner@example.com", "full_name": "Owner"}]})
+        return _json(200, {"org": [{"id": "8", "company_name": "Shop Ltd", "type": "production"}]})
+
+    client, recorder = _client(api)
+    fields = client.contact_fields()
+    assert [(f.api_name, f.data_type, f.length) for f in fields] == [
+        ("Last_Name", "text", 80),
+        ("Email", "email", 100),
+        ("Mailing_Street", "textarea", 250),
+    ]
+    assert fields[0].system_mandatory and fields[1].unique and not fields[2].unique
+    assert recorder.calls[0][:3] == ("GET", "/crm/v8/settings/fields", {"module": "Contacts"})
+    assert client.current_user() == {"id": "5", "email": "owner@example.com", "full_name": "Owner"}
+    assert recorder.calls[1][:3] == ("GET", "/crm/v8/users", {"type": "CurrentUser"})
+    org = client.org()
+    assert org is not None and org["company_name"] == "Shop Ltd"
+
+
+def test_scan_contacts_follows_pages_then_page_tokens() -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        params = request.url.params
+        assert params["fields"] == "Email,Created_Time" and params["per_page"] == "200"
+        assert not ("page" in params and "page_token" in params)
+        if params.get("page") == "1":
+            return _json(
+                200,
+                {
+                    "data": [{"id": "1", "Email": "a@x.com", "Created_Time": "t"}, {"id": "2", "Email": None}],
+                    "info": {"more_records": True, "next_page_token": None, "page": 1},
+                },
+            )
+        if params.get("page") == "2":
+            return _json(
+                200,
+                {"data": [{"id": "3", "Email": "b@x.com"}], "info": {"more_records": True, "next_page_token": "tok"}},
+            )
+        assert params["page_token"] == "tok"
+        return _json(200, {"data": [{"id": "4", "Email": "c@x.com"}], "info": {"more_records": False}})
+
+    client, recorder = _client(api)
+    assert [(r.id, r.email) for r in client.scan_contacts()] == [("1", "a@x.com"), ("3", "b@x.com"), ("4", "c@x.com")]
+    assert len(recorder.calls) == 3
+
+
+# ---------------------------------------------------------------------------------------------------- retries, credits
+
+
+def test_500_then_success_is_retried_and_only_the_answered_call_is_charged() -> None:
+    answers = [
+        _json(500, {"code": "INTERNAL_ERROR", "details": {}, "message": "Internal Server Error", "status": "error"})
+    ]
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        if answers:
+            return answers.pop()
+        return _json(
+            201, {"data": [_success("insert", str(i)) for i in range(25)]}, **{"X-API-CREDITS-REMAINING": "4321"}
+        )
+
+    client, recorder = _client(api)
+    results = client.upsert_contacts(_records(25))
+    assert all(r.ok for r in results)
+    assert len(recorder.calls) == 2
+    assert client.stats.zoho_calls == 2
+    assert client.stats.zoho_credits == 3  # ⌈25/10⌉, the 500 is not charged
+    assert client.stats.zoho_credits_remaining == 4321
+    assert client.stats.zoho_token_calls == 1
+
+
+def test_persistent_429_becomes_zoho_rate_limited() -> None:
+    body = {"code": "TOO_MANY_REQUESTS", "details": {}, "message": "API limit exceeded", "status": "error"}
+    client, recorder = _client(lambda r: _json(429, body))
+    with pytest.raises(ZohoRateLimited, match="429") as info:
+        client.upsert_contacts(_records(1))
+    assert len(recorder.calls) == 3
+    assert "MZSYNC_ZOHO_CONCURRENCY" in str(info.value)
+    assert client.stats.zoho_credits == 0
+
+
+def test_a_dropped_connection_is_retried() -> None:
+    drops = [httpx2.RemoteProtocolError("Server disconnected without sending a response.")]
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        if drops:
+            raise drops.pop()
+        return _json(200, {"data": [_success("update", "1")]})
+
+    client, recorder = _client(api)
+    assert client.upsert_contacts(_records(1))[0].ok
+    assert len(recorder.calls) == 2
+
+
+def test_unreachable_api_is_a_zoho_error() -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused")
+
+    client, _ = _client(api)
+    with pytest.raises(ZohoError, match=r"could not be reached .* after 3 attempts \(ConnectError\)") as info:
+        client.contact_fields()
+    assert not isinstance(info.value, ZohoRateLimited)
+
+
+def test_writer_threads_share_one_token() -> None:
+    client, recorder = _client(lambda r: _json(200, {"data": [_success("update", "1")]}))
+    start = threading.Barrier(10)
+
+    def worker() -> None:
+        start.wait()
+        client.upsert_contacts(_records(1))
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(recorder.calls) == 10
+    assert recorder.token_calls == 1
+    assert client.stats.zoho_calls == 10
+
+
+def test_from_settings_wires_trigger_fields_and_retries() -> None:
+    settings = Settings(
+        magento=MagentoSettings(base_url="https://shop.example.com", username="u", password=SecretStr("p")),
+        zoho=ZohoSettings(
+            accounts_url=ACCOUNTS,
+            api_url=API,
+            client_id="id",
+            client_secret=SecretStr(CLIENT_SECRET),
+            refresh_token=SecretStr(REFRESH),
+            trigger=["workflow"],
+            duplicate_check_fields=["Magento_Id", "Email"],
+        ),
+        retry=RetrySettings(attempts=2),
+    )
+    recorder = Recorder(lambda r: _json(200, {"data": [_success("update", "1")]}))
+    client = ZohoClient.from_settings(settings, transport=httpx2.MockTransport(recorder))
+    client.upsert_contacts(_records(1))
+    assert recorder.calls[0][3]["duplicate_check_fields"] == ["Magento_Id", "Email"]
+    assert recorder.calls[0][3]["trigger"] == ["workflow"]
+    client.close()
