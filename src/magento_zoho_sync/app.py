@@ -181,6 +181,9 @@ def _scratch_copy(path: Path, stack: ExitStack) -> Path:
     target = folder / "state.sqlite"
     source = path.expanduser()
     if source.exists():
-        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, closing(sqlite3.connect(target)) as dst:
+        with (
+            closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+            closing(sqlite3.connect(target)) as dst,
+        ):
             src.backup(dst)
     return target

@@ -120,6 +120,7 @@ def main() -> None:
 @click.option("--dry-run", is_flag=True, help="Read both sides, write nothing, and report what would happen.")
 @_guard
 def sync(
+    *,
     config_file: Path | None,
     state_path: Path | None,
     region: str | None,
@@ -143,6 +144,7 @@ def run_and_report(
     report_path: Path | None,
     transport: Any = None,
     console: Console | None = None,
+    max_rows: int = 50,
 ) -> int:
     """Run one sync with progress on a terminal, then print the summary and write the report."""
     from magento_zoho_sync.app import run_sync  # noqa: PLC0415 - keeps `--help` fast
@@ -158,7 +160,7 @@ def run_and_report(
             output.print_interrupted(console, exc, signal_number)
             raise Interrupted(str(exc), signal_number=signal_number) from None
     report = output.build_report(result)
-    output.print_summary(console, report, result)
+    output.print_summary(console, report, result, max_rows=max_rows)
     if report_path is not None:
         report.write_json(report_path)
         console.print(f"Report written to {report_path}")

@@ -31,6 +31,7 @@ from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, Zoho
 from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
 from magento_zoho_sync.sources import ContactSink, CustomerSource, MappedRecord, Mapper, RecordOutcome
 from magento_zoho_sync.state import Checkpoint, FailureRecord, Link, LinkUpdate, StateStore
+from magento_zoho_sync.zoho.records import explain
 
 log = logging.getLogger(__name__)
 
@@ -423,7 +424,8 @@ class SyncEngine:
             elif batch.action is Action.UPDATE_BY_ID and _invalid_id(outcome) and not record.fell_back:
                 retry.append(record)
             else:
-                failures.append(FailureRecord(record.customer_id, record.email, outcome.code, outcome.message))
+                message = explain(outcome.message, outcome.details)
+                failures.append(FailureRecord(record.customer_id, record.email, outcome.code, message))
         self._tracker.done(batch)
         for record in retry:  # the linked contact is gone from Zoho: relink by email
             record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
@@ -535,14 +537,9 @@ class SyncEngine:
         if not pending:
             return
         self.tally.retried_failures = len(pending)
-        found: list[Mapping[str, Any]] = []
-        gone: list[int] = []
-        for customer_id in pending:
-            customer = self.source.get_customer(customer_id)
-            if customer is None:
-                gone.append(customer_id)
-            else:
-                found.append(customer)
+        found = list(self.source.get_customers(pending))
+        present = {int(customer["id"]) for customer in found}
+        gone = [customer_id for customer_id in pending if customer_id not in present]
         if gone:
             self._handle_deleted(gone)
         for start in range(0, len(found), self.options.page_size):

@@ -105,7 +105,9 @@ def identity_problems(result: RunResult) -> list[IdentityProblem]:
     if result.dry_sink is not None:
         known = {problem.email for problem in problems}
         problems += [
-            IdentityProblem("zoho_duplicate_contacts", email, f"{len(ids)} Zoho contacts hold this email", (), tuple(ids))
+            IdentityProblem(
+                "zoho_duplicate_contacts", email, f"{len(ids)} Zoho contacts hold this email", (), tuple(ids)
+            )
             for email, ids in result.dry_sink.shared_emails.items()
             if email not in known
         ]
@@ -124,7 +126,7 @@ def identity_problems(result: RunResult) -> list[IdentityProblem]:
     return problems
 
 
-def print_summary(console: Console, report: RunReport, result: RunResult) -> None:
+def print_summary(console: Console, report: RunReport, result: RunResult, *, max_rows: int = 50) -> None:
     if result.dry_run:
         console.print("[bold]Dry run[/bold]: nothing was written to Zoho or to the state.")
         shown = [entry for entry in report.plan if entry.action in ("insert", "update")][:PLAN_ROWS_SHOWN]
@@ -133,9 +135,11 @@ def print_summary(console: Console, report: RunReport, result: RunResult) -> Non
             for column in ("customer", "email", "action", "zoho id", "why"):
                 table.add_column(column)
             for entry in shown:
-                table.add_row(str(entry.magento_customer_id), entry.email or "", entry.action, entry.zoho_id or "", entry.reason)
+                table.add_row(
+                    str(entry.magento_customer_id), entry.email or "", entry.action, entry.zoho_id or "", entry.reason
+                )
             console.print(table)
-    render_summary(report, console)
+    render_summary(report, console, max_failures=max_rows)
 
 
 def print_interrupted(console: Console, exc: Interrupted, signal_number: int) -> None:

@@ -230,7 +230,17 @@ def summary_rows(report: RunReport) -> list[tuple[str, str]]:
     if report.zoho_credits_remaining is not None:
         rows.append(("Zoho credits remaining", str(report.zoho_credits_remaining)))
     rows.append(("Duration", _duration(report.duration_seconds)))
+    if report.failures:
+        rows.append(("Failures by code", failures_by_code(report.failures)))
     return rows
+
+
+def failures_by_code(failures: list[Failure]) -> str:
+    """``"ZOHO_DUPLICATE_CONTACTS 12, VALUE_TOO_LONG 3"``: the most frequent codes first."""
+    counts: dict[str, int] = {}
+    for failure in failures:
+        counts[failure.code] = counts.get(failure.code, 0) + 1
+    return ", ".join(f"{code} {n}" for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _failure_cells(f: Failure) -> tuple[str, str, str, str]:
@@ -245,16 +255,17 @@ def _identity_cells(p: IdentityProblem) -> tuple[str, str, str, str, str]:
 
 def render_summary(report: RunReport, console: Console, *, max_failures: int = MAX_FAILURES_SHOWN) -> None:
     """Print the summary and the failures: rich tables on a terminal, plain lines otherwise."""
-    failures = report.failures[:max_failures]
+    ordered = sorted(report.failures, key=lambda f: (f.magento_customer_id is None, f.magento_customer_id or 0))
+    failures = ordered[:max_failures]
     hidden = len(report.failures) - len(failures)
     more = f"... and {hidden} more: see --report PATH or `magento-zoho-sync errors`" if hidden > 0 else None
     if console.is_terminal:
-        _render_rich(report, console, failures, more)
+        _render_rich(report, console, failures, more, max_failures)
     else:
-        _render_plain(report, console, failures, more)
+        _render_plain(report, console, failures, more, max_failures)
 
 
-def _render_rich(report: RunReport, console: Console, failures: list[Failure], more: str | None) -> None:
+def _render_rich(report: RunReport, console: Console, failures: list[Failure], more: str | None, limit: int) -> None:
     title = "Dry run: nothing was written" if report.dry_run else "Sync summary"
     table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False)
     table.add_column("", style="bold")
@@ -276,28 +287,30 @@ def _render_rich(report: RunReport, console: Console, failures: list[Failure], m
         merged = Table(title=f"Merged customers ({len(report.merges)})", box=box.SIMPLE_HEAD)
         for column in ("Email", "Kept (most recent)", "Merged"):
             merged.add_column(column)
-        for m in report.merges[:MAX_FAILURES_SHOWN]:
+        for m in report.merges[:limit]:
             merged.add_row(Text(m.email), str(m.winner_id), str(m.merged_id))
         console.print(merged)
     if report.identity_problems:
         problems = Table(title=f"Identity problems ({len(report.identity_problems)})", box=box.SIMPLE_HEAD)
         for column in ("Kind", "Email", "Magento ids", "Zoho ids", "Problem"):
             problems.add_column(column, overflow="fold")
-        for p in report.identity_problems[:MAX_FAILURES_SHOWN]:
+        for p in report.identity_problems[:limit]:
             problems.add_row(*(Text(cell) for cell in _identity_cells(p)))
         console.print(problems)
     if report.parked:
         parked = Table(title=f"Parked customers, no longer retried ({len(report.parked)})", box=box.SIMPLE_HEAD)
         for column in ("Magento id", "Email", "Code", "Message"):
             parked.add_column(column, overflow="fold")
-        for f in report.parked[:MAX_FAILURES_SHOWN]:
+        for f in report.parked[:limit]:
             parked.add_row(*(Text(cell) for cell in _failure_cells(f)))
         console.print(parked)
-    for warning in report.warnings:
+    for warning in report.warnings[:limit]:
         console.print(Text(f"warning: {redact(warning)}", style="yellow"))
+    if len(report.warnings) > limit:
+        console.print(f"... and {len(report.warnings) - limit} more warnings in --report PATH")
 
 
-def _render_plain(report: RunReport, console: Console, failures: list[Failure], more: str | None) -> None:
+def _render_plain(report: RunReport, console: Console, failures: list[Failure], more: str | None, limit: int) -> None:
     def out(line: str) -> None:
         console.print(Text(line), soft_wrap=True, highlight=False)
 
@@ -314,20 +327,22 @@ def _render_plain(report: RunReport, console: Console, failures: list[Failure], 
             out(more)
     if report.merges:
         out(f"Merged customers ({len(report.merges)}):")
-        for m in report.merges[:MAX_FAILURES_SHOWN]:
+        for m in report.merges[:limit]:
             out(f"  {m.email}: kept customer {m.winner_id}, merged customer {m.merged_id}")
     if report.identity_problems:
         out(f"Identity problems ({len(report.identity_problems)}):")
-        for p in report.identity_problems[:MAX_FAILURES_SHOWN]:
+        for p in report.identity_problems[:limit]:
             kind, email, magento_ids, zoho_ids, message = _identity_cells(p)
             out(f"  {kind} <{email}> magento={magento_ids} zoho={zoho_ids}: {message}")
     if report.parked:
         out(f"Parked customers, no longer retried ({len(report.parked)}):")
-        for f in report.parked[:MAX_FAILURES_SHOWN]:
+        for f in report.parked[:limit]:
             customer, email, code, message = _failure_cells(f)
             out(f"  customer {customer} <{email}> {code}: {message}")
-    for warning in report.warnings:
+    for warning in report.warnings[:limit]:
         out(f"warning: {redact(warning)}")
+    if len(report.warnings) > limit:
+        out(f"... and {len(report.warnings) - limit} more warnings in --report PATH")
 
 
 # ---- progress -----------------------------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class CustomerSource(Protocol):
 
     def get_customer(self, customer_id: int) -> Mapping[str, Any] | None: ...
 
+    def get_customers(self, customer_ids: Sequence[int]) -> Sequence[Mapping[str, Any]]: ...
+
 
 class RecordOutcome(Protocol):
     """Zoho's answer for one record of a write (``data[i]`` of the response)."""

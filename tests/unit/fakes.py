@@ -50,6 +50,10 @@ class FakeMagento:
             if len(items) < size:
                 return
 
+    def get_customers(self, customer_ids: Sequence[int]) -> list[Mapping[str, Any]]:
+        self.gets += 1
+        return [self.customers[cid] for cid in sorted(customer_ids) if cid in self.customers]
+
     def get_customer(self, customer_id: int) -> Mapping[str, Any] | None:
         self.gets += 1
         return self.customers.get(customer_id)
@@ -166,5 +170,7 @@ class FakeMapper:
         return MappedRecord(int(customer["id"]), email, str(customer["updated_at"]), payload, digest)
 
 
-def customer(cid: int, email: str, *, last: str = "Doe", first: str = "Jo", updated: str = "2025-01-01 00:00:00") -> dict[str, Any]:
+def customer(
+    cid: int, email: str, *, last: str = "Doe", first: str = "Jo", updated: str = "2025-01-01 00:00:00"
+) -> dict[str, Any]:
     return {"id": cid, "email": email, "firstname": first, "lastname": last, "updated_at": updated}

@@ -420,30 +420,31 @@ def test_contact_fields_and_doctor_reads() -> None:
     assert org is not None and org["company_name"] == "Shop Ltd"
 
 
-def test_scan_contacts_follows_pages_then_page_tokens() -> None:
-    def api(request: httpx2.Request) -> httpx2.Response:
-        params = request.url.params
-        assert params["fields"] == "Email,Created_Time" and params["per_page"] == "200"
-        assert not ("page" in params and "page_token" in params)
-        if params.get("page") == "1":
-            return _json(
-                200,
-                {
-                    "data": [{"id": "1", "Email": "a@x.com", "Created_Time": "t"}, {"id": "2", "Email": None}],
-                    "info": {"more_records": True, "next_page_token": None, "page": 1},
-                },
-            )
-        if params.get("page") == "2":
-            return _json(
-                200,
-                {"data": [{"id": "3", "Email": "b@x.com"}], "info": {"more_records": True, "next_page_token": "tok"}},
-            )
-        assert params["page_token"] == "tok"
-        return _json(200, {"data": [{"id": "4", "Email": "c@x.com"}], "info": {"more_records": False}})
+def test_scan_contacts_walks_coql_by_id_keyset() -> None:
+    queries: list[str] = []
 
-    client, recorder = _client(api)
-    assert [(r.id, r.email) for r in client.scan_contacts()] == [("1", "a@x.com"), ("3", "b@x.com"), ("4", "c@x.com")]
-    assert len(recorder.calls) == 3
+    def api(request: httpx2.Request) -> httpx2.Response:
+        assert request.method == "POST" and request.url.path == "/crm/v8/coql"
+        query = json.loads(request.content)["select_query"]
+        queries.append(query)
+        last = int(query.split("where id > ")[1].split(" ")[0])
+        rows = [
+            {"id": str(i), "Email": None if i % 3 == 0 else f"c{i}@x.com", "Created_Time": "t"}
+            for i in range(last + 1, min(last + 2000, 4500) + 1)
+        ]
+        if not rows:
+            return httpx2.Response(204)
+        return _json(200, {"data": rows, "info": {"count": len(rows), "more_records": len(rows) == 2000}})
+
+    client, _ = _client(api)
+    refs = list(client.scan_contacts())
+    assert len(refs) == 4500 - 4500 // 3
+    assert refs[0].id == "1" and refs[-1].id == "4499"
+    assert [q.split("where ")[1] for q in queries] == [
+        "id > 0 order by id asc limit 2000",
+        "id > 2000 order by id asc limit 2000",
+        "id > 4000 order by id asc limit 2000",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------- retries, credits

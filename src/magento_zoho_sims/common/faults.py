@@ -163,11 +163,25 @@ class FaultMiddleware:
         status_box = [0]
         body_parts: list[bytes] = []
 
-        async def logging_receive() -> Message:
-            message = await receive()
-            if self.log_bodies and message["type"] == "http.request":
+        logging_receive: Receive = receive
+        if self.log_bodies:  # read the body once, for the log, then hand it on to the app unchanged
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
                 body_parts.append(message.get("body", b""))
-            return message
+                if not message.get("more_body", False):
+                    break
+            replayed = [False]
+            upstream = receive
+
+            async def replay() -> Message:
+                if not replayed[0]:
+                    replayed[0] = True
+                    return {"type": "http.request", "body": b"".join(body_parts), "more_body": False}
+                return await upstream()
+
+            logging_receive = replay
 
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":

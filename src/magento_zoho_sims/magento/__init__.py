@@ -44,6 +44,19 @@ class MagentoSimulator:
             rest, plan=lambda: self.faults, renderers=fault_renderers(self.config), log=self.log
         )
 
+    def credentials(self) -> dict[str, str]:
+        """What a client needs for each auth mode (first admin, first integration), e.g. for the demo banner."""
+        admin, integration = self.config.admins[0], self.config.integrations[0]
+        return {
+            "username": admin.username,
+            "password": admin.password,
+            "totp_secret": admin.totp_secret,
+            "consumer_key": integration.consumer_key,
+            "consumer_secret": integration.consumer_secret,
+            "access_token": integration.access_token,
+            "access_token_secret": integration.access_token_secret,
+        }
+
     def reset(self) -> None:
         """Back to the seeded store: no changes, no tokens, no faults, an empty request log."""
         self.backend.reset()

@@ -19,8 +19,10 @@ from magento_zoho_sims.magento.auth import Principal
 from magento_zoho_sims.magento.backend import MagentoBackend
 from magento_zoho_sims.magento.config import CUSTOMER_RESOURCE, MagentoConfig
 from magento_zoho_sims.magento.errors import MagentoError, internal_error, new_report_id, not_authorized
+from magento_zoho_sims.magento.phpjson import encode
 from magento_zoho_sims.magento.searchcriteria import criteria_from_params as _criteria
 from magento_zoho_sims.magento.searchcriteria import parse_fields, parse_php_query, project
+from magento_zoho_sims.magento.translations import translate
 
 JSON_TYPE = "application/json; charset=utf-8"
 _NUMERIC_ID = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
@@ -65,9 +67,11 @@ GROUPS = [
 ]
 
 
-def encode(data: Any) -> bytes:
-    """PHP ``json_encode`` defaults: compact, ``\\/`` and ``\\uXXXX``."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode("ascii")
+@dataclass(frozen=True)
+class Encoded:
+    """A response body already encoded (search pages assembled from cached items)."""
+
+    body: bytes
 
 
 @dataclass
@@ -130,10 +134,21 @@ def _search(call: Call) -> Any:
             criteria = criteria.with_page_size(config.default_page_size)
         elif criteria.page_size > config.max_page_size:
             raise MagentoError(400, "Maximum SearchCriteria pageSize is %max", {"max": config.max_page_size})
-    items, total = backend.search(criteria)
-    result = {"items": items, "search_criteria": criteria.echo(), "total_count": total}
     fields = params.get("fields")
-    return project(result, parse_fields(fields)) if isinstance(fields, str) and fields else result
+    if isinstance(fields, str) and fields:
+        items, total = backend.search(criteria)
+        result = {"items": items, "search_criteria": criteria.echo(), "total_count": total}
+        return project(result, parse_fields(fields))
+    fragments, total = backend.search_encoded(criteria)
+    return Encoded(
+        b'{"items":['
+        + b",".join(fragments)
+        + b'],"search_criteria":'
+        + encode(criteria.echo())
+        + b',"total_count":'
+        + str(total).encode()
+        + b"}"
+    )
 
 
 def _get_customer(call: Call) -> Any:
@@ -166,7 +181,8 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, str]] = [
 
 def json_response(status: int, data: Any, now: float) -> Response:
     headers = {"Date": formatdate(now, usegmt=True), "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    return Response(encode(data), status_code=status, headers=headers, media_type=JSON_TYPE)
+    body = data.body if isinstance(data, Encoded) else encode(data)
+    return Response(body, status_code=status, headers=headers, media_type=JSON_TYPE)
 
 
 def fault_renderers(config: MagentoConfig) -> FaultRenderers:
@@ -214,7 +230,11 @@ class RestApp:
             data = self._dispatch(request, path[len("/rest") :], body)
             return json_response(200, data, now)
         except MagentoError as exc:
-            return json_response(exc.status, exc.body(developer_mode=backend.config.developer_mode), now)
+            segment = path[len("/rest/") :].split("/", 1)[0]
+            locale = backend.config.store_locales.get(segment)
+            return json_response(
+                exc.status, translate(exc.body(developer_mode=backend.config.developer_mode), locale), now
+            )
         except Exception as exc:  # any bug becomes the masked 500, as in production
             error = internal_error(repr(exc), developer_mode=backend.config.developer_mode)
             return json_response(500, error.body(developer_mode=backend.config.developer_mode), now)

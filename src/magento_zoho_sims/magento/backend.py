@@ -29,65 +29,14 @@ from magento_zoho_sims.magento.baseindex import (
 from magento_zoho_sims.magento.config import MagentoConfig
 from magento_zoho_sims.magento.errors import MagentoError
 from magento_zoho_sims.magento.filters import check_field, compile_filter, compile_groups, sort_key
+from magento_zoho_sims.magento.phpjson import encode
+from magento_zoho_sims.magento.readahead import FragmentCache
+from magento_zoho_sims.magento.records import STORE_OF_WEBSITE, build_address, order_customer, sync_defaults
 from magento_zoho_sims.magento.searchcriteria import SearchCriteria
 from magento_zoho_sims.magento.seed import StoreLayout, base_customer, email_of, fmt_ts, website_of
 
 Record = dict[str, Any]
 DUPLICATE_EMAIL = "A customer with the same email address already exists in an associated website."
-_REGIONS = {("US", "NY"): ("New York", 43), ("US", "CA"): ("California", 12), ("DE", "BER"): ("Berlin", 82)}
-_STORE_OF_WEBSITE = {1: (1, "Default Store View"), 2: (2, "EU Store View")}
-_CUSTOMER_KEYS = [
-    "id",
-    "group_id",
-    "default_billing",
-    "default_shipping",
-    "confirmation",
-    "created_at",
-    "updated_at",
-    "created_in",
-    "dob",
-    "email",
-    "firstname",
-    "lastname",
-    "middlename",
-    "prefix",
-    "suffix",
-    "gender",
-    "store_id",
-    "taxvat",
-    "website_id",
-    "addresses",
-    "disable_auto_group_change",
-    "extension_attributes",
-    "custom_attributes",
-]
-_ADDRESS_KEYS = [
-    "id",
-    "customer_id",
-    "region",
-    "region_id",
-    "country_id",
-    "street",
-    "company",
-    "telephone",
-    "fax",
-    "postcode",
-    "city",
-    "firstname",
-    "lastname",
-    "middlename",
-    "prefix",
-    "suffix",
-    "vat_id",
-    "default_shipping",
-    "default_billing",
-    "extension_attributes",
-    "custom_attributes",
-]
-
-
-def _ordered(record: Record, keys: list[str]) -> Record:
-    return {k: record[k] for k in keys if record.get(k) is not None}
 
 
 class MagentoBackend:
@@ -101,6 +50,7 @@ class MagentoBackend:
         self.seed = seed
         self.layout = StoreLayout(seed=seed, count=customers, now=int(self.clock.now()))
         self.index = BaseIndex(self.layout)
+        self.fragments = FragmentCache(self.layout)
         self.auth = AuthState(self.config, self.clock)
         self._lock = threading.RLock()
         self._changed: dict[int, Record] = {}  # created or modified customers, wire-shaped
@@ -200,35 +150,11 @@ class MagentoBackend:
                 raise MagentoError(400, DUPLICATE_EMAIL)
 
     def _address(self, cid: int, data: dict[str, Any]) -> Record:
-        country = str(data.get("country_id", "US"))
-        code = str(data.get("region_code"))
-        if (country, code) in _REGIONS:
-            name, rid = _REGIONS[(country, code)]
-            region: Record = {"region_code": code, "region": name, "region_id": rid}
-        else:
-            region, rid = {"region_code": None, "region": None, "region_id": 0}, 0
-        address = dict(data)
-        address.pop("region_code", None)
-        address_id = address.pop("id", None)
+        address_id = data.get("id")
         if address_id is None:
             address_id = self._next_address_id
             self._next_address_id += 1
-        address.update(
-            {"id": address_id, "customer_id": cid, "region": region, "region_id": rid, "country_id": country}
-        )
-        address["street"] = list(address.get("street") or ["1 Main St"])
-        for flag in ("default_billing", "default_shipping"):
-            if not address.get(flag):
-                address.pop(flag, None)
-        return _ordered(address, _ADDRESS_KEYS)
-
-    def _sync_defaults(self, record: Record) -> None:
-        for flag in ("default_billing", "default_shipping"):
-            chosen = [a for a in record["addresses"] if a.get(flag)]
-            if chosen:
-                record[flag] = str(chosen[-1]["id"])
-            else:
-                record.pop(flag, None)
+        return build_address(cid, int(address_id), data)
 
     def create_customer(
         self,
@@ -251,7 +177,7 @@ class MagentoBackend:
             elif self.get(customer_id) is not None:
                 raise ValueError(f"customer {customer_id} exists")
             self._next_id = max(self._next_id, customer_id + 1)
-            store_id, created_in = _STORE_OF_WEBSITE.get(website_id, (1, "Default Store View"))
+            store_id, created_in = STORE_OF_WEBSITE.get(website_id, (1, "Default Store View"))
             now = self._now()
             record: Record = {
                 "id": customer_id,
@@ -268,11 +194,11 @@ class MagentoBackend:
                 **fields,
             }
             record["addresses"] = [self._address(customer_id, a) for a in addresses or []]
-            self._sync_defaults(record)
+            sync_defaults(record)
             record["extension_attributes"] = {"is_subscribed": is_subscribed}
             if custom_attributes:
                 record["custom_attributes"] = [{"attribute_code": k, "value": v} for k, v in custom_attributes.items()]
-            record = _ordered(record, _CUSTOMER_KEYS)
+            record = order_customer(record)
             self._changed[customer_id] = record
             self._deleted.discard(customer_id)
             return copy.deepcopy(record)
@@ -287,7 +213,7 @@ class MagentoBackend:
                 )
             record.update(fields)
             record["updated_at"] = self._now()
-            self._changed[cid] = _ordered(record, _CUSTOMER_KEYS)
+            self._changed[cid] = order_customer(record)
             return copy.deepcopy(self._changed[cid])
 
     def edit_address(self, cid: int, address_id: int | None = None, **fields: Any) -> Record:
@@ -323,8 +249,8 @@ class MagentoBackend:
                     for address in addresses:
                         if address["id"] != target:
                             address.pop(flag, None)
-            self._sync_defaults(record)
-            self._changed[cid] = record = _ordered(record, _CUSTOMER_KEYS)
+            sync_defaults(record)
+            self._changed[cid] = record = order_customer(record)
             if (record.get("default_billing"), record.get("default_shipping")) != before:
                 record["updated_at"] = self._now()
             return copy.deepcopy(record)
@@ -385,6 +311,30 @@ class MagentoBackend:
     # ----------------------------------------------------------------- search
     def search(self, criteria: SearchCriteria) -> tuple[list[Record], int]:
         """Items of the requested page and the total count, as ``CustomerRepository::getList``."""
+        ids, total, records = self._search(criteria)
+        return [records[c] if c in records else self._record(c) for c in ids], total
+
+    def search_encoded(self, criteria: SearchCriteria) -> tuple[list[bytes], int]:
+        """The same page as PHP-encoded JSON items (cached and read ahead for base customers)."""
+        ids, total, records = self._search(criteria)
+        out: list[bytes] = []
+        for cid in ids:
+            record = records.get(cid)
+            if record is None:
+                with self._lock:
+                    record = copy.deepcopy(self._changed[cid]) if cid in self._changed else None
+            out.append(encode(record) if record is not None else self.fragments.get(cid))
+        return out, total
+
+    def _record(self, cid: int) -> Record:
+        with self._lock:
+            if cid in self._changed:
+                return copy.deepcopy(self._changed[cid])
+        return base_customer(self.layout, cid)
+
+    def _search(self, criteria: SearchCriteria) -> tuple[list[int], int, dict[int, Record]]:
+        """Ids of the page, the total, and any records already built (for non-id sorts)."""
+        records: dict[int, Record] = {}
         for group in criteria.filter_groups:
             for flt in group:
                 check_field(flt.field)
@@ -406,27 +356,30 @@ class MagentoBackend:
             else:
                 reverse = False
             if id_sorted:
-                stream = self._stream(bounds, base_test, predicate, reverse)
-                items: list[Record] = []
-                for index, record in enumerate(stream):
+                ids: list[int] = []
+                for index, cid in enumerate(self._stream(bounds, base_test, predicate, reverse)):
                     if index < offset:
                         continue
-                    items.append(record)
-                    if size_ and len(items) >= size_:
+                    ids.append(cid)
+                    if size_ and len(ids) >= size_:
                         break
+                if ids and not reverse and size_ and len(ids) == size_ and self.config.read_ahead:
+                    self.fragments.prefetch(ids[-1] + 1, self.config.read_ahead)
             else:
-                everything = list(self._stream(bounds, base_test, predicate, False))
+                everything = [self._record(c) for c in self._stream(bounds, base_test, predicate, False)]
                 if known_sorts:
                     for order in reversed(known_sorts):
                         everything.sort(key=sort_key(str(order.field)), reverse=not order.ascending)
                 else:
                     random.shuffle(everything)
-                items = everything[offset : offset + size_] if size_ else everything[offset:]
+                page_records = everything[offset : offset + size_] if size_ else everything[offset:]
+                records = {r["id"]: r for r in page_records}
+                ids = [r["id"] for r in page_records]
             self.searches += 1
             number = self.searches
         for hook in list(self._search_hooks):
             hook(number)
-        return items, total
+        return ids, total, records
 
     @staticmethod
     def _sortable(field: str) -> bool:
@@ -474,8 +427,8 @@ class MagentoBackend:
         base_test: Callable[[int], bool],
         predicate: Callable[[Record], bool],
         reverse: bool,
-    ) -> Iterator[Record]:
-        changed, deleted, layout = self._changed, self._deleted, self.layout
+    ) -> Iterator[int]:
+        changed, deleted = self._changed, self._deleted
         overlay = sorted((c for c, r in changed.items() if predicate(r)), reverse=reverse)
 
         def base_ids() -> Iterator[int]:
@@ -486,9 +439,7 @@ class MagentoBackend:
                     yield cid
 
         if not overlay:
-            for cid in base_ids():
-                yield base_customer(layout, cid)
+            yield from base_ids()
             return
         key = (lambda c: -c) if reverse else None
-        for cid in heapq.merge(base_ids(), overlay, key=key):
-            yield copy.deepcopy(changed[cid]) if cid in changed else base_customer(layout, cid)
+        yield from heapq.merge(base_ids(), overlay, key=key)

@@ -33,10 +33,10 @@ class Integration:
     """An activated integration: four 32-character credentials and the ACL resources it was granted."""
 
     name: str = "mzsync"
-    consumer_key: str = "ck" + "0" * 30
-    consumer_secret: str = "cs" + "0" * 30
-    access_token: str = "at" + "0" * 30
-    access_token_secret: str = "as" + "0" * 30
+    consumer_key: str = "4c0c691df02b53499b01ba79841c9731"
+    consumer_secret: str = "1c73c305ebb4c076bcea7b245c0a2563"  # noqa: S105 - the simulator's documented demo value
+    access_token: str = "16e7e073452f78a1aa9e1624167df32d"  # noqa: S105
+    access_token_secret: str = "4cd2d7f76b50d1e7187af177ce536ab7"  # noqa: S105
     resources: tuple[str, ...] = (CUSTOMER_RESOURCE, "Magento_Backend::stores", "Magento_Customer::group")
     consumer_id: int = 1
     revoked: bool = False
@@ -65,6 +65,8 @@ class MagentoConfig:
     bump_updated_at_on_custom_attributes: bool = False  # EAV-only edits leave updated_at alone by default
     developer_mode: bool = False  # errors carry "trace"; 500s are not masked
     store_codes: tuple[str, ...] = ("default", "eu")
+    store_locales: dict[str, str] = field(default_factory=lambda: {"eu": "de_DE"})  # error messages translated
+    read_ahead: int = 600  # base customers encoded ahead of a keyset reader (0: off)
     throttle_html: bool = False  # injected 429s as a Fastly/WAF HTML page instead of Magento's JSON
     retry_after: int | None = None  # Retry-After seconds on injected 429s (None: no header)
     account_share_per_website: bool = True  # customer/account_share/scope = 1

@@ -9,7 +9,6 @@ back to equality with either the value or the field name (as ``prepareSqlConditi
 from __future__ import annotations
 
 import re
-import time
 from calendar import timegm
 from collections.abc import Callable
 from typing import Any
@@ -72,7 +71,10 @@ def mysql_datetime(value: str) -> int:
 
 
 def _ts(value: str) -> int:
-    return timegm(time.strptime(value, "%Y-%m-%d %H:%M:%S"))
+    """``YYYY-MM-DD HH:MM:SS`` (as stored) to epoch seconds."""
+    return timegm(
+        (int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16]), int(value[17:19]))
+    )
 
 
 def _billing(record: Record) -> Record | None:

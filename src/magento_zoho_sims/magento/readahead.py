@@ -61,7 +61,12 @@ class FragmentCache:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
+            if not self._wake.wait(timeout=5.0):
+                with self._lock:  # idle: end the thread; the next prefetch starts a new one
+                    if self._wanted is None and not self._wake.is_set():
+                        self._worker = None
+                        return
+                continue
             self._wake.clear()
             while True:
                 with self._lock:

@@ -43,13 +43,11 @@ def _day(day: int) -> str:
     return time.strftime("%Y-%m-%d ", time.gmtime(day * 86400))
 
 
-_TIMES: list[str] = []
+_TIMES = tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400))
 
 
 def fmt_ts(ts: int) -> str:
     """``YYYY-MM-DD HH:MM:SS`` in UTC."""
-    if not _TIMES:
-        _TIMES.extend(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400))
     day, rest = divmod(ts, 86400)
     return _day(day) + _TIMES[rest]
 

@@ -281,8 +281,12 @@ class ZohoBackend:
 
     def _insert_one(self, record: Any, index: int, now: float, *, batch: set[int]) -> dict[str, Any]:
         values, error = self._clean(record, index)
-        if error is None:
-            error = missing_mandatory(values, self.mandatory, index) or self._unique_conflict(values, index, None)
+        if error is not None:
+            return error
+        return self._insert_values(values, index, now, batch=batch)
+
+    def _insert_values(self, values: dict[str, Any], index: int, now: float, *, batch: set[int]) -> dict[str, Any]:
+        error = missing_mandatory(values, self.mandatory, index) or self._unique_conflict(values, index, None)
         if error is not None:
             return error
         contact = Contact(self.new_id(), now, {k: v for k, v in values.items() if v is not None})
@@ -360,7 +364,7 @@ class ZohoBackend:
                     return error
                 self._apply_update(contact, values, now)
                 return self._result(contact, "record updated", duplicate_field=name, action="update")
-        result = self._insert_one(record, index, now, batch=batch)
+        result = self._insert_values(values, index, now, batch=batch)
         if result["status"] == "success":
             return {
                 "code": "SUCCESS",

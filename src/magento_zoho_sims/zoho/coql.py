@@ -276,6 +276,8 @@ def compile_where(node: Any, *, case_sensitive_fields: frozenset[str]) -> Callab
     fold = name not in case_sensitive_fields
 
     def norm(value: Any) -> Any:
+        if name == "id" and isinstance(value, str) and value.isdigit():
+            return int(value)  # record ids are bigints that travel as strings
         return value.lower() if fold and isinstance(value, str) else value
 
     values = [norm(v) for v in node.values]

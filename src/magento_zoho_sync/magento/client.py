@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ import httpx2
 from magento_zoho_sync.errors import MagentoError
 from magento_zoho_sync.http import ApiStats, build_client
 from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
-from magento_zoho_sync.magento.search import MAX_PAGE_SIZE, customer_keyset_query
+from magento_zoho_sync.magento.search import MAX_PAGE_SIZE, customer_keyset_query, customers_by_id_query
 from magento_zoho_sync.magento.wire import error_body, error_message, is_html, server_date
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
@@ -225,6 +225,23 @@ class MagentoClient:
                     "the entity_id filter or the sort order is being ignored. Stopping instead of looping.",
                     hint="An extension may rewrite customer search; check with GET /V1/customers/search directly.",
                 )
+
+    def get_customers(self, customer_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The customers among ``customer_ids`` that still exist, one search call per page size of ids."""
+        ids = sorted({int(customer_id) for customer_id in customer_ids})
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), self.page_size):
+            chunk = ids[start : start + self.page_size]
+            response = self._get("/customers/search", customers_by_id_query(chunk))
+            body = self._json(response)
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                raise MagentoError(
+                    f"Magento answered GET {response.request.url.path} without an 'items' list; "
+                    "this is not a customer search result."
+                )
+            wanted = set(chunk)
+            found.extend(item for item in body["items"] if _customer_id(item) in wanted)
+        return found
 
     def get_customer(self, customer_id: int) -> dict[str, Any] | None:
         """``GET /V1/customers/{id}``; None when Magento answers 404 (no such customer)."""

@@ -111,3 +111,17 @@ def customer_keyset_query(*, after_id: int, page_size: int, updated_since: str |
         groups, sort_orders=[SortOrder("entity_id", "ASC")], page_size=page_size, current_page=1
     )
     return encode_query(pairs)
+
+
+def customers_by_id_query(customer_ids: Sequence[int]) -> str:
+    """The query string that fetches these customers in one call: ``entity_id in (ids)``, sorted by id."""
+    if not 1 <= len(customer_ids) <= MAX_PAGE_SIZE:
+        raise ValueError(f"ask for 1 to {MAX_PAGE_SIZE} customers at a time")
+    ids = ",".join(str(int(customer_id)) for customer_id in customer_ids)
+    pairs = search_criteria_pairs(
+        [[Filter("entity_id", ids, "in")]],
+        sort_orders=[SortOrder("entity_id", "ASC")],
+        page_size=len(customer_ids),
+        current_page=1,
+    )
+    return encode_query(pairs)

@@ -58,7 +58,7 @@ MAX_RECORDS = 100
 #: Values per COQL ``in (...)`` (current docs allow 100, older ones 50).
 MAX_COQL_VALUES = 50
 #: Records per list read (Zoho's maximum).
-SCAN_PAGE_SIZE = 200
+SCAN_PAGE_SIZE = 2000  # COQL rows per call (v4+)
 
 
 def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
@@ -95,7 +95,6 @@ class ZohoClient:
         self.duplicate_check_fields = list(duplicate_check_fields)
         self.stats = stats if stats is not None else ApiStats()
         #: True when the last :meth:`scan_contacts` stopped at Zoho's 100,000-record limit.
-        self.scan_truncated = False
         self._retry = retry if retry is not None else RetryPolicy()
         self._http = build_client(
             base_url=self.api_url + API_PREFIX,
@@ -381,45 +380,38 @@ class ZohoClient:
         return refs
 
     def scan_contacts(self) -> Iterator[ContactRef]:
-        """Every contact that has an Email (id, Email, Created_Time), 200 per call, by ``GET /Contacts``.
+        """Every contact that has an Email (id, Email, Created_Time), by COQL keyset on ``id``.
 
-        Pages 1..10 by number, then by ``page_token`` (Zoho's rule beyond 2,000 records); Zoho stops list reads
-        at 100,000 records: then a warning is logged, :attr:`scan_truncated` is set and the scan ends.
+        COQL returns up to 2,000 rows a call, is immediately consistent (no search-index delay), and walking
+        ``id > last order by id`` never meets the offset ceilings of list reads (2,000 by page number,
+        100,000 by page token) or of COQL's own ``limit offset, n``.
         """
-        self.scan_truncated = False
-        params = {"fields": "Email,Created_Time", "per_page": str(SCAN_PAGE_SIZE), "sort_by": "id", "sort_order": "asc"}
-        page, token = 1, None
+        last = 0
         while True:
-            query = dict(params, page_token=token) if token else dict(params, page=str(page))
-            try:
-                payload = self._read("/Contacts", operation="scan_contacts", params=query)
-            except ZohoError as exc:
-                if "PAGINATION_LIMIT_EXCEEDED" in str(exc):
-                    self.scan_truncated = True
-                    logger.warning("Zoho lists at most 100,000 contacts; the scan stopped there")
-                    return
-                raise
+            query = (
+                "select id, Email, Created_Time from Contacts "  # noqa: S608 - last is an int
+                f"where id > {last} order by id asc limit {SCAN_PAGE_SIZE}"
+            )
+            payload = self._read("/coql", operation="scan_contacts", body={"select_query": query}, method="POST")
             if payload is None:
                 return
             rows = payload.get("data")
             if not isinstance(rows, list):
-                raise ZohoError(f"Zoho CRM answered GET {API_PREFIX}/Contacts without a 'data' list.")
+                raise ZohoError(f"Zoho CRM answered POST {API_PREFIX}/coql without a 'data' list.")
+            ids: list[int] = []
             for row in rows:
-                if isinstance(row, dict) and row.get("id") and isinstance(row.get("Email"), str) and row["Email"]:
+                if not isinstance(row, dict) or not str(row.get("id") or "").isdigit():
+                    continue
+                ids.append(int(row["id"]))
+                if isinstance(row.get("Email"), str) and row["Email"]:
                     created = row.get("Created_Time")
                     yield ContactRef(str(row["id"]), row["Email"], created if isinstance(created, str) else None)
             info = payload.get("info") if isinstance(payload.get("info"), dict) else {}
-            if info.get("more_records") is not True or not rows:
+            if not ids or (len(rows) < SCAN_PAGE_SIZE and info.get("more_records") is not True):
                 return
-            next_token = info.get("next_page_token")
-            if isinstance(next_token, str) and next_token:
-                token = next_token
-            elif token is None and page < 10:
-                page += 1
-            else:
-                raise ZohoError(
-                    f"Zoho CRM said more contacts follow GET {API_PREFIX}/Contacts but gave no next_page_token."
-                )
+            if max(ids) <= last:
+                raise ZohoError("Zoho CRM's COQL answer did not move past the last contact id; stopping the scan.")
+            last = max(ids)
 
     def contact_fields(self) -> list[FieldMeta]:
         """``GET /settings/fields?module=Contacts``: API name, data type and maximum length of each field."""

@@ -69,17 +69,21 @@ class RecordResult:
 
     def describe(self) -> str:
         """``CODE: message (field X, maximum length 40)`` for reports."""
-        extra = []
-        if isinstance(self.details.get("api_name"), str):
-            extra.append(f"field {self.details['api_name']}")
-        for key, label in (("maximum_length", "maximum length"), ("expected_data_type", "expected type")):
-            if self.details.get(key) is not None:
-                extra.append(f"{label} {self.details[key]}")
-        duplicate = self.details.get("duplicate_record")
-        if isinstance(duplicate, dict) and duplicate.get("id"):
-            extra.append(f"existing record {duplicate['id']}")
-        suffix = f" ({', '.join(extra)})" if extra else ""
-        return f"{self.code}: {self.message}{suffix}"
+        return f"{self.code}: {explain(self.message, self.details)}"
+
+
+def explain(message: str, details: Mapping[str, Any]) -> str:
+    """Zoho's per-record message with the details that say what to fix (field, limit, existing record)."""
+    extra = []
+    if isinstance(details.get("api_name"), str):
+        extra.append(f"field {details['api_name']}")
+    for key, label in (("maximum_length", "maximum length"), ("expected_data_type", "expected type")):
+        if details.get(key) is not None:
+            extra.append(f"{label} {details[key]}")
+    duplicate = details.get("duplicate_record")
+    if isinstance(duplicate, dict) and duplicate.get("id"):
+        extra.append(f"existing record {duplicate['id']}")
+    return f"{message} ({', '.join(extra)})" if extra else message
 
 
 @dataclass(frozen=True)

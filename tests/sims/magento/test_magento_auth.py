@@ -188,3 +188,11 @@ def test_integration_without_the_customer_resource_gets_401(clock: Clock) -> Non
         assert client.get("/rest/V1/store/websites", headers=headers).status_code == 200
         denied = client.get("/rest/V1/customers/1", headers=headers)
         assert (denied.status_code, denied.json()) == (401, NOT_AUTHORIZED)
+
+
+def test_credentials_for_every_mode(sim: MagentoSimulator) -> None:
+    creds = sim.credentials()
+    assert creds["username"] == "admin" and creds["password"] == "magento-demo-1"
+    for key in ("consumer_key", "consumer_secret", "access_token", "access_token_secret"):
+        assert len(creds[key]) == 32
+    assert pyotp.TOTP(creds["totp_secret"]).now().isdigit()

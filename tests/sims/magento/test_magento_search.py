@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx2
 import pytest
 from magento_helpers import criteria, keyset, search
@@ -241,3 +243,20 @@ def test_chaos_order_without_sort_orders(clock: Clock) -> None:
     assert total == 40
     assert sorted(i["id"] for i in items) == list(range(1, 41))
     assert [i["id"] for i in items] != list(range(1, 41))  # shuffled (identity has probability 1/40!)
+
+
+def test_read_ahead_never_serves_a_stale_customer(
+    client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator
+) -> None:
+    first = search(client, auth, keyset(0, 10)).json()["items"]
+    backend = sim.backend
+    deadline = 200
+    while len(backend.fragments) < 40 and deadline:  # the worker encodes ids 11.. in the background
+        deadline -= 1
+        time.sleep(0.01)
+    backend.update_customer(12, firstname="Fresh")
+    backend.delete_customer(13)
+    second = search(client, auth, keyset(first[-1]["id"], 10)).json()["items"]
+    assert [i["id"] for i in second] == [11, 12, *range(14, 22)]
+    assert second[1]["firstname"] == "Fresh"
+    assert second[0] == backend.get(11)

@@ -176,3 +176,13 @@ def test_throttle_variants_html_and_retry_after(clock: Clock) -> None:
 def test_non_rest_paths_are_storefront_html(client: httpx2.Client) -> None:
     response = client.get("/customer/account")
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+
+
+def test_messages_are_translated_for_a_german_store_view(client: httpx2.Client) -> None:
+    response = client.get("/rest/eu/V1/customers/1")
+    assert response.status_code == 401
+    assert response.json() == {
+        "message": "Der Consumer ist nicht berechtigt, auf %resources zuzugreifen.",
+        "parameters": {"resources": "Magento_Customer::customer"},
+    }
+    assert client.get("/rest/default/V1/customers/1").json()["message"].startswith("The consumer isn't")

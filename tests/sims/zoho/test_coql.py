@@ -123,3 +123,10 @@ def test_case_sensitive_switch(api: httpx2.Client, sim: ZohoSimulator, people: d
     sim.set_email_case_sensitive(True)
     body = coql(api, "select Email from Contacts where Email = 'bob@example.com'").json()
     assert [r["id"] for r in body["data"]] == [people["bob"]]
+
+
+def test_where_id_accepts_strings_and_numbers(api: httpx2.Client, people: dict[str, str]) -> None:
+    quoted = coql(api, f"select Email from Contacts where id in ('{people['ann']}', '{people['cy']}')").json()  # noqa: S608
+    assert [r["id"] for r in quoted["data"]] == [people["ann"], people["cy"]]
+    bare = coql(api, f"select Email from Contacts where id = {people['bob']}").json()  # noqa: S608
+    assert [r["id"] for r in bare["data"]] == [people["bob"]]

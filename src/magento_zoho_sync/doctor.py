@@ -1,0 +1,372 @@
+"""``magento-zoho-sync doctor``: check both sides of the sync and say what to fix, one line per check.
+
+The checks are data (:class:`Check`), made by :func:`run_doctor`. Each side is checked on its own, so a
+failing Magento does not hide a Zoho problem and the other way round; inside a side, a check whose premise
+failed is reported as skipped. Every text goes through :func:`magento_zoho_sync.redact.redact` and is built
+from setting names, hosts, status codes and the services' messages, never from a credential.
+
+Magento: URL and TLS policy, reachability (an unauthenticated customer search: JSON, the route, the store code,
+the ``Date`` header), the clock against that ``Date`` header (TOTP and OAuth timestamps depend on it), the
+``MAGENTO_AUTH`` mode (one login at most: Magento locks an admin after 6 failures), and a ``pageSize=1``
+customer search with the credentials.
+
+Zoho: URL and TLS policy and data-centre consistency of the two URLs, reachability of the CRM API, the token
+endpoint (``invalid_client`` / ``invalid_code`` / throttled), the ``api_domain`` of the token response, each
+scope the sync needs (read scopes by a harmless read or metadata call, write scopes from the token's ``scope``
+list when Zoho returns one), and the API credits left when Zoho reports them.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import httpx2
+
+from magento_zoho_sync.errors import ConfigError, SyncError
+from magento_zoho_sync.http import ApiStats, build_client, check_url, is_loopback_host
+from magento_zoho_sync.magento.auth import OAUTH1_ADVICE, MagentoAuthRefused, build_magento_auth, clock_skew_note
+from magento_zoho_sync.magento.client import MagentoClient
+from magento_zoho_sync.magento.search import customer_keyset_query
+from magento_zoho_sync.magento.wire import error_body, error_message, is_html, server_date
+from magento_zoho_sync.redact import redact
+from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
+from magento_zoho_sync.settings import NetworkSettings, Settings
+
+__all__ = ["Check", "check_magento", "exit_code", "render", "render_json", "run_doctor", "settings_failure"]
+
+Status = Literal["ok", "warn", "skip", "fail"]
+Transport = httpx2.BaseTransport | None
+
+#: TOTP codes are accepted this many seconds off (twofactorauth/google/leeway); OAuth timestamps this far ahead.
+TOTP_LEEWAY = 29.0
+OAUTH_FUTURE_LIMIT = 600.0
+SKEW_WARNING = 60.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: ``ok`` is False only for ``status == "fail"``; ``fix`` says what to change."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+    key: str = ""
+    status: Status = "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def passed(key: str, name: str, detail: str) -> Check:
+    return Check(name, True, redact(detail), key=key)
+
+
+def warned(key: str, name: str, detail: str, fix: str | None = None) -> Check:
+    return Check(name, True, redact(detail), redact(fix) if fix else None, key=key, status="warn")
+
+
+def skipped(key: str, name: str, detail: str) -> Check:
+    return Check(name, True, redact(detail), key=key, status="skip")
+
+
+def failed(key: str, name: str, detail: str, fix: str | None = None) -> Check:
+    return Check(name, False, redact(detail), redact(fix) if fix else None, key=key, status="fail")
+
+
+def exit_code(checks: Sequence[Check]) -> int:
+    """0 when every check passed (warnings and skips included), 2 otherwise."""
+    return 0 if all(c.ok for c in checks) else 2
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def doctor_retry(settings: Settings) -> RetryPolicy:
+    """Fewer attempts than a sync: the doctor should answer within seconds."""
+    r = settings.retry
+    return RetryPolicy(attempts=min(r.attempts, 3), timeout=min(r.timeout, 30.0), wait_initial=r.wait_initial)
+
+
+def transport_failure(exc: BaseException | None, where: str, setting: str) -> tuple[str, str]:
+    """(detail, fix) for a request that never got an answer; names TLS failures as such."""
+    chain: list[BaseException] = []
+    while exc is not None and len(chain) < 10:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    text = " ".join(str(e) for e in chain)
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "CERTIFICATE_VERIFY_FAILED" in text:
+        return (
+            f"TLS failed with {where}: the certificate could not be verified.",
+            "Fix the server's certificate chain, or install its CA on this machine (SSL_CERT_FILE); "
+            "MZSYNC_VERIFY_TLS=false is for testing only.",
+        )
+    kind = type(chain[0]).__name__ if chain else "no answer"
+    return f"{where} could not be reached ({kind}).", f"Check {setting}, DNS, the network and firewalls."
+
+
+def url_check(key: str, name: str, setting: str, url: str, network: NetworkSettings) -> Check:
+    try:
+        parsed = check_url(url, setting=setting, allow_insecure_http=network.allow_insecure_http)
+    except ConfigError as exc:
+        return failed(key, name, exc.message, exc.hint)
+    if parsed.scheme == "https" and network.verify_tls:
+        return passed(key, name, f"{url}: https, certificates verified")
+    if parsed.scheme == "https":
+        return warned(key, name, f"{url}: https, but certificates are NOT verified", "Remove MZSYNC_VERIFY_TLS=false.")
+    if is_loopback_host(parsed.host):
+        return passed(key, name, f"{url}: plain http to this machine (local testing only)")
+    return warned(
+        key, name, f"{url}: plain http, credentials cross the network unencrypted", f"Use https:// in {setting}."
+    )
+
+
+# ------------------------------------------------------------------------------------------------ Magento
+
+
+def check_magento(settings: Settings, transport: Transport = None) -> list[Check]:
+    m, network = settings.magento, settings.network
+    checks = [url_check("magento.url", "Magento URL and TLS", "MAGENTO_BASE_URL", m.base_url, network)]
+    if not checks[0].ok:
+        return [*checks, *_magento_skips("the URL is refused")]
+    reach, server_time = _magento_reach(settings, transport)
+    checks.append(reach)
+    checks.append(_clock_check(m.auth, server_time))
+    if not reach.ok:
+        return [*checks, *_magento_skips("Magento's REST API is not reachable")]
+    checks.extend(_magento_login(settings, transport))
+    return checks
+
+
+def _magento_skips(why: str) -> list[Check]:
+    return [
+        skipped("magento.auth", "Magento login", f"not checked: {why}"),
+        skipped("magento.customers", "Magento customer read", f"not checked: {why}"),
+    ]
+
+
+def _magento_reach(settings: Settings, transport: Transport) -> tuple[Check, datetime | None]:
+    key, name = "magento.reachable", "Magento reachable"
+    m = settings.magento
+    base = f"{m.base_url.rstrip('/')}/rest/{m.store_code}/V1"
+    path = "/customers/search"
+    with build_client(
+        base_url=base,
+        setting="MAGENTO_BASE_URL",
+        timeout=m.timeout,
+        allow_insecure_http=settings.network.allow_insecure_http,
+        verify_tls=settings.network.verify_tls,
+        transport=transport,
+    ) as http:
+
+        def attempt() -> httpx2.Response:
+            response = http.get(f"{path}?{customer_keyset_query(after_id=0, page_size=1)}")
+            if is_transient_status(response.status_code) and not is_html(response):
+                raise TransientStatus.from_response("Magento", response)
+            return response
+
+        try:
+            response = doctor_retry(settings).call("doctor magento GET /customers/search", attempt)
+        except RetriesExhausted as exc:
+            if isinstance(exc.last, TransientStatus):
+                return failed(
+                    key, name, f"Magento kept answering HTTP {exc.last.status_code}.", "Try again later."
+                ), None
+            detail, fix = transport_failure(exc.last, f"Magento at {http.base_url.host}", "MAGENTO_BASE_URL")
+            return failed(key, name, detail, fix), None
+        except httpx2.HTTPError as exc:
+            detail, fix = transport_failure(exc, f"Magento at {http.base_url.host}", "MAGENTO_BASE_URL")
+            return failed(key, name, detail, fix), None
+    status, when = response.status_code, server_date(response)
+    where = f"GET /rest/{m.store_code}/V1{path}"
+    base_fix = "Set MAGENTO_BASE_URL to the store's base URL, without /rest or /admin (e.g. https://shop.example.com)."
+    if 300 <= status < 400:
+        target = response.headers.get("Location", "?")
+        return failed(key, name, f"{where} is redirected (HTTP {status}) to {target}.", base_fix), when
+    if status == 503 and is_html(response):
+        return failed(key, name, "Magento answers 503 with an HTML page: maintenance mode.", "Try again later."), when
+    if is_html(response) or (error_body(response) is None and status != 200):
+        return failed(key, name, f"{where} answered HTTP {status} with {error_message(response)}.", base_fix), when
+    message = error_message(response)
+    if status == 400 and "cannot be processed" in message.lower():
+        return failed(
+            key,
+            name,
+            f"Magento does not know the store code {m.store_code!r} ({message}).",
+            "Set MAGENTO_STORE_CODE to all (the default) or to a store view code of the store.",
+        ), when
+    if status == 404:
+        return failed(key, name, f"{where} has no route (HTTP 404: {message}).", base_fix), when
+    if status in (200, 401, 403):
+        return passed(
+            key, name, f"Magento REST API answers at {response.request.url.host} (HTTP {status} without credentials)"
+        ), when
+    return failed(key, name, f"{where} answered HTTP {status}: {message}.", base_fix), when
+
+
+def _clock_check(mode: str, server: datetime | None) -> Check:
+    key, name = "magento.clock", "Magento clock"
+    if server is None:
+        return skipped(key, name, "not checked: the store sent no Date header")
+    skew = (datetime.now(UTC) - server).total_seconds()
+    note = clock_skew_note(server)
+    fix = "Synchronise this machine's clock (NTP)."
+    if mode == "admin-totp" and abs(skew) > TOTP_LEEWAY:
+        return failed(key, name, f"{note} TOTP codes are only accepted {TOTP_LEEWAY:.0f} s off.", fix)
+    if mode == "integration-oauth1" and skew > OAUTH_FUTURE_LIMIT:
+        return failed(key, name, f"{note} Magento refuses OAuth timestamps more than 600 s ahead.", fix)
+    if abs(skew) >= SKEW_WARNING:
+        return warned(key, name, note, fix)
+    return passed(key, name, note)
+
+
+_MODE_SUCCESS = {
+    "admin": "admin user {user!r} logged in (POST /V1/integration/admin/token)",
+    "admin-totp": "admin user {user!r} logged in with a TOTP code (POST /V1/tfa/provider/google/authenticate)",
+    "integration-bearer": "the store accepts the integration access token (Bearer)",
+    "integration-oauth1": "the OAuth 1.0a HMAC-SHA256 signature was accepted",
+}
+_ACL_FIX = "Give the {who} the ACL resource Magento_Customer::customer (Customers > All Customers): {where}. {advice}"
+
+
+def _magento_login(settings: Settings, transport: Transport) -> list[Check]:
+    m = settings.magento
+    auth_name, read_name = f"Magento login ({m.auth})", "Magento customer read"
+    success = _MODE_SUCCESS[m.auth].format(user=m.username)
+    integration = m.auth.startswith("integration")
+    who, where = (
+        ("integration", "System > Extensions > Integrations > Edit > API, then reactivate it")
+        if integration
+        else ("admin user's role", "System > Permissions > User Roles > Role Resources")
+    )
+    acl_fix = _ACL_FIX.format(who=who, where=where, advice="" if integration else OAUTH1_ADVICE)
+    try:
+        auth = build_magento_auth(m)
+    except ConfigError as exc:
+        return [failed("magento.auth", auth_name, exc.message, exc.hint), _skip_read("the credentials are unusable")]
+    client = MagentoClient(
+        base_url=m.base_url,
+        auth=auth,
+        store_code=m.store_code,
+        page_size=1,
+        timeout=m.timeout,
+        retry=doctor_retry(settings),
+        stats=ApiStats(),
+        allow_insecure_http=settings.network.allow_insecure_http,
+        verify_tls=settings.network.verify_tls,
+        transport=transport,
+    )
+    try:
+        page = next(iter(client.iter_customer_pages(page_size=1)), None)
+    except MagentoAuthRefused as exc:
+        acl = exc.reason == "token_refused" or (
+            exc.reason == "oauth_refused" and "authorized to access" in exc.message.lower()
+        )
+        if acl:
+            return [
+                passed("magento.auth", auth_name, success),
+                failed("magento.customers", read_name, f"may not read customers: {exc.message}", acl_fix),
+            ]
+        fix = _BEARER_FIX if exc.reason == "bearer_refused" else exc.hint
+        return [failed("magento.auth", auth_name, _auth_finding(exc), fix), _skip_read("the login failed")]
+    except SyncError as exc:
+        logged_in = getattr(auth, "logins", 1 if integration else 0) > 0
+        first = (
+            skipped(
+                "magento.auth", auth_name, "not confirmed: the request failed before Magento judged the credentials"
+            )
+            if logged_in
+            else failed("magento.auth", auth_name, exc.message, exc.hint)
+        )
+        return [first, failed("magento.customers", read_name, exc.message, exc.hint)]
+    finally:
+        client.close()
+    read = "customer search works (the store has no customers yet)" if page is None else "customer search works"
+    return [passed("magento.auth", auth_name, success), passed("magento.customers", read_name, f"{read} (pageSize=1)")]
+
+
+def _skip_read(why: str) -> Check:
+    return skipped("magento.customers", "Magento customer read", f"not checked: {why}")
+
+
+_FINDINGS = {
+    "two_factor_required": "2FA required: the store refuses plain admin tokens for this user (use admin-totp)",
+    "two_factor_setup": "2FA is not set up with Google Authenticator for this user",
+    "bearer_refused": "integration token refused: Bearer-style use of integration tokens is off in the store "
+    "(the default since 2.4.4), or the integration may not read customers",
+    "oauth_signature": "OAuth signature rejected",
+    "oauth_clock": "OAuth timestamp or nonce rejected",
+    "oauth_consumer": "OAuth consumer key unknown",
+    "oauth_revoked": "the integration's access token is revoked",
+    "bad_credentials": "user name or password refused (or the user is locked after 6 failures)",
+}
+
+
+#: The store setting, said without "Bearer <word>" (which redaction would mask as a credential).
+_BEARER_FIX = (
+    "Either allow it: Stores > Configuration > Services > OAuth > Consumer Settings, the 'standalone Bearer' option "
+    "= Yes (bin/magento config:set oauth/consumer/enable_integration_as_bearer 1); or leave it off and use "
+    "MAGENTO_AUTH=integration-oauth1 with MAGENTO_CONSUMER_KEY, MAGENTO_CONSUMER_SECRET, MAGENTO_ACCESS_TOKEN and "
+    "MAGENTO_ACCESS_TOKEN_SECRET (recommended). Also check that the integration is active and may read Customers "
+    "(Magento_Customer::customer)."
+)
+
+
+def _auth_finding(exc: MagentoAuthRefused) -> str:
+    finding = _FINDINGS.get(exc.reason)
+    return f"{finding}. {exc.message}" if finding else exc.message
+
+
+# ------------------------------------------------------------------------------------------------ running
+
+
+def run_doctor(settings: Settings, *, transport: Transport = None) -> list[Check]:
+    """Every check, Magento first then Zoho; an unexpected error on one side is a failed check, not a crash."""
+    from magento_zoho_sync.doctor_zoho import check_zoho  # noqa: PLC0415 - it builds on this module
+
+    checks: list[Check] = []
+    for side, run in (("magento", check_magento), ("zoho", check_zoho)):
+        try:
+            checks.extend(run(settings, transport))
+        except Exception as exc:  # a bug must not hide the other side's findings
+            checks.append(
+                failed(f"{side}.unexpected", f"{side.capitalize()} checks", f"unexpected {type(exc).__name__}: {exc}")
+            )
+    return checks
+
+
+def settings_failure(exc: ConfigError) -> list[Check]:
+    """The doctor's answer when the settings cannot even be loaded."""
+    return [failed("settings", "Settings", exc.message, exc.hint or "See docs/authentication.md and the README.")]
+
+
+_MARKS: dict[Status, str] = {"ok": "ok  ", "warn": "WARN", "skip": "skip", "fail": "FAIL"}
+
+
+def render(checks: Sequence[Check]) -> str:
+    """One line per check (``FAIL`` lines followed by their fix), grouped by side, and a verdict."""
+    lines: list[str] = []
+    side = ""
+    width = max((len(c.name) for c in checks), default=10)
+    for check in checks:
+        current = check.key.partition(".")[0]
+        if current != side:
+            side = current
+            lines.append({"magento": "Magento", "zoho": "Zoho"}.get(side, side.capitalize()))
+        lines.append(f"  {_MARKS[check.status]}  {check.name.ljust(width)}  {check.detail}")
+        if check.fix and check.status in ("fail", "warn"):
+            lines.append(f"  {'':4}  {'':{width}}  fix: {check.fix}")
+    failed = sum(not c.ok for c in checks)
+    lines.append(
+        f"{failed} of {len(checks)} checks failed." if failed else f"All {len(checks)} checks passed (exit 0)."
+    )
+    return redact("\n".join(lines))
+
+
+def render_json(checks: Sequence[Check]) -> str:
+    return redact(json.dumps({"ok": exit_code(checks) == 0, "checks": [c.as_dict() for c in checks]}, indent=2))
