@@ -264,3 +264,9 @@ def errors(run_id: int | None, state_path: Path | None, config_file: Path | None
         return EXIT_OK
     Console().print(output.failures_table(failures, title=f"Failures of run {run_id}"))
     return EXIT_OK
+
+
+from magento_zoho_sync.cli_auth import auth, doctor  # noqa: E402 - registered after main is defined
+
+main.add_command(doctor)
+main.add_command(auth)

@@ -275,13 +275,13 @@ def _magento_login(settings: Settings, transport: Transport) -> list[Check]:
         fix = _BEARER_FIX if exc.reason == "bearer_refused" else exc.hint
         return [failed("magento.auth", auth_name, _auth_finding(exc), fix), _skip_read("the login failed")]
     except SyncError as exc:
-        logged_in = getattr(auth, "logins", 1 if integration else 0) > 0
+        logins = getattr(auth, "logins", None)  # admin modes count their logins; integrations never log in
+        if logins == 0:
+            return [failed("magento.auth", auth_name, exc.message, exc.hint), _skip_read("the login failed")]
         first = (
-            skipped(
-                "magento.auth", auth_name, "not confirmed: the request failed before Magento judged the credentials"
-            )
-            if logged_in
-            else failed("magento.auth", auth_name, exc.message, exc.hint)
+            passed("magento.auth", auth_name, success)
+            if logins
+            else skipped("magento.auth", auth_name, "not confirmed: the request failed before Magento judged it")
         )
         return [first, failed("magento.customers", read_name, exc.message, exc.hint)]
     finally:
@@ -341,8 +341,12 @@ def run_doctor(settings: Settings, *, transport: Transport = None) -> list[Check
 
 
 def settings_failure(exc: ConfigError) -> list[Check]:
-    """The doctor's answer when the settings cannot even be loaded."""
-    return [failed("settings", "Settings", exc.message, exc.hint or "See docs/authentication.md and the README.")]
+    """The doctor's answer when the settings cannot even be loaded: one failed check per problem."""
+    lines = [line.strip().removeprefix("- ") for line in exc.message.splitlines()]
+    problems = [line for line in lines[1:] if line] if len(lines) > 1 else lines
+    problems = [p.removeprefix("Invalid settings: ") for p in problems]
+    fix = exc.hint or "Set what the line names; docs/authentication.md lists the credentials of each mode."
+    return [failed(f"settings.{n}", "Settings", problem, fix) for n, problem in enumerate(problems, 1)]
 
 
 _MARKS: dict[Status, str] = {"ok": "ok  ", "warn": "WARN", "skip": "skip", "fail": "FAIL"}

@@ -57,7 +57,7 @@ class ScopeNeed:
 
 #: What each Zoho call of the sync is for, and when the sync makes it (None: every sync).
 _PURPOSES: tuple[tuple[str, str, str | None], ...] = (
-    ("scan_contacts", "read contacts (full runs index Zoho's emails)", None),
+    ("scan_contacts", "read contacts' emails by COQL (full runs)", None),
     ("upsert_contacts", "insert and update contacts", None),
     ("update_contacts", "update a contact by id when an email changed", None),
     ("contact_fields", "read the Contacts field lengths", None),
@@ -81,7 +81,7 @@ def needed_scopes(on_deleted: str | None = None) -> list[ScopeNeed]:
             if only_for != f"on_deleted={on_deleted}":
                 continue
             condition = None  # configured, so needed by every sync
-        for scope in SCOPES[operation].split():
+        for scope in dict.fromkeys(SCOPES[operation].split()):
             whys.setdefault(scope, []).append(why)
             flags = optional.setdefault(scope, [] if condition is None else [condition])
             if condition is None:
@@ -333,8 +333,8 @@ def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> Check:
             hint = (
                 "Give the Zoho user's profile access to Contacts (Setup > Users and Control > Profiles)."
                 if answer.status == 403
-                else "Zoho rejected a fresh access token: wrong data centre or environment (production vs "
-                "sandbox) for ZOHO_API_URL; set ZOHO_REGION."
+                else "Zoho rejected a fresh access token, so ZOHO_API_URL is probably of another data centre or "
+                "environment (production vs sandbox) than the refresh token; set ZOHO_REGION."
             )
             return bad(f"{call} was refused (HTTP {answer.status} {answer.code}: {answer.message})", hint)
         if answer.status >= 400:

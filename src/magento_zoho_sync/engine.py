@@ -18,6 +18,7 @@ after saving what was acknowledged.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -132,6 +133,9 @@ class SyncEngine:
         self._batch_errors = 0
         self._reported_merges: set[int] = set()
         self._has_index = False
+        self._orphaned_emails: set[str] = set()
+        self._refreshed: list[LinkUpdate] = []
+        self._reconsidering = False
         self._started = clock()
 
     # -- the run ----------------------------------------------------------------------------------------------
@@ -155,6 +159,8 @@ class SyncEngine:
             if not self.stop.is_set():
                 self._retry_failures()
             self._drain()
+            if not self.stop.is_set():
+                self._reconsider_orphans()
         except BaseException:
             self._abort()
             raise
@@ -168,7 +174,13 @@ class SyncEngine:
 
     def _choose_plan(self) -> RunPlan:
         checkpoint = self.state.checkpoint()
-        if checkpoint is not None and not self.options.dry_run:
+        # An interrupted run is finished first; --full while an incremental run was interrupted starts a full
+        # run instead (it covers everything the incremental one would have).
+        if (
+            checkpoint is not None
+            and not self.options.dry_run
+            and not (self.options.full and checkpoint.mode != "full")
+        ):
             log.info("Resuming run %s after customer %s", checkpoint.run_id, checkpoint.after_id)
             return RunPlan(
                 mode=checkpoint.mode,
@@ -220,34 +232,53 @@ class SyncEngine:
         if plan.mode == "full":
             self._sweep_deleted(previous_last, None, set())
 
-    def _handle_customers(self, items: Sequence[Mapping[str, Any]]) -> None:
+    def _handle_customers(self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True) -> None:
         mapped: list[MappedRecord] = []
         page_failures: list[FailureRecord] = []
         for item in items:
-            self.tally.read += 1
+            self.tally.read += count_read
             result = self.mapper.map(item)
             if isinstance(result, FailureRecord):
                 page_failures.append(result)
             else:
                 mapped.append(result)
         ids = [record.customer_id for record in mapped]
-        emails = [record.email for record in mapped]
         own_links = self.state.links_for(ids)
-        by_email = self.state.links_by_email(emails)
+        emails = [record.email for record in mapped]
+        previous = [link.email for link in own_links.values() if link.email]
+        by_email = self.state.links_by_email(emails + previous)
         failed = self.state.failed_ids(ids)
         matches = self.state.zoho_contacts_for(emails) if self._has_index else {}
+        current = {record.customer_id: record for record in mapped}
+        by_email = {email: _as_read(links, current) for email, links in by_email.items()}
+        self._refreshed.clear()
         for record in mapped:
-            if record.email in self._inflight_emails:
-                self._wait_for(self._inflight_emails[record.email])
-                by_email[record.email] = self.state.links_by_email([record.email]).get(record.email, [])
+            own = own_links.get(record.customer_id)
+            moved_from = own.email if own is not None and own.email and own.email != record.email else None
+            if self._settle(record.email, moved_from):
+                # a write for one of these emails was on its way: decide on what Zoho acknowledged
+                fresh = self.state.links_by_email([record.email, *([moved_from] if moved_from else [])])
+                by_email.update(
+                    {email: _as_read(fresh.get(email, []), current) for email in (record.email, moved_from) if email}
+                )
                 own_links.update(self.state.links_for([record.customer_id]))
+                own = own_links.get(record.customer_id)
+            left_behind = by_email.get(moved_from, []) if moved_from else []
             self._consider(
                 record,
-                own=own_links.get(record.customer_id),
+                own=own,
                 same_email=by_email.get(record.email, []),
+                # others stay on the old email and rely on this customer's contact (merged into it)
+                old_email_shared=any(
+                    link.customer_id != record.customer_id
+                    and (link.zoho_id is None or (own is not None and link.zoho_id == own.zoho_id))
+                    for link in left_behind
+                ),
                 zoho=matches.get(record.email) if self._has_index else None,
                 must_resend=record.customer_id in failed,
             )
+        if self._refreshed:
+            self._commit(links=self._refreshed)
         for item in items:
             self._tracker.saw(int(item["id"]))
         if page_failures:
@@ -263,6 +294,7 @@ class SyncEngine:
         same_email: Sequence[Link],
         zoho: Sequence[tuple[str, str, str | None]] | None,
         must_resend: bool,
+        old_email_shared: bool = False,
     ) -> None:
         queued = self._open_by_email.get(record.email)
         if queued is not None and queued.customer_id != record.customer_id:
@@ -278,14 +310,21 @@ class SyncEngine:
             zoho_matches=None if zoho is None else [ZohoMatch(*match) for match in zoho],
             must_resend=must_resend,
             duplicate_policy=self.options.duplicate_policy,
+            old_email_shared=old_email_shared,
         )
         for code, message in decision.warnings:
             self.tally.warnings.append(FailureRecord(record.customer_id, record.email, code, message))
-        self._apply(record, decision, same_email)
+        self._apply(record, decision, same_email, own)
 
-    def _apply(self, record: MappedRecord, decision: Decision, same_email: Sequence[Link]) -> None:
+    def _apply(
+        self, record: MappedRecord, decision: Decision, same_email: Sequence[Link], own: Link | None = None
+    ) -> None:
         if decision.action is Action.UNCHANGED:
-            self.tally.unchanged += 1
+            self.tally.unchanged += not self._reconsidering
+            if own is not None and own.updated_at != record.updated_at:  # keeps "the latest update wins" true
+                self._refreshed.append(
+                    LinkUpdate(record.customer_id, record.email, record.updated_at, own.zoho_id, own.payload_hash)
+                )
             return
         if decision.action is Action.MERGED:
             assert decision.merged_into is not None
@@ -299,6 +338,8 @@ class SyncEngine:
         for other in same_email:
             if other.customer_id != record.customer_id:
                 self._note_merge(other.customer_id, record.customer_id, record.email)
+        if own is not None and own.email and own.email != record.email:
+            self._orphaned_emails.add(own.email)  # customers left on the old email may need their own contact
         zoho_id = decision.zoho_id
         if decision.action is Action.UPSERT:
             zoho_id = None
@@ -373,6 +414,24 @@ class SyncEngine:
         if action is Action.UPDATE_BY_ID:
             return self.sink.update_contacts(bodies)
         return self.sink.upsert_contacts(bodies)
+
+    def _settle(self, email: str, moved_from: str | None) -> bool:
+        """Wait until no write for ``email`` is in flight, nor (after an email change) for the old email.
+
+        Two writes for one email must never travel at once (two concurrent upserts of a new email can both
+        insert), and an email change is decided on what Zoho acknowledged for the email it leaves.
+        """
+        settled = False
+        for address in (email, moved_from):
+            if address is None:
+                continue
+            if address == moved_from and address in self._open_by_email:
+                self._submit(self._open_by_email[address].action)
+            future = self._inflight_emails.get(address)
+            if future is not None:
+                self._wait_for(future)
+                settled = True
+        return settled
 
     def _wait_for(self, future: Future[Sequence[RecordOutcome]]) -> None:
         wait([future])
@@ -521,6 +580,7 @@ class SyncEngine:
                         self.tally.warnings.append(
                             FailureRecord(None, None, outcome.code, f"Zoho contact {zoho_id}: {outcome.message}")
                         )
+        self._orphaned_emails.update(link.email for link in links.values() if link.email)
         self.tally.deleted += len(customer_ids)
         self.tally.deleted_ids.extend(customer_ids)
         self._commit(deleted=customer_ids)
@@ -544,6 +604,23 @@ class SyncEngine:
             self._handle_deleted(gone)
         for start in range(0, len(found), self.options.page_size):
             self._handle_customers(found[start : start + self.options.page_size])
+
+    def _reconsider_orphans(self) -> None:
+        """Customers whose email lost its winner this run (an email change, a deletion) are decided again.
+
+        They were merged into a customer that has since moved to another email or disappeared, so one of them
+        may now need the email's contact. Bounded: each round can only orphan emails that changed this run.
+        """
+        self._reconsidering = True
+        for _ in range(3):
+            emails, self._orphaned_emails = sorted(self._orphaned_emails), set()
+            ids = [link.customer_id for links in self.state.links_by_email(emails).values() for link in links]
+            if not ids:
+                return
+            customers = list(self.source.get_customers(ids))
+            for start in range(0, len(customers), self.options.page_size):
+                self._handle_customers(customers[start : start + self.options.page_size], count_read=False)
+            self._drain()
 
     def _failed_this_run(self, customer_id: int) -> bool:
         return any(failure.customer_id == customer_id for failure in self.tally.failures)
@@ -579,6 +656,22 @@ class SyncEngine:
                 "parked": tally.parked,
             },
         }
+
+
+def _as_read(links: Sequence[Link], current: Mapping[int, MappedRecord]) -> list[Link]:
+    """The state's links for one email, corrected by what this page just read from Magento.
+
+    A customer read now with a newer ``updated_at`` competes with it ("the latest update wins"); a customer
+    read now under another email no longer holds this one.
+    """
+    view: list[Link] = []
+    for link in links:
+        record = current.get(link.customer_id)
+        if record is None:
+            view.append(link)
+        elif record.email == link.email:
+            view.append(dataclasses.replace(link, updated_at=record.updated_at))
+    return view
 
 
 def _invalid_id(outcome: RecordOutcome) -> bool:

@@ -34,7 +34,7 @@ from magento_zoho_sync.zoho.auth import ApiDomainMismatch, GrantResult, check_ap
 
 __all__ = [
     "ENV_NAME",
-    "TOKEN_LIMIT_WARNING",
+    "REFRESH_LIMIT_WARNING",
     "GrantOutcome",
     "check_destination",
     "env_line",
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 ENV_NAME = "ZOHO_REFRESH_TOKEN"
-TOKEN_LIMIT_WARNING = (
+REFRESH_LIMIT_WARNING = (
     "Zoho keeps at most 20 refresh tokens per user and client: creating a 21st silently revokes the oldest one, "
     "and whatever used it starts failing with invalid_code. Do not generate tokens in a loop; reuse this one."
 )
@@ -77,7 +77,7 @@ def check_destination(env_file: Path | None, to_stdout: bool) -> Path | None:
     """Refuse before the exchange when there is nowhere (or nowhere usable) to put the refresh token."""
     if env_file is None and not to_stdout:
         raise ConfigError(
-            "Say where to put the refresh token: --env-file PATH (created readable by you only) or --stdout.",
+            "Say where the refresh token goes, with --env-file PATH (created readable by you only) or --stdout.",
             hint="Nothing was exchanged; the grant code is still usable for a few minutes.",
         )
     if env_file is not None and to_stdout:
@@ -139,7 +139,7 @@ class GrantOutcome:
 def run_grant(
     settings: ZohoClientSettings, code: SecretStr, *, transport: httpx2.BaseTransport | None = None
 ) -> GrantOutcome:
-    """Exchange the code; check the scopes and the data centre. Raises a :class:`~magento_zoho_sync.errors.SyncError` when Zoho refuses."""
+    """Exchange the code; check the scopes and the data centre. Raises (a ``SyncError``) when Zoho refuses."""
     result = exchange_grant_token(
         settings.accounts_url,
         settings.client_id,
@@ -154,11 +154,13 @@ def run_grant(
     warnings: list[str] = []
     if result.scope:
         notes.append("Scopes granted: " + " ".join(result.scope))
-        needs = needed_scopes()
-        for need in missing_scopes(result.scope, needs):
-            when = f"only for {need.only_for}" if need.only_for else "every sync"
-            warnings.append(f"Missing scope {need.scope} (needed to {need.why}; {when}).")
-        if any(not n.only_for for n in missing_scopes(result.scope, needs)):
+        missing = missing_scopes(result.scope, needed_scopes())
+        for need in missing:
+            if need.only_for:
+                notes.append(f"Not granted: {need.scope}, needed only for {need.only_for} (to {need.why}).")
+            else:
+                warnings.append(f"Missing scope {need.scope} (needed by every sync to {need.why}).")
+        if any(not need.only_for for need in missing):
             warnings.append(
                 "Generate a new code with every scope listed in docs/authentication.md and run this again; the sync "
                 "will fail with OAUTH_SCOPE_MISMATCH otherwise."
@@ -168,13 +170,14 @@ def run_grant(
             "Zoho did not say which scopes it granted; run `magento-zoho-sync doctor` to check the ones the sync needs."
         )
     try:
-        domain_warning = check_api_domain(result.api_domain, api_url=settings.api_url, accounts_url=settings.accounts_url)
+        domain_warning = check_api_domain(
+            result.api_domain, api_url=settings.api_url, accounts_url=settings.accounts_url
+        )
     except ApiDomainMismatch as exc:
         domain_warning = str(exc)
     if domain_warning:
         warnings.append(domain_warning)
     elif result.api_domain:
         notes.append(f"API domain: {result.api_domain} (matches ZOHO_API_URL)")
-    warnings.append(TOKEN_LIMIT_WARNING)
+    warnings.append(REFRESH_LIMIT_WARNING)
     return GrantOutcome(result=result, notes=notes, warnings=warnings)
-

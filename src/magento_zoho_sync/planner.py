@@ -79,8 +79,13 @@ def decide(
     zoho_matches: Sequence[ZohoMatch] | None,
     must_resend: bool,
     duplicate_policy: DuplicatePolicy,
+    old_email_shared: bool = False,
 ) -> Decision:
-    """Decide the action for one customer. ``same_email`` holds other live customers with the same email."""
+    """Decide the action for one customer.
+
+    ``same_email`` holds the other live customers with the same email; ``old_email_shared`` says whether other
+    live customers still hold the email this customer had before (then its contact stays with them).
+    """
     for other in same_email:
         if other.customer_id != candidate.customer_id and wins_over(
             other.updated_at, other.customer_id, candidate.updated_at, candidate.customer_id
@@ -93,13 +98,30 @@ def decide(
         and own.zoho_id
         and own.payload_hash == candidate.payload_hash
         and own.email == candidate.email
+        # in a group sharing an email, a customer updated since its last write is now the latest one: the
+        # contact may hold another customer's data, so its own (unchanged) data is sent again
+        and (not same_email or own.updated_at == candidate.updated_at)
     ):
         return Decision(Action.UNCHANGED, zoho_id=own.zoho_id)
 
-    if own is not None and own.zoho_id and own.email and own.email != candidate.email:
-        return Decision(Action.UPDATE_BY_ID, zoho_id=own.zoho_id)
-
     matches = list(zoho_matches or ())
+    if own is not None and own.zoho_id and own.email and own.email != candidate.email and not old_email_shared:
+        # The email changed, and no other customer keeps the old one, so the contact moves with it. But if a
+        # contact already holds the new email (another customer's, or one Zoho has), that contact is the one
+        # to update: moving ours onto the email would make two.
+        taken = [link.zoho_id for link in same_email if link.zoho_id and link.zoho_id != own.zoho_id]
+        others = [match for match in matches if match.zoho_id != own.zoho_id]
+        if taken or len(others) == 1:
+            target = taken[0] if taken else others[0].zoho_id
+            note = (
+                f"The email changed from {own.email} to {candidate.email}, which contact {target} already holds: "
+                f"that contact was updated; the previous contact {own.zoho_id} was left as it is."
+            )
+            return Decision(Action.UPDATE_BY_ID, zoho_id=target, warnings=(("EMAIL_TAKEN_IN_ZOHO", note),))
+        if not others:
+            return Decision(Action.UPDATE_BY_ID, zoho_id=own.zoho_id)
+        matches = others
+
     if len(matches) >= 2:
         ids = ", ".join(match.zoho_id for match in matches)
         message = f"Zoho holds {len(matches)} contacts with the email {candidate.email}: {ids}."

@@ -49,15 +49,20 @@ SECRET_KEYS: tuple[str, ...] = (
 )
 
 _ZOHO_TOKEN = re.compile(r"\b1000\.[0-9a-fA-F]{8,}\.[0-9a-fA-F]{8,}\b")
-_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|zoho-oauthtoken)(\s+)(?!\*\*\*)[^\s\"',;]+")
+# Only token-shaped values (16+ token characters) are masked, so that prose such as "a Bearer token" stays
+# readable; registered secrets are masked wherever they appear anyway.
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|zoho-oauthtoken)(\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}")
 # "Basic" and "OAuth" are ordinary words: masked only as the value of an Authorization header (to the end of
 # the line, since an OAuth 1.0a header holds several quoted parameters).
-_AUTH_HEADER = re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:basic|oauth))(\s+)(?!\*\*\*)[^\r\n]+")
-_KEY_VALUE = re.compile(
-    r"(?i)(?<![A-Za-z0-9_])(" + "|".join(re.escape(k) for k in SECRET_KEYS) + r")"
-    r"(\"?'?\s*[=:]\s*\"?'?)"  # = or : with optional quotes around key and value
-    r"(?!\*\*\*)(?!(?:bearer|zoho-oauthtoken|basic|oauth)\s)([^\s&\"',;}\]]+)"
+_AUTH_HEADER = re.compile(
+    r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:basic|oauth|bearer|zoho-oauthtoken))(\s+)(?!\*\*\*)[^\r\n]+"
 )
+_KEY = r"(?i)(?<![A-Za-z0-9_])(" + "|".join(re.escape(k) for k in SECRET_KEYS) + r")"
+_NOT_MASKED = r"(?!\*\*\*)(?!(?:bearer|zoho-oauthtoken|basic|oauth)\s)"
+# key=value (query strings, env files) and "key": "value" (JSON): any value is masked.
+_KEY_VALUE = re.compile(_KEY + r"(\"?'?\s*=\s*\"?'?|\"?'?\s*:\s*[\"'])" + _NOT_MASKED + r"([^\s&\"',;}\]]+)")
+# key: value without quotes reads like prose ("token: use the 2fa endpoints"): only token-like values (8+).
+_KEY_COLON = re.compile(_KEY + r"(\s*:\s*)" + _NOT_MASKED + r"([^\s&\"',;}\]]{8,})")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -113,7 +118,8 @@ def redact(text: str) -> str:
     text = _ZOHO_TOKEN.sub(MASK, text)
     text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    return _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _KEY_COLON.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 
 _SECRET_KEY_SET = frozenset(SECRET_KEYS)

@@ -354,6 +354,12 @@ class StateStore:
                     "payload_hash = excluded.payload_hash, synced_at = excluded.synced_at, deleted = 0",
                     (link.customer_id, link.email, link.updated_at, link.zoho_id, link.payload_hash, now),
                 )
+                if link.zoho_id is not None:
+                    # the contact now holds this customer's data: others linked to it no longer match it
+                    db.execute(
+                        "UPDATE links SET payload_hash = NULL WHERE zoho_id = ? AND customer_id != ?",
+                        (link.zoho_id, link.customer_id),
+                    )
             for customer_id in resolved:
                 db.execute("DELETE FROM failures WHERE customer_id = ?", (customer_id,))
             for customer_id in deleted:

@@ -137,7 +137,7 @@ def served(world: World) -> Iterator[dict[str, str]]:
         zoho.stop()
 
 
-def invoke(args: list[str], env: Mapping[str, str], input: str | None = None) -> Result:  # noqa: A002
+def invoke(args: list[str], env: Mapping[str, str], input: str | None = None) -> Result:
     """Run the CLI in-process with exactly ``env`` for the settings (the machine's MAGENTO_*/ZOHO_* are blanked)."""
     blank = {name: "" for name in _SETTING_VARIABLES}
     runner = CliRunner()

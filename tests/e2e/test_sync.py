@@ -92,7 +92,7 @@ def test_mapping_uses_the_default_billing_address_and_never_sends_empty_values(m
         world,
         "Billing.Second@Example.com ",
         firstname="",
-        lastname="O'Brien \"Bob\" \\ Sr",
+        lastname='O\'Brien "Bob" \\ Sr',
         addresses=[
             {"street": ["1 Shipping Rd"], "city": "Shipton", "postcode": "11111", "country_id": "GB"},
             {
@@ -108,7 +108,7 @@ def test_mapping_uses_the_default_billing_address_and_never_sends_empty_values(m
     world.sync()
     [contact] = contacts(world, "billing.second@example.com")
     assert contact["Email"] == "billing.second@example.com"
-    assert contact["Last_Name"] == "O'Brien \"Bob\" \\ Sr"
+    assert contact["Last_Name"] == 'O\'Brien "Bob" \\ Sr'
     assert contact["Mailing_City"] == "Buffalo"
     assert contact["Mailing_Street"] == "Flat 2, 10 Billing St"
     assert contact["Mailing_Country"] == "United States"
@@ -137,7 +137,9 @@ def test_existing_contact_with_a_different_email_case_is_updated_not_duplicated(
 def test_a_207_batch_is_read_record_by_record(make_world: Any) -> None:
     world: World = make_world(0)
     good = [add_customer(world, f"ok{n}@example.com") for n in range(5)]
-    bad = add_customer(world, "phone@example.com", addresses=[{"telephone": "call me maybe!!", "default_billing": True}])
+    bad = add_customer(
+        world, "phone@example.com", addresses=[{"telephone": "call me maybe!!", "default_billing": True}]
+    )
     result = world.sync()
     assert result.tally.inserted == 5
     [failure] = result.tally.failures

@@ -210,3 +210,14 @@ def test_incremental_run_reads_from_the_watermark_minus_the_overlap(state: State
     tally = run(magento, zoho, state, overlap_minutes=10)
     assert tally.watermark_from == "2026-01-01 11:50:00"
     assert tally.read == 1 and tally.inserted == 1
+
+
+def test_an_email_change_onto_an_email_another_customer_holds_keeps_one_contact(state: StateStore) -> None:
+    magento = FakeMagento([customer(1, "one@example.com"), customer(2, "two@example.com", last="Two")])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    magento.customers[1] = customer(1, "two@example.com", last="Moved", updated="2025-06-01 00:00:00")
+    tally = run(magento, zoho, state, full=True)
+    holders = zoho.by_email("two@example.com")
+    assert len(holders) == 1 and holders[0]["Last_Name"] == "Moved"
+    assert tally.merges == [(2, 1, "two@example.com")]

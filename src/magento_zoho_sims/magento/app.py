@@ -18,7 +18,7 @@ from magento_zoho_sims.magento import oauth1
 from magento_zoho_sims.magento.auth import Principal
 from magento_zoho_sims.magento.backend import MagentoBackend
 from magento_zoho_sims.magento.config import CUSTOMER_RESOURCE, MagentoConfig
-from magento_zoho_sims.magento.errors import MagentoError, internal_error, new_report_id, not_authorized
+from magento_zoho_sims.magento.errors import MagentoError, internal_error, new_report_id, not_authorized, required_many
 from magento_zoho_sims.magento.phpjson import encode
 from magento_zoho_sims.magento.searchcriteria import criteria_from_params as _criteria
 from magento_zoho_sims.magento.searchcriteria import parse_fields, parse_php_query, project
@@ -155,6 +155,18 @@ def _get_customer(call: Call) -> Any:
     return call.backend.require(_customer_id(call.params["id"]))
 
 
+def _save_customer(call: Call) -> Any:
+    cid = _customer_id(call.params["id"])
+    body = call.json_body()
+    customer = body.get("customer") if isinstance(body, dict) else None
+    if not isinstance(customer, dict):
+        raise required_many(["customer"])
+    missing = [f for f in ("email", "firstname", "lastname") if not customer.get(f)]
+    if missing:
+        raise required_many(missing)
+    return call.backend.save_customer(cid, customer)
+
+
 def _delete_customer(call: Call) -> Any:
     call.backend.delete_customer(_customer_id(call.params["id"]))
     return True
@@ -175,6 +187,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, str]] = [
     ("GET", re.compile(r"^/V1/store/websites$"), lambda call: WEBSITES, "Magento_Backend::stores"),
     ("GET", re.compile(r"^/V1/store/storeViews$"), lambda call: STORE_VIEWS, "Magento_Backend::stores"),
     ("GET", re.compile(r"^/V1/customers/(?P<id>[^/]+)$"), _get_customer, CUSTOMER_RESOURCE),
+    ("PUT", re.compile(r"^/V1/customers/(?P<id>[^/]+)$"), _save_customer, "Magento_Customer::manage"),
     ("DELETE", re.compile(r"^/V1/customers/(?P<id>[^/]+)$"), _delete_customer, "Magento_Customer::delete"),
 ]
 
@@ -219,6 +232,7 @@ class RestApp:
         body = await request.body()
         response = self.handle(request, body)
         await response(scope, receive, send)
+        self.backend.fragments.schedule()  # read ahead of a keyset reader once its page is on the wire
 
     def handle(self, request: Request, body: bytes) -> Response:
         backend = self.backend

@@ -36,6 +36,21 @@ from magento_zoho_sims.magento.searchcriteria import SearchCriteria
 from magento_zoho_sims.magento.seed import StoreLayout, base_customer, email_of, fmt_ts, website_of
 
 Record = dict[str, Any]
+SAVE_COLUMNS = [
+    "group_id",
+    "email",
+    "firstname",
+    "lastname",
+    "middlename",
+    "prefix",
+    "suffix",
+    "dob",
+    "gender",
+    "taxvat",
+    "store_id",
+    "website_id",
+    "disable_auto_group_change",
+]
 DUPLICATE_EMAIL = "A customer with the same email address already exists in an associated website."
 
 
@@ -253,6 +268,41 @@ class MagentoBackend:
             self._changed[cid] = record = order_customer(record)
             if (record.get("default_billing"), record.get("default_shipping")) != before:
                 record["updated_at"] = self._now()
+            return copy.deepcopy(record)
+
+    def save_customer(self, cid: int, data: dict[str, Any]) -> Record:
+        """``PUT /V1/customers/:id``: columns sent replace the stored ones; ``updated_at`` moves only when a
+        ``customer_entity`` column really changed (MySQL's ON UPDATE), or the default addresses did."""
+        with self._lock:
+            record = copy.deepcopy(self._own(cid))
+            before = {k: record.get(k) for k in SAVE_COLUMNS}
+            defaults_before = (record.get("default_billing"), record.get("default_shipping"))
+            for key in SAVE_COLUMNS:
+                if key in data:
+                    record[key] = data[key]
+            if record.get("email") != before["email"] or record.get("website_id") != before["website_id"]:
+                self._check_unique(str(record["email"]), record.get("website_id"), cid)
+            if isinstance(data.get("addresses"), list):
+                record["addresses"] = [
+                    self._address(cid, {**a, "region_code": (a.get("region") or {}).get("region_code")})
+                    for a in data["addresses"]
+                    if isinstance(a, dict)
+                ]
+                sync_defaults(record)
+            subscribed = (data.get("extension_attributes") or {}).get("is_subscribed")
+            if isinstance(subscribed, bool):
+                record["extension_attributes"] = {"is_subscribed": subscribed}
+            if isinstance(data.get("custom_attributes"), list):
+                record["custom_attributes"] = [
+                    {"attribute_code": str(a["attribute_code"]), "value": str(a["value"])}
+                    for a in data["custom_attributes"]
+                ]
+                if self.config.bump_updated_at_on_custom_attributes:
+                    record["updated_at"] = self._now()
+            changed = any(record.get(k) != v for k, v in before.items())
+            if changed or (record.get("default_billing"), record.get("default_shipping")) != defaults_before:
+                record["updated_at"] = self._now()
+            self._changed[cid] = record = order_customer(record)
             return copy.deepcopy(record)
 
     def set_custom_attribute(self, cid: int, code: str, value: str) -> Record:

@@ -151,8 +151,17 @@ class BaseIndex:
             return Bounds([], window)
         return Bounds(complement(window, self.n), self.all)  # neq
 
+    def _email_points(self, values: list[str]) -> Bounds:
+        """Base e-mails embed the id (``...<id>@``): only those ids (and their twins) can match."""
+        points: Intervals = []
+        for value in values:
+            points = union(points, [(c, c) for c in self.layout.email_candidates(value)])
+        return Bounds([], points)
+
     def filter_bounds(self, flt: Filter) -> Bounds:
         field, op = flt.field, flt.op
+        if field == "email" and flt.value and op in ("eq", "seq", "in"):
+            return self._email_points(flt.value.split(",") if op == "in" else [flt.value])
         if field not in CHEAP_FIELDS or flt.value is None:
             if field in CHEAP_FIELDS and op == "null":
                 return Bounds([], [])

@@ -46,7 +46,13 @@ def control_app(backend: MagentoBackend, faults: Callable[[], FaultPlan], log: R
         return {"ok": True}
 
     def stats(request: Request, data: dict[str, Any]) -> Any:
-        return {"customers": backend.count(), "requests": log.total, "searches": backend.searches}
+        return {
+            "customers": backend.count(),
+            "requests": log.total,
+            "searches": backend.searches,
+            "encoded_on_demand": backend.fragments.misses,
+            "encoded_cached": len(backend.fragments),
+        }
 
     def set_faults(request: Request, data: dict[str, Any]) -> Any:
         plan = faults()

@@ -15,6 +15,7 @@ from typing import Any
 
 from magento_zoho_sims.magento.errors import MagentoError
 from magento_zoho_sims.magento.searchcriteria import Filter
+from magento_zoho_sims.magento.seed import fmt_ts
 
 Record = dict[str, Any]
 Predicate = Callable[[Record], bool]
@@ -160,22 +161,23 @@ def compile_filter(flt: Filter) -> Callable[[Any], bool]:
         if op == "in":
             return lambda v: v is not None and _fold(v) in members
         return lambda v: v is not None and _fold(v) not in members
+    text: Callable[[Any], str] = fmt_ts if field in DATETIME_FIELDS else str  # text operators see the column text
     if op in ("like", "nlike", "ntoa"):
         regex = _like(raw)
         if op == "nlike":
-            return lambda v: v is not None and regex.fullmatch(str(v)) is None
-        return lambda v: v is not None and regex.fullmatch(str(v)) is not None
+            return lambda v: v is not None and regex.fullmatch(text(v)) is None
+        return lambda v: v is not None and regex.fullmatch(text(v)) is not None
     if op == "regexp":
         try:
             rx = re.compile(raw, re.IGNORECASE)
         except re.error as exc:
             raise MagentoError(400, "Got error 'invalid regular expression' from regexp") from exc
-        return lambda v: v is not None and rx.search(str(v)) is not None
+        return lambda v: v is not None and rx.search(text(v)) is not None
     if op in ("finset", "nfinset"):
         wanted = raw.casefold()
         if op == "finset":
-            return lambda v: v is not None and wanted in str(v).casefold().split(",")
-        return lambda v: v is not None and wanted not in str(v).casefold().split(",")
+            return lambda v: v is not None and wanted in text(v).casefold().split(",")
+        return lambda v: v is not None and wanted not in text(v).casefold().split(",")
     target = convert(field, raw)
     ops: dict[str, Callable[[Any], bool]] = {
         "eq": lambda v: v is not None and _fold(v) == target,

@@ -69,9 +69,13 @@ def build_address(cid: int, address_id: int, data: dict[str, Any]) -> Record:
     """An address of customer ``cid`` from control-API input (``region_code`` picks the region object)."""
     country = str(data.get("country_id", "US"))
     code = str(data.get("region_code"))
+    given = data.get("region")
     if (country, code) in REGIONS:
         name, rid = REGIONS[(country, code)]
         region: Record = {"region_code": code, "region": name, "region_id": rid}
+    elif isinstance(given, dict) and given.get("region_id"):  # a region object sent back as received
+        rid = int(given["region_id"])
+        region = {"region_code": given.get("region_code"), "region": given.get("region"), "region_id": rid}
     else:
         region, rid = {"region_code": None, "region": None, "region_id": 0}, 0
     address = dict(data)

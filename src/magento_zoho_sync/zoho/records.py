@@ -32,7 +32,7 @@ SCOPES: Mapping[str, str] = {
     "find_contacts_by_email": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ",
     "add_tags": "ZohoCRM.modules.contacts.UPDATE ZohoCRM.settings.tags.ALL",
     "delete_contacts": "ZohoCRM.modules.contacts.DELETE",
-    "scan_contacts": "ZohoCRM.modules.contacts.READ",
+    "scan_contacts": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ",
     "contact_fields": "ZohoCRM.settings.fields.READ",
     "current_user": "ZohoCRM.users.READ",
     "org": "ZohoCRM.org.READ",

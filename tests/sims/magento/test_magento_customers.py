@@ -9,7 +9,9 @@ from magento_helpers import criteria, keyset, query, search
 
 from magento_zoho_sims.common.clock import Clock
 from magento_zoho_sims.magento import MagentoConfig, MagentoSimulator, parse_search_criteria
-from magento_zoho_sims.magento.seed import fmt_ts
+from magento_zoho_sims.magento.phpjson import encode
+from magento_zoho_sims.magento.seed import StoreLayout, base_customer, fmt_ts
+from magento_zoho_sims.magento.seedjson import base_fragment
 
 CUSTOMER_ORDER = [
     "id",
@@ -271,3 +273,48 @@ def test_iter_emails_agrees_with_full_records() -> None:
     assert list(sim.backend.iter_emails()) == full
     assert any(site is None for _, _, site in full)  # a customer whose website was deleted
     assert sim.backend.find_by_email("CHANGED@example.com") == [3]
+
+
+def test_email_lookup_on_a_million_customers_uses_the_embedded_id() -> None:
+    backend = MagentoSimulator(customers=1_000_000, seed=1, clock=Clock(frozen_at=1_800_000_000)).backend
+    email = backend.require(777_777)["email"]
+    found, total = backend.search(parse_search_criteria(query(criteria([[("email", email.upper(), "eq")]]))))
+    assert [c["id"] for c in found] == [777_777] and total == 1
+    twin_email = backend.require(2)["email"]
+    twins, _ = backend.search(parse_search_criteria(query(criteria([[("email", twin_email, "eq")]]))))
+    assert [c["id"] for c in twins] == [1, 2] and [c["website_id"] for c in twins] == [1, 2]
+
+
+def test_direct_json_writer_matches_the_records_byte_for_byte() -> None:
+    for seed in (1, 9):
+        layout = StoreLayout(seed=seed, count=6000, now=1_800_000_000)
+        special = [2, 7, 218, 500, 1497, 4122, 5122]  # twins, invalid e-mails, deleted website
+        for cid in [*range(1, 3000), *special]:
+            assert base_fragment(layout, cid) == encode(base_customer(layout, cid)), cid
+
+
+def test_put_customer_bumps_only_on_real_column_changes(
+    client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator, clock: Clock
+) -> None:
+    original = sim.backend.require(9)
+    clock.advance(90)
+    same = client.put("/rest/V1/customers/9", headers=auth, json={"customer": original})
+    assert same.status_code == 200 and same.json()["updated_at"] == original["updated_at"]
+    changed = client.put("/rest/V1/customers/9", headers=auth, json={"customer": {**original, "lastname": "New"}})
+    assert changed.json()["lastname"] == "New" and changed.json()["updated_at"] == sim.backend._now()
+    assert changed.json()["addresses"] == original["addresses"]  # addresses omitted from the change: kept
+    missing = client.put("/rest/V1/customers/9", headers=auth, json={"customer": {"email": "a@example.com"}})
+    assert missing.status_code == 400 and [e["parameters"] for e in missing.json()["errors"]] == [
+        {"fieldName": "firstname"},
+        {"fieldName": "lastname"},
+    ]
+    assert client.put("/rest/V1/customers/999", headers=auth, json={"customer": original}).status_code == 404
+
+
+def test_put_round_trips_every_seeded_address(
+    client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator
+) -> None:
+    for customer in list(sim.backend.iter_customers())[:30]:
+        saved = client.put(f"/rest/V1/customers/{customer['id']}", headers=auth, json={"customer": customer})
+        assert saved.status_code == 200
+        assert saved.json() == customer  # nothing changed: same record, same updated_at

@@ -53,7 +53,13 @@ _LAYOUT = _SIM.backend.layout
 _TIMES = [_LAYOUT.created_ts(c) for c in (1, SIZE // 3, SIZE // 2, SIZE)] + [_LAYOUT.updated_ts(c) for c in (5, 60)]
 
 
+_EMAILS = [c["email"] for c in _SIM.backend.iter_customers()]
+
+
 def _value(field: str, draw_index: int) -> str:
+    if field == "email":
+        email = _EMAILS[draw_index % len(_EMAILS)]
+        return email.upper() if draw_index % 3 == 0 else email
     if field == "entity_id":
         return str(draw_index % (SIZE + 20) - 5)
     return fmt_ts(_TIMES[draw_index % len(_TIMES)] + draw_index % 7 - 3)
@@ -65,7 +71,7 @@ filter_strategy = st.builds(
         _value(field, n) if op not in ("in", "nin") else f"{_value(field, n)},{_value(field, m)}",
         op,
     ),
-    st.sampled_from(["entity_id", "created_at", "updated_at", "website_id"]),
+    st.sampled_from(["entity_id", "created_at", "updated_at", "website_id", "email"]),
     st.sampled_from(["eq", "neq", "gt", "gteq", "lt", "lteq", "from", "to", "in", "nin", "null", "notnull"]),
     st.integers(0, 10_000),
     st.integers(0, 10_000),

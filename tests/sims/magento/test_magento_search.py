@@ -167,6 +167,14 @@ def test_updated_at_filter_matches_brute_force(
     assert response.json()["total_count"] == len(expected)
 
 
+def test_like_on_a_timestamp_uses_its_text(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    customers = list(sim.backend.iter_customers())
+    month = customers[0]["created_at"][:7]
+    response = search(client, auth, criteria([[("created_at", f"{month}%", "like")]]))
+    assert sorted(ids(response)) == sorted(c["id"] for c in customers if c["created_at"].startswith(month))
+    assert ids(response)
+
+
 def test_input_limits(clock: Clock) -> None:
     sim = MagentoSimulator(customers=30, seed=7, clock=clock, config=MagentoConfig(input_limit_enabled=True))
     with httpx2.Client(transport=sim.transport(), base_url="http://m.test") as client:

@@ -1,0 +1,181 @@
+"""The command line as people script it: exit codes, the JSON report, one-line errors, history, the lock.
+
+The simulators listen on loopback ports here, and the CLI reads its settings from environment variables,
+as it does against a real store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from magento_zoho_sims.magento import MagentoSimulator
+from magento_zoho_sims.zoho import ZohoSimulator
+from magento_zoho_sync.cli import main
+from magento_zoho_sync.state import StateStore
+
+
+class Live:
+    def __init__(self, tmp_path: Path) -> None:
+        self.magento = MagentoSimulator(customers=0, seed=5)
+        self.zoho = ZohoSimulator(seed=5)
+        self.magento_server = self.magento.serve()
+        self.zoho_server = self.zoho.serve()
+        self.state = tmp_path / "state.sqlite"
+        self.report = tmp_path / "report.json"
+        admin = self.magento.config.admins[0]
+        self.secrets = [admin.password, self.zoho.client_secret]
+        self.env = {
+            "MAGENTO_BASE_URL": self.magento_server.url,
+            "MAGENTO_USERNAME": admin.username,
+            "MAGENTO_PASSWORD": admin.password,
+            "ZOHO_ACCOUNTS_URL": self.zoho_server.url,
+            "ZOHO_API_URL": self.zoho_server.url,
+            "ZOHO_CLIENT_ID": self.zoho.client_id,
+            "ZOHO_CLIENT_SECRET": self.zoho.client_secret,
+            "ZOHO_REFRESH_TOKEN": self.zoho.issue_refresh_token(),
+            "MZSYNC_RETRY_ATTEMPTS": "2",
+            "MZSYNC_RETRY_WAIT_INITIAL": "0",
+            "MZSYNC_RETRY_WAIT_MAX": "0",
+        }
+        self.secrets.append(self.env["ZOHO_REFRESH_TOKEN"])
+
+    def add(self, count: int, *, start: int = 0, email: str | None = None) -> None:
+        for n in range(start, start + count):
+            self.magento.backend.create_customer(email=email or f"c{n}@example.com", firstname="F", lastname=f"L{n}")
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        runner = CliRunner()
+        merged = {**self.env, **(env or {})}
+        return runner.invoke(main, list(args), env=merged, catch_exceptions=False)
+
+    def sync(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        return self.run("sync", "--state", str(self.state), "--report", str(self.report), *args, env=env)
+
+    def close(self) -> None:
+        self.magento_server.stop()
+        self.zoho_server.stop()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    world = Live(tmp_path)
+    yield world
+    world.close()
+
+
+def test_exit_0_when_every_customer_synced_and_the_report_has_the_public_keys(live: Live) -> None:
+    live.add(25)
+    result = live.sync()
+    assert result.exit_code == 0, result.output
+    report = json.loads(live.report.read_text())
+    assert report["counts"]["read"] == 25 and report["counts"]["inserted"] == 25
+    for key in ("updated", "unchanged", "failed"):
+        assert report["counts"][key] == 0
+    assert report["errors"] == []
+    assert report["api_calls"]["magento"] >= 2 and report["api_calls"]["zoho"] >= 2
+    assert stat.S_IMODE(os.stat(live.report).st_mode) == 0o600
+    assert "Sync summary" in result.output
+
+
+def test_exit_1_when_some_customers_failed_with_their_id_email_code_and_message(live: Live) -> None:
+    live.add(3)
+    live.magento.backend.create_customer(email="broken@@example.com", firstname="B", lastname="Roken")
+    result = live.sync()
+    assert result.exit_code == 1
+    [error] = json.loads(live.report.read_text())["errors"]
+    assert error["magento_customer_id"] == 4
+    assert error["email"] == "broken@@example.com"
+    assert error["code"] == "INVALID_EMAIL" and error["message"]
+    errors = live.run("errors", "--state", str(live.state), "--json")
+    assert errors.exit_code == 0 and json.loads(errors.output)[0]["code"] == "INVALID_EMAIL"
+    runs = live.run("runs", "--state", str(live.state), "--json")
+    [row] = json.loads(runs.output)
+    assert row["counts"]["failed"] == 1 and row["mode"] == "full"
+    assert "INVALID_EMAIL" in live.run("errors", "--state", str(live.state)).output
+
+
+def test_exit_2_on_bad_credentials_with_one_line_and_no_secret(live: Live) -> None:
+    live.add(2)
+    result = live.sync(env={"MAGENTO_PASSWORD": "wrong-password-canary"})
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "wrong-password-canary" not in result.output
+
+
+def test_exit_2_on_a_revoked_zoho_refresh_token(live: Live) -> None:
+    live.add(2)
+    live.zoho.revoke_refresh_token(live.env["ZOHO_REFRESH_TOKEN"])
+    result = live.sync()
+    assert result.exit_code == 2
+    assert "refresh token" in result.output.lower()
+    assert all(secret not in result.output for secret in live.secrets)
+
+
+def test_exit_2_on_missing_settings_naming_each_variable(live: Live) -> None:
+    result = live.run(
+        "sync", "--state", str(live.state), env={"MAGENTO_BASE_URL": "", "ZOHO_CLIENT_SECRET": "", "ZOHO_API_URL": ""}
+    )
+    assert result.exit_code == 2
+    assert "MAGENTO_BASE_URL" in result.output and "ZOHO_CLIENT_SECRET" in result.output
+
+
+def test_exit_2_when_a_service_is_unreachable(live: Live) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = live.sync(env={"MAGENTO_BASE_URL": f"http://127.0.0.1:{port}"})
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_plain_http_to_a_remote_host_is_refused_unless_asked(live: Live) -> None:
+    result = live.sync(env={"MAGENTO_BASE_URL": "http://shop.example.com"})
+    assert result.exit_code == 2 and "--insecure-http" in result.output
+
+
+def test_a_second_sync_on_the_same_state_exits_2(live: Live) -> None:
+    live.add(2)
+    store = StateStore.open(live.state)
+    with store.lock():
+        result = live.sync()
+    assert result.exit_code == 2 and "already running" in result.output
+    store.close()
+    assert live.sync().exit_code == 0
+
+
+def test_dry_run_writes_nothing_and_reports_the_plan(live: Live) -> None:
+    live.add(5)
+    existing = live.zoho.add_contact(Email="C0@Example.com", Last_Name="Existing")
+    live.zoho.add_contact(Email="c1@example.com", Last_Name="One")
+    live.zoho.add_contact(Email="c1@example.com ", Last_Name="Two")
+    result = live.sync("--dry-run")
+    assert result.exit_code == 1, result.output  # c1 would be rejected: two contacts hold its email
+    assert not live.zoho.writes()
+    assert not live.state.exists()
+    report = json.loads(live.report.read_text())
+    plan = {entry["email"]: entry for entry in report["plan"]}
+    assert plan["c0@example.com"]["action"] == "update" and plan["c0@example.com"]["zoho_id"] == existing
+    assert plan["c2@example.com"]["action"] == "insert"
+    assert plan["c1@example.com"]["action"] == "reject"
+    kinds = {problem["kind"] for problem in report["identity_problems"]}
+    assert "zoho_duplicate_contacts" in kinds
+    assert report["counts"]["inserted"] == 3 and report["counts"]["updated"] == 1
+
+
+def test_secrets_never_reach_the_output_the_report_or_the_state(live: Live) -> None:
+    live.add(5)
+    result = live.sync("-v")
+    blobs = [result.output, live.report.read_text(), live.state.read_bytes().decode("latin-1")]
+    for blob in blobs:
+        for secret in live.secrets:
+            assert secret not in blob

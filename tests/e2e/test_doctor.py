@@ -1,0 +1,411 @@
+"""``magento-zoho-sync doctor`` against the simulators: every finding, the all-green case, exit codes, no secrets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+
+from magento_zoho_sync.doctor import Check, exit_code, render, render_json, run_doctor, url_check
+from magento_zoho_sync.doctor_zoho import needed_scopes, scope_covers
+from magento_zoho_sync.settings import NetworkSettings
+from tests.e2e.auth_support import (
+    MODES,
+    HookTransport,
+    assert_no_secret,
+    invoke,
+    magento_config,
+    mode_overrides,
+    served,
+    strip_token_scope,
+    transport_with_hosts,
+    world_secrets,
+)
+from tests.e2e.conftest import World
+
+READ_SCOPES = ("ZohoCRM.modules.contacts.READ", "ZohoCRM.coql.READ", "ZohoCRM.settings.fields.READ")
+WRITE_SCOPES = ("ZohoCRM.modules.contacts.CREATE", "ZohoCRM.modules.contacts.UPDATE")
+
+
+def _world(make_world: Any, mode: str = "admin", **switches: Any) -> World:
+    switches.setdefault("two_factor_enabled", mode == "admin-totp")
+    switches.setdefault("enable_integration_as_bearer", mode == "integration-bearer")
+    world: World = make_world(3, magento_kwargs={"config": magento_config(**switches)})
+    world.overrides.update(mode_overrides(mode))
+    return world
+
+
+def _doctor(world: World, transport: Any = None, **overrides: Any) -> dict[str, Check]:
+    """Run the doctor; check its output holds no secret; return the checks by key."""
+    checks = run_doctor(world.settings(**overrides), transport=transport or world.transport)
+    assert_no_secret(render(checks) + render_json(checks), world_secrets(world))
+    by_key = {c.key: c for c in checks}
+    assert len(by_key) == len(checks), "check keys are unique"
+    return by_key
+
+
+def _failed(checks: dict[str, Check]) -> set[str]:
+    return {key for key, c in checks.items() if not c.ok}
+
+
+def _all_ok(checks: dict[str, Check], prefix: str) -> bool:
+    return all(c.ok and c.status == "ok" for key, c in checks.items() if key.startswith(prefix))
+
+
+# ------------------------------------------------------------------------------------------- all green
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_all_checks_pass_in_each_mode(make_world: Any, mode: str) -> None:
+    world = _world(make_world, mode)
+    checks = _doctor(world)
+    assert _failed(checks) == set()
+    assert exit_code(list(checks.values())) == 0
+    expected = {"magento.url", "magento.reachable", "magento.clock", "magento.auth", "magento.customers"}
+    assert expected <= checks.keys()
+    assert {f"zoho.scope.{s}" for s in READ_SCOPES + WRITE_SCOPES} <= checks.keys()
+    assert mode in checks["magento.auth"].name
+    assert world.zoho.count() == 0  # the doctor writes nothing
+
+
+def test_the_cli_prints_one_line_per_check_and_exits_0(make_world: Any) -> None:
+    world = _world(make_world, "integration-oauth1")
+    with served(world) as served_env:
+        env = {**served_env, **_env_for("integration-oauth1")}
+        result = invoke(["doctor"], env)
+        as_json = invoke(["doctor", "--json"], env)
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    assert "All " in result.output and "checks passed" in result.output
+    assert "Magento login (integration-oauth1)" in result.output
+    assert_no_secret(result.output, world_secrets(world))
+    payload = json.loads(as_json.stdout)
+    assert payload["ok"] is True
+    assert {c["key"] for c in payload["checks"]} >= {"magento.auth", "zoho.token", "zoho.data_centre"}
+
+
+def _env_for(mode: str) -> dict[str, str]:
+    names = {
+        "magento.auth": "MAGENTO_AUTH",
+        "magento.username": "MAGENTO_USERNAME",
+        "magento.password": "MAGENTO_PASSWORD",
+        "magento.totp_secret": "MAGENTO_TOTP_SECRET",
+        "magento.access_token": "MAGENTO_ACCESS_TOKEN",
+        "magento.consumer_key": "MAGENTO_CONSUMER_KEY",
+        "magento.consumer_secret": "MAGENTO_CONSUMER_SECRET",
+        "magento.access_token_secret": "MAGENTO_ACCESS_TOKEN_SECRET",
+    }
+    return {names[k]: v for k, v in mode_overrides(mode).items()}
+
+
+# ------------------------------------------------------------------------------------------- Magento findings
+
+
+def test_2fa_required_names_admin_totp_and_zoho_is_still_checked(make_world: Any) -> None:
+    world = _world(make_world, "admin", two_factor_enabled=True)
+    checks = _doctor(world)
+    auth = checks["magento.auth"]
+    assert _failed(checks) == {"magento.auth"}
+    assert auth.detail.startswith("2FA required")
+    assert auth.fix is not None and "MAGENTO_AUTH=admin-totp" in auth.fix
+    assert checks["magento.customers"].status == "skip"
+    assert _all_ok(checks, "zoho.")  # one failing side does not hide the other
+    assert world.magento.log.count("POST", "/V1/integration/admin/token") == 1
+
+
+def test_bearer_tokens_disabled_names_the_store_setting(make_world: Any) -> None:
+    world = _world(make_world, "integration-bearer", enable_integration_as_bearer=False)
+    checks = _doctor(world)
+    auth = checks["magento.auth"]
+    assert _failed(checks) == {"magento.auth"}
+    assert "Bearer-style use of integration tokens is off" in auth.detail
+    assert auth.fix is not None
+    assert "oauth/consumer/enable_integration_as_bearer" in auth.fix
+    assert "Stores > Configuration > Services > OAuth > Consumer Settings" in auth.fix
+    assert "MAGENTO_AUTH=integration-oauth1" in auth.fix
+
+
+def test_a_wrong_oauth_secret_is_a_rejected_signature_with_a_clock_check(make_world: Any) -> None:
+    world = _world(make_world, "integration-oauth1")
+    checks = _doctor(world, **{"magento.consumer_secret": "W" * 32})
+    auth = checks["magento.auth"]
+    assert _failed(checks) == {"magento.auth"}
+    assert auth.detail.startswith("OAuth signature rejected")
+    assert auth.fix is not None and "MAGENTO_CONSUMER_SECRET" in auth.fix
+    assert "clock agrees with the store's" in auth.fix
+    assert checks["magento.clock"].status == "ok"
+
+
+def test_a_clock_far_ahead_of_the_store_breaks_oauth_and_is_named(make_world: Any) -> None:
+    world = _world(make_world, "integration-oauth1")
+    world.magento.clock.advance(-900)  # the store is 15 minutes behind this machine
+    checks = _doctor(world)
+    assert _failed(checks) == {"magento.clock", "magento.auth"}
+    assert "900 s ahead of the store's" in checks["magento.clock"].detail or "901 s ahead" in (
+        checks["magento.clock"].detail
+    )
+    assert checks["magento.auth"].detail.startswith("OAuth timestamp or nonce rejected")
+
+
+def test_a_clock_off_by_a_minute_breaks_totp_codes(make_world: Any) -> None:
+    world = _world(make_world, "admin-totp")
+    world.magento.clock.advance(120)
+    checks = _doctor(world)
+    assert "magento.clock" in _failed(checks)
+    assert "TOTP" in checks["magento.clock"].detail
+
+
+def test_an_integration_without_the_customer_acl_fails_the_read_not_the_login(make_world: Any) -> None:
+    world = _world(make_world, "integration-oauth1", resources=())
+    checks = _doctor(world)
+    assert _failed(checks) == {"magento.customers"}
+    assert checks["magento.auth"].status == "ok"
+    read = checks["magento.customers"]
+    assert read.fix is not None and "Magento_Customer::customer" in read.fix
+    assert "Integrations" in read.fix
+
+
+def test_an_admin_without_the_customer_acl_fails_the_read(make_world: Any) -> None:
+    world = _world(make_world, "admin")
+    admin = world.magento.config.admins[0]
+    world.magento.backend.auth.resolve_authorization = _acl_less(world.magento.backend.auth.resolve_authorization)
+    checks = _doctor(world)
+    assert _failed(checks) == {"magento.customers"}
+    assert f"{admin.username!r} logged in" in checks["magento.auth"].detail
+
+
+def _acl_less(resolve: Any) -> Any:
+    from magento_zoho_sims.magento.auth import Principal
+
+    def wrapped(header: str | None) -> Any:
+        principal = resolve(header)
+        return Principal(principal.kind, principal.name, frozenset()) if principal else None
+
+    return wrapped
+
+
+def test_an_unreachable_store_is_reported_and_zoho_is_still_checked(make_world: Any) -> None:
+    world = _world(make_world, "admin")
+    checks = _doctor(world, **{"magento.base_url": "http://127.0.0.1:18099"})
+    assert _failed(checks) == {"magento.reachable"}
+    assert "could not be reached (ConnectError)" in checks["magento.reachable"].detail
+    assert checks["magento.auth"].status == "skip"
+    assert _all_ok(checks, "zoho.")
+
+
+def test_a_store_in_maintenance_is_reported(make_world: Any) -> None:
+    world = _world(make_world, "admin")
+    world.magento.faults.maintenance = True
+    checks = _doctor(world)
+    assert "magento.reachable" in _failed(checks)
+    assert "maintenance" in checks["magento.reachable"].detail
+
+
+def test_a_wrong_store_code_is_reported(make_world: Any) -> None:
+    world = _world(make_world, "admin")
+    checks = _doctor(world, **{"magento.store_code": "nosuchstore"})
+    assert _failed(checks) == {"magento.reachable"}
+    assert checks["magento.reachable"].fix is not None and "MAGENTO_STORE_CODE" in checks["magento.reachable"].fix
+
+
+# ------------------------------------------------------------------------------------------- Zoho findings
+
+
+def test_invalid_client_is_named(make_world: Any) -> None:
+    world = _world(make_world)
+    checks = _doctor(world, **{"zoho.client_secret": "not-the-secret"})
+    assert _failed(checks) == {"zoho.token"}
+    assert "(invalid_client)" in checks["zoho.token"].detail
+    assert checks["zoho.token"].fix is not None and "ZOHO_CLIENT_SECRET" in checks["zoho.token"].fix
+    assert all(c.status == "skip" for k, c in checks.items() if k.startswith("zoho.scope."))
+    assert _all_ok(checks, "magento.")
+
+
+def test_a_revoked_refresh_token_is_named(make_world: Any) -> None:
+    world = _world(make_world)
+    world.zoho.revoke_refresh_token(world.refresh_token)
+    checks = _doctor(world)
+    token = checks["zoho.token"]
+    assert _failed(checks) == {"zoho.token"}
+    assert "revoked or unknown (invalid_code)" in token.detail
+    assert token.fix is not None and "auth zoho-grant" in token.fix and "20 refresh tokens" in token.fix
+
+
+def test_throttled_token_requests_are_named(make_world: Any) -> None:
+    world = _world(make_world)
+    world.zoho.config.refresh_throttle_limit = 0
+    checks = _doctor(world)
+    assert "Access Denied" in checks["zoho.token"].detail
+
+
+def test_a_token_response_naming_another_data_centre(make_world: Any) -> None:
+    world = _world(make_world)
+    world.zoho.config.api_domain = "https://www.zohoapis.eu"
+    transport = transport_with_hosts(world, {"www.zohoapis.com": world.zoho.app})
+    checks = _doctor(world, transport, **{"zoho.api_url": "https://www.zohoapis.com"})
+    dc = checks["zoho.data_centre"]
+    assert _failed(checks) == {"zoho.data_centre"}
+    assert dc.detail.startswith("data-centre mismatch")
+    assert "data centre eu" in dc.detail
+    assert dc.fix is not None and "ZOHO_API_URL=https://www.zohoapis.eu" in dc.fix
+    assert checks["zoho.token"].ok
+    assert all(c.status == "skip" for k, c in checks.items() if k.startswith("zoho.scope."))
+
+
+def test_urls_of_two_data_centres_are_named(make_world: Any) -> None:
+    world = _world(make_world)
+    world.zoho.config.api_domain = "https://www.zohoapis.com"
+    transport = transport_with_hosts(world, {"accounts.zoho.eu": world.zoho.app, "www.zohoapis.com": world.zoho.app})
+    checks = _doctor(
+        world,
+        transport,
+        **{"zoho.accounts_url": "https://accounts.zoho.eu", "zoho.api_url": "https://www.zohoapis.com"},
+    )
+    assert "zoho.region" in _failed(checks)
+    assert "data centre eu but ZOHO_API_URL to us" in checks["zoho.region"].detail
+
+
+def test_missing_read_and_write_scopes_are_named(make_world: Any) -> None:
+    world = _world(make_world)
+    token = world.zoho.issue_refresh_token(("ZohoCRM.modules.contacts.READ", "ZohoCRM.modules.contacts.UPDATE"))
+    checks = _doctor(world, **{"zoho.refresh_token": token})
+    assert _failed(checks) == {
+        "zoho.scope.ZohoCRM.settings.fields.READ",  # by a metadata call
+        "zoho.scope.ZohoCRM.coql.READ",  # by a COQL call
+        "zoho.scope.ZohoCRM.modules.contacts.CREATE",  # from the token's scope list
+    }
+    assert "OAUTH_SCOPE_MISMATCH" in checks["zoho.scope.ZohoCRM.settings.fields.READ"].detail
+    assert "missing from the token's scope list" in checks["zoho.scope.ZohoCRM.modules.contacts.CREATE"].detail
+    assert checks["zoho.scope.ZohoCRM.modules.contacts.UPDATE"].ok
+    assert checks["zoho.scope.ZohoCRM.modules.contacts.READ"].ok
+
+
+def test_write_scopes_that_cannot_be_checked_are_said_so(make_world: Any) -> None:
+    world = _world(make_world)
+    checks = _doctor(world, HookTransport(world.transport, strip_token_scope))
+    create = checks["zoho.scope.ZohoCRM.modules.contacts.CREATE"]
+    assert create.status == "skip"
+    assert create.detail.startswith("cannot be checked")
+    assert checks["zoho.scope.ZohoCRM.modules.contacts.READ"].status == "ok"  # proved by a read
+    assert exit_code(list(checks.values())) == 0
+
+
+def test_scopes_for_the_deleted_customer_policy_are_checked_only_when_configured(make_world: Any) -> None:
+    world = _world(make_world)
+    token = world.zoho.issue_refresh_token(
+        ("ZohoCRM.modules.contacts.ALL", "ZohoCRM.coql.READ", "ZohoCRM.settings.fields.READ")
+    )
+    plain = _doctor(world, **{"zoho.refresh_token": token})
+    tagging = _doctor(world, **{"zoho.refresh_token": token, "sync.on_deleted": "tag"})
+    assert "zoho.scope.ZohoCRM.settings.tags.ALL" not in plain
+    assert _failed(tagging) == {"zoho.scope.ZohoCRM.settings.tags.ALL"}
+
+
+def test_credits_remaining_are_shown_when_zoho_reports_them(make_world: Any) -> None:
+    world = _world(make_world)
+    world.zoho.set_credits(2000)
+    world.zoho.spend_credits(1500)
+    checks = _doctor(world)
+    credits = checks["zoho.credits"]
+    assert credits.status == "warn"
+    remaining = world.zoho.credits_remaining()
+    assert f"only {remaining} API credits left" in credits.detail
+
+
+def test_exhausted_credits_fail(make_world: Any) -> None:
+    world = _world(make_world)
+    world.zoho.set_credits(10)
+    world.zoho.spend_credits(10)
+    checks = _doctor(world)
+    assert "zoho.credits" in _failed(checks)
+    assert "used up" in checks["zoho.credits"].detail
+
+
+def test_an_unreachable_zoho_api_is_reported(make_world: Any) -> None:
+    world = _world(make_world)
+    checks = _doctor(world, **{"zoho.api_url": "http://127.0.0.1:18098"})
+    assert "zoho.reachable" in _failed(checks)
+    assert "could not be reached" in checks["zoho.reachable"].detail
+    assert _all_ok(checks, "magento.")
+
+
+def test_the_cli_exits_2_with_the_fix_and_no_secret(make_world: Any) -> None:
+    world = _world(make_world)
+    world.zoho.revoke_refresh_token(world.refresh_token)
+    with served(world) as env:
+        result = invoke(["doctor"], env)
+    assert result.exit_code == 2
+    fail_lines = [line for line in result.output.splitlines() if "FAIL" in line]
+    assert len(fail_lines) == 1 and "Zoho access token" in fail_lines[0]
+    assert "fix: " in result.output
+    assert_no_secret(result.output, world_secrets(world))
+
+
+def test_settings_that_cannot_be_loaded_are_one_failed_check(make_world: Any) -> None:
+    world = _world(make_world)
+    with served(world) as env:
+        result = invoke(["doctor"], {**env, "MAGENTO_AUTH": "integration-oauth1"})
+    assert result.exit_code == 2
+    fail_lines = [line for line in result.output.splitlines() if line.strip().startswith("FAIL")]
+    assert len(fail_lines) == 4  # one per missing OAuth 1.0a credential
+    assert all("Settings" in line and "MAGENTO_AUTH=integration-oauth1" in line for line in fail_lines)
+    assert "MAGENTO_CONSUMER_KEY" in fail_lines[0]
+
+
+# ------------------------------------------------------------------------------------------- pure pieces
+
+
+def test_url_policy_lines() -> None:
+    strict, lax = NetworkSettings(), NetworkSettings(verify_tls=False, allow_insecure_http=True)
+    assert url_check("k", "n", "MAGENTO_BASE_URL", "https://shop.example.com", strict).status == "ok"
+    assert url_check("k", "n", "MAGENTO_BASE_URL", "https://shop.example.com", lax).status == "warn"
+    refused = url_check("k", "n", "MAGENTO_BASE_URL", "http://shop.example.com", strict)
+    assert refused.status == "fail" and "--insecure-http" in (refused.fix or refused.detail)
+    assert url_check("k", "n", "MAGENTO_BASE_URL", "http://shop.example.com", lax).status == "warn"
+
+
+def test_scope_coverage() -> None:
+    assert scope_covers("ZohoCRM.modules.ALL", "ZohoCRM.modules.contacts.CREATE")
+    assert scope_covers("zohocrm.modules.contacts.all", "ZohoCRM.modules.contacts.DELETE")
+    assert scope_covers("ZohoCRM.modules.contacts.WRITE", "ZohoCRM.modules.contacts.UPDATE")
+    assert not scope_covers("ZohoCRM.modules.contacts.READ", "ZohoCRM.modules.contacts.CREATE")
+    assert not scope_covers("ZohoCRM.modules.leads.ALL", "ZohoCRM.modules.contacts.READ")
+    assert not scope_covers("ZohoCRM.settings.ALL", "ZohoCRM.modules.contacts.READ")
+    needs = {n.scope: n for n in needed_scopes("ignore")}
+    assert set(READ_SCOPES + WRITE_SCOPES) <= needs.keys()
+    assert "ZohoCRM.modules.contacts.DELETE" not in needs
+    assert needs["ZohoCRM.coql.READ"].only_for is None  # full runs scan by COQL
+    assert "ZohoCRM.modules.contacts.DELETE" in {n.scope for n in needed_scopes("delete")}
+
+
+class _TlsFailure(httpx2.BaseTransport):
+    """What httpx2 raises when a server's certificate cannot be verified."""
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", request=request)
+
+
+def test_a_certificate_that_cannot_be_verified_is_named_as_tls(make_world: Any) -> None:
+    world = _world(make_world)
+    checks = _doctor(world, _TlsFailure(), **{"magento.base_url": "https://127.0.0.1:18081"})
+    reach = checks["magento.reachable"]
+    assert checks["magento.url"].status == "ok"
+    assert not reach.ok
+    assert reach.detail.startswith("TLS failed")
+    assert reach.fix is not None and "MZSYNC_VERIFY_TLS=false is for testing only" in reach.fix
+
+
+def test_a_failing_customer_search_after_a_good_login_blames_the_read_not_the_login(make_world: Any) -> None:
+    world = _world(make_world, "admin")
+
+    def break_authenticated_searches(request: httpx2.Request, response: httpx2.Response) -> httpx2.Response | None:
+        if request.url.path.endswith("/customers/search") and "authorization" in request.headers:
+            return httpx2.Response(500, json={"message": "Internal Error. Details are available in Magento log file."})
+        return None
+
+    checks = _doctor(world, HookTransport(world.transport, break_authenticated_searches))
+    assert _failed(checks) == {"magento.customers"}
+    assert checks["magento.auth"].status == "ok"
+    assert "HTTP 500" in checks["magento.customers"].detail

@@ -1,0 +1,196 @@
+"""``magento-zoho-sync auth zoho-grant``: grant code → refresh token, written only where the user says."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from magento_zoho_sync.grant import REFRESH_LIMIT_WARNING, run_grant
+from magento_zoho_sync.settings import ZohoClientSettings
+from tests.e2e.auth_support import assert_no_secret, invoke, served, transport_with_hosts
+from tests.e2e.conftest import World
+
+FULL_SCOPES = (
+    "ZohoCRM.modules.contacts.ALL",
+    "ZohoCRM.settings.fields.READ",
+    "ZohoCRM.coql.READ",
+)
+
+
+@pytest.fixture
+def zoho_env(make_world: Any) -> Iterator[tuple[World, dict[str, str]]]:
+    """The Zoho simulator on a loopback port and the settings a user would give ``auth zoho-grant``."""
+    world: World = make_world(0)
+    with served(world) as env:
+        yield world, {k: env[k] for k in ("ZOHO_ACCOUNTS_URL", "ZOHO_API_URL", "ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET")}
+
+
+def _new_tokens(world: World, before: set[str]) -> set[str]:
+    return set(world.zoho.accounts.refresh_tokens) - before
+
+
+def _secrets(world: World, *more: str) -> tuple[str, ...]:
+    return (world.zoho.client_secret, world.refresh_token, *more)
+
+
+def test_the_code_from_stdin_becomes_a_0600_env_file(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    before = set(world.zoho.accounts.refresh_tokens)
+    target = tmp_path / "mzsync.env"
+
+    result = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(target)], env, input=code + "\n")
+
+    assert result.exit_code == 0, result.output
+    (token,) = _new_tokens(world, before)
+    assert target.read_text() == f"ZOHO_REFRESH_TOKEN={token}\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "Scopes granted: " + " ".join(FULL_SCOPES) in result.output
+    assert REFRESH_LIMIT_WARNING in result.output
+    assert "warning: Missing scope" not in result.output
+    assert_no_secret(result.output, _secrets(world, code, token))
+
+
+def test_the_written_token_works_for_a_sync(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    target = tmp_path / "mzsync.env"
+    code = world.zoho.issue_grant_code()
+    assert (
+        invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(target)], env, input=code).exit_code == 0
+    )
+    token = target.read_text().strip().partition("=")[2]
+    result = world.sync(**{"zoho.refresh_token": token})
+    assert result.tally.read == 0
+    assert world.zoho.stats()["token_requests"] >= 2  # the exchange, then a refresh with the new token
+
+
+def test_an_existing_line_is_replaced_other_lines_kept_and_the_mode_tightened(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    target = tmp_path / "mzsync.env"
+    target.write_text("MAGENTO_BASE_URL=https://shop.example.com\nexport ZOHO_REFRESH_TOKEN=1000.old.old\n# note\n")
+    target.chmod(0o644)
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+
+    result = invoke(["auth", "zoho-grant", "--env-file", str(target)], {**env, "ZOHO_GRANT_TOKEN": code})
+
+    assert result.exit_code == 0, result.output
+    lines = target.read_text().splitlines()
+    assert lines[0] == "MAGENTO_BASE_URL=https://shop.example.com"
+    assert lines[1].startswith("ZOHO_REFRESH_TOKEN=1000.") and "old" not in lines[1]
+    assert lines[2] == "# note"
+    assert len(lines) == 3
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "replaced the ZOHO_REFRESH_TOKEN line" in result.output
+
+
+def test_without_a_destination_nothing_is_exchanged(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    requests = world.zoho.stats()["token_requests"]
+
+    refused = invoke(["auth", "zoho-grant", "--grant-token", "-"], env, input=code)
+
+    assert refused.exit_code == 2
+    assert "--env-file PATH" in refused.output and "--stdout" in refused.output
+    assert world.zoho.stats()["token_requests"] == requests  # the code was not spent
+    again = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(tmp_path / "e")], env, input=code)
+    assert again.exit_code == 0, again.output
+
+
+def test_both_destinations_are_refused(zoho_env: Any, tmp_path: Path) -> None:
+    _, env = zoho_env
+    result = invoke(["auth", "zoho-grant", "--grant-token", "x", "--stdout", "--env-file", str(tmp_path / "e")], env)
+    assert result.exit_code == 2
+    assert "not both" in result.output
+
+
+def test_stdout_gets_only_the_line_when_asked(zoho_env: Any) -> None:
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    before = set(world.zoho.accounts.refresh_tokens)
+
+    result = invoke(["auth", "zoho-grant", "--grant-token", "-", "--stdout"], env, input=code)
+
+    assert result.exit_code == 0, result.stderr
+    (token,) = _new_tokens(world, before)
+    assert result.stdout == f"ZOHO_REFRESH_TOKEN={token}\n"
+    assert token not in result.stderr
+    assert REFRESH_LIMIT_WARNING in result.stderr
+
+
+def test_missing_scopes_are_warned_about(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(("ZohoCRM.modules.contacts.READ",))
+    result = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(tmp_path / "e")], env, input=code)
+    assert result.exit_code == 0
+    for scope in ("ZohoCRM.modules.contacts.CREATE", "ZohoCRM.modules.contacts.UPDATE", "ZohoCRM.coql.READ"):
+        assert f"warning: Missing scope {scope}" in result.output
+    assert "OAUTH_SCOPE_MISMATCH" in result.output
+    assert "Missing scope ZohoCRM.modules.contacts.READ" not in result.output
+
+
+def test_a_used_code_is_refused_with_its_cause_and_nothing_is_written(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    first = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(tmp_path / "a")], env, input=code)
+    assert first.exit_code == 0
+    target = tmp_path / "b"
+
+    second = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(target)], env, input=code)
+
+    assert second.exit_code == 2
+    assert "invalid_code" in second.output and "already used" in second.output
+    assert not target.exists()
+    assert_no_secret(second.output, _secrets(world, code))
+
+
+def test_a_wrong_client_secret_is_named(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    wrong = "CANARY-wrong-client-secret"
+    result = invoke(
+        ["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(tmp_path / "e")],
+        {**env, "ZOHO_CLIENT_SECRET": wrong},
+        input=code,
+    )
+    assert result.exit_code == 2
+    assert "invalid_client" in result.output and "ZOHO_CLIENT_SECRET" in result.output
+    assert_no_secret(result.output, _secrets(world, code, wrong))
+
+
+def test_an_empty_code_is_refused(zoho_env: Any, tmp_path: Path) -> None:
+    _, env = zoho_env
+    result = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(tmp_path / "e")], env, input="\n")
+    assert result.exit_code == 2
+    assert "grant code is empty" in result.output
+
+
+def test_a_grant_naming_another_data_centre_is_warned_about(make_world: Any) -> None:
+    world: World = make_world(0)
+    world.zoho.config.api_domain = "https://www.zohoapis.eu"
+    transport = transport_with_hosts(world, {"accounts.zoho.com": world.zoho.app})
+    settings = ZohoClientSettings(
+        accounts_url="https://accounts.zoho.com",
+        api_url="https://www.zohoapis.com",
+        client_id=world.zoho.client_id,
+        client_secret=SecretStr(world.zoho.client_secret),
+    )
+    outcome = run_grant(settings, SecretStr(world.zoho.issue_grant_code(FULL_SCOPES)), transport=transport)
+    assert outcome.result.refresh_token.get_secret_value() in world.zoho.accounts.refresh_tokens
+    assert any("ZOHO_API_URL=https://www.zohoapis.eu" in w for w in outcome.warnings)
+
+
+def test_an_env_file_in_a_missing_folder_is_refused_before_the_exchange(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    requests = world.zoho.stats()["token_requests"]
+    target = tmp_path / "missing" / "mzsync.env"
+    result = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(target)], env, input=code)
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert world.zoho.stats()["token_requests"] == requests
