@@ -136,6 +136,7 @@ class SyncEngine:
         self._orphaned_emails: set[str] = set()
         self._refreshed: list[LinkUpdate] = []
         self._reconsidering = False
+        self._total: int | None = None
         self._started = clock()
 
     # -- the run ----------------------------------------------------------------------------------------------
@@ -219,6 +220,8 @@ class SyncEngine:
         ):
             if self.tally.server_start is None:
                 self.tally.server_start = plan.server_start or _format(page.server_time or self.clock())
+            if self._total is None and page.total_count is not None:
+                self._total = self.tally.read + page.total_count
             self._handle_customers(page.items)
             if plan.mode == "full" and page.items:
                 self._sweep_deleted(previous_last, page.last_id, {int(item["id"]) for item in page.items})
@@ -284,7 +287,12 @@ class SyncEngine:
         if page_failures:
             self._record_failures(page_failures)
         if self.progress is not None:
-            self.progress.update(read=self.tally.read, written=self.tally.inserted + self.tally.updated, total=None)
+            self.progress.update(read=self.tally.read, written=self._handled(), total=self._total)
+
+    def _handled(self) -> int:
+        """Customers whose outcome is known (written, unchanged, merged or failed)."""
+        tally = self.tally
+        return tally.inserted + tally.updated + tally.unchanged + tally.merged + tally.failed
 
     def _consider(
         self,
@@ -492,7 +500,7 @@ class SyncEngine:
         self.tally.failures.extend(failures)
         self._commit(links=links, failures=failures, resolved=resolved)
         if self.progress is not None:
-            self.progress.update(read=self.tally.read, written=self.tally.inserted + self.tally.updated, total=None)
+            self.progress.update(read=self.tally.read, written=self._handled(), total=self._total)
 
     def _drain(self) -> None:
         for action in list(self._open):

@@ -23,6 +23,7 @@ class Page:
     items: list[dict[str, Any]]
     last_id: int
     server_time: datetime | None
+    total_count: int | None = None
 
 
 class FakeMagento:

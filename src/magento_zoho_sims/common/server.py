@@ -25,14 +25,28 @@ class ThreadedServer:
     """uvicorn in a daemon thread. Binds 127.0.0.1 and an ephemeral port unless told otherwise."""
 
     def __init__(
-        self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, allow_non_loopback: bool = False
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        allow_non_loopback: bool = False,
+        date_header: bool = True,
     ) -> None:
+        """``date_header=False`` when the app sends its own ``Date`` (from a simulated clock)."""
         if not allow_non_loopback and not _is_loopback(host):
             raise ValueError(f"refusing to bind the simulator to {host}: pass allow_non_loopback=True to do so")
         # Dropped connections are deliberate here; uvicorn would log each one as an application error.
         logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
         config = uvicorn.Config(
-            app, host=host, port=port, log_level="critical", access_log=False, lifespan="off", timeout_keep_alive=30
+            app,
+            host=host,
+            port=port,
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+            date_header=date_header,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="sim-server", daemon=True)

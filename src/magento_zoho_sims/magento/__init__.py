@@ -69,10 +69,8 @@ class MagentoSimulator:
 
     def serve(self, port: int = 0) -> ThreadedServer:
         """Start the app on 127.0.0.1 (``port=0``: an ephemeral port; see ``.url``)."""
-        server = ThreadedServer(self.app, port=port)
         # The simulator sends its own Date header (from its Clock); uvicorn would add a second one.
-        server._server.config.date_header = False
-        return server.start()
+        return ThreadedServer(self.app, port=port, date_header=False).start()
 
 
 __all__ = [

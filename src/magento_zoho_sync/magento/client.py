@@ -36,6 +36,8 @@ class CustomerPage:
     items: list[dict[str, Any]]
     last_id: int
     server_time: datetime | None
+    #: Magento's ``total_count``: customers matching the query from this page on (for progress and ETA).
+    total_count: int | None = None
 
 
 class MagentoClient:
@@ -216,7 +218,13 @@ class MagentoClient:
             fresh.sort(key=lambda c: int(c["id"]))
             if fresh:
                 last = int(fresh[-1]["id"])
-                yield CustomerPage(items=fresh, last_id=last, server_time=server_date(response))
+                total = body.get("total_count")
+                yield CustomerPage(
+                    items=fresh,
+                    last_id=last,
+                    server_time=server_date(response),
+                    total_count=total if isinstance(total, int) else None,
+                )
             if len(raw_items) < size:
                 return
             if not fresh:

@@ -1,0 +1,29 @@
+"""The README is the contract with a newcomer: it must name every setting, command and exit code we ship."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from magento_zoho_sync.cli import main
+from magento_zoho_sync.settings import ENV_VARS, ORIGINAL_PROCESS_VARIABLES
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_environment_variable_is_in_the_settings_table() -> None:
+    for var in ENV_VARS:
+        assert f"| `{var.name}` |" in README, var.name
+
+
+def test_every_original_process_variable_is_mapped() -> None:
+    for original in ORIGINAL_PROCESS_VARIABLES:
+        assert original in README, original
+
+
+def test_every_command_is_documented() -> None:
+    for name in main.commands:
+        assert f"magento-zoho-sync {name}" in README or f"`{name}`" in README, name
+
+
+def test_the_two_quick_start_commands_are_there() -> None:
+    assert "./run demo" in README and "./run test" in README
