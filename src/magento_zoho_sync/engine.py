@@ -22,7 +22,6 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -32,6 +31,7 @@ from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, Zoho
 from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
 from magento_zoho_sync.sources import ContactSink, CustomerSource, MappedRecord, Mapper, RecordOutcome
 from magento_zoho_sync.state import Checkpoint, FailureRecord, Link, LinkUpdate, StateStore
+from magento_zoho_sync.writer import BatchWriter, Outcomes
 from magento_zoho_sync.zoho.records import explain
 
 log = logging.getLogger(__name__)
@@ -122,12 +122,8 @@ class SyncEngine:
         self.progress = progress
         self.clock = clock
         self.tally = Tally()
-        self._pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="zoho-write")
-        self._open: dict[Action, Batch] = {}
-        self._inflight: dict[Future[Sequence[RecordOutcome]], Batch] = {}
-        self._inflight_emails: dict[str, Future[Sequence[RecordOutcome]]] = {}
-        self._open_by_email: dict[str, Pending] = {}
         self._tracker = CheckpointTracker(0)
+        self._writer = self._new_writer()
         self._plan: RunPlan | None = None
         self._run_id = 0
         self._batch_errors = 0
@@ -150,7 +146,7 @@ class SyncEngine:
         self.tally.watermark_from = plan.updated_since
         self._run_id = plan.run_id if plan.run_id is not None else self.state.start_run(plan.mode)
         self.tally.run_id = self._run_id
-        self._tracker = CheckpointTracker(plan.after_id)
+        self._tracker.read_through = plan.after_id  # every customer up to the checkpoint is handled
         try:
             if plan.mode == "full":
                 self._index_zoho()
@@ -166,7 +162,7 @@ class SyncEngine:
             self._abort()
             raise
         finally:
-            self._pool.shutdown(wait=True)
+            self._writer.close()
         if self.stop.is_set():
             self._finish(status="interrupted", complete=False)
             raise Interrupted("Stopped by a signal; what Zoho acknowledged is saved.", signal_number=0)
@@ -226,7 +222,7 @@ class SyncEngine:
             if plan.mode == "full" and page.items:
                 self._sweep_deleted(previous_last, page.last_id, {int(item["id"]) for item in page.items})
             previous_last = max(previous_last, page.last_id)
-            self._harvest(block=False)
+            self._writer.harvest(block=False)
             self._commit_progress()
             if self.stop.is_set():
                 return
@@ -258,7 +254,7 @@ class SyncEngine:
         for record in mapped:
             own = own_links.get(record.customer_id)
             moved_from = own.email if own is not None and own.email and own.email != record.email else None
-            if self._settle(record.email, moved_from):
+            if self._writer.settle(record.email, moved_from):
                 # a write for one of these emails was on its way: decide on what Zoho acknowledged
                 fresh = self.state.links_by_email([record.email, *([moved_from] if moved_from else [])])
                 by_email.update(
@@ -304,12 +300,12 @@ class SyncEngine:
         must_resend: bool,
         old_email_shared: bool = False,
     ) -> None:
-        queued = self._open_by_email.get(record.email)
+        queued = self._writer.queued(record.email)
         if queued is not None and queued.customer_id != record.customer_id:
             if wins_over(queued.updated_at, queued.customer_id, record.updated_at, record.customer_id):
                 self._merged(record, into=queued.customer_id)
                 return
-            self._remove_queued(queued)
+            self._writer.unqueue(queued)
             self._merged_pending(queued, into=record.customer_id)
         decision = decide(
             Candidate(record.customer_id, record.email, record.updated_at, record.payload_hash),
@@ -351,7 +347,7 @@ class SyncEngine:
         zoho_id = decision.zoho_id
         if decision.action is Action.UPSERT:
             zoho_id = None
-        self._queue(
+        self._writer.queue(
             Pending(
                 customer_id=record.customer_id,
                 email=record.email,
@@ -384,79 +380,14 @@ class SyncEngine:
         self.tally.merged += 1
         self.tally.merges.append((merged_id, into, email))
 
-    # -- batching and writing -----------------------------------------------------------------------------------
+    # -- writing ------------------------------------------------------------------------------------------------
 
-    def _queue(self, pending: Pending) -> None:
-        batch = self._open.get(pending.action)
-        if batch is None:
-            batch = Batch(pending.action)
-            self._open[pending.action] = batch
-            self._tracker.waiting(batch)
-        batch.records.append(pending)
-        self._open_by_email[pending.email] = pending
-        if batch.full():
-            self._submit(pending.action)
+    def _new_writer(self) -> BatchWriter:
+        return BatchWriter(
+            self.sink, tracker=self._tracker, concurrency=self.options.concurrency, on_done=self._acknowledge
+        )
 
-    def _remove_queued(self, pending: Pending) -> None:
-        batch = self._open.get(pending.action)
-        if batch is not None and pending in batch.records:
-            batch.records.remove(pending)
-        self._open_by_email.pop(pending.email, None)
-
-    def _submit(self, action: Action) -> None:
-        batch = self._open.pop(action, None)
-        if batch is None or not batch.records:
-            if batch is not None:
-                self._tracker.done(batch)
-            return
-        while len(self._inflight) >= self.options.concurrency:
-            self._harvest(block=True)
-        bodies = [record.body() for record in batch.records]
-        future = self._pool.submit(self._write, action, bodies)
-        self._inflight[future] = batch
-        for record in batch.records:
-            self._open_by_email.pop(record.email, None)
-            self._inflight_emails[record.email] = future
-
-    def _write(self, action: Action, bodies: list[dict[str, Any]]) -> Sequence[RecordOutcome]:
-        if action is Action.UPDATE_BY_ID:
-            return self.sink.update_contacts(bodies)
-        return self.sink.upsert_contacts(bodies)
-
-    def _settle(self, email: str, moved_from: str | None) -> bool:
-        """Wait until no write for ``email`` is in flight, nor (after an email change) for the old email.
-
-        Two writes for one email must never travel at once (two concurrent upserts of a new email can both
-        insert), and an email change is decided on what Zoho acknowledged for the email it leaves.
-        """
-        settled = False
-        for address in (email, moved_from):
-            if address is None:
-                continue
-            if address == moved_from and address in self._open_by_email:
-                self._submit(self._open_by_email[address].action)
-            future = self._inflight_emails.get(address)
-            if future is not None:
-                self._wait_for(future)
-                settled = True
-        return settled
-
-    def _wait_for(self, future: Future[Sequence[RecordOutcome]]) -> None:
-        wait([future])
-        self._harvest(block=False)
-
-    def _harvest(self, *, block: bool) -> None:
-        if not self._inflight:
-            return
-        done, _ = wait(list(self._inflight), timeout=None if block else 0, return_when=FIRST_COMPLETED)
-        for future in done:
-            batch = self._inflight.pop(future)
-            for record in batch.records:
-                if self._inflight_emails.get(record.email) is future:
-                    del self._inflight_emails[record.email]
-            self._acknowledge(batch, future)
-
-    def _acknowledge(self, batch: Batch, future: Future[Sequence[RecordOutcome]]) -> None:
+    def _acknowledge(self, batch: Batch, future: Outcomes) -> None:
         try:
             outcomes = future.result()
         except (ZohoAuthError, ZohoRateLimited):
@@ -496,30 +427,19 @@ class SyncEngine:
         self._tracker.done(batch)
         for record in retry:  # the linked contact is gone from Zoho: relink by email
             record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
-            self._queue(record)
+            self._writer.queue(record)
         self.tally.failures.extend(failures)
         self._commit(links=links, failures=failures, resolved=resolved)
         if self.progress is not None:
             self.progress.update(read=self.tally.read, written=self._handled(), total=self._total)
 
     def _drain(self) -> None:
-        for action in list(self._open):
-            self._submit(action)
-        while self._inflight:
-            self._harvest(block=True)
-            for action in list(self._open):  # fallbacks queued while draining
-                self._submit(action)
+        self._writer.drain()
         self._commit_progress()
 
     def _abort(self) -> None:
         """Something fatal happened: keep what Zoho acknowledged, lose nothing else."""
-        for future in list(self._inflight):
-            try:
-                wait([future])
-                batch = self._inflight.pop(future)
-                self._acknowledge(batch, future)
-            except Exception:  # noqa: S112 - already failing; save what can be saved
-                continue
+        self._writer.salvage()
         try:
             self._commit_progress()
             self.state.finish_run(self._run_id, status="failed", summary=self.summary())

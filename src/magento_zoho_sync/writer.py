@@ -1,0 +1,134 @@
+"""Zoho writes in flight: open batches, at most ``concurrency`` calls at once, one write per email at a time.
+
+The writer only moves batches and futures; what an acknowledged batch means (links, failures, counts) is the
+engine's business, told through ``on_done``. Everything here runs on the engine's thread except the HTTP calls
+themselves, which run in a small thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from magento_zoho_sync.batching import Batch, CheckpointTracker, Pending
+from magento_zoho_sync.planner import Action
+from magento_zoho_sync.sources import ContactSink, RecordOutcome
+
+Outcomes = Future[Sequence[RecordOutcome]]
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        sink: ContactSink,
+        *,
+        tracker: CheckpointTracker,
+        concurrency: int,
+        on_done: Callable[[Batch, Outcomes], None],
+    ) -> None:
+        self._sink = sink
+        self._tracker = tracker
+        self._concurrency = concurrency
+        self._on_done = on_done
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="zoho-write")
+        self._open: dict[Action, Batch] = {}
+        self._open_by_email: dict[str, Pending] = {}
+        self._inflight: dict[Outcomes, Batch] = {}
+        self._inflight_emails: dict[str, Outcomes] = {}
+
+    def queued(self, email: str) -> Pending | None:
+        """The customer queued (not yet sent) for this email, if any."""
+        return self._open_by_email.get(email)
+
+    def queue(self, pending: Pending) -> None:
+        batch = self._open.get(pending.action)
+        if batch is None:
+            batch = Batch(pending.action)
+            self._open[pending.action] = batch
+            self._tracker.waiting(batch)
+        batch.records.append(pending)
+        self._open_by_email[pending.email] = pending
+        if batch.full():
+            self.submit(pending.action)
+
+    def unqueue(self, pending: Pending) -> None:
+        batch = self._open.get(pending.action)
+        if batch is not None and pending in batch.records:
+            batch.records.remove(pending)
+        self._open_by_email.pop(pending.email, None)
+
+    def submit(self, action: Action) -> None:
+        """Send the open batch of this action (waiting first if ``concurrency`` calls are in flight)."""
+        batch = self._open.pop(action, None)
+        if batch is None or not batch.records:
+            if batch is not None:
+                self._tracker.done(batch)
+            return
+        while len(self._inflight) >= self._concurrency:
+            self.harvest(block=True)
+        bodies = [record.body() for record in batch.records]
+        future = self._pool.submit(self._write, action, bodies)
+        self._inflight[future] = batch
+        for record in batch.records:
+            self._open_by_email.pop(record.email, None)
+            self._inflight_emails[record.email] = future
+
+    def _write(self, action: Action, bodies: list[dict[str, Any]]) -> Sequence[RecordOutcome]:
+        if action is Action.UPDATE_BY_ID:
+            return self._sink.update_contacts(bodies)
+        return self._sink.upsert_contacts(bodies)
+
+    def settle(self, email: str, moved_from: str | None) -> bool:
+        """Wait until no write for ``email`` is in flight, nor (after an email change) for the old email.
+
+        Two writes for one email must never travel at once (two concurrent upserts of a new email can both
+        insert), and an email change is decided on what Zoho acknowledged for the email it leaves. True when
+        something was waited for (the caller should read the state again).
+        """
+        settled = False
+        for address in (email, moved_from):
+            if address is None:
+                continue
+            if address == moved_from and address in self._open_by_email:
+                self.submit(self._open_by_email[address].action)
+            future = self._inflight_emails.get(address)
+            if future is not None:
+                wait([future])
+                self.harvest(block=False)
+                settled = True
+        return settled
+
+    def harvest(self, *, block: bool) -> None:
+        """Hand every finished write to ``on_done`` (with ``block``, wait for at least one)."""
+        if not self._inflight:
+            return
+        done, _ = wait(list(self._inflight), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in done:
+            batch = self._inflight.pop(future)
+            for record in batch.records:
+                if self._inflight_emails.get(record.email) is future:
+                    del self._inflight_emails[record.email]
+            self._on_done(batch, future)
+
+    def drain(self) -> None:
+        """Send every open batch and wait for every write (including fallbacks queued meanwhile)."""
+        for action in list(self._open):
+            self.submit(action)
+        while self._inflight:
+            self.harvest(block=True)
+            for action in list(self._open):
+                self.submit(action)
+
+    def salvage(self) -> None:
+        """After a fatal error: wait for the writes in flight and hand over those that succeeded."""
+        for future in list(self._inflight):
+            wait([future])
+            batch = self._inflight.pop(future)
+            try:
+                self._on_done(batch, future)
+            except Exception:  # noqa: S112 - already failing; save what can be saved
+                continue
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
