@@ -246,3 +246,28 @@ def test_contacts_sharing_an_email_in_zoho_are_never_picked_silently(make_world:
         assert world.zoho.contact(older)["Last_Name"] == "Synced"
         assert world.zoho.contact(newer)["Last_Name"] == "B"
         assert [w.code for w in result.tally.warnings] == ["ZOHO_DUPLICATE_CONTACTS"]
+
+
+@pytest.mark.parametrize("on_deleted", ["ignore", "tag", "delete"])
+def test_customers_deleted_in_magento_are_found_on_full_runs(make_world: Any, on_deleted: str) -> None:
+    world: World = make_world(0)
+    kept = add_customer(world, "kept@example.com")
+    gone = add_customer(world, "gone@example.com")
+    world.sync()
+    [contact] = contacts(world, "gone@example.com")
+    world.magento.backend.delete_customer(gone)
+    incremental = world.sync(**{"sync.on_deleted": on_deleted})
+    assert incremental.tally.deleted == 0  # updated_at cannot show a deletion: only full runs look
+    result = world.sync(full=True, **{"sync.on_deleted": on_deleted})
+    assert result.tally.deleted_ids == [gone]
+    gets = [r for r in world.magento.log if r.path.endswith(f"/V1/customers/{gone}") or "entity_id" in r.query]
+    assert gets, "the deletion is confirmed with Magento before anything happens in Zoho"
+    remaining = world.zoho.contact(contact["id"])
+    if on_deleted == "ignore":
+        assert remaining is not None and not remaining.get("Tag")
+    elif on_deleted == "tag":
+        assert remaining is not None and [t["name"] for t in remaining["Tag"]] == ["Deleted in Magento"]
+    else:
+        assert remaining is None
+    assert len(contacts(world, "kept@example.com")) == 1 and kept
+    assert world.sync(full=True, **{"sync.on_deleted": on_deleted}).tally.deleted == 0
