@@ -128,7 +128,6 @@ class SyncEngine:
         self._run_id = 0
         self._batch_errors = 0
         self._reported_merges: set[int] = set()
-        self._has_index = False
         self._orphaned_emails: set[str] = set()
         self._refreshed: list[LinkUpdate] = []
         self._reconsidering = False
@@ -150,8 +149,6 @@ class SyncEngine:
         try:
             if plan.mode == "full":
                 self._index_zoho()
-            else:
-                self._has_index = self.state.get_meta("zoho_index_at") is not None
             self._stream(plan)
             if not self.stop.is_set():
                 self._retry_failures()
@@ -205,7 +202,6 @@ class SyncEngine:
             if ref.email
         )
         self.tally.zoho_index_size = count
-        self._has_index = True
 
     # -- reading ----------------------------------------------------------------------------------------------
 
@@ -247,7 +243,7 @@ class SyncEngine:
         previous = [link.email for link in own_links.values() if link.email]
         by_email = self.state.links_by_email(emails + previous)
         failed = self.state.failed_ids(ids)
-        matches = self.state.zoho_contacts_for(emails) if self._has_index else {}
+        matches = self.state.zoho_contacts_for(emails)
         current = {record.customer_id: record for record in mapped}
         by_email = {email: _as_read(links, current) for email, links in by_email.items()}
         self._refreshed.clear()
@@ -273,7 +269,7 @@ class SyncEngine:
                     and (link.zoho_id is None or (own is not None and link.zoho_id == own.zoho_id))
                     for link in left_behind
                 ),
-                zoho=matches.get(record.email) if self._has_index else None,
+                zoho=matches.get(record.email, []),
                 must_resend=record.customer_id in failed,
             )
         if self._refreshed:
@@ -362,14 +358,14 @@ class SyncEngine:
     def _merged(self, record: MappedRecord, *, into: int) -> None:
         self._note_merge(record.customer_id, into, record.email)
         self._commit(
-            links=[LinkUpdate(record.customer_id, record.email, record.updated_at, None, record.payload_hash)],
+            links=[LinkUpdate(record.customer_id, record.email, record.updated_at, None, None, merged=True)],
             resolved=[record.customer_id],
         )
 
     def _merged_pending(self, pending: Pending, *, into: int) -> None:
         self._note_merge(pending.customer_id, into, pending.email)
         self._commit(
-            links=[LinkUpdate(pending.customer_id, pending.email, pending.updated_at, None, pending.payload_hash)],
+            links=[LinkUpdate(pending.customer_id, pending.email, pending.updated_at, None, None, merged=True)],
             resolved=[pending.customer_id],
         )
 
@@ -503,6 +499,7 @@ class SyncEngine:
                     outcomes = self.sink.add_tags(chunk, self.options.deleted_tag)
                 else:
                     outcomes = self.sink.delete_contacts(chunk)
+                    self.state.forget_contacts([z for z, o in zip(chunk, outcomes, strict=False) if o.ok])
                 for zoho_id, outcome in zip(chunk, outcomes, strict=False):
                     if not outcome.ok:
                         self.tally.warnings.append(

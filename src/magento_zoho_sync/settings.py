@@ -20,26 +20,56 @@ import logging
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from magento_zoho_sync import redact
 from magento_zoho_sync.errors import ConfigError
 from magento_zoho_sync.mapping_config import MappingConfigError, MappingSpec, build_spec
-from magento_zoho_sync.zoho.regions import REGIONS
+from magento_zoho_sync.settings_sources import (
+    CLI_ALIASES,
+    ENV_BY_SETTING,
+    ENV_VARS,
+    ORIGINAL_PROCESS_VARIABLES,
+    SECTIONS,
+    ZOHO_REGIONS,
+    EnvVar,
+    env_table_markdown,
+    merge_layers,
+    nest_overrides,
+    read_env,
+)
+
+__all__ = [
+    "CLI_ALIASES",
+    "ENV_BY_SETTING",
+    "ENV_VARS",
+    "ORIGINAL_PROCESS_VARIABLES",
+    "SECTIONS",
+    "ZOHO_REGIONS",
+    "EnvVar",
+    "MagentoSettings",
+    "MappingSettings",
+    "NetworkSettings",
+    "RetrySettings",
+    "Settings",
+    "SyncSettings",
+    "ZohoClientSettings",
+    "ZohoSettings",
+    "default_state_path",
+    "env_table_markdown",
+    "load_settings",
+    "load_sync_settings",
+    "load_zoho_client_settings",
+]
 
 MagentoAuthMode = Literal["admin", "admin-totp", "integration-bearer", "integration-oauth1"]
 OnDeleted = Literal["ignore", "tag", "delete"]
 ZohoDuplicates = Literal["skip", "oldest"]
 
-#: Zoho data centres: region → (accounts URL, API URL), from :mod:`magento_zoho_sync.zoho.regions`.
-ZOHO_REGIONS: Final[dict[str, tuple[str, str]]] = {code: (r.accounts_url, r.api_url) for code, r in REGIONS.items()}
 
 #: Which credentials each Magento auth mode needs (setting names under ``magento``).
 AUTH_MODE_CREDENTIALS: Final[dict[str, tuple[str, ...]]] = {
@@ -160,193 +190,6 @@ class Settings(BaseModel):
     def mapping_spec(self) -> MappingSpec:
         """The mapping to hand to :func:`magento_zoho_sync.mapping.map_customer`."""
         return self.mapping.spec(truncate_long_values=self.sync.truncate_long_values)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The one declaration of the environment variables.
-
-
-@dataclass(frozen=True)
-class EnvVar:
-    name: str
-    setting: str  # dotted: section.field
-    description: str
-    original: str | None = None  # the Frends process variable it replaces
-    secret: bool = False
-    is_list: bool = False
-
-
-ENV_VARS: Final[tuple[EnvVar, ...]] = (
-    EnvVar("MAGENTO_BASE_URL", "magento.base_url", "Store URL, e.g. https://shop.example.com", "MagentoBaseUrl"),
-    EnvVar("MAGENTO_AUTH", "magento.auth", "admin | admin-totp | integration-bearer | integration-oauth1"),
-    EnvVar("MAGENTO_USERNAME", "magento.username", "Admin user name (admin, admin-totp)", "MagentoUser"),
-    EnvVar("MAGENTO_PASSWORD", "magento.password", "Admin password", "MagentoPassword", secret=True),
-    EnvVar("MAGENTO_TOTP_SECRET", "magento.totp_secret", "Base32 2FA secret (admin-totp)", secret=True),
-    EnvVar("MAGENTO_ACCESS_TOKEN", "magento.access_token", "Integration access token", secret=True),
-    EnvVar("MAGENTO_CONSUMER_KEY", "magento.consumer_key", "Integration consumer key (oauth1)", secret=True),
-    EnvVar("MAGENTO_CONSUMER_SECRET", "magento.consumer_secret", "Integration consumer secret", secret=True),
-    EnvVar("MAGENTO_ACCESS_TOKEN_SECRET", "magento.access_token_secret", "Integration token secret", secret=True),
-    EnvVar("MAGENTO_STORE_CODE", "magento.store_code", "REST store code in the URL (default all)"),
-    EnvVar("ZOHO_REGION", "zoho.region", "Data centre: " + "|".join(ZOHO_REGIONS) + "; fills both Zoho URLs"),
-    EnvVar("ZOHO_ACCOUNTS_URL", "zoho.accounts_url", "Zoho Accounts URL (wins over the region)", "ZohoAccountUrl"),
-    EnvVar("ZOHO_API_URL", "zoho.api_url", "Zoho API URL (wins over the region)", "ZohoApiUrl"),
-    EnvVar("ZOHO_CLIENT_ID", "zoho.client_id", "Self-client id", "ZohoClientId"),
-    EnvVar("ZOHO_CLIENT_SECRET", "zoho.client_secret", "Self-client secret", "ZohoClientSecret", secret=True),
-    EnvVar("ZOHO_REFRESH_TOKEN", "zoho.refresh_token", "Refresh token", "ZohoRefreshToken", secret=True),
-    EnvVar("MZSYNC_MAGENTO_PAGE_SIZE", "magento.page_size", "Customers per Magento page, 1..300 (200)"),
-    EnvVar("MZSYNC_MAGENTO_TIMEOUT", "magento.timeout", "Seconds per Magento request (30)"),
-    EnvVar("MZSYNC_ZOHO_CONCURRENCY", "zoho.concurrency", "Concurrent Zoho write calls, 1..10 (4)"),
-    EnvVar("MZSYNC_ZOHO_TRIGGER", "zoho.trigger", "Zoho triggers, comma-separated (none)", is_list=True),
-    EnvVar("MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS", "zoho.duplicate_check_fields", "Upsert keys (Email)", is_list=True),
-    EnvVar("MZSYNC_ZOHO_TIMEOUT", "zoho.timeout", "Seconds per Zoho request (30)"),
-    EnvVar("MZSYNC_RETRY_ATTEMPTS", "retry.attempts", "Attempts per call, first included (6)"),
-    EnvVar("MZSYNC_RETRY_TIMEOUT", "retry.timeout", "Total seconds one call may spend retrying (120)"),
-    EnvVar("MZSYNC_RETRY_WAIT_INITIAL", "retry.wait_initial", "First backoff wait in seconds (0.5)"),
-    EnvVar("MZSYNC_RETRY_WAIT_MAX", "retry.wait_max", "Longest backoff wait in seconds (30)"),
-    EnvVar("MZSYNC_INSECURE_HTTP", "network.allow_insecure_http", "Allow http:// to non-loopback hosts (false)"),
-    EnvVar("MZSYNC_VERIFY_TLS", "network.verify_tls", "Verify TLS certificates (true)"),
-    EnvVar("MZSYNC_STATE", "sync.state_path", "State file (see default_state_path)"),
-    EnvVar("MZSYNC_OVERLAP_MINUTES", "sync.overlap_minutes", "Incremental window overlap (10)"),
-    EnvVar("MZSYNC_FULL_SYNC_EVERY_HOURS", "sync.full_sync_every_hours", "Automatic full run interval, 0=off (24)"),
-    EnvVar("MZSYNC_MAX_FAILED_RUNS", "sync.max_failed_runs", "Failed runs before a customer is parked (5)"),
-    EnvVar("MZSYNC_ON_DELETED", "sync.on_deleted", "ignore | tag | delete (ignore)"),
-    EnvVar("MZSYNC_DELETED_TAG", "sync.deleted_tag", 'Tag for on_deleted=tag ("Deleted in Magento")'),
-    EnvVar("MZSYNC_ZOHO_DUPLICATES", "sync.zoho_duplicates", "Several Zoho contacts share an email: skip | oldest"),
-    EnvVar("MZSYNC_TRUNCATE_LONG_VALUES", "sync.truncate_long_values", "Truncate over-long values (false: error)"),
-)
-
-ENV_BY_SETTING: Final[dict[str, EnvVar]] = {v.setting: v for v in ENV_VARS}
-
-#: Original Frends process variable → our environment variable (for the README).
-ORIGINAL_PROCESS_VARIABLES: Final[dict[str, str]] = {v.original: v.name for v in ENV_VARS if v.original}
-
-#: Short names the CLI may use in ``overrides`` (flag name → setting).
-CLI_ALIASES: Final[dict[str, str]] = {
-    "state": "sync.state_path",
-    "region": "zoho.region",
-    "insecure_http": "network.allow_insecure_http",
-    "concurrency": "zoho.concurrency",
-    "page_size": "magento.page_size",
-    "on_deleted": "sync.on_deleted",
-    "truncate_long_values": "sync.truncate_long_values",
-    "magento_auth": "magento.auth",
-}
-
-SECTIONS: Final = ("magento", "zoho", "retry", "network", "sync", "mapping")
-
-
-def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
-    section, _, key = dotted.partition(".")
-    target.setdefault(section, {})[key] = value
-
-
-def _read_env(env: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Nested settings from environment variables, with ``_FILE`` indirection; and the problems found."""
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for var in ENV_VARS:
-        raw = env.get(var.name)
-        file_name = env.get(f"{var.name}_FILE")
-        if raw is not None and file_name:
-            problems.append(f"{var.setting}: both {var.name} and {var.name}_FILE are set; keep one")
-            continue
-        if file_name:
-            try:
-                raw = Path(file_name).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(f"{var.setting}: cannot read {var.name}_FILE ({exc.__class__.__name__})")
-                continue
-        if raw is None:
-            continue
-        if raw.strip() == "" and not var.is_list:
-            continue  # an empty variable counts as unset
-        value: Any = raw if var.secret else raw.strip()
-        if var.is_list:
-            value = [item.strip() for item in raw.split(",") if item.strip()]
-        _set_dotted(values, var.setting, value)
-    return values, problems
-
-
-def _nest_overrides(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    nested: dict[str, Any] = {}
-    problems: list[str] = []
-    for key, value in overrides.items():
-        if value is None:
-            continue  # a flag that was not given
-        if key in SECTIONS and isinstance(value, Mapping):
-            for inner, inner_value in value.items():
-                if inner_value is not None:
-                    _set_dotted(nested, f"{key}.{inner}", inner_value)
-            continue
-        dotted = CLI_ALIASES.get(key, key)
-        if dotted.partition(".")[0] not in SECTIONS or not dotted.partition(".")[2]:
-            problems.append(f"unknown override {key!r} (use section.field, e.g. magento.page_size)")
-            continue
-        _set_dotted(nested, dotted, value)
-    return nested, problems
-
-
-class _Layers(BaseSettings):
-    """The raw sections, merged by pydantic-settings from the sources in precedence order."""
-
-    model_config = SettingsConfigDict(extra="forbid")
-
-    magento: dict[str, Any] = {}
-    zoho: dict[str, Any] = {}
-    retry: dict[str, Any] = {}
-    network: dict[str, Any] = {}
-    sync: dict[str, Any] = {}
-    mapping: dict[str, Any] = {}
-
-
-def _apply_region(layer: dict[str, Any]) -> dict[str, Any]:
-    """A region fills both Zoho URLs *in its own layer*: a URL given in the same or a higher layer still wins."""
-    zoho = layer.get("zoho")
-    if isinstance(zoho, dict) and isinstance(zoho.get("region"), str):
-        urls = ZOHO_REGIONS.get(zoho["region"].strip().lower())
-        if urls:
-            zoho.setdefault("accounts_url", urls[0])
-            zoho.setdefault("api_url", urls[1])
-    return layer
-
-
-class _TomlSource(TomlConfigSettingsSource):
-    def __call__(self) -> dict[str, Any]:
-        return _apply_region(super().__call__())
-
-
-class _DictSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return self._data
-
-
-def _merge_layers(flags: dict[str, Any], env_values: dict[str, Any], config_file: Path | None) -> dict[str, Any]:
-    class Layers(_Layers):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            sources: list[PydanticBaseSettingsSource] = [
-                _DictSource(settings_cls, _apply_region(flags)),
-                _DictSource(settings_cls, _apply_region(env_values)),
-            ]
-            if config_file is not None:
-                sources.append(_TomlSource(settings_cls, toml_file=config_file))
-            return tuple(sources)
-
-    return Layers().model_dump()
 
 
 def _is_loopback(host: str) -> bool:
@@ -551,11 +394,11 @@ def _load_raw(
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"config file {config_file} cannot be read: {exc}") from None
         _warn_if_exposed(config_file, document)
-    flags, problems = _nest_overrides(overrides or {})
-    env_values, env_problems = _read_env(env)
+    flags, problems = nest_overrides(overrides or {})
+    env_values, env_problems = read_env(env)
     problems += env_problems
     try:
-        raw = _merge_layers(flags, env_values, config_file)
+        raw = merge_layers(flags, env_values, config_file)
     except ValidationError as exc:
         raise ConfigError(_format(problems + [_describe(e) for e in exc.errors()])) from None
     raw["sync"].setdefault("state_path", default_state_path(env))
@@ -666,13 +509,3 @@ def _format(problems: list[str]) -> str:
     if len(problems) == 1:
         return f"Invalid settings: {problems[0]}"
     return f"Invalid settings ({len(problems)} problems):\n" + "\n".join(f"  - {p}" for p in problems)
-
-
-def env_table_markdown() -> str:
-    """The environment variables as a Markdown table (for the README)."""
-    lines = ["| variable | setting (TOML) | original process variable | meaning |", "|---|---|---|---|"]
-    for var in ENV_VARS:
-        section, _, key = var.setting.partition(".")
-        secret = " (secret; also `_FILE`)" if var.secret else ""
-        lines.append(f"| `{var.name}` | `[{section}] {key}` | {var.original or ''} | {var.description}{secret} |")
-    return "\n".join(lines)

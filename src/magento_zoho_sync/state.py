@@ -8,6 +8,8 @@ What it keeps (and never: a password, a token or a client secret):
                  failed in, and whether they are parked (no longer retried).
 * ``zoho_index`` the normalised emails of the Zoho contacts, read by the last full run (to find contacts
                  whose email differs only by case or spaces, and emails held by several contacts).
+* ``contacts``   the email each contact holds after our own acknowledged writes since that read (an email
+                 change moves a contact, a merge may not), so "who holds this email" stays true between scans.
 * ``runs`` and ``run_errors``  the history that ``runs`` and ``errors`` print.
 * ``meta``       the watermark, the time of the last full run and the checkpoint of a run in progress.
 
@@ -63,6 +65,11 @@ CREATE TABLE IF NOT EXISTS zoho_index (
     created_time TEXT
 );
 CREATE INDEX IF NOT EXISTS zoho_index_email ON zoho_index(email);
+CREATE TABLE IF NOT EXISTS contacts (
+    zoho_id TEXT PRIMARY KEY,
+    email   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contacts_email ON contacts(email);
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at  TEXT NOT NULL,
@@ -105,6 +112,8 @@ class LinkUpdate:
     updated_at: str | None
     zoho_id: str | None
     payload_hash: str | None
+    #: merged into another customer of the same email: its data is in no contact (no contact id, no hash)
+    merged: bool = False
 
 
 @dataclass(frozen=True)
@@ -350,15 +359,29 @@ class StateStore:
                 db.execute(
                     "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, synced_at, deleted) "
                     "VALUES(?, ?, ?, ?, ?, ?, 0) ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, "
-                    "updated_at = excluded.updated_at, zoho_id = COALESCE(excluded.zoho_id, links.zoho_id), "
+                    "updated_at = excluded.updated_at, "
+                    "zoho_id = CASE WHEN ? THEN NULL ELSE COALESCE(excluded.zoho_id, links.zoho_id) END, "
                     "payload_hash = excluded.payload_hash, synced_at = excluded.synced_at, deleted = 0",
-                    (link.customer_id, link.email, link.updated_at, link.zoho_id, link.payload_hash, now),
+                    (
+                        link.customer_id,
+                        link.email,
+                        link.updated_at,
+                        link.zoho_id,
+                        None if link.merged else link.payload_hash,
+                        now,
+                        link.merged,
+                    ),
                 )
-                if link.zoho_id is not None:
+                if link.zoho_id is not None and link.payload_hash is not None and link.email:
                     # the contact now holds this customer's data: others linked to it no longer match it
                     db.execute(
                         "UPDATE links SET payload_hash = NULL WHERE zoho_id = ? AND customer_id != ?",
                         (link.zoho_id, link.customer_id),
+                    )
+                    db.execute(
+                        "INSERT INTO contacts(zoho_id, email) VALUES(?, ?) "
+                        "ON CONFLICT(zoho_id) DO UPDATE SET email = excluded.email",
+                        (link.zoho_id, link.email),
                     )
             for customer_id in resolved:
                 db.execute("DELETE FROM failures WHERE customer_id = ?", (customer_id,))
@@ -429,6 +452,7 @@ class StateStore:
         count = 0
         with self.transaction() as db:
             db.execute("DELETE FROM zoho_index")
+            db.execute("DELETE FROM contacts")  # the fresh read knows better
             for chunk in _chunks_iter(rows, 1000):
                 db.executemany(
                     "INSERT OR REPLACE INTO zoho_index(email, zoho_id, raw_email, created_time) VALUES(?, ?, ?, ?)",
@@ -439,20 +463,35 @@ class StateStore:
         return count
 
     def zoho_contacts_for(self, emails: Iterable[str]) -> dict[str, list[tuple[str, str, str | None]]]:
-        """Normalised email → [(zoho id, raw email, created time)], oldest first."""
+        """Normalised email → [(zoho id, raw email, created time)] of the contacts holding it, oldest first.
+
+        From the last full run's read of Zoho, corrected by our own acknowledged writes since (a contact we
+        moved to another email no longer holds the old one).
+        """
         result: dict[str, list[tuple[str, str, str | None]]] = {}
-        for chunk in _chunks(sorted(set(emails)), 500):
+        for chunk in _chunks(sorted(set(emails)), 400):
             rows = self._db.execute(
                 _in_clause(
-                    "SELECT email, zoho_id, raw_email, created_time FROM zoho_index "
-                    "WHERE email IN {in} ORDER BY created_time, zoho_id",
+                    "SELECT i.email, i.zoho_id, i.raw_email, i.created_time FROM zoho_index i "
+                    "LEFT JOIN contacts c ON c.zoho_id = i.zoho_id "
+                    "WHERE i.email IN {in} AND (c.email IS NULL OR c.email = i.email) "
+                    "UNION SELECT c.email, c.zoho_id, c.email, NULL FROM contacts c "
+                    "WHERE c.email IN {in} AND c.zoho_id NOT IN (SELECT zoho_id FROM zoho_index) "
+                    "ORDER BY 4, 2",
                     len(chunk),
                 ),
-                chunk,
+                [*chunk, *chunk],
             )
             for row in rows:
                 result.setdefault(row[0], []).append((row[1], row[2], row[3]))
         return result
+
+    def forget_contacts(self, zoho_ids: Sequence[str]) -> None:
+        """Contacts deleted in Zoho hold no email any more."""
+        with self.transaction() as db:
+            for zoho_id in zoho_ids:
+                db.execute("DELETE FROM contacts WHERE zoho_id = ?", (zoho_id,))
+                db.execute("DELETE FROM zoho_index WHERE zoho_id = ?", (zoho_id,))
 
     def zoho_duplicate_groups(self) -> list[tuple[str, list[str]]]:
         rows = self._db.execute(

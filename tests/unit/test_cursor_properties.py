@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from magento_zoho_sync.batching import Batch, CheckpointTracker, Pending
@@ -90,6 +90,44 @@ operation = st.one_of(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(
+    operations=[
+        ("create", 0),
+        ("create", 0),
+        ("create", 1),
+        ("rename", 0),
+        ("sync", None),
+        ("email", 0, 2),
+        ("email", 2, 0),
+    ]
+)
+@example(
+    operations=[
+        ("create", 0),
+        ("create", 0),
+        ("create", 0),
+        ("sync", None),
+        ("email", 0, 1),
+        ("rename", 1),
+        ("sync", None),
+        ("email", 1, 1),
+    ]
+)
+@example(
+    operations=[
+        ("create", 0),
+        ("create", 1),
+        ("sync", None),
+        ("email", 0, 1),
+        ("rename", 1),
+        ("sync", None),
+        ("email", 1, 2),
+    ]
+)
+@example(operations=[("create", 0), ("create", 2), ("sync", None), ("email", 0, 1), ("create", 1), ("email", 1, 0)])
+@example(operations=[("create", 0), ("create", 1), ("sync", None), ("email", 0, 1), ("email", 1, 0)])
+@example(operations=[("create", 0), ("rename", 0), ("sync", None), ("create", 0), ("rename", 0)])
+@example(operations=[("create", 0), ("create", 0), ("sync", 0), ("email", 0, 1)])
 @given(operations=st.lists(operation, min_size=1, max_size=25))
 def test_any_history_of_changes_and_crashes_ends_consistent(operations: list[tuple[Any, ...]]) -> None:
     magento = FakeMagento([])
