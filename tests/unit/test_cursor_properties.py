@@ -85,6 +85,7 @@ operation = st.one_of(
     st.tuples(st.just("create"), st.integers(0, 9)),
     st.tuples(st.just("rename"), st.integers(0, 40)),
     st.tuples(st.just("email"), st.integers(0, 40), st.integers(0, 9)),
+    st.tuples(st.just("delete"), st.integers(0, 40)),
     st.tuples(st.just("sync"), st.sampled_from([None, 0, 1, 2])),
 )
 
@@ -154,6 +155,8 @@ def test_any_history_of_changes_and_crashes_ends_consistent(operations: list[tup
             elif op[0] == "email" and magento.customers:
                 cid = sorted(magento.customers)[op[1] % len(magento.customers)]
                 magento.customers[cid] = {**magento.customers[cid], "email": f"u{op[2]}@x.test", "updated_at": stamp()}
+            elif op[0] == "delete" and magento.customers:
+                del magento.customers[sorted(magento.customers)[op[1] % len(magento.customers)]]
             elif op[0] == "sync":
                 zoho.budget = op[1]
                 magento.server_time = now()  # Magento's clock: the watermark of this run
