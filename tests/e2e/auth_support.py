@@ -6,8 +6,8 @@ secret leaking into a message, a log line or the doctor's report fails a test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx2
@@ -114,27 +114,9 @@ def transport_with_hosts(world: World, extra: Mapping[str, Any]) -> InProcessTra
     return InProcessTransport({MAGENTO_HOST: world.magento.app, ZOHO_HOST: world.zoho.app, **extra})
 
 
-@contextmanager
-def served(world: World) -> Iterator[dict[str, str]]:
+def served(world: World) -> AbstractContextManager[dict[str, str]]:
     """Both simulators on loopback ports; yields the environment a user would set for them."""
-    magento = world.magento.serve()
-    zoho = world.zoho.serve()
-    try:
-        yield {
-            "MAGENTO_BASE_URL": magento.url,
-            "MAGENTO_USERNAME": ADMIN_USER,
-            "MAGENTO_PASSWORD": ADMIN_PASSWORD,
-            "ZOHO_ACCOUNTS_URL": zoho.url,
-            "ZOHO_API_URL": zoho.url,
-            "ZOHO_CLIENT_ID": world.zoho.client_id,
-            "ZOHO_CLIENT_SECRET": world.zoho.client_secret,
-            "ZOHO_REFRESH_TOKEN": world.refresh_token,
-            "MZSYNC_STATE": str(world.state_path),
-            "MZSYNC_RETRY_ATTEMPTS": "2",
-        }
-    finally:
-        magento.stop()
-        zoho.stop()
+    return world.served()
 
 
 def invoke(args: list[str], env: Mapping[str, str], input: str | None = None) -> Result:

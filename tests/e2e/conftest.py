@@ -7,6 +7,7 @@ clients from ordinary settings, exactly as for a real store, and is handed that 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,31 @@ class World:
 
     def sync(self, *, full: bool = False, dry_run: bool = False, **overrides: Any) -> RunResult:
         return run_sync(self.settings(**overrides), full=full, dry_run=dry_run, transport=self.transport)
+
+    @contextmanager
+    def served(self) -> Iterator[dict[str, str]]:
+        """Both simulators on loopback ports; yields the environment a user would set to sync against them."""
+        magento = self.magento.serve()
+        zoho = self.zoho.serve()
+        admin = self.magento.config.admins[0]
+        try:
+            yield {
+                "MAGENTO_BASE_URL": magento.url,
+                "MAGENTO_USERNAME": admin.username,
+                "MAGENTO_PASSWORD": admin.password,
+                "ZOHO_ACCOUNTS_URL": zoho.url,
+                "ZOHO_API_URL": zoho.url,
+                "ZOHO_CLIENT_ID": self.zoho.client_id,
+                "ZOHO_CLIENT_SECRET": self.zoho.client_secret,
+                "ZOHO_REFRESH_TOKEN": self.refresh_token,
+                "MZSYNC_STATE": str(self.state_path),
+                "MZSYNC_RETRY_ATTEMPTS": "2",
+                "MZSYNC_RETRY_WAIT_INITIAL": "0",
+                "MZSYNC_RETRY_WAIT_MAX": "0",
+            }
+        finally:
+            magento.stop()
+            zoho.stop()
 
 
 @pytest.fixture(autouse=True)

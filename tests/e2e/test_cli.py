@@ -17,36 +17,22 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from magento_zoho_sims.magento import MagentoSimulator
-from magento_zoho_sims.zoho import ZohoSimulator
 from magento_zoho_sync.cli import main
 from magento_zoho_sync.state import StateStore
+from tests.e2e.conftest import World
 
 
 class Live:
-    def __init__(self, tmp_path: Path) -> None:
-        self.magento = MagentoSimulator(customers=0, seed=5)
-        self.zoho = ZohoSimulator(seed=5)
-        self.magento_server = self.magento.serve()
-        self.zoho_server = self.zoho.serve()
-        self.state = tmp_path / "state.sqlite"
+    """An empty store and org on loopback ports, and the CLI pointed at them through environment variables."""
+
+    def __init__(self, world: World, tmp_path: Path) -> None:
+        self.magento = world.magento
+        self.zoho = world.zoho
+        self.state = world.state_path
         self.report = tmp_path / "report.json"
-        admin = self.magento.config.admins[0]
-        self.secrets = [admin.password, self.zoho.client_secret]
-        self.env = {
-            "MAGENTO_BASE_URL": self.magento_server.url,
-            "MAGENTO_USERNAME": admin.username,
-            "MAGENTO_PASSWORD": admin.password,
-            "ZOHO_ACCOUNTS_URL": self.zoho_server.url,
-            "ZOHO_API_URL": self.zoho_server.url,
-            "ZOHO_CLIENT_ID": self.zoho.client_id,
-            "ZOHO_CLIENT_SECRET": self.zoho.client_secret,
-            "ZOHO_REFRESH_TOKEN": self.zoho.issue_refresh_token(),
-            "MZSYNC_RETRY_ATTEMPTS": "2",
-            "MZSYNC_RETRY_WAIT_INITIAL": "0",
-            "MZSYNC_RETRY_WAIT_MAX": "0",
-        }
-        self.secrets.append(self.env["ZOHO_REFRESH_TOKEN"])
+        self._served = world.served()
+        self.env = self._served.__enter__()
+        self.secrets = [self.env["MAGENTO_PASSWORD"], self.zoho.client_secret, self.env["ZOHO_REFRESH_TOKEN"]]
 
     def add(self, count: int, *, start: int = 0, email: str | None = None) -> None:
         for n in range(start, start + count):
@@ -61,13 +47,12 @@ class Live:
         return self.run("sync", "--state", str(self.state), "--report", str(self.report), *args, env=env)
 
     def close(self) -> None:
-        self.magento_server.stop()
-        self.zoho_server.stop()
+        self._served.__exit__(None, None, None)
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    world = Live(tmp_path)
+def live(make_world: Any, tmp_path: Path) -> Iterator[Live]:
+    world = Live(make_world(0, seed=5), tmp_path)
     yield world
     world.close()
 

@@ -13,39 +13,30 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from magento_zoho_sims.magento import MagentoSimulator
-from magento_zoho_sims.zoho import ZohoSimulator
 from magento_zoho_sync.mapping import is_valid_email, normalise_email
 from magento_zoho_sync.state import StateStore
+from tests.e2e.conftest import World
 
 CUSTOMERS = 3000
 
 
 class Scenario:
-    def __init__(self, tmp_path: Path) -> None:
-        self.magento = MagentoSimulator(customers=CUSTOMERS, seed=11)
-        self.zoho = ZohoSimulator(seed=11)
+    def __init__(self, world: World) -> None:
+        self.magento = world.magento
+        self.zoho = world.zoho
         self.zoho.faults.latency = 0.15
         self.zoho.faults.path_pattern = "/Contacts/upsert"
-        self.magento_server = self.magento.serve()
-        self.zoho_server = self.zoho.serve()
-        self.state = tmp_path / "state.sqlite"
-        admin = self.magento.config.admins[0]
+        self.state = world.state_path
+        self._served = world.served()
+        served_env = self._served.__enter__()
         self.env = {
             **os.environ,
-            "MAGENTO_BASE_URL": self.magento_server.url,
-            "MAGENTO_USERNAME": admin.username,
-            "MAGENTO_PASSWORD": admin.password,
-            "ZOHO_ACCOUNTS_URL": self.zoho_server.url,
-            "ZOHO_API_URL": self.zoho_server.url,
-            "ZOHO_CLIENT_ID": self.zoho.client_id,
-            "ZOHO_CLIENT_SECRET": self.zoho.client_secret,
-            "ZOHO_REFRESH_TOKEN": self.zoho.issue_refresh_token(),
-            "MZSYNC_STATE": str(self.state),
+            **served_env,
+            "MZSYNC_RETRY_ATTEMPTS": "6",
             "MZSYNC_MAGENTO_PAGE_SIZE": "100",
             "MZSYNC_ZOHO_CONCURRENCY": "4",
         }
@@ -98,13 +89,12 @@ class Scenario:
         assert expected <= set(emails), f"{len(expected - set(emails))} customers are missing"
 
     def close(self) -> None:
-        self.magento_server.stop()
-        self.zoho_server.stop()
+        self._served.__exit__(None, None, None)
 
 
 @pytest.fixture
-def scenario(tmp_path: Path) -> Iterator[Scenario]:
-    world = Scenario(tmp_path)
+def scenario(make_world: Any) -> Iterator[Scenario]:
+    world = Scenario(make_world(CUSTOMERS, seed=11))
     yield world
     world.close()
 
