@@ -23,6 +23,7 @@ import httpx2
 
 from magento_zoho_sync.dryrun import DryRunSink
 from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
+from magento_zoho_sync.errors import Interrupted
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
@@ -159,7 +160,20 @@ def run_sync(
             stop=stop,
             progress=progress,
         )
-        tally = engine.run()
+        try:
+            tally = engine.run()
+        except Interrupted as exc:  # the partial run, for the summary that is printed before exiting
+            exc.partial = RunResult(
+                tally=engine.tally,
+                stats=stats,
+                started=started,
+                duration=time.perf_counter() - clock,
+                dry_run=dry_run,
+                dry_sink=dry_sink,
+                zoho_duplicates=[],
+                parked=[],
+            )
+            raise
         duplicates = state.zoho_duplicate_groups()
         parked = state.failures(parked=True)
     return RunResult(

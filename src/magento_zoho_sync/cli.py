@@ -147,7 +147,7 @@ def run_and_report(
     max_rows: int = 50,
 ) -> int:
     """Run one sync with progress on a terminal, then print the summary and write the report."""
-    from magento_zoho_sync.app import run_sync  # noqa: PLC0415 - keeps `--help` fast
+    from magento_zoho_sync.app import RunResult, run_sync  # noqa: PLC0415 - keeps `--help` fast
 
     console = console or Console(stderr=False)
     stop = threading.Event()
@@ -158,6 +158,11 @@ def run_and_report(
         except Interrupted as exc:
             signal_number = received[0] if received else signal.SIGINT
             output.print_interrupted(console, exc, signal_number)
+            if isinstance(exc.partial, RunResult):  # the partial summary: what was done is saved
+                partial = output.build_report(exc.partial)
+                output.print_summary(console, partial, exc.partial, max_rows=max_rows)
+                if report_path is not None:
+                    partial.write_json(report_path)
             raise Interrupted(str(exc), signal_number=signal_number) from None
     report = output.build_report(result)
     output.print_summary(console, report, result, max_rows=max_rows)

@@ -93,3 +93,5 @@ class Interrupted(SyncError):
         super().__init__(message)
         self.signal_number = signal_number
         self.exit_code = 128 + signal_number
+        #: what the run did before it stopped (set by the code that ran it), for the partial summary
+        self.partial: object | None = None
