@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from magento_zoho_sync.batching import Batch, CheckpointTracker, Pending
 from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, ZohoRateLimited
 from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
+from magento_zoho_sync.readahead import read_ahead
 from magento_zoho_sync.sources import ContactSink, CustomerSource, MappedRecord, Mapper, RecordOutcome
 from magento_zoho_sync.state import Checkpoint, FailureRecord, Link, LinkUpdate, StateStore
 from magento_zoho_sync.writer import BatchWriter, Outcomes
@@ -132,6 +133,7 @@ class SyncEngine:
         self._refreshed: list[LinkUpdate] = []
         self._reconsidering = False
         self._total: int | None = None
+        self._failed_ids: set[int] = set()
         self._started = clock()
 
     # -- the run ----------------------------------------------------------------------------------------------
@@ -207,9 +209,10 @@ class SyncEngine:
 
     def _stream(self, plan: RunPlan) -> None:
         previous_last = plan.after_id
-        for page in self.source.iter_customer_pages(
+        pages = self.source.iter_customer_pages(
             after_id=plan.after_id, updated_since=plan.updated_since, page_size=self.options.page_size
-        ):
+        )
+        for page in read_ahead(pages, depth=2):
             if self.tally.server_start is None:
                 self.tally.server_start = plan.server_start or _format(page.server_time or self.clock())
             if self._total is None and page.total_count is not None:
@@ -425,6 +428,7 @@ class SyncEngine:
             record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
             self._writer.queue(record)
         self.tally.failures.extend(failures)
+        self._failed_ids.update(f.customer_id for f in failures if f.customer_id is not None)
         self._commit(links=links, failures=failures, resolved=resolved)
         if self.progress is not None:
             self.progress.update(read=self.tally.read, written=self._handled(), total=self._total)
@@ -446,6 +450,7 @@ class SyncEngine:
 
     def _record_failures(self, failures: Sequence[FailureRecord]) -> None:
         self.tally.failures.extend(failures)
+        self._failed_ids.update(f.customer_id for f in failures if f.customer_id is not None)
         self._commit(failures=failures)
 
     def _commit(
@@ -516,19 +521,24 @@ class SyncEngine:
         return not any(other.customer_id != link.customer_id for other in others.get(link.email or "", []))
 
     def _retry_failures(self) -> None:
-        ids = [cid for cid in self.state.retryable_failure_ids() if cid > 0]
+        """Customers that failed in earlier runs (and are not parked) are read again by id and retried."""
         self.tally.parked = len(self.state.failures(parked=True))
-        pending = [cid for cid in ids if not self._failed_this_run(cid)]
+        pending = [cid for cid in self.state.retryable_failure_ids() if cid > 0 and cid not in self._failed_ids]
         if not pending:
             return
         self.tally.retried_failures = len(pending)
-        found = list(self.source.get_customers(pending))
-        present = {int(customer["id"]) for customer in found}
-        gone = [customer_id for customer_id in pending if customer_id not in present]
-        if gone:
-            self._handle_deleted(gone)
-        for start in range(0, len(found), self.options.page_size):
-            self._handle_customers(found[start : start + self.options.page_size])
+        size = self.options.page_size
+        for start in range(0, len(pending), size):  # a page at a time: memory stays flat
+            chunk = pending[start : start + size]
+            found = list(self.source.get_customers(chunk))
+            present = {int(customer["id"]) for customer in found}
+            gone = [customer_id for customer_id in chunk if customer_id not in present]
+            if gone:
+                self._handle_deleted(gone)
+            self._handle_customers(found)
+            self._writer.harvest(block=False)
+            if self.stop.is_set():
+                return
 
     def _reconsider_orphans(self) -> None:
         """Customers whose email lost its winner this run (an email change, a deletion) are decided again.
@@ -546,9 +556,6 @@ class SyncEngine:
             for start in range(0, len(customers), self.options.page_size):
                 self._handle_customers(customers[start : start + self.options.page_size], count_read=False)
             self._drain()
-
-    def _failed_this_run(self, customer_id: int) -> bool:
-        return any(failure.customer_id == customer_id for failure in self.tally.failures)
 
     # -- the end --------------------------------------------------------------------------------------------------
 

@@ -355,13 +355,13 @@ class StateStore:
         """Write a batch's outcome, its failures and the checkpoint in ONE transaction."""
         now = utc_now()
         with self.transaction() as db:
-            for link in links:
-                db.execute(
-                    "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, synced_at, deleted) "
-                    "VALUES(?, ?, ?, ?, ?, ?, 0) ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, "
-                    "updated_at = excluded.updated_at, "
-                    "zoho_id = CASE WHEN ? THEN NULL ELSE COALESCE(excluded.zoho_id, links.zoho_id) END, "
-                    "payload_hash = excluded.payload_hash, synced_at = excluded.synced_at, deleted = 0",
+            db.executemany(
+                "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, synced_at, deleted) "
+                "VALUES(?, ?, ?, ?, ?, ?, 0) ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, "
+                "updated_at = excluded.updated_at, "
+                "zoho_id = CASE WHEN ? THEN NULL ELSE COALESCE(excluded.zoho_id, links.zoho_id) END, "
+                "payload_hash = excluded.payload_hash, synced_at = excluded.synced_at, deleted = 0",
+                [
                     (
                         link.customer_id,
                         link.email,
@@ -370,21 +370,22 @@ class StateStore:
                         None if link.merged else link.payload_hash,
                         now,
                         link.merged,
-                    ),
-                )
-                if link.zoho_id is not None and link.payload_hash is not None and link.email:
-                    # the contact now holds this customer's data: others linked to it no longer match it
-                    db.execute(
-                        "UPDATE links SET payload_hash = NULL WHERE zoho_id = ? AND customer_id != ?",
-                        (link.zoho_id, link.customer_id),
                     )
-                    db.execute(
-                        "INSERT INTO contacts(zoho_id, email) VALUES(?, ?) "
-                        "ON CONFLICT(zoho_id) DO UPDATE SET email = excluded.email",
-                        (link.zoho_id, link.email),
-                    )
-            for customer_id in resolved:
-                db.execute("DELETE FROM failures WHERE customer_id = ?", (customer_id,))
+                    for link in links
+                ],
+            )
+            written = [link for link in links if link.zoho_id and link.payload_hash is not None and link.email]
+            # the contact now holds this customer's data: others linked to it no longer match it
+            db.executemany(
+                "UPDATE links SET payload_hash = NULL WHERE zoho_id = ? AND customer_id != ?",
+                [(link.zoho_id, link.customer_id) for link in written],
+            )
+            db.executemany(
+                "INSERT INTO contacts(zoho_id, email) VALUES(?, ?) "
+                "ON CONFLICT(zoho_id) DO UPDATE SET email = excluded.email",
+                [(link.zoho_id, link.email) for link in written],
+            )
+            db.executemany("DELETE FROM failures WHERE customer_id = ?", [(cid,) for cid in resolved])
             for customer_id in deleted:
                 db.execute("UPDATE links SET deleted = 1 WHERE customer_id = ?", (customer_id,))
                 db.execute("DELETE FROM failures WHERE customer_id = ?", (customer_id,))

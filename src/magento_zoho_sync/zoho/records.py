@@ -121,10 +121,14 @@ def text(value: Any) -> str:
 def record_result(item: Any, *, default_action: str | None) -> RecordResult:
     if not isinstance(item, dict):
         return RecordResult(False, None, None, "UNEXPECTED_RESPONSE", "Zoho's result for this record is not an object")
-    code = text(item.get("code")) or ("SUCCESS" if item.get("status") == "success" else "UNKNOWN")
+    raw_code = item.get("code")
+    code = str(raw_code) if raw_code is not None else ("SUCCESS" if item.get("status") == "success" else "UNKNOWN")
     status = str(item.get("status", "")).lower()
     ok = status == "success" or (not status and code == "SUCCESS")
-    message = text(item.get("message"))
+    raw_message = item.get("message")
+    # Zoho's words are masked before they reach a report; a success says nothing worth the regexes
+    message = (str(raw_message) if raw_message is not None else "") if ok else text(raw_message)
+    code = code if ok else redact(code)
     raw_details = item.get("details")
     details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
     action = item.get("action") if item.get("action") in ("insert", "update") else None
