@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from rich import box
 from rich.console import Console
@@ -40,6 +40,28 @@ from magento_zoho_sync.mapping import Merge
 from magento_zoho_sync.redact import redact, redact_data
 
 SCHEMA_VERSION: Final = 1
+
+#: The report's top-level keys, in the order they are written.
+REPORT_KEYS: Final = (
+    "schema_version",
+    "run_id",
+    "mode",
+    "status",
+    "dry_run",
+    "started_at",
+    "finished_at",
+    "duration_seconds",
+    "counts",
+    "api_calls",
+    "zoho_credits",
+    "zoho_credits_remaining",
+    "errors",
+    "merges",
+    "parked",
+    "warnings",
+    "plan",
+    "identity_problems",
+)
 
 #: How many failures the terminal summary lists before pointing at ``--report`` / ``errors``.
 MAX_FAILURES_SHOWN: Final = 50
@@ -146,7 +168,21 @@ class RunReport:
 
     # ---- JSON ----
 
+    def to_dict_head(self) -> dict[str, Any]:
+        """Every key of the report except the long lists."""
+        return {
+            key: value
+            for key, value in self._dict(with_lists=False).items()
+            if key not in ("errors", "merges", "parked", "plan", "identity_problems")
+        }
+
     def to_dict(self) -> dict[str, Any]:
+        return self._dict(with_lists=True)
+
+    def _dict(self, *, with_lists: bool) -> dict[str, Any]:
+        def rows(items: list[Any]) -> list[Any]:
+            return [asdict(item) for item in items] if with_lists else []
+
         return {
             "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
@@ -160,17 +196,54 @@ class RunReport:
             "api_calls": asdict(self.api_calls),
             "zoho_credits": self.zoho_credits,
             "zoho_credits_remaining": self.zoho_credits_remaining,
-            "errors": [asdict(f) for f in self.failures],
-            "merges": [asdict(m) for m in self.merges],
-            "parked": [asdict(f) for f in self.parked],
+            "errors": rows(self.failures),
+            "merges": rows(self.merges),
+            "parked": rows(self.parked),
             "warnings": list(self.warnings),
-            "plan": [asdict(p) for p in self.plan],
-            "identity_problems": [asdict(p) for p in self.identity_problems],
+            "plan": rows(self.plan),
+            "identity_problems": rows(self.identity_problems),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text, with anything secret-shaped masked."""
         return json.dumps(redact_data(self.to_dict()), indent=indent, ensure_ascii=False, default=str)
+
+    def _write_streaming(self, fh: TextIO) -> None:
+        """The same JSON as :meth:`to_json`, written a list item at a time.
+
+        A run with tens of thousands of failures would otherwise build the whole document three times over
+        in memory (dataclass copies, the redacted copy, the string) just before exiting.
+        """
+        lists: dict[str, list[Any]] = {
+            "errors": self.failures,
+            "merges": self.merges,
+            "parked": self.parked,
+            "plan": self.plan,
+            "identity_problems": self.identity_problems,
+        }
+        document = self.to_dict_head()
+
+        def dump(value: Any) -> str:
+            return json.dumps(redact_data(value), ensure_ascii=False, default=str)
+
+        fh.write("{")
+        first = True
+        for key in REPORT_KEYS:
+            fh.write("" if first else ",")
+            first = False
+            fh.write(f"\n  {json.dumps(key)}: ")
+            if key in lists:
+                items = lists[key]
+                if not items:
+                    fh.write("[]")
+                    continue
+                fh.write("[")
+                for index, item in enumerate(items):
+                    fh.write(("," if index else "") + "\n    " + dump(asdict(item)))
+                fh.write("\n  ]")
+            else:
+                fh.write(dump(document[key]))
+        fh.write("\n}\n")
 
     def write_json(self, path: Path | str) -> Path:
         """Write :meth:`to_json` to ``path`` atomically; the file is created owner-only (0600)."""
@@ -180,8 +253,7 @@ class RunReport:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # mkstemp: mode 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.to_json())
-                fh.write("\n")
+                self._write_streaming(fh)
             os.chmod(tmp_name, 0o600)
             os.replace(tmp_name, target)
         except BaseException:

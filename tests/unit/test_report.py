@@ -257,3 +257,16 @@ def test_identity_problems_and_parked_are_listed() -> None:
     rich_text = render(report, terminal=True)
     assert "Identity problems (1)" in rich_text
     assert "Parked customers" in rich_text
+
+
+def test_the_streamed_report_file_equals_the_report_as_json(tmp_path) -> None:
+    report = RunReport()
+    for i in range(3):
+        report.add_failure(Failure(i, f"c{i}@example.com", "INVALID_DATA", f"token=abcdefghijk{i} bad"))
+    path = report.write_json(tmp_path / "report.json")
+    written = json.loads(path.read_text())
+    expected = json.loads(report.to_json())
+    written.pop("duration_seconds")
+    expected.pop("duration_seconds")
+    assert written == expected
+    assert "abcdefghijk" not in path.read_text()

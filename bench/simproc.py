@@ -1,0 +1,174 @@
+"""Benchmark plumbing: simulators in their own processes, their control planes, and measured subprocesses.
+
+Only loopback addresses are used. The measured process (the tool, the floor or the baseline) is always a
+separate subprocess, so its wall time and peak RSS are its own; the simulators run in two more processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass
+class SimProcess:
+    """One simulator (``magento`` or ``zoho``) started with ``python -m magento_zoho_sims``."""
+
+    kind: str
+    proc: subprocess.Popen[bytes]
+    info: dict[str, Any]
+    ready_file: Path
+
+    @property
+    def url(self) -> str:
+        return str(self.info[self.kind]["url"])
+
+    def control(self, method: str, path: str, body: Any = None, timeout: float = 600.0) -> Any:
+        with httpx2.Client(base_url=self.url, timeout=timeout) as client:
+            response = client.request(method, path, json=body)
+            response.raise_for_status()
+            return response.json()
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.control("GET", "/_sim/stats"))
+
+    def rss_mb(self) -> float:
+        try:
+            return float(psutil.Process(self.proc.pid).memory_info().rss) / 2**20
+        except psutil.Error:
+            return float("nan")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.ready_file.unlink(missing_ok=True)
+
+
+def start_sim(kind: str, args: list[str], workdir: Path, timeout: float = 300.0) -> SimProcess:
+    """Start ``python -m magento_zoho_sims <kind> --port 0 ... --ready-file`` and wait for its ready file."""
+    ready = workdir / f"{kind}-ready-{time.monotonic_ns()}.json"
+    log = (workdir / f"{kind}.log").open("ab")
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and package
+        [PYTHON, "-m", "magento_zoho_sims", kind, "--port", "0", "--quiet", "--ready-file", str(ready), *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    log.close()
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f"the {kind} simulator exited with {proc.returncode}; see {workdir / (kind + '.log')}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"the {kind} simulator did not start within {timeout:.0f} s")
+        time.sleep(0.05)
+    info = json.loads(ready.read_text(encoding="utf-8"))
+    return SimProcess(kind=kind, proc=proc, info=info, ready_file=ready)
+
+
+@dataclass
+class Measured:
+    """What happened to one measured subprocess."""
+
+    returncode: int
+    wall: float
+    peak_rss_mb: float  # the child's own ru_maxrss (os.wait4), i.e. its high-water mark
+    stdout_path: Path
+    timed_out: bool = False
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)
+
+
+def _poll_rss(pid: int, samples: list[tuple[float, float]], stop: threading.Event, started: float) -> None:
+    status = Path(f"/proc/{pid}/status")
+    while not stop.is_set():
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    samples.append((time.perf_counter() - started, int(line.split()[1]) / 1024))
+                    break
+        except OSError:
+            return
+        stop.wait(0.25)
+
+
+def run_measured(argv: list[str], env: dict[str, str], log_path: Path, timeout: float, cwd: Path = ROOT) -> Measured:
+    """Run ``argv``; wall time from start to exit; peak RSS from ``os.wait4`` (exact high-water mark)."""
+    with log_path.open("wb") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)  # noqa: S603
+        samples: list[tuple[float, float]] = []
+        stop = threading.Event()
+        poller = threading.Thread(target=_poll_rss, args=(proc.pid, samples, stop, started), daemon=True)
+        poller.start()
+        fired: list[bool] = []
+
+        def kill() -> None:
+            fired.append(True)
+            proc.kill()
+
+        killer = threading.Timer(timeout, kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+            stop.set()
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        timed_out = bool(fired)
+    return Measured(
+        returncode=proc.returncode,
+        wall=wall,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+        stdout_path=log_path,
+        timed_out=timed_out,
+        rss_samples=samples,
+    )
+
+
+def sim_env(magento: SimProcess, zoho: SimProcess, refresh_token: str | None = None) -> dict[str, str]:
+    """The product's environment variables for these two simulators (a fresh refresh token if given)."""
+    env = {
+        "MAGENTO_BASE_URL": magento.info["magento"]["url"],
+        "MAGENTO_USERNAME": magento.info["magento"]["username"],
+        "MAGENTO_PASSWORD": magento.info["magento"]["password"],
+        "ZOHO_ACCOUNTS_URL": zoho.info["zoho"]["accounts_url"],
+        "ZOHO_API_URL": zoho.info["zoho"]["api_url"],
+        "ZOHO_CLIENT_ID": zoho.info["zoho"]["client_id"],
+        "ZOHO_CLIENT_SECRET": zoho.info["zoho"]["client_secret"],
+        "ZOHO_REFRESH_TOKEN": refresh_token or zoho.info["zoho"]["refresh_token"],
+    }
+    return env
+
+
+def clean_env(extra: dict[str, str], home: Path) -> dict[str, str]:
+    """A minimal environment: no MZSYNC_* / MAGENTO_* / ZOHO_* from the caller's shell leak into a run."""
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT"}}
+    keep.update({"HOME": str(home), "XDG_STATE_HOME": str(home / "state"), "PYTHONUNBUFFERED": "1"})
+    keep.update(extra)
+    return keep
+
+
+def workdir(prefix: str = "mzs-bench-") -> Path:
+    return Path(tempfile.mkdtemp(prefix=prefix))
