@@ -346,6 +346,8 @@ def _enforce_limits(
         limit = limits.get(name)
         if not isinstance(value, str) or limit is None or limit <= 0:
             continue
+        if 2 * len(value) <= limit:  # a code point is at most 2 UTF-16 units: surely within, no encoding
+            continue
         length = zoho_length(value)
         if length <= limit:
             continue
