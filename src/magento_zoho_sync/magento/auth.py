@@ -19,6 +19,7 @@ login for 30 minutes after 6 failures. Error texts name settings and quote Magen
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import ClassVar, TypeVar
@@ -101,7 +102,7 @@ class MagentoAuth(httpx2.Auth):
         )
 
 
-class _LoginAuth(MagentoAuth):
+class _LoginAuth(MagentoAuth, ABC):
     """Admin token modes: log in when there is no token, and once more on a 401 before giving up."""
 
     requires_response_body = True
@@ -115,8 +116,9 @@ class _LoginAuth(MagentoAuth):
         self._token: str | None = None
         self.logins = 0  # how many times a token was obtained (for tests and the doctor)
 
+    @abstractmethod
     def _login_body(self) -> dict[str, str]:
-        raise NotImplementedError
+        """The JSON body of the login request (admin token or 2FA provider endpoint)."""
 
     def _login_request(self, original: httpx2.Request) -> httpx2.Request:
         headers = {"Accept": "application/json"}
