@@ -13,7 +13,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,9 +95,22 @@ class RunResult:
     zoho_duplicates: list[tuple[str, list[str]]]
     parked: list[StoredFailure]
 
+    state_path: Path | None = None
+
     @property
     def run_id(self) -> int:
         return self.tally.run_id
+
+    def iter_errors(self) -> Iterator[FailureRecord]:
+        """Every failure of the run, read back from the state (the engine keeps only the first ones)."""
+        if self.state_path is None or len(self.tally.failures) >= self.tally.failed:
+            yield from self.tally.failures
+            return
+        state = StateStore.open(self.state_path, read_only=True)
+        try:
+            yield from state.iter_run_errors(self.run_id)
+        finally:
+            state.close()
 
 
 def engine_options(settings: Settings, *, full: bool, dry_run: bool) -> EngineOptions:
@@ -185,6 +198,7 @@ def run_sync(
         dry_sink=dry_sink,
         zoho_duplicates=duplicates,
         parked=parked,
+        state_path=None if dry_run else state_path,
     )
 
 

@@ -169,7 +169,7 @@ def run_and_report(
     if report_path is not None:
         report.write_json(report_path)
         console.print(f"Report written to {report_path}")
-    if result.tally.failures:
+    if result.tally.failed:
         return EXIT_SOME_FAILED
     return EXIT_OK
 

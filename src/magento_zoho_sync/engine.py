@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CONSECUTIVE_BATCH_ERRORS_FATAL = 3
+FAILURES_KEPT_IN_MEMORY = 1000
 
 
 class Progress(Protocol):
@@ -84,9 +85,17 @@ class Tally:
     status: str = "running"
     planned: list[tuple[int, str, str, str | None, str]] = field(default_factory=list)  # dry run only
 
-    @property
-    def failed(self) -> int:
-        return len(self.failures)
+    failed: int = 0
+    failure_codes: dict[str, int] = field(default_factory=dict)  # code → customers, for the summary
+
+    def add_failures(self, failures: Sequence[FailureRecord], *, keep: int) -> None:
+        """Count every failure; keep the first ``keep`` in memory (the state holds them all, in run_errors)."""
+        self.failed += len(failures)
+        for failure in failures:
+            self.failure_codes[failure.code] = self.failure_codes.get(failure.code, 0) + 1
+        room = keep - len(self.failures)
+        if room > 0:
+            self.failures.extend(failures[:room])
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,9 @@ class SyncEngine:
         self._reconsidering = False
         self._total: int | None = None
         self._failed_ids: set[int] = set()
+        # a dry run's failures are its plan of rejects, listed in full; a real run keeps a page of them and
+        # the report reads the rest back from the state (memory stays flat however many customers fail)
+        self._failures_kept = 10**9 if options.dry_run else FAILURES_KEPT_IN_MEMORY
         self._started = clock()
 
     # -- the run ----------------------------------------------------------------------------------------------
@@ -165,7 +177,7 @@ class SyncEngine:
         if self.stop.is_set():
             self._finish(status="interrupted", complete=False)
             raise Interrupted("Stopped by a signal; what Zoho acknowledged is saved.", signal_number=0)
-        self._finish(status="completed" if not self.tally.failures else "completed_with_failures", complete=True)
+        self._finish(status="completed" if not self.tally.failed else "completed_with_failures", complete=True)
         return self.tally
 
     def _choose_plan(self) -> RunPlan:
@@ -427,7 +439,7 @@ class SyncEngine:
         for record in retry:  # the linked contact is gone from Zoho: relink by email
             record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
             self._writer.queue(record)
-        self.tally.failures.extend(failures)
+        self.tally.add_failures(failures, keep=self._failures_kept)
         self._failed_ids.update(f.customer_id for f in failures if f.customer_id is not None)
         self._commit(links=links, failures=failures, resolved=resolved)
         if self.progress is not None:
@@ -449,7 +461,7 @@ class SyncEngine:
     # -- state ----------------------------------------------------------------------------------------------------
 
     def _record_failures(self, failures: Sequence[FailureRecord]) -> None:
-        self.tally.failures.extend(failures)
+        self.tally.add_failures(failures, keep=self._failures_kept)
         self._failed_ids.update(f.customer_id for f in failures if f.customer_id is not None)
         self._commit(failures=failures)
 

@@ -64,6 +64,10 @@ def build_report(result: RunResult) -> RunReport:
     counts.deleted_found = tally.deleted
     for failure in tally.failures:
         report.add_failure(_failure(failure))
+    report.counts.failed = tally.failed
+    report.failure_codes = dict(tally.failure_codes)
+    if tally.failed > len(tally.failures):
+        report.error_source = lambda: (_failure(record) for record in result.iter_errors())
     for merged_id, into, email in tally.merges:
         report.add_merge(Merge(winner_id=into, merged_id=merged_id, email=email))
     report.counts.merged = tally.merged

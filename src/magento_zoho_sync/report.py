@@ -21,7 +21,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,6 +141,10 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     plan: list[PlanEntry] = field(default_factory=list)
     identity_problems: list[IdentityProblem] = field(default_factory=list)
+    #: every failure, when ``failures`` holds only the first ones (the JSON report then reads them all)
+    error_source: Callable[[], Iterable[Failure]] | None = field(default=None, repr=False)
+    #: failures per code over all failures (else counted from ``failures``)
+    failure_codes: dict[str, int] | None = None
 
     # ---- recording ----
 
@@ -214,8 +218,8 @@ class RunReport:
         A run with tens of thousands of failures would otherwise build the whole document three times over
         in memory (dataclass copies, the redacted copy, the string) just before exiting.
         """
-        lists: dict[str, list[Any]] = {
-            "errors": self.failures,
+        lists: dict[str, Iterable[Any]] = {
+            "errors": self.error_source() if self.error_source is not None else self.failures,
             "merges": self.merges,
             "parked": self.parked,
             "plan": self.plan,
@@ -233,14 +237,12 @@ class RunReport:
             first = False
             fh.write(f"\n  {json.dumps(key)}: ")
             if key in lists:
-                items = lists[key]
-                if not items:
-                    fh.write("[]")
-                    continue
                 fh.write("[")
-                for index, item in enumerate(items):
-                    fh.write(("," if index else "") + "\n    " + dump(asdict(item)))
-                fh.write("\n  ]")
+                count = 0
+                for item in lists[key]:
+                    fh.write(("," if count else "") + "\n    " + dump(asdict(item)))
+                    count += 1
+                fh.write("\n  ]" if count else "]")
             else:
                 fh.write(dump(document[key]))
         fh.write("\n}\n")
@@ -302,7 +304,10 @@ def summary_rows(report: RunReport) -> list[tuple[str, str]]:
     if report.zoho_credits_remaining is not None:
         rows.append(("Zoho credits remaining", str(report.zoho_credits_remaining)))
     rows.append(("Duration", _duration(report.duration_seconds)))
-    if report.failures:
+    if report.failure_codes:
+        codes = sorted(report.failure_codes.items(), key=lambda item: (-item[1], item[0]))
+        rows.append(("Failures by code", ", ".join(f"{code} {n}" for code, n in codes)))
+    elif report.failures:
         rows.append(("Failures by code", failures_by_code(report.failures)))
     return rows
 
@@ -329,7 +334,7 @@ def render_summary(report: RunReport, console: Console, *, max_failures: int = M
     """Print the summary and the failures: rich tables on a terminal, plain lines otherwise."""
     ordered = sorted(report.failures, key=lambda f: (f.magento_customer_id is None, f.magento_customer_id or 0))
     failures = ordered[:max_failures]
-    hidden = len(report.failures) - len(failures)
+    hidden = max(len(report.failures), report.counts.failed) - len(failures)
     more = f"... and {hidden} more: see --report PATH or `magento-zoho-sync errors`" if hidden > 0 else None
     if console.is_terminal:
         _render_rich(report, console, failures, more, max_failures)
@@ -347,7 +352,8 @@ def _render_rich(report: RunReport, console: Console, failures: list[Failure], m
         table.add_row(label, Text(value, style=style or ""))
     console.print(table)
     if failures:
-        errors = Table(title=f"Failures ({len(report.failures)})", box=box.SIMPLE_HEAD, show_lines=False)
+        total = max(len(report.failures), report.counts.failed)
+        errors = Table(title=f"Failures ({total})", box=box.SIMPLE_HEAD, show_lines=False)
         for column in ("Magento id", "Email", "Code", "Message"):
             errors.add_column(column, overflow="fold")
         for f in failures:
@@ -391,7 +397,7 @@ def _render_plain(report: RunReport, console: Console, failures: list[Failure], 
     for label, value in summary_rows(report):
         out(f"  {label.ljust(width)}  {value}")
     if failures:
-        out(f"Failures ({len(report.failures)}):")
+        out(f"Failures ({max(len(report.failures), report.counts.failed)}):")
         for f in failures:
             customer, email, code, message = _failure_cells(f)
             out(f"  customer {customer} <{email}> {code}: {message}")

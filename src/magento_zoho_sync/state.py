@@ -542,6 +542,15 @@ class StateStore:
         )
         return [FailureRecord(r[0], r[1], r[2], r[3]) for r in rows]
 
+    def iter_run_errors(self, run_id: int) -> Iterator[FailureRecord]:
+        """The failures of a run, one at a time (for reports of runs with very many failures)."""
+        cursor = self._db.execute(
+            "SELECT customer_id, email, code, message FROM run_errors WHERE run_id = ? ORDER BY customer_id",
+            (run_id,),
+        )
+        for row in cursor:
+            yield FailureRecord(row[0], row[1], row[2], row[3])
+
     def last_run_id(self) -> int | None:
         row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
         return None if row is None or row[0] is None else int(row[0])

@@ -271,3 +271,20 @@ def test_customers_deleted_in_magento_are_found_on_full_runs(make_world: Any, on
         assert remaining is None
     assert len(contacts(world, "kept@example.com")) == 1 and kept
     assert world.sync(full=True, **{"sync.on_deleted": on_deleted}).tally.deleted == 0
+
+
+def test_a_run_with_more_failures_than_kept_in_memory_reports_them_all(
+    make_world: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("magento_zoho_sync.engine.FAILURES_KEPT_IN_MEMORY", 2)
+    world: World = make_world(0)
+    for n in range(5):
+        add_customer(world, f"broken{n}@@example.com")
+    add_customer(world, "fine@example.com")
+    result = world.sync()
+    assert result.tally.failed == 5 and len(result.tally.failures) == 2
+    report = build_report(result)
+    written = json.loads(report.write_json(tmp_path / "report.json").read_text())
+    assert written["counts"]["failed"] == 5
+    assert sorted(e["email"] for e in written["errors"]) == [f"broken{n}@@example.com" for n in range(5)]
+    assert report.failure_codes == {"INVALID_EMAIL": 5}
