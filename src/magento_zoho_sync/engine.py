@@ -534,7 +534,7 @@ class SyncEngine:
 
     def _retry_failures(self) -> None:
         """Customers that failed in earlier runs (and are not parked) are read again by id and retried."""
-        self.tally.parked = len(self.state.failures(parked=True))
+        self.tally.parked = self.state.count_parked()
         pending = [cid for cid in self.state.retryable_failure_ids() if cid > 0 and cid not in self._failed_ids]
         if not pending:
             return

@@ -432,6 +432,9 @@ class StateStore:
         rows = self._db.execute(query + " ORDER BY customer_id", params)
         return [StoredFailure(int(r[0]), r[1], r[2], r[3], int(r[4]), bool(r[5]), r[6]) for r in rows]
 
+    def count_parked(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM failures WHERE parked = 1").fetchone()[0])
+
     def retryable_failure_ids(self) -> list[int]:
         rows = self._db.execute("SELECT customer_id FROM failures WHERE parked = 0 ORDER BY customer_id")
         return [int(row[0]) for row in rows]
