@@ -155,7 +155,7 @@ def _addresses(customer: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     addresses = customer.get("addresses")
     if not isinstance(addresses, list):
         return []
-    return [a for a in addresses if isinstance(a, Mapping)]
+    return [a for a in addresses if type(a) is dict or isinstance(a, Mapping)]  # dict first: the ABC check is slow
 
 
 def default_address(customer: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
@@ -216,7 +216,7 @@ def resolve(customer: Mapping[str, Any] | _Roots, path: SourcePath) -> Any:
     keys = path.keys
     i = 0
     while i < len(keys):
-        if not isinstance(current, Mapping):
+        if type(current) is not dict and not isinstance(current, Mapping):
             return None
         if keys[i] == "custom_attributes" and i + 1 < len(keys):
             current = _custom_attribute(current.get("custom_attributes"), keys[i + 1])
