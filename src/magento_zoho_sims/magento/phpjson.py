@@ -1,4 +1,4 @@
-"""JSON as PHP's ``json_encode`` writes it with default flags: compact, ``\\/`` and ``\\uXXXX`` escapes."""
+"""JSON as PHP's ``json_encode`` writes it with default flags: compact, ``\\/`` and ``\\u00e9``-style escapes."""
 
 from __future__ import annotations
 

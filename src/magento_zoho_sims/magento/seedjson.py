@@ -25,7 +25,7 @@ _NO_REGION = '"region":{"region_code":null,"region":null,"region_id":0},"region_
 
 
 def _s(value: str) -> str:
-    """A JSON string as ``json_encode`` writes it (``\\uXXXX`` and ``\\/``)."""
+    """A JSON string as ``json_encode`` writes it (``\\u00e9``-style escapes and ``\\/``)."""
     return encode_basestring_ascii(value).replace("/", "\\/")
 
 
