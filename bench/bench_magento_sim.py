@@ -15,10 +15,10 @@ import socket
 import subprocess
 import sys
 import time
-from urllib.parse import quote
 
 import httpx2
 import psutil
+from floor import keyset_query  # the same keyset page the floor client reads
 
 SERVER = """
 import sys, time
@@ -46,19 +46,6 @@ def start(customers: int, read_ahead: int = 600) -> tuple[subprocess.Popen[str],
     if proc.stdout.readline().strip() != "ready":
         raise RuntimeError("the simulator did not start")
     return proc, f"http://127.0.0.1:{port}"
-
-
-def keyset_query(last: int, page_size: int) -> str:
-    params = {
-        "searchCriteria[filter_groups][0][filters][0][field]": "entity_id",
-        "searchCriteria[filter_groups][0][filters][0][value]": str(last),
-        "searchCriteria[filter_groups][0][filters][0][condition_type]": "gt",
-        "searchCriteria[sortOrders][0][field]": "entity_id",
-        "searchCriteria[sortOrders][0][direction]": "ASC",
-        "searchCriteria[pageSize]": str(page_size),
-        "searchCriteria[currentPage]": "1",
-    }
-    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params.items())
 
 
 def read_all(base_url: str, page_size: int, max_pages: int | None = None) -> tuple[int, int, float]:

@@ -88,6 +88,36 @@ class Row:
     def rate(self) -> float:
         return self.n / self.wall if self.wall > 0 else float("nan")
 
+    @classmethod
+    def measured(
+        cls,
+        profile: str,
+        n: int,
+        scenario: str,
+        measured: Any,
+        c: dict[str, int],
+        *,
+        wall: float | None = None,
+        factor: float = 1.0,
+        **extra: Any,
+    ) -> Row:
+        """A row from one measured process and the simulators' counters (``factor`` extrapolates Zoho's)."""
+        return cls(
+            profile,
+            n,
+            scenario,
+            measured.wall if wall is None else wall,
+            round(c["zoho_calls"] * factor),
+            round(c["zoho_writes"] * factor),
+            round(c["credits"] * factor),
+            c["magento_calls"],
+            measured.peak_rss_mb,
+            measured.returncode,
+            zoho_token_calls=c["zoho_token_calls"],
+            zoho_429=c["zoho_429"],
+            **extra,
+        )
+
 
 # ------------------------------------------------------------------------------------------ measuring
 def _delta(before: dict[str, Any], after: dict[str, Any], key: str) -> int:
@@ -188,19 +218,12 @@ class Bench:
             )
             details = json.loads(result_path.read_text()) if result_path.exists() else {}
             self.add(
-                Row(
+                Row.measured(
                     profile,
                     n,
                     FLOOR,
-                    measured.wall,
-                    c["zoho_calls"],
-                    c["zoho_writes"],
-                    c["credits"],
-                    c["magento_calls"],
-                    measured.peak_rss_mb,
-                    measured.returncode,
-                    zoho_token_calls=c["zoho_token_calls"],
-                    zoho_429=c["zoho_429"],
+                    measured,
+                    c,
                     ok=measured.returncode == 0,
                     note="" if measured.returncode == 0 else _tail(measured.stdout_path),
                     details={**details, **c},
@@ -244,19 +267,14 @@ class Bench:
             if measured.returncode != 0:
                 note = _tail(measured.stdout_path)
             self.add(
-                Row(
+                Row.measured(
                     profile,
                     n,
                     BASELINE,
-                    wall,
-                    round(c["zoho_calls"] * factor),
-                    round(c["zoho_writes"] * factor),
-                    round(c["credits"] * factor),
-                    c["magento_calls"],
-                    measured.peak_rss_mb,
-                    measured.returncode,
-                    zoho_token_calls=c["zoho_token_calls"],
-                    zoho_429=c["zoho_429"],
+                    measured,
+                    c,
+                    wall=wall,
+                    factor=factor,
                     extrapolated=capped,
                     ok=measured.returncode == 0,
                     note=note,
@@ -301,19 +319,12 @@ class Bench:
                 note += f", {data['zoho_credits']} credits"
         if measured.timed_out:
             note = f"timed out after {self.args.run_timeout:.0f} s; " + note
-        row = Row(
+        row = Row.measured(
             profile,
             n,
             scenario,
-            measured.wall,
-            c["zoho_calls"],
-            c["zoho_writes"],
-            c["credits"],
-            c["magento_calls"],
-            measured.peak_rss_mb,
-            measured.returncode,
-            zoho_token_calls=c["zoho_token_calls"],
-            zoho_429=c["zoho_429"],
+            measured,
+            c,
             ok=ok,
             note=note,
             details={

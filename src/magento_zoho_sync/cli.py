@@ -212,13 +212,11 @@ def demo(customers: int, seed: int, report_path: Path | None, state_path: Path |
 
 
 def _open_state(config_file: Path | None, state_path: Path | None) -> StateStore:
+    """The state file named by --state, else by MZSYNC_STATE or the config file, else the default."""
     if state_path is None:
-        try:
-            from magento_zoho_sync.settings import default_state_path, load_sync_settings  # noqa: PLC0415
+        from magento_zoho_sync.settings import load_sync_settings  # noqa: PLC0415 - no credentials needed here
 
-            state_path = load_sync_settings(config_file).state_path if config_file else default_state_path()
-        except SyncError:
-            raise
+        state_path = load_sync_settings(config_file).state_path
     return StateStore.open(state_path, read_only=True)
 
 

@@ -164,3 +164,11 @@ def test_secrets_never_reach_the_output_the_report_or_the_state(live: Live) -> N
     for blob in blobs:
         for secret in live.secrets:
             assert secret not in blob
+
+
+def test_runs_finds_the_state_through_mzsync_state_without_credentials(live: Live) -> None:
+    live.add(1)
+    assert live.sync().exit_code == 0
+    runner = CliRunner()
+    result = runner.invoke(main, ["runs", "--json"], env={"MZSYNC_STATE": str(live.state)}, catch_exceptions=False)
+    assert result.exit_code == 0 and json.loads(result.output)[0]["counts"]["inserted"] == 1
