@@ -15,7 +15,7 @@ from magento_zoho_sync.planner import Action
 MAX_BATCH = 100
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     """One customer on its way to Zoho."""
 
@@ -38,10 +38,23 @@ class Pending:
 class Batch:
     action: Action
     records: list[Pending] = field(default_factory=list)
+    _min_id: int | None = field(default=None, repr=False)
+
+    def add(self, record: Pending) -> None:
+        self.records.append(record)
+        if self._min_id is None or record.customer_id < self._min_id:
+            self._min_id = record.customer_id
+
+    def remove(self, record: Pending) -> None:
+        self.records.remove(record)
+        self._min_id = min((r.customer_id for r in self.records), default=None)
 
     @property
     def min_id(self) -> int:
-        return min(record.customer_id for record in self.records)
+        """The lowest customer id in the batch (kept up to date: the checkpoint asks after every commit)."""
+        if self._min_id is None:
+            self._min_id = min(record.customer_id for record in self.records)
+        return self._min_id
 
     def full(self) -> bool:
         return len(self.records) >= MAX_BATCH

@@ -31,7 +31,7 @@ from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, Zoho
 from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
 from magento_zoho_sync.readahead import read_ahead
 from magento_zoho_sync.sources import ContactSink, CustomerSource, MappedRecord, Mapper, RecordOutcome
-from magento_zoho_sync.state import Checkpoint, FailureRecord, Link, LinkUpdate, StateStore
+from magento_zoho_sync.state import Checkpoint, CommitPart, FailureRecord, Link, LinkUpdate, StateStore
 from magento_zoho_sync.writer import BatchWriter, Outcomes
 from magento_zoho_sync.zoho.records import explain
 
@@ -147,6 +147,10 @@ class SyncEngine:
         # the report reads the rest back from the state (memory stays flat however many customers fail)
         self._failures_kept = 10**9 if options.dry_run else FAILURES_KEPT_IN_MEMORY
         self._started = clock()
+        # outcomes not yet in the state: saved together (one transaction) before the state is read again, after
+        # each harvest of acknowledged batches and after each page, always with the checkpoint they allow
+        self._unsaved: list[CommitPart] = []
+        self._saved_checkpoint: Checkpoint | None = None
 
     # -- the run ----------------------------------------------------------------------------------------------
 
@@ -245,14 +249,17 @@ class SyncEngine:
     def _handle_customers(self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True) -> None:
         mapped: list[MappedRecord] = []
         page_failures: list[FailureRecord] = []
+        if count_read:
+            self.tally.read += len(items)
+        mapper = self.mapper.map
         for item in items:
-            self.tally.read += count_read
-            result = self.mapper.map(item)
+            result = mapper(item)
             if isinstance(result, FailureRecord):
                 page_failures.append(result)
             else:
                 mapped.append(result)
         ids = [record.customer_id for record in mapped]
+        self._flush()
         own_links = self.state.links_for(ids)
         emails = [record.email for record in mapped]
         previous = [link.email for link in own_links.values() if link.email]
@@ -267,6 +274,7 @@ class SyncEngine:
             moved_from = own.email if own is not None and own.email and own.email != record.email else None
             if self._writer.settle(record.email, moved_from):
                 # a write for one of these emails was on its way: decide on what Zoho acknowledged
+                self._flush()
                 fresh = self.state.links_by_email([record.email, *([moved_from] if moved_from else [])])
                 by_email.update(
                     {email: _as_read(fresh.get(email, []), current) for email in (record.email, moved_from) if email}
@@ -289,8 +297,8 @@ class SyncEngine:
             )
         if self._refreshed:
             self._commit(links=self._refreshed)
-        for item in items:
-            self._tracker.saw(int(item["id"]))
+        if items:
+            self._tracker.saw(max(int(item["id"]) for item in items))
         if page_failures:
             self._record_failures(page_failures)
         if self.progress is not None:
@@ -312,6 +320,10 @@ class SyncEngine:
         old_email_shared: bool = False,
     ) -> None:
         queued = self._writer.queued(record.email)
+        if queued is None and own is None and not same_email and not zoho and not must_resend:
+            # a customer new to the state whose email nobody holds (a first sync's common case): upsert
+            self._queue(record, Action.UPSERT, None)
+            return
         if queued is not None and queued.customer_id != record.customer_id:
             if wins_over(queued.updated_at, queued.customer_id, record.updated_at, record.customer_id):
                 self._merged(record, into=queued.customer_id)
@@ -355,9 +367,9 @@ class SyncEngine:
                 self._note_merge(other.customer_id, record.customer_id, record.email)
         if own is not None and own.email and own.email != record.email:
             self._orphaned_emails.add(own.email)  # customers left on the old email may need their own contact
-        zoho_id = decision.zoho_id
-        if decision.action is Action.UPSERT:
-            zoho_id = None
+        self._queue(record, decision.action, None if decision.action is Action.UPSERT else decision.zoho_id)
+
+    def _queue(self, record: MappedRecord, action: Action, zoho_id: str | None) -> None:
         self._writer.queue(
             Pending(
                 customer_id=record.customer_id,
@@ -365,7 +377,7 @@ class SyncEngine:
                 updated_at=record.updated_at,
                 payload=record.payload,
                 payload_hash=record.payload_hash,
-                action=decision.action,
+                action=action,
                 zoho_id=zoho_id,
             )
         )
@@ -395,7 +407,11 @@ class SyncEngine:
 
     def _new_writer(self) -> BatchWriter:
         return BatchWriter(
-            self.sink, tracker=self._tracker, concurrency=self.options.concurrency, on_done=self._acknowledge
+            self.sink,
+            tracker=self._tracker,
+            concurrency=self.options.concurrency,
+            on_done=self._acknowledge,
+            on_harvested=self._flush,
         )
 
     def _acknowledge(self, batch: Batch, future: Outcomes) -> None:
@@ -473,18 +489,22 @@ class SyncEngine:
         resolved: Sequence[int] = (),
         deleted: Sequence[int] = (),
     ) -> None:
-        self.state.commit(
-            run_id=self._run_id,
-            links=links,
-            failures=failures,
-            resolved=resolved,
-            deleted=deleted,
-            checkpoint=self._checkpoint(),
-            max_failed_runs=self.options.max_failed_runs,
+        """Queue an outcome for the next :meth:`_flush` (which comes before the state is read again)."""
+        self._unsaved.append(CommitPart(links, failures, resolved, deleted))
+
+    def _flush(self) -> None:
+        """Save the queued outcomes, in order, with the checkpoint, in one transaction (nothing to do: no-op)."""
+        checkpoint = self._checkpoint()
+        if not self._unsaved and checkpoint == self._saved_checkpoint:
+            return
+        parts, self._unsaved = self._unsaved, []
+        self.state.commit_parts(
+            run_id=self._run_id, parts=parts, checkpoint=checkpoint, max_failed_runs=self.options.max_failed_runs
         )
+        self._saved_checkpoint = checkpoint
 
     def _commit_progress(self) -> None:
-        self._commit()
+        self._flush()
 
     def _checkpoint(self) -> Checkpoint | None:
         plan = self._plan
@@ -501,12 +521,14 @@ class SyncEngine:
     # -- deleted customers and earlier failures -----------------------------------------------------------------
 
     def _sweep_deleted(self, low: int, high: int | None, seen: set[int]) -> None:
+        self._flush()
         candidates = [cid for cid in self.state.linked_ids_between(low, high) if cid not in seen]
         gone = [cid for cid in candidates if self.source.get_customer(cid) is None]
         if gone:
             self._handle_deleted(gone)
 
     def _handle_deleted(self, customer_ids: Sequence[int]) -> None:
+        self._flush()
         links = self.state.links_for(customer_ids)
         if self.options.on_deleted in ("tag", "delete"):
             zoho_ids = sorted({link.zoho_id for link in links.values() if link.zoho_id and self._sole_owner(link)})
@@ -529,11 +551,13 @@ class SyncEngine:
 
     def _sole_owner(self, link: Link) -> bool:
         """A contact shared with another live customer (same email) is neither tagged nor deleted."""
+        self._flush()
         others = self.state.links_by_email([link.email]) if link.email else {}
         return not any(other.customer_id != link.customer_id for other in others.get(link.email or "", []))
 
     def _retry_failures(self) -> None:
         """Customers that failed in earlier runs (and are not parked) are read again by id and retried."""
+        self._flush()
         self.tally.parked = self.state.count_parked()
         pending = [cid for cid in self.state.retryable_failure_ids() if cid > 0 and cid not in self._failed_ids]
         if not pending:
@@ -561,6 +585,7 @@ class SyncEngine:
         self._reconsidering = True
         for _ in range(3):
             emails, self._orphaned_emails = sorted(self._orphaned_emails), set()
+            self._flush()
             ids = [link.customer_id for links in self.state.links_by_email(emails).values() for link in links]
             if not ids:
                 return
@@ -572,6 +597,7 @@ class SyncEngine:
     # -- the end --------------------------------------------------------------------------------------------------
 
     def _finish(self, *, status: str, complete: bool) -> None:
+        self._flush()
         self.tally.status = status
         server_start = self.tally.server_start
         self.state.finish_run(

@@ -76,7 +76,7 @@ class ContactSink(Protocol):
     def scan_contacts(self) -> Iterator[ContactRefLike]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per customer: a frozen dataclass is 4x slower to build
 class MappedRecord:
     """A customer ready for Zoho."""
 

@@ -26,11 +26,13 @@ class BatchWriter:
         tracker: CheckpointTracker,
         concurrency: int,
         on_done: Callable[[Batch, Outcomes], None],
+        on_harvested: Callable[[], None] = lambda: None,
     ) -> None:
         self._sink = sink
         self._tracker = tracker
         self._concurrency = concurrency
         self._on_done = on_done
+        self._on_harvested = on_harvested
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="zoho-write")
         self._open: dict[Action, Batch] = {}
         self._open_by_email: dict[str, Pending] = {}
@@ -47,7 +49,7 @@ class BatchWriter:
             batch = Batch(pending.action)
             self._open[pending.action] = batch
             self._tracker.waiting(batch)
-        batch.records.append(pending)
+        batch.add(pending)
         self._open_by_email[pending.email] = pending
         if batch.full():
             self.submit(pending.action)
@@ -55,7 +57,7 @@ class BatchWriter:
     def unqueue(self, pending: Pending) -> None:
         batch = self._open.get(pending.action)
         if batch is not None and pending in batch.records:
-            batch.records.remove(pending)
+            batch.remove(pending)
         self._open_by_email.pop(pending.email, None)
 
     def submit(self, action: Action) -> None:
@@ -100,16 +102,19 @@ class BatchWriter:
         return settled
 
     def harvest(self, *, block: bool) -> None:
-        """Hand every finished write to ``on_done`` (with ``block``, wait for at least one)."""
+        """Hand every finished write to ``on_done``, then call ``on_harvested`` once (``block``: wait for one)."""
         if not self._inflight:
             return
         done, _ = wait(list(self._inflight), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        if not done:
+            return
         for future in done:
             batch = self._inflight.pop(future)
             for record in batch.records:
                 if self._inflight_emails.get(record.email) is future:
                     del self._inflight_emails[record.email]
             self._on_done(batch, future)
+        self._on_harvested()
 
     def drain(self) -> None:
         """Send every open batch and wait for every write (including fallbacks queued meanwhile)."""
@@ -121,7 +126,8 @@ class BatchWriter:
                 self.submit(action)
 
     def salvage(self) -> None:
-        """After a fatal error: wait for the writes in flight and hand over those that succeeded."""
+        """After a fatal error: wait for the writes in flight and hand over those that succeeded (no ``on_harvested``:
+        the caller saves what it was handed)."""
         for future in list(self._inflight):
             wait([future])
             batch = self._inflight.pop(future)

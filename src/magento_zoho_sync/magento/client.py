@@ -9,7 +9,6 @@ and which status, never a body that could hold a secret.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 import httpx2
 
+from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import MagentoError
 from magento_zoho_sync.http import ApiStats, build_client
 from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
@@ -171,7 +171,7 @@ class MagentoClient:
                 hint="Check MAGENTO_BASE_URL: it must be the store's base URL, without /rest or /admin.",
             )
         try:
-            return json.loads(response.content)
+            return jsonio.loads(response.content)
         except (ValueError, UnicodeDecodeError):
             raise MagentoError(
                 f"Magento answered {where} with HTTP 200 but a body that is not JSON "

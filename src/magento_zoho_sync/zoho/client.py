@@ -13,13 +13,13 @@ Zoho charges (1 per read, ⌈n/10⌉ per write of n records) are counted in :cla
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx2
 
+from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited
 from magento_zoho_sync.http import ApiStats, build_client, zoho_write_credits
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
@@ -69,7 +69,7 @@ def _json(response: httpx2.Response) -> Any:
     """The decoded body; None for 204 or an empty body; raises ValueError for a body that is not JSON."""
     if response.status_code == 204 or not response.content.strip():
         return None
-    return json.loads(response.content)
+    return jsonio.loads(response.content)
 
 
 class ZohoClient:
@@ -154,9 +154,15 @@ class ZohoClient:
         body: Any = None,
     ) -> httpx2.Response:
         """One API call with retries; returns the final non-transient response (auth problems raised)."""
+        encoded = jsonio.dumps(body) if body is not None else b""
 
         def attempt() -> httpx2.Response:
-            response = self._http.request(method, path, params=params, json=body)
+            if body is None:
+                response = self._http.request(method, path, params=params)
+            else:
+                response = self._http.request(
+                    method, path, params=params, content=encoded, headers={"Content-Type": jsonio.CONTENT_TYPE}
+                )
             self.stats.charge_zoho(credits, response)
             if is_transient_status(response.status_code):
                 raise TransientStatus.from_response("Zoho CRM", response)

@@ -56,7 +56,7 @@ FATAL_REQUEST_CODES = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per customer: a frozen dataclass is 4x slower to build
 class RecordResult:
     """Zoho's answer for one record of a write call."""
 
@@ -119,6 +119,23 @@ def text(value: Any) -> str:
 
 
 def record_result(item: Any, *, default_action: str | None) -> RecordResult:
+    if type(item) is dict and item.get("status") == "success" and type(item.get("details")) is dict:
+        # the common answer, read without the checks that only failures need (one per customer written)
+        said: dict[str, Any] = item["details"]
+        code = item.get("code")
+        message = item.get("message")
+        action = item.get("action")
+        if action not in ("insert", "update"):
+            action = _success_action(default_action, "" if message is None else str(message))
+        record_id = said.get("id")
+        return RecordResult(
+            True,
+            action,
+            str(record_id) if record_id not in (None, "") else None,
+            "SUCCESS" if code is None else str(code),
+            "" if message is None else str(message),
+            dict(said),
+        )
     if not isinstance(item, dict):
         return RecordResult(False, None, None, "UNEXPECTED_RESPONSE", "Zoho's result for this record is not an object")
     raw_code = item.get("code")
@@ -133,11 +150,7 @@ def record_result(item: Any, *, default_action: str | None) -> RecordResult:
     details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
     action = item.get("action") if item.get("action") in ("insert", "update") else None
     if ok and action is None:
-        action = default_action
-        if action is None and "added" in message:
-            action = "insert"
-        elif action is None and "updated" in message:
-            action = "update"
+        action = _success_action(default_action, message)
     record_id = details.get("id") if ok else None
     return RecordResult(
         ok=ok,
@@ -147,6 +160,17 @@ def record_result(item: Any, *, default_action: str | None) -> RecordResult:
         message=message,
         details=dict(details),
     )
+
+
+def _success_action(default_action: str | None, message: str) -> str | None:
+    """What a success without an ``action`` did: the call's own kind, else what Zoho's message says."""
+    if default_action is not None:
+        return default_action
+    if "added" in message:
+        return "insert"
+    if "updated" in message:
+        return "update"
+    return None
 
 
 def same_for_all(n: int, code: str, message: str, details: dict[str, Any] | None = None) -> list[RecordResult]:

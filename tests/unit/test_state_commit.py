@@ -1,0 +1,78 @@
+"""Commit parts written in bulk (json_each) leave the state exactly as row-by-row writes (executemany) do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from magento_zoho_sync.state import CommitPart, FailureRecord, LinkUpdate, StateStore
+
+IDS = st.integers(min_value=1, max_value=12)
+EMAILS = st.sampled_from(["a@x.io", "b@x.io", "c@x.io", "d@x.io", "Bad\ud800@x.io"])
+ZOHO_IDS = st.sampled_from([None, "z1", "z2", "z3"])
+HASHES = st.sampled_from([None, "h1", "h2"])
+
+LINKS = st.builds(LinkUpdate, IDS, EMAILS | st.none(), st.sampled_from(["2024-01-01", "2024-02-02"]), ZOHO_IDS, HASHES)
+MERGED = st.builds(lambda cid, email: LinkUpdate(cid, email, "2024-03-03", None, None, merged=True), IDS, EMAILS)
+FAILURES = st.builds(
+    FailureRecord, IDS | st.none(), EMAILS | st.none(), st.sampled_from(["INVALID_EMAIL", "X"]), st.text(max_size=8)
+)
+PARTS = st.builds(
+    CommitPart,
+    st.lists(LINKS | MERGED, max_size=6),
+    st.lists(FAILURES, max_size=4),
+    st.lists(IDS, max_size=3),
+    st.lists(IDS, max_size=2),
+)
+TABLES = ("links", "failures", "contacts", "run_errors")
+
+
+def _dump(store: StateStore) -> dict[str, list[tuple[object, ...]]]:
+    db = store._db
+    return {
+        table: sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr)  # noqa: S608 - fixed names
+        for table in TABLES
+    }
+
+
+def _apply(path: Path, runs: list[list[list[CommitPart]]], *, bulk: bool) -> dict[str, list[tuple[object, ...]]]:
+    store = StateStore.open(path)
+    store._parts.bulk = bulk
+    try:
+        for flushes in runs:
+            run_id = store.start_run("full")
+            for parts in flushes:
+                store.commit_parts(run_id=run_id, parts=parts, max_failed_runs=2)
+        return _dump(store)
+    finally:
+        store.close()
+
+
+def test_this_sqlite_takes_the_bulk_path(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "s.sqlite")
+    try:
+        assert store._parts.bulk
+    finally:
+        store.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs=st.lists(st.lists(st.lists(PARTS, min_size=1, max_size=3), max_size=4), min_size=1, max_size=3))
+def test_bulk_and_row_by_row_commits_leave_the_same_state(tmp_path_factory: pytest.TempPathFactory, runs: list) -> None:  # type: ignore[type-arg]
+    folder = tmp_path_factory.mktemp("commits")
+    rows = _apply(folder / "rows.sqlite", runs, bulk=False)
+    bulk = _apply(folder / "bulk.sqlite", runs, bulk=True)
+    for table in TABLES:
+        # synced_at and failure times come from the clock: compare everything else
+        assert [_untimed(table, r) for r in bulk[table]] == [_untimed(table, r) for r in rows[table]], table
+
+
+def _untimed(table: str, row: tuple[object, ...]) -> tuple[object, ...]:
+    if table == "links":
+        return row[:5] + row[6:]
+    if table == "failures":
+        return row[:6] + row[8:]
+    return row

@@ -1,0 +1,41 @@
+"""Zoho's per-record answers: the fast reading of a success says exactly what the general reading says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from magento_zoho_sync.zoho.records import record_result
+
+
+class _Dict(dict[str, Any]):
+    """Not exactly a dict: takes record_result's general path."""
+
+
+VALUES = st.none() | st.text(max_size=12) | st.integers() | st.sampled_from(["insert", "update", "", "success"])
+ITEMS = st.fixed_dictionaries(
+    {"status": st.sampled_from(["success", "error", "SUCCESS"])},
+    optional={
+        "code": VALUES,
+        "message": st.none() | st.sampled_from(["record added", "record updated", "done", ""]),
+        "action": VALUES,
+        "details": st.none() | st.dictionaries(st.sampled_from(["id", "api_name", "x"]), VALUES, max_size=3),
+    },
+)
+
+
+@given(item=ITEMS, default_action=st.sampled_from([None, "update"]))
+def test_the_fast_path_agrees_with_the_general_one(item: dict[str, Any], default_action: str | None) -> None:
+    assert record_result(item, default_action=default_action) == record_result(
+        _Dict(item), default_action=default_action
+    )
+
+
+def test_a_success_reads_id_action_and_details() -> None:
+    result = record_result(
+        {"status": "success", "code": "SUCCESS", "message": "record added", "details": {"id": 42}, "action": "insert"},
+        default_action=None,
+    )
+    assert (result.ok, result.action, result.id, result.code) == (True, "insert", "42", "SUCCESS")
