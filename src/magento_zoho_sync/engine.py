@@ -142,7 +142,6 @@ class SyncEngine:
         self._refreshed: list[LinkUpdate] = []
         self._reconsidering = False
         self._total: int | None = None
-        self._failed_ids: set[int] = set()
         # a dry run's failures are its plan of rejects, listed in full; a real run keeps a page of them and
         # the report reads the rest back from the state (memory stays flat however many customers fail)
         self._failures_kept = 10**9 if options.dry_run else FAILURES_KEPT_IN_MEMORY
@@ -456,7 +455,6 @@ class SyncEngine:
             record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
             self._writer.queue(record)
         self.tally.add_failures(failures, keep=self._failures_kept)
-        self._failed_ids.update(f.customer_id for f in failures if f.customer_id is not None)
         self._commit(links=links, failures=failures, resolved=resolved)
         if self.progress is not None:
             self.progress.update(read=self.tally.read, written=self._handled(), total=self._total)
@@ -478,7 +476,6 @@ class SyncEngine:
 
     def _record_failures(self, failures: Sequence[FailureRecord]) -> None:
         self.tally.add_failures(failures, keep=self._failures_kept)
-        self._failed_ids.update(f.customer_id for f in failures if f.customer_id is not None)
         self._commit(failures=failures)
 
     def _commit(
@@ -559,7 +556,8 @@ class SyncEngine:
         """Customers that failed in earlier runs (and are not parked) are read again by id and retried."""
         self._flush()
         self.tally.parked = self.state.count_parked()
-        pending = [cid for cid in self.state.retryable_failure_ids() if cid > 0 and cid not in self._failed_ids]
+        # this run's own failures are not retried: it has just tried them (the state knows them, memory stays flat)
+        pending = [cid for cid in self.state.retryable_failure_ids(except_run=self._run_id) if cid > 0]
         if not pending:
             return
         self.tally.retried_failures = len(pending)

@@ -57,10 +57,15 @@ class MappingConfigError(ValueError):
     """A mapping entry is malformed; the message names the field."""
 
 
+# Tuples, not ``X | Y``: a union is built anew each time the expression runs, and transforms run per customer.
+_SEQUENCES: Final = (list, tuple)
+_NUMBERS: Final = (int, float)
+
+
 def _join(separator: str) -> Callable[[Any], Any]:
     def join(value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            lines = [str(v).strip() for v in value if v is not None and str(v).strip()]
+        if isinstance(value, _SEQUENCES):
+            lines = [line for v in value if v is not None and (line := str(v).strip())]
             return separator.join(lines) if lines else None
         return value
 
@@ -70,7 +75,7 @@ def _join(separator: str) -> Callable[[Any], Any]:
 def _to_bool(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, int | float):
+    if isinstance(value, _NUMBERS):
         return bool(value)
     text = str(value).strip().lower()
     if text in _TRUE:

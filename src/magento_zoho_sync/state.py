@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from magento_zoho_sync.errors import LockedError, StateError
 from magento_zoho_sync.state_commit import PartWriter, json_supported
 
@@ -311,31 +313,40 @@ class StateStore:
 
     def links_for(self, customer_ids: Sequence[int]) -> dict[int, Link]:
         result: dict[int, Link] = {}
-        for chunk in _chunks(list(customer_ids), 500):
-            for row in self._db.execute(
-                _in_clause(
-                    "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted FROM links "
-                    "WHERE customer_id IN {in}",
-                    len(chunk),
-                ),
-                chunk,
-            ):
-                result[int(row[0])] = Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]))
+        for row in self._select_in(
+            "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted FROM links "
+            "WHERE customer_id IN {in}",
+            list(customer_ids),
+        ):
+            result[int(row[0])] = Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]))
         return result
 
     def links_by_email(self, emails: Iterable[str]) -> dict[str, list[Link]]:
         result: dict[str, list[Link]] = {}
-        for chunk in _chunks(sorted(set(emails)), 500):
-            for row in self._db.execute(
-                _in_clause(
-                    "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted FROM links "
-                    "WHERE email IN {in} AND deleted = 0",
-                    len(chunk),
-                ),
-                chunk,
-            ):
-                result.setdefault(row[1], []).append(Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5])))
+        for row in self._select_in(
+            "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted FROM links "
+            "WHERE email IN {in} AND deleted = 0",
+            sorted(set(emails)),
+        ):
+            result.setdefault(row[1], []).append(Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5])))
         return result
+
+    def _select_in(self, sql: str, values: Sequence[Any], *, chunk_size: int = 500) -> Iterator[Sequence[Any]]:
+        """Rows of ``sql`` whose every ``{in}`` is the list ``values``.
+
+        One statement whatever the number of values (``json_each``), so that SQLite keeps one prepared statement
+        per query instead of one per list length; lists JSON cannot carry faithfully go as placeholders.
+        """
+        if not values:
+            return
+        array = _json_list(values) if self._parts.bulk else None
+        if array is not None:
+            yield from self._db.execute(
+                sql.replace("{in}", "(SELECT value FROM json_each(?))"), [array] * sql.count("{in}")
+            )
+            return
+        for chunk in _chunks(values, chunk_size):
+            yield from self._db.execute(_in_clause(sql, len(chunk)), list(chunk) * sql.count("{in}"))
 
     def linked_ids_between(self, low_exclusive: int, high_inclusive: int | None) -> list[int]:
         """Live linked customer ids in (low, high]: the candidates for 'deleted in Magento' on a full run."""
@@ -410,19 +421,17 @@ class StateStore:
     def count_parked(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM failures WHERE parked = 1").fetchone()[0])
 
-    def retryable_failure_ids(self) -> list[int]:
-        rows = self._db.execute("SELECT customer_id FROM failures WHERE parked = 0 ORDER BY customer_id")
+    def retryable_failure_ids(self, *, except_run: int | None = None) -> list[int]:
+        """Customers whose failure is not parked, without those that failed in run ``except_run``."""
+        rows = self._db.execute(
+            "SELECT customer_id FROM failures WHERE parked = 0 AND last_run_id IS NOT ? ORDER BY customer_id",
+            (except_run,),
+        )
         return [int(row[0]) for row in rows]
 
     def failed_ids(self, customer_ids: Sequence[int]) -> set[int]:
-        found: set[int] = set()
-        for chunk in _chunks(list(customer_ids), 500):
-            rows = self._db.execute(
-                _in_clause("SELECT customer_id FROM failures WHERE customer_id IN {in}", len(chunk)),
-                chunk,
-            )
-            found.update(int(row[0]) for row in rows)
-        return found
+        rows = self._select_in("SELECT customer_id FROM failures WHERE customer_id IN {in}", list(customer_ids))
+        return {int(row[0]) for row in rows}
 
     # -- Zoho email index ------------------------------------------------------------------------------------------
 
@@ -448,21 +457,17 @@ class StateStore:
         moved to another email no longer holds the old one).
         """
         result: dict[str, list[tuple[str, str, str | None]]] = {}
-        for chunk in _chunks(sorted(set(emails)), 400):
-            rows = self._db.execute(
-                _in_clause(
-                    "SELECT i.email, i.zoho_id, i.raw_email, i.created_time FROM zoho_index i "
-                    "LEFT JOIN contacts c ON c.zoho_id = i.zoho_id "
-                    "WHERE i.email IN {in} AND (c.email IS NULL OR c.email = i.email) "
-                    "UNION SELECT c.email, c.zoho_id, c.email, NULL FROM contacts c "
-                    "WHERE c.email IN {in} AND c.zoho_id NOT IN (SELECT zoho_id FROM zoho_index) "
-                    "ORDER BY 4, 2",
-                    len(chunk),
-                ),
-                [*chunk, *chunk],
-            )
-            for row in rows:
-                result.setdefault(row[0], []).append((row[1], row[2], row[3]))
+        for row in self._select_in(
+            "SELECT i.email, i.zoho_id, i.raw_email, i.created_time FROM zoho_index i "
+            "LEFT JOIN contacts c ON c.zoho_id = i.zoho_id "
+            "WHERE i.email IN {in} AND (c.email IS NULL OR c.email = i.email) "
+            "UNION SELECT c.email, c.zoho_id, c.email, NULL FROM contacts c "
+            "WHERE c.email IN {in} AND c.zoho_id NOT IN (SELECT zoho_id FROM zoho_index) "
+            "ORDER BY 4, 2",
+            sorted(set(emails)),
+            chunk_size=400,
+        ):
+            result.setdefault(row[0], []).append((row[1], row[2], row[3]))
         return result
 
     def forget_contacts(self, zoho_ids: Sequence[str]) -> None:
@@ -537,6 +542,15 @@ class StateStore:
 def _in_clause(sql: str, count: int) -> str:
     """Put ``count`` placeholders where ``{in}`` stands (values always travel as parameters)."""
     return sql.replace("{in}", "(" + ",".join("?" * count) + ")")
+
+
+def _json_list(values: Sequence[Any]) -> bytes | None:
+    """``values`` as a JSON array, or None when JSON would not carry them intact (lone surrogates, NUL)."""
+    try:
+        array = orjson.dumps(values)
+    except TypeError:
+        return None
+    return None if b"\\u0000" in array else array
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -453,3 +453,10 @@ def test_lone_surrogates_from_json_do_not_crash() -> None:
     mapped = ok(map_customer(c))
     assert mapped.payload["First_Name"] == "Bad \ud83d half"
     assert len(payload_hash(mapped.payload)) == 64
+
+
+def test_an_email_with_a_lone_surrogate_is_invalid() -> None:
+    """Such text cannot be stored as UTF-8 (nor by the state): the customer fails instead of the run."""
+    result = map_customer({"id": 7, "email": "ann\ud800@example.com", "lastname": "Lee"})
+    assert isinstance(result, MappingFailure)
+    assert result.code == "INVALID_EMAIL"

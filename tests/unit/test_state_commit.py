@@ -76,3 +76,29 @@ def _untimed(table: str, row: tuple[object, ...]) -> tuple[object, ...]:
     if table == "failures":
         return row[:6] + row[8:]
     return row
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(PARTS, min_size=1, max_size=4), wanted=st.lists(EMAILS | st.just("nul\x00@x.io"), max_size=6))
+def test_reads_by_list_agree_in_both_forms(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[CommitPart], wanted: list[str]
+) -> None:
+    store = StateStore.open(tmp_path_factory.mktemp("reads") / "s.sqlite")
+    try:
+        store.commit_parts(run_id=store.start_run("full"), parts=parts)
+        emails = [e for e in wanted if "\ud800" not in e]  # SQLite cannot bind a lone surrogate at all
+        ids = list(range(14))
+        answers = []
+        for bulk in (True, False):
+            store._parts.bulk = bulk
+            answers.append(
+                (
+                    store.links_for(ids),
+                    store.links_by_email(emails),
+                    store.failed_ids(ids),
+                    store.zoho_contacts_for(emails),
+                )
+            )
+        assert answers[0] == answers[1]
+    finally:
+        store.close()

@@ -1,0 +1,410 @@
+"""The optimised mapping gives exactly the results of the simple implementation it replaced.
+
+``tests/unit/mapping_reference.py`` is that implementation, frozen. Results are compared field by field, with
+the type of every value (``1 == True`` must not hide a change) and the payload's keys in order (the order of the
+fields in the request to Zoho); hashes byte for byte, as they are stored in users' state databases.
+
+    .venv/bin/pytest tests/unit/test_mapping_equivalence.py --hypothesis-show-statistics   # what was exercised
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from magento_zoho_sims.magento.seed import StoreLayout, base_customer
+from magento_zoho_sync import mapping
+from magento_zoho_sync.mapping_config import (
+    ARG_TRANSFORMS,
+    DEFAULT_SPEC,
+    TRANSFORMS,
+    FieldRule,
+    MappingSpec,
+    SourcePath,
+    Transform,
+    build_spec,
+)
+from tests.unit import mapping_reference as reference
+
+# ---- comparing results ----------------------------------------------------------------------------------------
+
+
+def typed(value: Any) -> Any:
+    """``value`` with the type of everything in it, so that ``1 == True`` or ``"a" == StrSubclass("a")`` cannot
+    hide a difference; dicts become their item lists, so that key order counts."""
+    if isinstance(value, dict):
+        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [typed(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def snapshot(result: Any) -> tuple[str, list[tuple[str, Any]]]:
+    """The class name and every field of a MappedCustomer or MappingFailure (of either implementation)."""
+    return type(result).__name__, [(f.name, typed(getattr(result, f.name))) for f in dataclasses.fields(result)]
+
+
+def outcome(function: Any, *args: Any) -> Any:
+    """What a call gives: its value, or the class and text of what it raised."""
+    try:
+        return ("returned", function(*args))
+    except Exception as exc:
+        return ("raised", type(exc).__name__, str(exc))
+
+
+def assert_same_mapping(customer: Any, spec: MappingSpec = DEFAULT_SPEC, limits: Any = mapping.DEFAULT_LIMITS) -> Any:
+    """Both implementations give the same result; returns the reference's."""
+    expected = reference.map_customer(customer, spec, limits)
+    assert snapshot(mapping.map_customer(customer, spec, limits)) == snapshot(expected)
+    return expected
+
+
+def record(result: Any) -> None:
+    """What the example exercised (see ``pytest --hypothesis-show-statistics``): each error code should occur."""
+    event(getattr(result, "code", "truncated" if getattr(result, "truncated", ()) else "mapped"))
+
+
+# ---- odd customers --------------------------------------------------------------------------------------------
+
+lone_surrogates = st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=2)
+any_text = st.text(st.characters(exclude_categories=()), max_size=12)  # lone surrogates too, as JSON allows
+odd_text = st.sampled_from(
+    ["", " ", "  \t\n", "\u00a0x\u00a0", "1", "0", "yes", "no", "maybe", "true", "DE", " de ", "gb", "ZZ", "XK", "🎉",
+     "a\ud83db", 'O\'Brien "Jo" \\', "İ", "ß", "\u2028", "x" * 45, "🎉" * 21, " " + "y" * 39 + " tail"]
+)  # fmt: skip
+long_text = st.builds(lambda char, n, pad: pad + char * n + pad, st.sampled_from(["a", "é", "🎉", " "]),
+                      st.integers(10, 130), st.sampled_from(["", " ", "  "]))  # fmt: skip
+text = st.text(max_size=20) | any_text | odd_text | long_text | lone_surrogates
+number = st.integers(-(10**20), 10**20) | st.floats(allow_nan=True, allow_infinity=True) | st.booleans()
+scalar = st.none() | number | text
+json_value = st.recursive(
+    scalar,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=10,
+)
+odd_value = st.none() | text | scalar | st.lists(st.none() | text | number, max_size=4) | json_value
+
+
+def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """One of the strategies, chosen with the given weights (``one_of`` weighs them all alike)."""
+    return st.sampled_from([strategy for weight, strategy in choices for _ in range(weight)]).flatmap(lambda s: s)
+
+
+maybe_value = weighted((6, text), (1, st.none()), (2, odd_value))  # mostly text, so that more customers map
+
+
+def maybe_proxy(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Any]:
+    """Mostly plain dicts, sometimes a read-only mapping that is not a dict (the slow, general paths)."""
+    return strategy | strategy.map(MappingProxyType)
+
+
+attribute_codes = st.sampled_from(["tier", "vip", "delivery_notes", "x", "Tier"])
+custom_attributes = (
+    st.lists(
+        st.fixed_dictionaries({"attribute_code": attribute_codes | st.none() | st.integers(0, 2), "value": maybe_value})
+        | json_value,
+        max_size=4,
+    )
+    | maybe_proxy(st.dictionaries(attribute_codes, maybe_value, max_size=3))
+    | json_value
+)
+address_ids = st.integers(-1, 6) | st.sampled_from(["1", " 2 ", "3.0", "x", ""]) | st.none() | st.booleans()
+address = maybe_proxy(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "id": address_ids | st.floats(0, 6),
+            "street": st.lists(st.none() | text | number | st.lists(text, max_size=2), max_size=4) | maybe_value,
+            "city": maybe_value,
+            "postcode": maybe_value,
+            "telephone": maybe_value,
+            "country_id": st.sampled_from(["US", "de", "ZZ", "", " gb "]) | maybe_value,
+            "region": st.none()
+            | maybe_proxy(st.fixed_dictionaries({}, optional={"region": maybe_value, "region_code": maybe_value}))
+            | maybe_value,
+            "default_billing": st.booleans() | st.sampled_from([1, "1", "true", None]),
+            "default_shipping": st.booleans() | st.sampled_from([1, "1", "true", None]),
+            "custom_attributes": custom_attributes,
+        },
+    )
+)
+references = st.none() | address_ids | st.floats(0, 6) | st.lists(st.integers(1, 3), max_size=2) | json_value
+emails = st.emails() | st.sampled_from(["jane@example.com", " Jane.Doe+x@Example.COM ", "zoë@exämple.de"])
+customer_fields = {
+    "firstname": maybe_value,
+    "middlename": maybe_value,
+    "gender": maybe_value,
+    "default_billing": references,
+    "default_shipping": references,
+    "addresses": st.lists(address | json_value, max_size=4) | json_value,
+    "updated_at": st.none() | text | number,
+    "website_id": st.integers(-1, 3) | st.sampled_from(["1", " 2", "x"]) | json_value,
+    "custom_attributes": custom_attributes,
+    "extension_attributes": maybe_proxy(st.fixed_dictionaries({"is_subscribed": maybe_value})) | json_value,
+}
+odd_ids = st.integers(-2, 10**12) | st.sampled_from(["7", " 8 ", "08", "9x", "", "-3", "1" * 19]) | scalar
+odd_emails = emails | text | scalar | st.sampled_from(["a..b@c.de", ".a@b.cd", "a@b.c_d", "a@b.cd\n", "İ@x.de"])
+# Mostly customers that map (a valid id, email and last name), so that limits, truncation and the odd values
+# elsewhere are reached; and customers where anything at all may be missing or odd.
+mappable_customers = maybe_proxy(
+    st.fixed_dictionaries(
+        {"id": st.integers(1, 10**6) | st.just("12"), "email": emails, "lastname": text.filter(str.strip)},
+        optional=customer_fields,
+    )
+)
+odd_customers = mappable_customers | maybe_proxy(
+    st.fixed_dictionaries({}, optional={"id": odd_ids, "email": odd_emails, "lastname": maybe_value, **customer_fields})
+)
+customers = weighted(
+    (6, mappable_customers), (2, odd_customers), (1, st.dictionaries(st.text(max_size=8), json_value)), (1, json_value)
+)
+
+# ---- specs ----------------------------------------------------------------------------------------------------
+
+PATHS = [
+    "email", "firstname", "lastname", "middlename", "gender", "id", "addresses", "updated_at",
+    "custom_attributes.tier", "custom_attributes.vip", "extension_attributes.is_subscribed", "extension_attributes",
+    "address.street", "address.city", "address.region.region", "address.region", "address.telephone",
+    "address.custom_attributes.delivery_notes", "billing.city", "billing.street", "shipping.street", "shipping.city",
+    "shipping.region.region_code", "address.id",
+]  # fmt: skip
+NAMED_TRANSFORMS = [*TRANSFORMS, "constant:X", "constant:", "default:Y", "default: n/a "]
+FIELDS = ["Email", "Last_Name", "First_Name", "Phone", "Mailing_Street", "Mailing_City", "Tier", "VIP", "Notes"]
+
+rule_text = st.builds(
+    lambda path, transforms: " | ".join([path, *transforms]),
+    st.sampled_from(PATHS),
+    st.lists(st.sampled_from(NAMED_TRANSFORMS), max_size=3),
+) | st.sampled_from(["constant:Magento", "constant: | default:none", "constant:X | lowercase", "constant:1 | bool"])
+
+
+def make_spec(fields: dict[str, Any], replace: bool, truncating: bool) -> MappingSpec:
+    required = {"Email": "email", "Last_Name": "lastname"}
+    fields = {name: rule for name, rule in fields.items() if rule is not False or name not in required}
+    fields = {**required, **fields} if replace else fields
+    return build_spec(fields, replace_defaults=replace, truncate_long_values=truncating)
+
+
+built_specs = st.builds(
+    make_spec,
+    st.dictionaries(st.sampled_from(FIELDS), rule_text | st.just(False), max_size=5),
+    st.booleans(),
+    st.booleans(),
+)
+
+# Specs built by hand, past the parser's checks: unknown roots and transforms, paths a parser would refuse.
+KEYS = ["email", "lastname", "city", "street", "region", "region_code", "custom_attributes", "tier", "vip", "x"]
+hand_paths = st.none() | st.builds(
+    SourcePath,
+    st.sampled_from(["customer", "address", "billing", "shipping", "store"]),
+    st.lists(st.sampled_from(KEYS), max_size=4).map(tuple),
+)
+hand_transforms = st.builds(Transform, st.sampled_from([*TRANSFORMS, *ARG_TRANSFORMS, "bogus"]), st.none() | text)
+hand_rules = st.builds(FieldRule, st.sampled_from(FIELDS), hand_paths, st.lists(hand_transforms, max_size=2).map(tuple))
+hand_specs = st.builds(
+    lambda rules, truncating: MappingSpec(rules=tuple(rules), truncate_long_values=truncating),
+    st.lists(hand_rules, max_size=6),
+    st.booleans(),
+)
+specs = st.just(DEFAULT_SPEC) | built_specs | hand_specs
+
+# Limits are ints by their type; a few that are not (None, a float, a bool, text) check that the exact length
+# checks still meet them, and fail on them, where they always did.
+limit_values = weighted(
+    (8, st.integers(-1, 60) | st.sampled_from([0, 1, 2, 3, 100, 250])),
+    (1, st.sampled_from([None, 30.0, float("nan"), True, "40"])),
+)
+limits = st.just(mapping.DEFAULT_LIMITS) | maybe_proxy(
+    st.builds(
+        lambda overrides, base: {**base, **overrides},
+        st.dictionaries(st.sampled_from([*FIELDS, "Mailing_Country", "Mailing_State"]), limit_values, max_size=6),
+        st.sampled_from([{}, dict(mapping.DEFAULT_LIMITS)]),
+    )
+)
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(customers)
+def test_default_spec(customer: Any) -> None:
+    record(assert_same_mapping(customer))
+
+
+@SETTINGS
+@given(customers, specs, limits)
+def test_any_spec_and_limits(customer: Any, spec: MappingSpec, limits: Any) -> None:
+    record(assert_same_mapping(customer, spec, limits))
+
+
+TRUNCATING = [
+    build_spec(truncate_long_values=True),
+    build_spec(
+        {"Notes": "custom_attributes.tier | default:  padded  ", "Tier": "address.street"}, truncate_long_values=True
+    ),
+]
+
+
+@SETTINGS
+@given(mappable_customers, st.sampled_from(TRUNCATING), limits)
+def test_truncation(customer: Any, spec: MappingSpec, limits: Any) -> None:
+    record(assert_same_mapping(customer, spec, limits))
+
+
+@settings(max_examples=60, deadline=None)
+@given(odd_customers, st.sampled_from(["billing", "shipping", "store"]), hand_paths.filter(bool))
+def test_address_helpers_and_resolve(customer: Any, kind: str, path: SourcePath) -> None:
+    """The public helpers pick the very same address object, and find the same value."""
+    assert mapping.main_address(customer) is reference.main_address(customer)
+    assert mapping.default_address(customer, kind) is reference.default_address(customer, kind)
+    assert typed(mapping.resolve(customer, path)) == typed(reference.resolve(customer, path))
+
+
+def test_the_same_spec_twice_and_specs_that_compare_equal() -> None:
+    """Plans are cached per spec object: equal specs, and a spec seen again, give the same results."""
+    customer = {"id": 3, "email": "A@b.co", "lastname": "L", "custom_attributes": [{"attribute_code": "tier"}]}
+    for spec in (build_spec({"Tier": "custom_attributes.tier | default:none"}),) * 2 + (DEFAULT_SPEC,):
+        assert_same_mapping(customer, spec)
+    for _ in range(mapping._MAX_PLANS + 2):  # past the cache's bound: it is emptied, and still right
+        assert_same_mapping(customer, build_spec({"Tier": "custom_attributes.tier | default:none"}))
+
+
+def test_limits_changed_in_place_between_calls() -> None:
+    """The halves of the limits are kept for the last limits object; changing that object must be noticed."""
+    customer = {"id": 3, "email": "a@b.co", "lastname": "Lastname", "firstname": "Firstname"}
+    limits = dict(mapping.DEFAULT_LIMITS)
+    for first_name_limit in (40, 8, 2, 40, 0, -3, 5):
+        limits["First_Name"] = first_name_limit
+        for spec in (DEFAULT_SPEC, build_spec(truncate_long_values=True), DEFAULT_SPEC):
+            assert_same_mapping(customer, spec, limits)
+    del limits["First_Name"]
+    assert_same_mapping(customer, DEFAULT_SPEC, limits)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(st.sampled_from('ab.@_-+ \n\t"\\()[]:;<>,é🎉'), max_size=14) | st.emails())
+def test_is_valid_email(email: str) -> None:
+    assert mapping.is_valid_email(email) is reference.is_valid_email(email)
+    assert mapping.is_valid_email(email + "\n") is reference.is_valid_email(email + "\n")
+
+
+@pytest.mark.parametrize(
+    "customer",
+    [
+        None,
+        [],
+        "customer",
+        42,
+        {"id": 10**300, "email": "a@b.co", "lastname": "x"},
+        {"id": 1, "email": "a@b.co", "lastname": "x", "firstname": 10**5000},  # str() refuses: unexpected data
+        {"id": 1, "email": "a@b.co", "lastname": "x", "default_billing": "1", "addresses": [{"id": 10**5000}]},
+        {"id": 1, "email": "a@b.co", "lastname": ["x", [True]]},
+    ],
+)
+def test_odd_customers_by_hand(customer: Any) -> None:
+    """Not a mapping at all, numbers too long to print (the catch-all), a list holding a yes/no value."""
+    assert_same_mapping(customer)
+
+
+# ---- the simulator's realistic customers ----------------------------------------------------------------------
+
+LAYOUT = StoreLayout(seed=1, count=5000, now=1_800_000_000)
+REALISTIC_SPECS = [
+    DEFAULT_SPEC,
+    build_spec(truncate_long_values=True),
+    build_spec(
+        {
+            "Tier": "custom_attributes.loyalty_tier | uppercase",
+            "Language": "custom_attributes.preferred_language | default:en",
+            "Email_Opt_Out": "extension_attributes.is_subscribed | bool_to_opt_out",
+            "Mailing_Street": "address.street | join_newlines",
+            "Other_City": "shipping.city",
+            "Billing_Street": "billing.street",
+            "Lead_Source": "constant:Magento",
+            "Date_of_Birth": "dob",
+        }
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def realistic() -> list[dict[str, Any]]:
+    built = [base_customer(LAYOUT, cid) for cid in range(1, LAYOUT.count + 1)]
+    decoded: list[dict[str, Any]] = json.loads(json.dumps(built))  # as a search page decodes
+    return decoded
+
+
+SMALL_LIMITS = {**mapping.DEFAULT_LIMITS, "Mailing_Street": 30, "Last_Name": 8, "Phone": 12}
+
+
+@pytest.mark.parametrize(
+    ("spec", "limits"),
+    [
+        (REALISTIC_SPECS[0], mapping.DEFAULT_LIMITS),
+        (REALISTIC_SPECS[0], SMALL_LIMITS),
+        (REALISTIC_SPECS[1], SMALL_LIMITS),
+        (REALISTIC_SPECS[2], mapping.DEFAULT_LIMITS),
+    ],
+    ids=["default", "default-small-limits", "truncating-small-limits", "custom"],
+)
+def test_realistic_customers(realistic: list[dict[str, Any]], spec: MappingSpec, limits: Mapping[str, int]) -> None:
+    for customer in realistic:
+        assert_same_mapping(customer, spec, limits)
+
+
+def test_realistic_payload_hashes(realistic: list[dict[str, Any]]) -> None:
+    for customer in realistic:
+        result = mapping.map_customer(customer)
+        if isinstance(result, mapping.MappedCustomer):
+            assert mapping.payload_hash(result.payload) == reference.payload_hash(result.payload)
+
+
+# ---- payload_hash ---------------------------------------------------------------------------------------------
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+class Text(str):
+    __slots__ = ()
+
+
+plain_values = st.none() | st.booleans() | text | st.text(st.characters(exclude_categories=()), max_size=30)
+odd_values = (
+    number
+    | json_value
+    | st.sampled_from([Colour.RED, Level.LOW, Text("a"), (1, "b"), 1e16, float("nan"), -0.0, 2**64, 10**30])
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(st.characters(exclude_categories=()), max_size=10), plain_values, max_size=10))
+def test_payload_hash_of_text_payloads(payload: dict[str, Any]) -> None:
+    assert mapping.payload_hash(payload) == reference.payload_hash(payload)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=6) | st.sampled_from([Text("k"), 1, None, True, 2.5]), plain_values | odd_values, max_size=5
+    )
+)
+def test_payload_hash_of_odd_payloads(payload: dict[str, Any]) -> None:
+    """Numbers, nested values, enums, subclasses and keys that are not text: the standard library's answer,
+    including its errors (keys of mixed types cannot be sorted)."""
+    assert outcome(mapping.payload_hash, payload) == outcome(reference.payload_hash, payload)
+    proxy = MappingProxyType(payload)
+    assert outcome(mapping.payload_hash, proxy) == outcome(reference.payload_hash, proxy)
