@@ -129,7 +129,9 @@ def measure(
 ) -> tuple[simproc.Measured, dict[str, int]]:
     """Run ``argv`` and read both simulators' counters around it."""
     m0, z0 = magento.stats(), zoho.stats()
+    cpu0 = magento.cpu_s(), zoho.cpu_s()
     measured = run_measured(argv, env, log, timeout)
+    cpu1 = magento.cpu_s(), zoho.cpu_s()
     m1, z1 = magento.stats(), zoho.stats()
     # Each simulator logs a /_sim/stats call after answering it: the "before" call is in the delta (-1).
     tokens = _delta(z0, z1, "token_requests")
@@ -143,6 +145,10 @@ def measure(
         "contacts_after": int(z1.get("contacts", 0)),
         "max_in_flight": int(z1.get("max_in_flight", 0)),
         "max_heavy_in_flight": int(z1.get("max_heavy_in_flight", 0)),
+        # CPU seconds during the run: where a zero-latency run's time goes on a machine the three processes share
+        "magento_sim_cpu_ms": round((cpu1[0] - cpu0[0]) * 1000),
+        "zoho_sim_cpu_ms": round((cpu1[1] - cpu0[1]) * 1000),
+        "cpu_ms": round(measured.cpu_s * 1000),
     }
     return measured, counters
 
@@ -536,12 +542,20 @@ def profile_text(summary: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------------------ reporting
+def _cpu(row: Row) -> str:
+    """CPU seconds of the measured process / the Magento simulator / the Zoho simulator during the run."""
+    d = row.details
+    if "cpu_ms" not in d or row.extrapolated:
+        return "-"
+    return f"{d['cpu_ms'] / 1000:.1f} / {d['magento_sim_cpu_ms'] / 1000:.1f} / {d['zoho_sim_cpu_ms'] / 1000:.1f}"
+
+
 def format_row(row: Row) -> str:
     star = "*" if row.extrapolated else " "
     return (
         f"  {row.profile:9} {row.n:>9,} {row.scenario:22} {row.wall:9.2f}s{star} {row.rate:10,.0f}/s "
         f"zoho {row.zoho_calls:>9,} (w {row.zoho_writes:>7,}) credits {row.credits:>9,} "
-        f"magento {row.magento_calls:>6,} rss {row.peak_rss_mb:7.1f} MB exit {row.exit_code}"
+        f"magento {row.magento_calls:>6,} rss {row.peak_rss_mb:7.1f} MB exit {row.exit_code} cpu {_cpu(row)}"
     )
 
 
@@ -553,13 +567,14 @@ def _fmt_wall(row: Row) -> str:
 def table_markdown(rows: Iterable[Row]) -> str:
     out = [
         "| profile | N | run | wall (s) | customers/s | Zoho calls | Zoho writes | Zoho credits | Magento calls "
-        "| peak RSS (MB) | exit | notes |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| peak RSS (MB) | CPU s: run / Magento sim / Zoho sim | exit | notes |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         out.append(
             f"| {r.profile} | {r.n:,} | {r.scenario} | {_fmt_wall(r)} | {r.rate:,.0f} | {r.zoho_calls:,} "
-            f"| {r.zoho_writes:,} | {r.credits:,} | {r.magento_calls:,} | {r.peak_rss_mb:,.1f} | {r.exit_code} "
+            f"| {r.zoho_writes:,} | {r.credits:,} | {r.magento_calls:,} | {r.peak_rss_mb:,.1f} | {_cpu(r)} "
+            f"| {r.exit_code} "
             f"| {r.note.replace('|', '/')} |"
         )
     return "\n".join(out)

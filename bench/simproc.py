@@ -47,6 +47,14 @@ class SimProcess:
     def stats(self) -> dict[str, Any]:
         return dict(self.control("GET", "/_sim/stats"))
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the simulator has used so far."""
+        try:
+            times = psutil.Process(self.proc.pid).cpu_times()
+        except psutil.Error:
+            return float("nan")
+        return float(times.user + times.system)
+
     def rss_mb(self) -> float:
         try:
             return float(psutil.Process(self.proc.pid).memory_info().rss) / 2**20
@@ -97,6 +105,7 @@ class Measured:
     stdout_path: Path
     timed_out: bool = False
     rss_samples: list[tuple[float, float]] = field(default_factory=list)
+    cpu_s: float = 0.0  # the child's user + system CPU seconds (os.wait4), all its threads
 
 
 def _poll_rss(pid: int, samples: list[tuple[float, float]], stop: threading.Event, started: float) -> None:
@@ -144,6 +153,7 @@ def run_measured(argv: list[str], env: dict[str, str], log_path: Path, timeout: 
         stdout_path=log_path,
         timed_out=timed_out,
         rss_samples=samples,
+        cpu_s=usage.ru_utime + usage.ru_stime,
     )
 
 

@@ -29,6 +29,7 @@ from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
 from magento_zoho_sync.mapping import payload_hash as hash_payload
 from magento_zoho_sync.mapping_config import MappingSpec, build_spec
+from magento_zoho_sync.memory import limit_malloc_arenas
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.sources import ContactSink, MappedRecord
 from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure
@@ -147,6 +148,7 @@ def run_sync(
     transport: httpx2.BaseTransport | None = None,
 ) -> RunResult:
     """One sync run with these settings. Raises :class:`~magento_zoho_sync.errors.SyncError` on fatal problems."""
+    limit_malloc_arenas()  # before the reader and writer threads start: memory stays flat over long runs
     spec = mapping_spec(settings)
     stats = ApiStats()
     started = time.time()
