@@ -295,7 +295,7 @@ class SyncEngine:
                 must_resend=record.customer_id in failed,
             )
         if self._refreshed:
-            self._commit(links=self._refreshed)
+            self._commit(links=list(self._refreshed))  # a copy: the list is reused for the next page
         if items:
             self._tracker.saw(max(int(item["id"]) for item in items))
         if page_failures:
