@@ -237,7 +237,7 @@ class SyncEngine:
                 self._sweep_deleted(previous_last, page.last_id, {int(item["id"]) for item in page.items})
             previous_last = max(previous_last, page.last_id)
             self._writer.harvest(block=False)
-            self._commit_progress()
+            self._flush()
             if self.stop.is_set():
                 return
         if self.tally.server_start is None:
@@ -461,13 +461,13 @@ class SyncEngine:
 
     def _drain(self) -> None:
         self._writer.drain()
-        self._commit_progress()
+        self._flush()
 
     def _abort(self) -> None:
         """Something fatal happened: keep what Zoho acknowledged, lose nothing else."""
         self._writer.salvage()
         try:
-            self._commit_progress()
+            self._flush()
             self.state.finish_run(self._run_id, status="failed", summary=self.summary())
         except Exception:
             log.exception("Could not save the state after a fatal error")
@@ -499,9 +499,6 @@ class SyncEngine:
             run_id=self._run_id, parts=parts, checkpoint=checkpoint, max_failed_runs=self.options.max_failed_runs
         )
         self._saved_checkpoint = checkpoint
-
-    def _commit_progress(self) -> None:
-        self._flush()
 
     def _checkpoint(self) -> Checkpoint | None:
         plan = self._plan

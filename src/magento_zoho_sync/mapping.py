@@ -26,8 +26,8 @@ truncate (Email is never truncated).
 The mapping runs once per customer of the store, so it is written for speed. A :class:`MappingSpec` is compiled
 once into a generated function, a straight run of code per rule (fetch, transforms, clean, store), cached per
 spec; exact-type checks (``type(v) is dict``) come before the slow ``isinstance(v, Mapping)`` ABC checks; the
-address is chosen once per customer, where a rule first reads it; the exact UTF-16 length checks run only for a
-payload with a text longer than half its field's limit. ``payload_hash`` serialises with orjson and falls back to
+address is chosen once per customer, where a rule first reads it; the exact UTF-16 length of a text is counted
+only when it is longer than half its field's limit. ``payload_hash`` serialises with orjson and falls back to
 the standard library whenever orjson could write other bytes (the hashes are stored). The results are exactly
 those of the simple implementation kept in ``tests/unit/mapping_reference.py``, as
 ``tests/unit/test_mapping_equivalence.py`` checks; ``bench/bench_mapping.py`` times both.
@@ -38,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -367,30 +366,24 @@ if type(value) is str:
 else:
 """ + "".join(f"    {line}\n" for line in _TRANSFORM_SOURCE.splitlines())
 
-# What _clean answers, with its most common case (text) inlined; then the quick length check (see _halves).
+# What _clean answers, with its most common case (text) inlined.
 _STORE_SOURCE: Final = """\
 if type(value) is str:
     value = value.strip()
     if value:
         payload[field_{i}] = value
-        if len(value) > half_{i}:
-            maybe_long = True
 elif value is not None:
     value = _clean(value, rule_{i})
     if value is not None:
         payload[field_{i}] = value
-        if type(value) is str and len(value) > half_{i}:
-            maybe_long = True
 """
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A compiled spec. ``run(customer, _halves(plan, limits))`` gives the payload before the email check, and
-    whether a text in it may be longer than Zoho allows (only then are the exact checks made)."""
+    """A compiled spec: ``run(customer)`` gives the payload before the email and length checks."""
 
-    run: Callable[[Mapping[str, Any], tuple[int, ...]], tuple[dict[str, Any], bool]]
-    fields: tuple[str, ...]  # the field of each rule, in order
+    run: Callable[[Mapping[str, Any]], dict[str, Any]]
     source: str  # the generated code, for whoever debugs it
 
 
@@ -456,14 +449,12 @@ class _Source:
             "_get_in": _get_in,
             "_attribute_in": _attribute_in,
         }
-        self._lines = ["def run(customer, halves):", "    payload = {}", "    maybe_long = False"]
+        self._lines = ["def run(customer):", "    payload = {}"]
         self._roots: dict[str, str] = {}  # root name → variable
         self._getters: set[str] = set()  # root variables whose ``get_`` variable is set
 
-    def text(self, rules: int) -> str:
-        halves = "".join(f"half_{i}, " for i in range(rules))  # ``half_0, half_1, = halves``: one local per rule
-        lines = [self._lines[0], f"    {halves}= halves", *self._lines[1:]] if rules else self._lines
-        return "\n".join([*lines, "    return payload, maybe_long", ""])
+    def text(self) -> str:
+        return "\n".join([*self._lines, "    return payload", ""])
 
     def rule(self, i: int, rule: FieldRule) -> None:
         self.env[f"field_{i}"], self.env[f"rule_{i}"] = rule.field, rule
@@ -533,9 +524,9 @@ def _compile(spec: MappingSpec) -> _Plan:
     source = _Source()
     for i, rule in enumerate(spec.rules):
         source.rule(i, rule)
-    code = source.text(len(spec.rules))
+    code = source.text()
     exec(compile(code, "<compiled mapping>", "exec"), source.env)  # noqa: S102 - generated names only, see above
-    return _Plan(source.env["run"], tuple(rule.field for rule in spec.rules), code)
+    return _Plan(source.env["run"], code)
 
 
 #: Compiled plans by ``id(spec)``; each entry holds its spec, so the id cannot be reused while it is cached.
@@ -553,40 +544,6 @@ def _plan(spec: MappingSpec) -> _Plan:
         _PLANS.clear()
     _PLANS[id(spec)] = (spec, plan)
     return plan
-
-
-# ---- length limits --------------------------------------------------------------------------------------------
-
-_NO_LIMIT: Final = sys.maxsize  # the half of a limit no text reaches
-
-#: The last ``(plan, limits, copy of the limits, halves)``: a run maps every customer with one plan and one limits
-#: object, so the halves are worked out once; the copy makes sure the limits have not changed since.
-_last_halves: tuple[_Plan | None, Mapping[str, int] | None, dict[str, int], tuple[int, ...]] = (None, None, {}, ())
-
-
-def _halves(plan: _Plan, limits: Mapping[str, int]) -> tuple[int, ...]:
-    """Per rule of ``plan``, the longest text (in code points) that surely fits its Zoho field: half the limit, as
-    a code point is at most 2 UTF-16 units. The plan flags a payload with a longer text, and only a flagged payload
-    gets the exact, slower checks of :func:`_enforce_limits`. A limit that is not a plain int (the type says it
-    is) flags every text, so that the exact checks meet it, and fail on it, just where they always did."""
-    global _last_halves  # noqa: PLW0603 - a one-entry cache, replaced in one assignment (threads see old or new)
-    last = _last_halves
-    if last[0] is plan and last[1] is limits and last[2] == limits:
-        return last[3]
-    try:
-        copy, halves = dict(limits), tuple(_half(limits.get(field)) for field in plan.fields)
-    except Exception:  # an odd mapping: let the exact checks meet it
-        return (-1,) * len(plan.fields)
-    _last_halves = (plan, limits, copy, halves)
-    return halves
-
-
-def _half(limit: object) -> int:
-    if limit is None:
-        return _NO_LIMIT
-    if type(limit) is int:
-        return limit // 2 if limit > 0 else _NO_LIMIT  # the exact checks skip limits <= 0
-    return -1
 
 
 # ---- customers ------------------------------------------------------------------------------------------------
@@ -617,8 +574,8 @@ def _checked_email(payload: dict[str, Any]) -> str:
         raise _Problem(MISSING_EMAIL, "the customer has no email address", "Email")
     if not isinstance(email, str):
         raise _Problem(INVALID_EMAIL, "the mapped email is not text", "Email")
-    email_norm = email.strip().lower()  # normalise_email and is_valid_email, without the calls
-    if ".." in email_norm or _EMAIL_REST.match(email_norm) is None:
+    email_norm = normalise_email(email)
+    if not is_valid_email(email_norm):
         raise _Problem(INVALID_EMAIL, "the email address is not valid", "Email")
     payload["Email"] = email_norm
     if not isinstance(payload.get("Last_Name"), str):
@@ -640,13 +597,9 @@ def map_customer(
             raise _Problem(MAPPING_ERROR, "the Magento customer has no valid id")
         cached = _PLANS.get(id(spec))
         plan = cached[1] if cached is not None and cached[0] is spec else _plan(spec)
-        payload, maybe_long = plan.run(customer, _halves(plan, limits))
-        mapped_email = payload.get("Email", "")
+        payload = plan.run(customer)
         email_norm = _checked_email(payload)
-        if maybe_long or len(email_norm) != len(mapped_email):  # the plan checked the email before normalising
-            truncated = _enforce_limits(payload, limits, spec.truncate_long_values)
-        else:
-            truncated = ()
+        truncated = _enforce_limits(payload, limits, spec.truncate_long_values)
     except _Problem as problem:
         return MappingFailure(customer_id, _raw_email(customer), problem.code, problem.message, problem.field)
     except Exception as exc:  # the last line of defence: one odd record must not stop a run

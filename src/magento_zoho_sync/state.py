@@ -30,10 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from magento_zoho_sync.errors import LockedError, StateError
-from magento_zoho_sync.state_commit import PartWriter, json_supported
+from magento_zoho_sync.state_commit import PartWriter, json_array, json_supported
 
 SCHEMA_VERSION = 1
 
@@ -339,7 +337,7 @@ class StateStore:
         """
         if not values:
             return
-        array = _json_list(values) if self._parts.bulk else None
+        array = json_array(values) if self._parts.bulk else None
         if array is not None:
             yield from self._db.execute(
                 sql.replace("{in}", "(SELECT value FROM json_each(?))"), [array] * sql.count("{in}")
@@ -542,15 +540,6 @@ class StateStore:
 def _in_clause(sql: str, count: int) -> str:
     """Put ``count`` placeholders where ``{in}`` stands (values always travel as parameters)."""
     return sql.replace("{in}", "(" + ",".join("?" * count) + ")")
-
-
-def _json_list(values: Sequence[Any]) -> bytes | None:
-    """``values`` as a JSON array, or None when JSON would not carry them intact (lone surrogates, NUL)."""
-    try:
-        array = orjson.dumps(values)
-    except TypeError:
-        return None
-    return None if b"\\u0000" in array else array
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -86,6 +86,16 @@ def json_supported(db: sqlite3.Connection) -> bool:
     return True
 
 
+def json_array(values: Sequence[Any]) -> bytes | None:
+    """``values`` as a JSON array that ``json_each`` reads back intact, else None: orjson refuses a lone UTF-16
+    surrogate, and ``json_extract`` would cut a text at a NUL character."""
+    try:
+        array = orjson.dumps(values)
+    except TypeError:
+        return None
+    return None if b"\\u0000" in array else array
+
+
 def _storable(rows: Rows) -> list[tuple[Any, ...]]:
     """The rows with each lone UTF-16 surrogate in their text replaced by ``?`` (SQLite stores UTF-8)."""
     return [
@@ -107,16 +117,11 @@ class PartWriter:
         """
         if not rows:
             return
-        if self.bulk:
-            try:
-                array = orjson.dumps(rows)
-            except TypeError:  # a lone surrogate: SQLite's UTF-8 cannot hold it either
-                rows = _storable(rows)
-                array = orjson.dumps(rows)
-            if b"\\u0000" not in array:  # json_extract would cut a text at a NUL character
-                self._db.execute(bulk_sql, (*params, array))
-                return
-        self._db.executemany(row_sql, [(*row, *params) for row in _storable(rows)])
+        array = json_array(rows) if self.bulk else None
+        if array is not None:
+            self._db.execute(bulk_sql, (*params, array))
+        else:
+            self._db.executemany(row_sql, [(*row, *params) for row in _storable(rows)])
 
     def apply(self, part: CommitPart, *, run_id: int, now: str, max_failed_runs: int) -> None:
         if part.links:

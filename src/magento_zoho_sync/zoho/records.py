@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from magento_zoho_sync.mapping import normalise_email
 from magento_zoho_sync.redact import redact
 
 __all__ = [
@@ -102,11 +103,6 @@ class FieldMeta:
     read_only: bool = False
     system_mandatory: bool = False
     unique: bool = False
-
-
-def normalise_email(email: str) -> str:
-    """The matching key of an email: trimmed and lower-cased."""
-    return email.strip().lower()
 
 
 def coql_quote(value: str) -> str:
