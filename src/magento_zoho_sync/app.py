@@ -28,7 +28,7 @@ from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
 from magento_zoho_sync.mapping import payload_hash as hash_payload
-from magento_zoho_sync.mapping_config import MappingSpec, build_spec
+from magento_zoho_sync.mapping_config import MappingSpec
 from magento_zoho_sync.memory import limit_malloc_arenas
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.sources import ContactSink, MappedRecord
@@ -130,14 +130,6 @@ def engine_options(settings: Settings, *, full: bool, dry_run: bool) -> EngineOp
     )
 
 
-def mapping_spec(settings: Settings) -> MappingSpec:
-    return build_spec(
-        settings.mapping.fields,
-        replace_defaults=settings.mapping.replace_defaults,
-        truncate_long_values=settings.sync.truncate_long_values,
-    )
-
-
 def run_sync(
     settings: Settings,
     *,
@@ -149,7 +141,7 @@ def run_sync(
 ) -> RunResult:
     """One sync run with these settings. Raises :class:`~magento_zoho_sync.errors.SyncError` on fatal problems."""
     limit_malloc_arenas()  # before the reader and writer threads start: memory stays flat over long runs
-    spec = mapping_spec(settings)
+    spec = settings.mapping_spec()
     stats = ApiStats()
     started = time.time()
     clock = time.perf_counter()

@@ -31,9 +31,17 @@ from rich.console import Console
 from rich.table import Table
 
 from magento_zoho_sync import output
-from magento_zoho_sync.errors import EXIT_FATAL, EXIT_OK, EXIT_SOME_FAILED, Interrupted, StateError, SyncError
+from magento_zoho_sync.errors import (
+    EXIT_FATAL,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SOME_FAILED,
+    Interrupted,
+    StateError,
+    SyncError,
+)
 from magento_zoho_sync.redact import configure_logging, redact
-from magento_zoho_sync.settings import Settings, load_settings
+from magento_zoho_sync.settings import ZOHO_REGIONS, Settings, load_settings
 from magento_zoho_sync.state import StateStore
 
 P = ParamSpec("P")
@@ -57,7 +65,7 @@ def _guard(fn: Callable[P, int]) -> Callable[P, None]:
             code = exc.exit_code
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
-            code = 130
+            code = EXIT_SIGINT
         except Exception as exc:  # a bug: still one clear line, the traceback only when asked for
             if verbose:
                 click.echo(redact(traceback.format_exc()), err=True)
@@ -83,7 +91,7 @@ def _settings_options(fn: Callable[P, R]) -> Callable[P, R]:
         click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="State file."),
         click.option(
             "--region",
-            type=click.Choice(["us", "eu", "in", "au", "jp", "cn", "ca", "sa", "uk"]),
+            type=click.Choice(list(ZOHO_REGIONS)),
             help="Zoho data centre: fills ZOHO_ACCOUNTS_URL and ZOHO_API_URL (explicit URLs win).",
         ),
         click.option(

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from magento_zoho_sync.mapping import normalise_email
 from magento_zoho_sync.sources import ContactRefLike, RecordOutcome
 
 
@@ -42,7 +43,7 @@ class DryRunSink:
         found = self.zoho.find_contacts_by_email([str(record["Email"]) for record in records])
         outcomes: list[RecordOutcome] = []
         for record in records:
-            matches = list(found.get(str(record["Email"]).strip().lower(), ()))
+            matches = list(found.get(normalise_email(str(record["Email"])), ()))
             if len(matches) > 1:
                 self.shared_emails[str(record["Email"])] = [match.id for match in matches]
             if matches:

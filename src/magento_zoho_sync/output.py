@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from magento_zoho_sync.app import RunResult
 from magento_zoho_sync.errors import Interrupted
 from magento_zoho_sync.mapping import Merge
 from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, Progress, RunReport, render_summary
 from magento_zoho_sync.state import FailureRecord, RunRow
+
+if TYPE_CHECKING:  # the CLI imports this module: --help must not load the engine
+    from magento_zoho_sync.app import RunResult
 
 PLAN_ROWS_SHOWN = 20
 

@@ -356,11 +356,13 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 
 def _register_secrets(settings: Settings) -> None:
-    for section in (settings.magento, settings.zoho):
-        for name in type(section).model_fields:
-            value = getattr(section, name)
-            if isinstance(value, SecretStr):
-                redact.register_secret(value)
+    sections = (settings.magento, settings.zoho)
+    redact.register_secrets(
+        value
+        for section in sections
+        for value in (getattr(section, name) for name in type(section).model_fields)
+        if isinstance(value, SecretStr)
+    )
 
 
 def _warn_if_exposed(config_file: Path, document: Mapping[str, Any]) -> None:
