@@ -41,6 +41,7 @@ from magento_zoho_sync.errors import (
     SyncError,
 )
 from magento_zoho_sync.redact import configure_logging, redact
+from magento_zoho_sync.report import RunReport
 from magento_zoho_sync.settings import ZOHO_REGIONS, Settings, load_settings
 from magento_zoho_sync.state import StateStore
 
@@ -157,6 +158,8 @@ def run_and_report(
     """Run one sync with progress on a terminal, then print the summary and write the report."""
     from magento_zoho_sync.app import RunResult, run_sync  # noqa: PLC0415 - keeps `--help` fast
 
+    if report_path is not None:
+        RunReport.check_destination(report_path)  # before the run, not after it
     console = console or Console(stderr=False)
     stop = threading.Event()
     received: list[int] = []
@@ -205,7 +208,9 @@ def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
 
 
 @main.command()
-@click.option("--customers", default=3000, show_default=True, help="Size of the simulated store.")
+@click.option(
+    "--customers", default=3000, show_default=True, type=click.IntRange(min=1), help="Size of the simulated store."
+)
 @click.option("--seed", default=7, show_default=True, help="Seed of the simulated store and Zoho org.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="Keep the state here.")
@@ -269,6 +274,10 @@ def errors(run_id: int | None, state_path: Path | None, config_file: Path | None
     run_id = run_id if run_id is not None else state.last_run_id()
     if run_id is None:
         raise StateError("The state holds no run yet.")
+    if not state.has_run(run_id):
+        raise StateError(
+            f"Run {run_id} is not in the state file {state.path}.", hint="`magento-zoho-sync runs` lists them."
+        )
     failures = state.run_errors(run_id)
     if as_json:
         click.echo(json.dumps([output.failure_dict(f) for f in failures], indent=2))

@@ -35,7 +35,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 from rich.text import Text
 
-from magento_zoho_sync.errors import EXIT_OK, EXIT_SOME_FAILED
+from magento_zoho_sync.errors import EXIT_OK, EXIT_SOME_FAILED, ConfigError
 from magento_zoho_sync.mapping import Merge
 from magento_zoho_sync.redact import redact, redact_data
 
@@ -247,12 +247,28 @@ class RunReport:
                 fh.write(dump(document[key]))
         fh.write("\n}\n")
 
+    @staticmethod
+    def check_destination(path: Path | str) -> None:
+        """Raise :class:`ConfigError` now if the report could not be written there later (after a whole run)."""
+        target = Path(path).expanduser()
+        folder = target.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # the folders to create: the first existing one must be writable
+        if target.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            why = "it is a folder" if target.is_dir() else f"{folder} is not a writable folder"
+            raise ConfigError(f"Cannot write the report to {target}: {why}.", hint="Choose another --report PATH.")
+
     def write_json(self, path: Path | str) -> Path:
         """Write :meth:`to_json` to ``path`` atomically; the file is created owner-only (0600)."""
         target = Path(path).expanduser()
-        if not target.parent.exists():
-            target.parent.mkdir(parents=True, mode=0o700)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # mkstemp: mode 0600
+        try:
+            if not target.parent.exists():
+                target.parent.mkdir(parents=True, mode=0o700)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # mkstemp: mode 0600
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot write the report to {target}: {exc.strerror or exc}.", hint="Choose another --report PATH."
+            ) from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 self._write_streaming(fh)

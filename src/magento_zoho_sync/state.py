@@ -532,6 +532,9 @@ class StateStore:
         for row in cursor:
             yield FailureRecord(row[0], row[1], row[2], row[3])
 
+    def has_run(self, run_id: int) -> bool:
+        return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
     def last_run_id(self) -> int | None:
         row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
         return None if row is None or row[0] is None else int(row[0])

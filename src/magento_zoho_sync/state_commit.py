@@ -81,7 +81,7 @@ def json_supported(db: sqlite3.Connection) -> bool:
     """Whether this SQLite has ``json_each`` (built in since 3.38, and in most builds before)."""
     try:
         db.execute("SELECT COUNT(*) FROM json_each('[1]')").fetchone()
-    except sqlite3.OperationalError:
+    except sqlite3.DatabaseError:  # no JSON support; or not a database at all, which the version check reports
         return False
     return True
 

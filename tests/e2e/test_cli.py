@@ -172,3 +172,33 @@ def test_runs_finds_the_state_through_mzsync_state_without_credentials(live: Liv
     runner = CliRunner()
     result = runner.invoke(main, ["runs", "--json"], env={"MZSYNC_STATE": str(live.state)}, catch_exceptions=False)
     assert result.exit_code == 0 and json.loads(result.output)[0]["counts"]["inserted"] == 1
+
+
+def test_a_report_path_that_cannot_be_written_is_refused_before_the_run(live: Live, tmp_path: Path) -> None:
+    live.add(1)
+    folder = tmp_path / "a-file"
+    folder.write_text("not a folder")
+    result = live.run("sync", "--state", str(live.state), "--report", str(folder / "report.json"))
+    assert result.exit_code == 2
+    assert "Cannot write the report" in result.output and "--report PATH" in result.output
+    assert live.zoho.contacts_by_email("c0@example.com") == []  # nothing was sent: the problem came first
+
+
+def test_errors_of_a_run_that_does_not_exist_exit_2(live: Live) -> None:
+    live.add(1)
+    assert live.sync().exit_code == 0
+    result = live.run("errors", "--state", str(live.state), "--run", "999")
+    assert result.exit_code == 2 and "Run 999 is not in the state file" in result.output
+
+
+def test_a_file_that_is_not_a_state_database_is_one_clear_line(live: Live, tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("hello, this is not SQLite\n" * 100)
+    result = live.run("runs", "--state", str(bogus))
+    assert result.exit_code == 2 and "not a magento-zoho-sync state file" in result.output
+    assert "bug" not in result.output
+
+
+def test_a_demo_of_no_customers_is_refused(live: Live) -> None:
+    result = live.run("demo", "--customers", "0")
+    assert result.exit_code == 2 and "--customers" in result.output
