@@ -104,8 +104,8 @@ def zoho_grant(
 
     \b
     Examples:
-      magento-zoho-sync auth zoho-grant --region eu --grant-token - --env-file ~/.config/mzsync.env
-      pbpaste | magento-zoho-sync auth zoho-grant --grant-token - --stdout >> secrets.env
+      magento-zoho-sync auth zoho-grant --region eu --env-file ~/.config/mzsync.env
+      pbpaste | magento-zoho-sync auth zoho-grant --grant-token - --env-file secrets.env
     """
     configure_logging(verbose)
     target = check_destination(env_file, to_stdout)
