@@ -43,7 +43,10 @@ class SyncError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message} {self.hint}" if self.hint else self.message
+        if not self.hint:
+            return self.message
+        ended = self.message.rstrip().endswith((".", "!", "?", ":", ")"))
+        return f"{self.message}{'' if ended else '.'} {self.hint}"
 
 
 class ConfigError(SyncError):

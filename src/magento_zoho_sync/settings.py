@@ -386,6 +386,7 @@ def _warn_if_exposed(config_file: Path, document: Mapping[str, Any]) -> None:
 def _load_raw(
     config_file: Path | None, overrides: Mapping[str, Any] | None, env: Mapping[str, str]
 ) -> tuple[dict[str, Any], list[str]]:
+    document: dict[str, Any] | None = None
     if config_file is not None:
         config_file = Path(config_file).expanduser()
         if not config_file.is_file():
@@ -393,14 +394,19 @@ def _load_raw(
         try:
             with config_file.open("rb") as fh:
                 document = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"config file {config_file} cannot be read: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"config file {config_file} cannot be read: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"config file {config_file} cannot be read: {exc}",
+                hint="It is not valid TOML: fix the syntax at the line and column shown.",
+            ) from None
         _warn_if_exposed(config_file, document)
     flags, problems = nest_overrides(overrides or {})
     env_values, env_problems = read_env(env)
     problems += env_problems
     try:
-        raw = merge_layers(flags, env_values, config_file)
+        raw = merge_layers(flags, env_values, document)
     except ValidationError as exc:
         raise ConfigError(_format(problems + [_describe(e) for e in exc.errors()])) from None
     raw["sync"].setdefault("state_path", default_state_path(env))

@@ -6,13 +6,14 @@ overrides and the TOML file, merged by pydantic-settings in precedence order (fl
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from magento_zoho_sync.zoho.regions import REGIONS
 
@@ -168,11 +169,6 @@ def _apply_region(layer: dict[str, Any]) -> dict[str, Any]:
     return layer
 
 
-class _TomlSource(TomlConfigSettingsSource):
-    def __call__(self) -> dict[str, Any]:
-        return _apply_region(super().__call__())
-
-
 class _DictSource(PydanticBaseSettingsSource):
     def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
         super().__init__(settings_cls)
@@ -185,7 +181,11 @@ class _DictSource(PydanticBaseSettingsSource):
         return self._data
 
 
-def merge_layers(flags: dict[str, Any], env_values: dict[str, Any], config_file: Path | None) -> dict[str, Any]:
+def merge_layers(
+    flags: dict[str, Any], env_values: dict[str, Any], document: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Flags over environment over the (already parsed) TOML document, each layer's region applied to itself."""
+
     class Layers(_Layers):
         @classmethod
         def settings_customise_sources(
@@ -200,8 +200,8 @@ def merge_layers(flags: dict[str, Any], env_values: dict[str, Any], config_file:
                 _DictSource(settings_cls, _apply_region(flags)),
                 _DictSource(settings_cls, _apply_region(env_values)),
             ]
-            if config_file is not None:
-                sources.append(_TomlSource(settings_cls, toml_file=config_file))
+            if document is not None:
+                sources.append(_DictSource(settings_cls, _apply_region(copy.deepcopy(dict(document)))))
             return tuple(sources)
 
     return Layers().model_dump()
