@@ -183,9 +183,30 @@ class FaultMiddleware:
 
             logging_receive = replay
 
+        logged = [False]
+
+        def record() -> None:
+            if self.log is None or logged[0]:
+                return
+            logged[0] = True
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            self.log.add(
+                LoggedRequest(
+                    method=method,
+                    path=path,
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    status=status_box[0],
+                    duration=time.perf_counter() - started,
+                    headers=headers,
+                    body=b"".join(body_parts),
+                )
+            )
+
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()  # before the client can have the answer: whoever it tells may read the log at once
             await send(message)
 
         try:
@@ -210,19 +231,7 @@ class FaultMiddleware:
             else:
                 await self.app(scope, logging_receive, logging_send)
         finally:
-            if self.log is not None:
-                headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-                self.log.add(
-                    LoggedRequest(
-                        method=method,
-                        path=path,
-                        query=scope.get("query_string", b"").decode("latin-1"),
-                        status=status_box[0],
-                        duration=time.perf_counter() - started,
-                        headers=headers,
-                        body=b"".join(body_parts),
-                    )
-                )
+            record()  # no complete answer was sent (a dropped connection, an error): logged all the same
 
 
 async def _swallow(message: Message) -> None:
