@@ -150,6 +150,10 @@ class SyncEngine:
         # each harvest of acknowledged batches and after each page, always with the checkpoint they allow
         self._unsaved: list[CommitPart] = []
         self._saved_checkpoint: Checkpoint | None = None
+        # customers above this id have no link and no failure: not in the state when the run started (its
+        # highest id then), nor handled by this run so far. Pages above it skip two of their reads.
+        self._known_through = 0
+        self._state_through = 0
 
     # -- the run ----------------------------------------------------------------------------------------------
 
@@ -163,6 +167,7 @@ class SyncEngine:
         self._run_id = plan.run_id if plan.run_id is not None else self.state.start_run(plan.mode)
         self.tally.run_id = self._run_id
         self._tracker.read_through = plan.after_id  # every customer up to the checkpoint is handled
+        self._known_through = self._state_through = self.state.highest_customer_id()
         try:
             if plan.mode == "full":
                 self._index_zoho()
@@ -259,11 +264,13 @@ class SyncEngine:
                 mapped.append(result)
         ids = [record.customer_id for record in mapped]
         self._flush()
-        own_links = self.state.links_for(ids)
+        # customers the state cannot know (a first sync's pages, new customers) have no link and no failure
+        unknown = not ids or min(ids) > self._known_through
+        own_links = {} if unknown else self.state.links_for(ids)
         emails = [record.email for record in mapped]
         previous = [link.email for link in own_links.values() if link.email]
         by_email = self.state.links_by_email(emails + previous)
-        failed = self.state.failed_ids(ids)
+        failed = set() if unknown else self.state.failed_ids(ids)
         matches = self.state.zoho_contacts_for(emails)
         current = {record.customer_id: record for record in mapped}
         by_email = {email: _as_read(links, current) for email, links in by_email.items()}
@@ -297,7 +304,9 @@ class SyncEngine:
         if self._refreshed:
             self._commit(links=list(self._refreshed))  # a copy: the list is reused for the next page
         if items:
-            self._tracker.saw(max(int(item["id"]) for item in items))
+            highest = max(int(item["id"]) for item in items)
+            self._tracker.saw(highest)
+            self._known_through = max(self._known_through, highest)
         if page_failures:
             self._record_failures(page_failures)
         if self.progress is not None:
@@ -515,6 +524,8 @@ class SyncEngine:
     # -- deleted customers and earlier failures -----------------------------------------------------------------
 
     def _sweep_deleted(self, low: int, high: int | None, seen: set[int]) -> None:
+        if low >= self._state_through:
+            return  # above the state's highest id at the start, only this page's customers (seen) can be linked
         self._flush()
         candidates = [cid for cid in self.state.linked_ids_between(low, high) if cid not in seen]
         gone = [cid for cid in candidates if self.source.get_customer(cid) is None]

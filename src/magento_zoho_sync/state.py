@@ -361,6 +361,14 @@ class StateStore:
             )
         return [int(row[0]) for row in rows]
 
+    def highest_customer_id(self) -> int:
+        """The highest customer id with a link or a failure (0 for none): above it, the state knows nobody."""
+        row = self._db.execute(
+            "SELECT MAX(COALESCE((SELECT MAX(customer_id) FROM links), 0), "
+            "COALESCE((SELECT MAX(customer_id) FROM failures), 0))"
+        ).fetchone()
+        return int(row[0])
+
     def count_links(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM links WHERE deleted = 0").fetchone()[0])
 

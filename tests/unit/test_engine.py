@@ -221,3 +221,36 @@ def test_an_email_change_onto_an_email_another_customer_holds_keeps_one_contact(
     holders = zoho.by_email("two@example.com")
     assert len(holders) == 1 and holders[0]["Last_Name"] == "Moved"
     assert tally.merges == [(2, 1, "two@example.com")]
+
+
+def test_pages_above_every_customer_the_state_knows_skip_the_per_id_reads(
+    state: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first sync (and new customers later) cannot have links or failures: those reads are skipped, the
+    email reads are not, and a later run still finds what the first one saved."""
+    calls: list[tuple[str, list[int]]] = []
+    for name in ("links_for", "failed_ids"):
+        original = getattr(state, name)
+
+        def spy(ids: Sequence[int], _name: str = name, _original: Any = original) -> Any:
+            calls.append((_name, list(ids)))
+            return _original(ids)
+
+        monkeypatch.setattr(state, name, spy)
+    sweeps: list[tuple[int, int | None]] = []
+    between = state.linked_ids_between
+    monkeypatch.setattr(state, "linked_ids_between", lambda low, high: sweeps.append((low, high)) or between(low, high))
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 251)])
+    magento.customers[7]["email"] = "c3@example.com"  # a duplicate across pages is still merged
+    zoho = FakeZoho()
+    first = run(magento, zoho, state, page_size=50)
+    assert (first.inserted, first.merged) == (249, 1)
+    assert calls == [] and sweeps == []
+
+    magento.customers.update({i: customer(i, f"c{i}@example.com") for i in range(251, 301)})
+    magento.customers[20]["firstname"] = "Changed"
+    second = run(magento, zoho, state, page_size=50, full=True)
+    assert (second.inserted, second.updated, second.unchanged, second.merged) == (50, 1, 248, 1)
+    assert calls and all(min(ids) <= 250 for _, ids in calls)  # the page of customers 251-300 read no ids
+    assert sweeps and all(low < 250 for low, _ in sweeps)
+    assert len(zoho.contacts) == 299
