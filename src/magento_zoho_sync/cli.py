@@ -240,7 +240,7 @@ def _open_state(config_file: Path | None, state_path: Path | None) -> StateStore
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @_guard
 def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json: bool) -> int:
-    """List past runs: when, mode, counts, failures, duration."""
+    """List past runs: when, mode, status, counts; and why a failed run stopped."""
     state = _open_state(config_file, state_path)
     rows = state.runs(limit)
     if as_json:
@@ -258,7 +258,11 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
             row.status,
             *(str(counts.get(key, "")) for key in ("read", "inserted", "updated", "unchanged", "failed")),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for row in rows:
+        if row.summary.get("error"):
+            console.print(f"Run {row.id} {row.status}: {row.summary['error']}", markup=False, highlight=False)
     return EXIT_OK
 
 

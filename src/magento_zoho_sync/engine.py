@@ -27,9 +27,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from magento_zoho_sync.batching import Batch, CheckpointTracker, Pending
-from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.errors import Interrupted, SyncError, ZohoAuthError, ZohoError, ZohoRateLimited
 from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
 from magento_zoho_sync.readahead import read_ahead
+from magento_zoho_sync.redact import redact
 from magento_zoho_sync.sources import ContactSink, CustomerSource, MappedRecord, Mapper, RecordOutcome
 from magento_zoho_sync.state import Checkpoint, CommitPart, FailureRecord, Link, LinkUpdate, StateStore
 from magento_zoho_sync.writer import BatchWriter, Outcomes
@@ -177,8 +178,8 @@ class SyncEngine:
             self._drain()
             if not self.stop.is_set():
                 self._reconsider_orphans()
-        except BaseException:
-            self._abort()
+        except BaseException as exc:
+            self._abort(exc)
             raise
         finally:
             self._writer.close()
@@ -472,12 +473,12 @@ class SyncEngine:
         self._writer.drain()
         self._flush()
 
-    def _abort(self) -> None:
-        """Something fatal happened: keep what Zoho acknowledged, lose nothing else."""
+    def _abort(self, exc: BaseException) -> None:
+        """Something fatal happened: keep what Zoho acknowledged, lose nothing else, and say why in the run."""
         self._writer.salvage()
         try:
             self._flush()
-            self.state.finish_run(self._run_id, status="failed", summary=self.summary())
+            self.state.finish_run(self._run_id, status="failed", summary={**self.summary(), "error": _reason(exc)})
         except Exception:
             log.exception("Could not save the state after a fatal error")
 
@@ -648,6 +649,15 @@ def _as_read(links: Sequence[Link], current: Mapping[int, MappedRecord]) -> list
         elif record.email == link.email:
             view.append(dataclasses.replace(link, updated_at=record.updated_at))
     return view
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a run stopped, for ``runs``: the message the user saw (secrets masked), or what kind of bug it was."""
+    if isinstance(exc, SyncError):
+        return redact(str(exc))
+    if isinstance(exc, KeyboardInterrupt):
+        return "Interrupted (Ctrl-C)."
+    return redact(f"Unexpected {type(exc).__name__}: {exc}"[:500])
 
 
 def _invalid_id(outcome: RecordOutcome) -> bool:

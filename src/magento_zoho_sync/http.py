@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from importlib import metadata
 import httpx2
 
 from magento_zoho_sync.errors import ConfigError
+from magento_zoho_sync.loopback import is_loopback_host
 
 __all__ = [
     "USER_AGENT",
@@ -43,17 +43,6 @@ USER_AGENT = f"magento-zoho-sync/{_version()} (+python-httpx2)"
 #: Seconds to wait for a TCP connection, whatever the read timeout is: a host that does not accept a
 #: connection in this time is down or firewalled, and waiting longer only delays the retry.
 CONNECT_TIMEOUT = 10.0
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` (and ``*.localhost``), 127.0.0.0/8 and ``::1``."""
-    name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def check_url(url: str, *, setting: str, allow_insecure_http: bool = False) -> httpx2.URL:

@@ -15,7 +15,6 @@ with :mod:`magento_zoho_sync.redact` when loaded, and never appear in a message.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import tomllib
@@ -28,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, Valid
 
 from magento_zoho_sync import redact
 from magento_zoho_sync.errors import ConfigError
+from magento_zoho_sync.loopback import is_loopback_host
 from magento_zoho_sync.mapping_config import MappingConfigError, MappingSpec, build_spec
 from magento_zoho_sync.settings_sources import (
     CLI_ALIASES,
@@ -192,15 +192,6 @@ class Settings(BaseModel):
         return self.mapping.spec(truncate_long_values=self.sync.truncate_long_values)
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in {"localhost", "localhost.localdomain"}:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _where(setting: str) -> str:
     section, _, key = setting.partition(".")
     var = ENV_BY_SETTING.get(setting)
@@ -224,7 +215,7 @@ def _check_url(setting: str, value: Any, allow_insecure: bool) -> str | None:
         return f"{setting}: {name} must not contain credentials; use the credential settings instead"
     if parts.query or parts.fragment:
         return f"{setting}: {name} must not contain a query string or fragment"
-    if parts.scheme == "http" and not allow_insecure and not _is_loopback(host):
+    if parts.scheme == "http" and not allow_insecure and not is_loopback_host(host):
         return (
             f"{setting}: {name} uses plain http:// to {host}; use https://, or pass --insecure-http "
             "(MZSYNC_INSECURE_HTTP=true) if you really mean it"

@@ -202,3 +202,17 @@ def test_a_file_that_is_not_a_state_database_is_one_clear_line(live: Live, tmp_p
 def test_a_demo_of_no_customers_is_refused(live: Live) -> None:
     result = live.run("demo", "--customers", "0")
     assert result.exit_code == 2 and "--customers" in result.output
+
+
+def test_runs_says_why_a_failed_run_stopped(live: Live) -> None:
+    live.add(300)
+    live.zoho.faults.error_rate = 1.0  # every upsert answers 500: three batches fail, the run stops
+    live.zoho.faults.path_pattern = "/Contacts/upsert"
+    result = live.sync()
+    assert result.exit_code == 2, result.output
+    [row] = json.loads(live.run("runs", "--state", str(live.state), "--json").output)
+    assert row["status"] == "failed" and "Zoho" in row["error"], row
+    table = live.run("runs", "--state", str(live.state))
+    assert f"Run {row['run_id']} failed: {row['error']}" in " ".join(table.output.split())
+    for secret in live.secrets:
+        assert secret not in table.output

@@ -188,6 +188,8 @@ def test_a_fatal_error_keeps_acknowledged_batches_and_the_next_run_resumes(state
     zoho = FailingZoho(fail_after_calls=4)
     with pytest.raises(ZohoAuthError):
         run(magento, zoho, state, page_size=100, concurrency=1)
+    [failed] = state.runs(1)
+    assert (failed.status, failed.summary["error"]) == ("failed", "refresh token revoked")
     checkpoint = state.checkpoint()
     assert checkpoint is not None and checkpoint.after_id >= 300
     assert state.watermark is None
@@ -254,3 +256,17 @@ def test_pages_above_every_customer_the_state_knows_skip_the_per_id_reads(
     assert calls and all(min(ids) <= 250 for _, ids in calls)  # the page of customers 251-300 read no ids
     assert sweeps and all(low < 250 for low, _ in sweeps)
     assert len(zoho.contacts) == 299
+
+
+def test_a_bug_is_stored_as_the_reason_of_the_failed_run_without_secrets(state: StateStore) -> None:
+    class BrokenZoho(FakeZoho):
+        def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+            raise KeyError("client_secret=abc123 was not expected")
+
+    magento = FakeMagento([customer(1, "a@example.com")])
+    with pytest.raises(KeyError):
+        run(magento, BrokenZoho(), state)
+    [failed] = state.runs(1)
+    assert failed.status == "failed"
+    assert failed.summary["error"].startswith("Unexpected KeyError: ")
+    assert "abc123" not in failed.summary["error"]

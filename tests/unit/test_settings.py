@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from magento_zoho_sync import redact
 from magento_zoho_sync.errors import ConfigError
+from magento_zoho_sync.http import check_url
 from magento_zoho_sync.settings import (
     AUTH_MODE_CREDENTIALS,
     ENV_VARS,
@@ -322,6 +323,33 @@ def test_loopback_http_allowed_and_insecure_flag() -> None:
     assert s.magento.base_url == "http://shop.lan"
     s = load_settings(env=BASE_ENV | {"MAGENTO_BASE_URL": "http://shop.lan", "MZSYNC_INSECURE_HTTP": "on"})
     assert s.network.allow_insecure_http is True
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://api.localhost:8080", True),  # RFC 6761: names under .localhost are loopback
+        ("http://LOCALHOST./", True),
+        ("http://127.8.9.10", True),
+        ("http://localhost.localdomain", False),  # an /etc/hosts alias, not a guarantee
+        ("http://127.0.0.1.example.com", False),
+        ("http://[::ffff:7f00:1]", False),
+    ],
+)
+def test_the_settings_and_the_http_clients_apply_one_url_policy(url: str, loopback: bool) -> None:
+    """A URL the settings accept is one the clients accept, and the other way round (one loopback rule)."""
+    try:
+        load_settings(env=BASE_ENV | {"MAGENTO_BASE_URL": url})
+        settings_ok = True
+    except ConfigError as exc:
+        assert "plain http://" in str(exc)
+        settings_ok = False
+    try:
+        check_url(url, setting="magento.base_url")
+        client_ok = True
+    except ConfigError:
+        client_ok = False
+    assert settings_ok == client_ok == loopback
 
 
 def test_toml_problems(tmp_path: Path) -> None:
