@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from magento_zoho_sims.magento.seed import StoreLayout, base_customer
-from magento_zoho_sync import mapping
+from magento_zoho_sync import mapping, mapping_compile
 from magento_zoho_sync.mapping_config import (
     ARG_TRANSFORMS,
     DEFAULT_SPEC,
@@ -273,7 +273,7 @@ def test_the_same_spec_twice_and_specs_that_compare_equal() -> None:
     customer = {"id": 3, "email": "A@b.co", "lastname": "L", "custom_attributes": [{"attribute_code": "tier"}]}
     for spec in (build_spec({"Tier": "custom_attributes.tier | default:none"}),) * 2 + (DEFAULT_SPEC,):
         assert_same_mapping(customer, spec)
-    for _ in range(mapping._MAX_PLANS + 2):  # past the cache's bound: it is emptied, and still right
+    for _ in range(mapping_compile.MAX_PLANS + 2):  # past the cache's bound: it is emptied, and still right
         assert_same_mapping(customer, build_spec({"Tier": "custom_attributes.tier | default:none"}))
 
 
