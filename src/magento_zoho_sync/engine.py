@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CONSECUTIVE_BATCH_ERRORS_FATAL = 3
+#: GET /V1/customers/{id} calls at once when confirming deleted customers (a purge can leave thousands)
+DELETED_CHECKS_AT_ONCE = 4
 FAILURES_KEPT_IN_MEMORY = 1000
 
 
@@ -529,9 +532,19 @@ class SyncEngine:
             return  # above the state's highest id at the start, only this page's customers (seen) can be linked
         self._flush()
         candidates = [cid for cid in self.state.linked_ids_between(low, high) if cid not in seen]
-        gone = [cid for cid in candidates if self.source.get_customer(cid) is None]
+        gone = [cid for cid, customer in zip(candidates, self._fetch_each(candidates), strict=True) if customer is None]
         if gone:
             self._handle_deleted(gone)
+
+    def _fetch_each(self, customer_ids: Sequence[int]) -> list[Mapping[str, Any] | None]:
+        """``GET /V1/customers/{id}`` for each (None: Magento's 404), DELETED_CHECKS_AT_ONCE at a time."""
+        if len(customer_ids) <= 1:
+            return [self.source.get_customer(cid) for cid in customer_ids]
+        pool = ThreadPoolExecutor(min(DELETED_CHECKS_AT_ONCE, len(customer_ids)), thread_name_prefix="magento-check")
+        try:
+            return list(pool.map(self.source.get_customer, customer_ids))
+        finally:  # after an error (Magento unreachable, say) the checks not yet started are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _handle_deleted(self, customer_ids: Sequence[int]) -> None:
         self._flush()

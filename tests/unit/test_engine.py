@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from magento_zoho_sync.engine import EngineOptions, SyncEngine, Tally
-from magento_zoho_sync.errors import ZohoAuthError
+from magento_zoho_sync.engine import DELETED_CHECKS_AT_ONCE, EngineOptions, SyncEngine, Tally
+from magento_zoho_sync.errors import MagentoError, ZohoAuthError
 from magento_zoho_sync.state import StateStore
 from tests.unit.fakes import FakeMagento, FakeMapper, FakeZoho, Outcome, customer
 
@@ -270,3 +272,54 @@ def test_a_bug_is_stored_as_the_reason_of_the_failed_run_without_secrets(state: 
     assert failed.status == "failed"
     assert failed.summary["error"].startswith("Unexpected KeyError: ")
     assert "abc123" not in failed.summary["error"]
+
+
+class SlowMagento(FakeMagento):
+    """GET /V1/customers/{id} takes a while; records how many run at once (and can fail from the n-th on)."""
+
+    def __init__(self, customers: list[dict[str, Any]], *, fail_from: int | None = None) -> None:
+        super().__init__(customers)
+        self.fail_from = fail_from
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most_at_once = 0
+        self.checked: list[int] = []
+
+    def get_customer(self, customer_id: int) -> Any:
+        with self.lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+            self.checked.append(customer_id)
+            failing = self.fail_from is not None and len(self.checked) >= self.fail_from
+        try:
+            time.sleep(0.05)
+            if failing:
+                raise MagentoError("Magento could not be reached")
+            return super().get_customer(customer_id)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def test_deleted_customers_are_confirmed_several_at_a_time(state: StateStore) -> None:
+    magento = SlowMagento([customer(i, f"c{i}@example.com") for i in range(1, 41)])
+    zoho = FakeZoho()
+    run(magento, zoho, state, page_size=10)
+    gone = list(range(3, 40, 2))
+    for cid in gone:
+        del magento.customers[cid]
+    tally = run(magento, zoho, state, page_size=10, full=True)
+    assert sorted(tally.deleted_ids) == gone
+    assert 1 < magento.most_at_once <= DELETED_CHECKS_AT_ONCE
+
+
+def test_an_error_while_confirming_deleted_customers_stops_the_checks_not_yet_started(state: StateStore) -> None:
+    magento = SlowMagento([customer(i, f"c{i}@example.com") for i in range(1, 201)])
+    zoho = FakeZoho()
+    run(magento, zoho, state, page_size=200)
+    for cid in range(2, 200):
+        del magento.customers[cid]
+    magento.fail_from = 3
+    with pytest.raises(MagentoError):
+        run(magento, zoho, state, page_size=200, full=True)
+    assert len(magento.checked) < 3 + 2 * DELETED_CHECKS_AT_ONCE  # not the 198 candidates
