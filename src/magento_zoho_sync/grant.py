@@ -53,8 +53,14 @@ _SAFE_VALUE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 
 
 def read_grant_code(value: str | None, *, stdin_text: Callable[[], str], prompt: Callable[[], str] | None) -> SecretStr:
-    """The grant code from ``--grant-token`` (``-``: standard input), or a hidden prompt when there is none."""
-    if value == "-":
+    """The grant code from ``--grant-token`` (``-``: standard input), or a hidden prompt when there is none.
+
+    ``prompt`` is given when standard input is a terminal: then ``-`` prompts too, instead of waiting silently
+    for an end of file the user does not know to type.
+    """
+    if value == "-" and prompt is not None:
+        raw = prompt()
+    elif value == "-":
         raw = stdin_text()
     elif value:
         raw = value

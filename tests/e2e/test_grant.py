@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from magento_zoho_sync.grant import REFRESH_LIMIT_WARNING, run_grant
+from magento_zoho_sync.grant import REFRESH_LIMIT_WARNING, read_grant_code, run_grant
 from magento_zoho_sync.settings import ZohoClientSettings
 from tests.e2e.auth_support import assert_no_secret, invoke, served, transport_with_hosts
 from tests.e2e.conftest import World
@@ -194,3 +194,19 @@ def test_an_env_file_in_a_missing_folder_is_refused_before_the_exchange(zoho_env
     assert result.exit_code == 2
     assert "does not exist" in result.output
     assert world.zoho.stats()["token_requests"] == requests
+
+
+def test_grant_token_dash_on_a_terminal_prompts_instead_of_waiting_for_end_of_file() -> None:
+    asked: list[str] = []
+
+    def prompt() -> str:
+        asked.append("prompted")
+        return " 1000.abc.def \n"
+
+    def stdin_text() -> str:
+        raise AssertionError("a terminal's standard input must not be read to its end")
+
+    code = read_grant_code("-", stdin_text=stdin_text, prompt=prompt)
+    assert asked == ["prompted"] and code.get_secret_value() == "1000.abc.def"
+    piped = read_grant_code("-", stdin_text=lambda: "1000.piped\n", prompt=None)
+    assert piped.get_secret_value() == "1000.piped"
