@@ -17,7 +17,7 @@ import time
 
 import simproc
 
-ZOHO_ARGS = ["--latency", "0", "--concurrency", "10", "--sub-concurrency", "10", "--credits", "100000000"]
+ZOHO_LATENCY = 0.0
 
 
 def main() -> int:
@@ -33,17 +33,13 @@ def main() -> int:
         for _ in range(args.rounds):
             for variant in args.variants:
                 name, _, spec = variant.partition(":")
-                zoho = simproc.start_sim("zoho", ZOHO_ARGS, work)
+                zoho = simproc.start_zoho(work, ZOHO_LATENCY)
                 env = simproc.clean_env(simproc.sim_env(magento, zoho), work)
                 if name == "floor":
                     argv = [simproc.PYTHON, str(simproc.ROOT / "bench" / "floor.py"), "--result", str(work / "f.json")]
                 else:
-                    env.update(
-                        MZSYNC_STATE=str(work / f"state-{time.monotonic_ns()}.db"),
-                        MZSYNC_MAGENTO_PAGE_SIZE="300",
-                        MZSYNC_ZOHO_CONCURRENCY="10",
-                    )
-                    env.update(dict(pair.split("=", 1) for pair in spec.split(",") if pair))
+                    env.update(simproc.TOOL_SETTINGS, MZSYNC_STATE=str(work / f"state-{time.monotonic_ns()}.db"))
+                    env.update(simproc.parse_settings(spec))
                     argv = [simproc.PYTHON, "-m", "magento_zoho_sync", "sync"]
                 sims_before = magento.cpu_s() + zoho.cpu_s()
                 run = simproc.run_measured(argv, env, work / "run.log", 900)

@@ -16,7 +16,7 @@ import shutil
 import simproc
 
 MAGENTO_LATENCY = "0.15"
-ZOHO_ARGS = ["--latency", "0.25", "--concurrency", "10", "--sub-concurrency", "10", "--credits", "100000000"]
+ZOHO_LATENCY = 0.25
 
 
 def main() -> int:
@@ -27,10 +27,10 @@ def main() -> int:
     args = parser.parse_args()
     work = simproc.workdir()
     magento = simproc.start_sim("magento", ["--customers", str(args.customers), "--latency", MAGENTO_LATENCY], work)
-    zoho = simproc.start_sim("zoho", ZOHO_ARGS, work)
+    zoho = simproc.start_zoho(work, ZOHO_LATENCY)
     try:
         env = simproc.clean_env(simproc.sim_env(magento, zoho), work)
-        env.update(MZSYNC_MAGENTO_PAGE_SIZE="300", MZSYNC_ZOHO_CONCURRENCY="10")
+        env.update(simproc.TOOL_SETTINGS)
         first = work / "first.db"
         command = [simproc.PYTHON, "-m", "magento_zoho_sync", "sync"]
         setup = simproc.run_measured(command, {**env, "MZSYNC_STATE": str(first)}, work / "first.log", 1800)
@@ -43,7 +43,7 @@ def main() -> int:
             state = work / f"state-{name}.db"
             shutil.copyfile(first, state)
             run_env = {**env, "MZSYNC_STATE": str(state)}
-            run_env.update(dict(pair.split("=", 1) for pair in spec.split(",") if pair))
+            run_env.update(simproc.parse_settings(spec))
             run = simproc.run_measured([*command, "--full"], run_env, work / f"{name}.log", 1800)
             print(f"{variant:40s} sync --full after {args.deleted} deletions: {run.wall:6.1f} s, exit {run.returncode}")
     finally:

@@ -51,9 +51,8 @@ PROFILES: dict[str, dict[str, float]] = {
     "zero": {"magento_latency": 0.0, "zoho_latency": 0.0},
     "realistic": {"magento_latency": 0.150, "zoho_latency": 0.250},
 }
-ZOHO_CONCURRENCY = 10  # the simulator's limit in both profiles (the realistic profile's figure)
-ZOHO_SUB_CONCURRENCY = 10
-CREDITS = 1_000_000_000  # never the limiting factor: the benchmark counts credits, it does not ration them
+ZOHO_CONCURRENCY = simproc.ZOHO_CONCURRENCY
+ZOHO_SUB_CONCURRENCY = simproc.ZOHO_SUB_CONCURRENCY
 TOOL = "tool first sync"
 RERUN = "tool unchanged rerun"
 CHANGED = "tool after 1% changed"
@@ -182,21 +181,7 @@ class Bench:
         return start_sim("magento", ["--customers", str(n), "--latency", str(lat)], self.work)
 
     def start_zoho(self, profile: str) -> SimProcess:
-        lat = PROFILES[profile]["zoho_latency"]
-        return start_sim(
-            "zoho",
-            [
-                "--latency",
-                str(lat),
-                "--concurrency",
-                str(ZOHO_CONCURRENCY),
-                "--sub-concurrency",
-                str(ZOHO_SUB_CONCURRENCY),
-                "--credits",
-                str(CREDITS),
-            ],
-            self.work,
-        )
+        return simproc.start_zoho(self.work, PROFILES[profile]["zoho_latency"])
 
     # ---------------------------------------------------------------------------------------- scenarios
     def add(self, row: Row) -> None:

@@ -157,6 +157,27 @@ def run_measured(argv: list[str], env: dict[str, str], log_path: Path, timeout: 
     )
 
 
+#: The Zoho simulator of every benchmark: 10 concurrent calls and 10 concurrent heavy writes (the realistic
+#: profile's limits) and credits that never run out (the benchmark counts them, it does not ration them).
+ZOHO_CONCURRENCY = 10
+ZOHO_SUB_CONCURRENCY = 10
+CREDITS = 1_000_000_000
+#: The tool's settings in every benchmark, the floor's too: 10 concurrent Zoho writes, Magento pages of 300.
+TOOL_SETTINGS = {"MZSYNC_ZOHO_CONCURRENCY": "10", "MZSYNC_MAGENTO_PAGE_SIZE": "300"}
+
+
+def start_zoho(workdir: Path, latency: float) -> SimProcess:
+    """A fresh Zoho org (a new simulator process) with the benchmark's limits and ``latency`` seconds per call."""
+    args = ["--latency", str(latency), "--concurrency", str(ZOHO_CONCURRENCY)]
+    args += ["--sub-concurrency", str(ZOHO_SUB_CONCURRENCY), "--credits", str(CREDITS)]
+    return start_sim("zoho", args, workdir)
+
+
+def parse_settings(pairs: str) -> dict[str, str]:
+    """``"A=1,B=2"`` (a variant's settings on the command line) as a dict."""
+    return dict(pair.split("=", 1) for pair in pairs.split(",") if pair)
+
+
 def sim_env(magento: SimProcess, zoho: SimProcess, refresh_token: str | None = None) -> dict[str, str]:
     """The product's environment variables for these two simulators (a fresh refresh token if given)."""
     env = {

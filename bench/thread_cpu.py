@@ -18,7 +18,7 @@ from pathlib import Path
 
 import simproc
 
-ZOHO_ARGS = ["--latency", "0", "--concurrency", "10", "--sub-concurrency", "10", "--credits", "100000000"]
+ZOHO_LATENCY = 0.0
 
 
 def sample(pid: int, seen: dict[int, tuple[str, float, float]], tick: int) -> None:
@@ -40,9 +40,9 @@ def main() -> int:
     args = parser.parse_args()
     work = simproc.workdir()
     magento = simproc.start_sim("magento", ["--customers", str(args.customers), "--latency", "0"], work)
-    zoho = simproc.start_sim("zoho", ZOHO_ARGS, work)
+    zoho = simproc.start_zoho(work, ZOHO_LATENCY)
     env = simproc.clean_env(simproc.sim_env(magento, zoho), work)
-    env.update(MZSYNC_STATE=str(work / "state.db"), MZSYNC_MAGENTO_PAGE_SIZE="300", MZSYNC_ZOHO_CONCURRENCY="10")
+    env.update(simproc.TOOL_SETTINGS, MZSYNC_STATE=str(work / "state.db"))
     env.update(dict(setting.split("=", 1) for setting in args.settings))
     tick = os.sysconf("SC_CLK_TCK")
     seen: dict[int, tuple[str, float, float]] = {}
