@@ -24,6 +24,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -275,6 +276,9 @@ def env_vars(info: dict[str, Any]) -> dict[str, str]:
             ZOHO_CLIENT_SECRET=info["zoho"]["client_secret"],
             ZOHO_REFRESH_TOKEN=info["zoho"]["refresh_token"],
         )
+    if "magento" in info and "pid" in info:
+        # a state file of its own: the default one belongs to the real store (a state file serves one store)
+        env["MZSYNC_STATE"] = str(Path(tempfile.gettempdir()) / f"mzsync-simulated-store-{info['pid']}.sqlite")
     return env
 
 

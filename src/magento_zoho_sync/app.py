@@ -13,7 +13,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,8 @@ import httpx2
 
 from magento_zoho_sync.dryrun import DryRunSink
 from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
-from magento_zoho_sync.errors import Interrupted
+from magento_zoho_sync.errors import ConfigError, SyncError
+from magento_zoho_sync.field_check import field_problems, needs_check, signature
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
@@ -33,11 +34,14 @@ from magento_zoho_sync.memory import limit_malloc_arenas
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.sources import ContactSink, MappedRecord
 from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure
+from magento_zoho_sync.store_identity import check_store
 from magento_zoho_sync.zoho.client import ZohoClient
+from magento_zoho_sync.zoho.records import FieldMeta
 
 log = logging.getLogger(__name__)
 
 LIMITS_META_KEY = "zoho_field_limits"
+FIELDS_CHECKED_META_KEY = "zoho_fields_checked"
 
 
 class CustomerMapper:
@@ -55,11 +59,18 @@ class CustomerMapper:
         cached = state.get_meta(LIMITS_META_KEY) if state is not None else None
         self._limits: Mapping[str, int] = {**DEFAULT_LIMITS, **json.loads(cached)} if cached else DEFAULT_LIMITS
         self._fetched = cached is not None
+        # fields beyond the stock ones (a custom mapping, upserts matched on another field) are checked against
+        # Zoho's metadata before the first customer is mapped, once per change of those settings
+        self._signature = signature(spec, zoho.duplicate_check_fields)
+        checked = state.get_meta(FIELDS_CHECKED_META_KEY) if state is not None else None
+        self._checked = not needs_check(spec, zoho.duplicate_check_fields) or checked == self._signature
 
     def normalise_email(self, email: str) -> str:
         return normalise_email(email)
 
     def map(self, customer: Mapping[str, Any]) -> MappedRecord | FailureRecord:
+        if not self._checked:
+            self._check_fields()
         result = map_customer(customer, self.spec, self._limits)
         if isinstance(result, MappingFailure) and result.code == "VALUE_TOO_LONG" and not self._fetched:
             self._fetch_limits()
@@ -74,15 +85,29 @@ class CustomerMapper:
             payload_hash=hash_payload(result.payload),
         )
 
-    def _fetch_limits(self) -> None:
+    def _fetch_limits(self, fields: Sequence[FieldMeta] | None = None) -> None:
         with self._lock:
             if self._fetched:
                 return
             self._fetched = True
-            limits = limits_from_fields(self._zoho.contact_fields())
+            limits = limits_from_fields(self._zoho.contact_fields() if fields is None else fields)
             self._limits = limits
             if self._state is not None:
                 self._state.commit_meta(LIMITS_META_KEY, json.dumps(limits, sort_keys=True))
+
+    def _check_fields(self) -> None:
+        """Stop the run (ConfigError) when the settings name Zoho fields the org does not have or cannot match on."""
+        fields = self._zoho.contact_fields()
+        problems = field_problems(self.spec, self._zoho.duplicate_check_fields, fields)
+        if problems:
+            raise ConfigError(
+                "Zoho would refuse every record: " + "; ".join(problems),
+                hint="`magento-zoho-sync doctor` checks these fields too.",
+            )
+        self._checked = True
+        self._fetch_limits(fields)  # the same answer gives the field lengths
+        if self._state is not None:
+            self._state.commit_meta(FIELDS_CHECKED_META_KEY, self._signature)
 
 
 @dataclass
@@ -156,6 +181,7 @@ def run_sync(
         state = StateStore.open(state_path)
         stack.callback(state.close)
         stack.enter_context(state.lock())
+        check_store(state, settings, record=True)  # one state file never serves two stores
         dry_sink = DryRunSink(zoho) if dry_run else None
         sink: ContactSink = dry_sink if dry_sink is not None else zoho
         engine = SyncEngine(
@@ -169,7 +195,7 @@ def run_sync(
         )
         try:
             tally = engine.run()
-        except Interrupted as exc:  # the partial run, for the summary that is printed before exiting
+        except SyncError as exc:  # the partial run, for the summary and report written before exiting
             exc.partial = RunResult(
                 tally=engine.tally,
                 stats=stats,

@@ -4,7 +4,7 @@ Names here are a public contract (people script against them): the commands ``sy
 ``errors``, ``doctor`` and ``auth zoho-grant``, their flags, and the exit codes:
 
     0    every customer synced
-    1    the run finished, but some customers failed (see the report)
+    1    the run finished, but some customers failed (see the report), now or in earlier runs (parked)
     2    configuration, authentication or another fatal error
     130  stopped by SIGINT (Ctrl-C) after saving what was done
     143  stopped by SIGTERM after saving what was done
@@ -35,7 +35,6 @@ from magento_zoho_sync.errors import (
     EXIT_FATAL,
     EXIT_OK,
     EXIT_SIGINT,
-    EXIT_SOME_FAILED,
     Interrupted,
     StateError,
     SyncError,
@@ -171,18 +170,22 @@ def run_and_report(
             output.print_interrupted(console, exc, signal_number)
             if isinstance(exc.partial, RunResult):  # the partial summary: what was done is saved
                 partial = output.build_report(exc.partial)
-                output.print_summary(console, partial, exc.partial, max_rows=max_rows)
                 if report_path is not None:
                     partial.write_json(report_path)
+                output.print_summary(console, partial, exc.partial, max_rows=max_rows)
             raise Interrupted(str(exc), signal_number=signal_number) from None
+        except Exception as exc:
+            if report_path is not None:  # a monitor reading the report must not see the last good run's
+                done = exc.partial if isinstance(exc, SyncError) and isinstance(exc.partial, RunResult) else None
+                output.failed_report(done, exc, dry_run=dry_run).write_json(report_path)
+            raise
     report = output.build_report(result)
+    if report_path is not None:  # first: a closed stdout (`| head`) must not lose the report
+        report.write_json(report_path)
     output.print_summary(console, report, result, max_rows=max_rows)
     if report_path is not None:
-        report.write_json(report_path)
         console.print(f"Report written to {report_path}")
-    if result.tally.failed:
-        return EXIT_SOME_FAILED
-    return EXIT_OK
+    return report.exit_code  # 1 also while customers are parked: they failed in earlier runs, still not in Zoho
 
 
 @contextmanager
@@ -213,7 +216,12 @@ def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
 )
 @click.option("--seed", default=7, show_default=True, help="Seed of the simulated store and Zoho org.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="Keep the state here.")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the state here (a new file each time: every demo starts a new store and org).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 @_guard
 def demo(customers: int, seed: int, report_path: Path | None, state_path: Path | None, verbose: bool) -> int:

@@ -73,4 +73,12 @@ def run_demo(*, customers: int, seed: int, report_path: Path | None, state_path:
         f"Zoho now holds {zoho.count():,} contacts; "
         f"{len(zoho.duplicate_emails())} emails are still held by several contacts (see ZOHO_DUPLICATE_CONTACTS)."
     )
+    if report_path is None or state_path is None:  # the summary's "see --report PATH or `errors`" needs both
+        console.print(
+            "This demo kept nothing: its state was a temporary file. To read every failure afterwards, run it as "
+            "`magento-zoho-sync demo --report demo-report.json --state demo-state.sqlite` (or `./run demo ...`; "
+            "a new state file each time), then `magento-zoho-sync errors --state demo-state.sqlite`.",
+            markup=False,
+            highlight=False,
+        )
     return EXIT_OK if first in (EXIT_OK, EXIT_SOME_FAILED) else first

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import httpx2
 
 from magento_zoho_sync.errors import ConfigError, SyncError
-from magento_zoho_sync.http import ApiStats, build_client, check_url, is_loopback_host
+from magento_zoho_sync.http import ApiStats, build_client, check_url, is_loopback_host, transport_problem
 from magento_zoho_sync.magento.auth import OAUTH1_ADVICE, MagentoAuthRefused, build_magento_auth, clock_skew_note
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.magento.search import customer_keyset_query
@@ -106,8 +106,10 @@ def transport_failure(exc: BaseException | None, where: str, setting: str) -> tu
             "Fix the server's certificate chain, or install its CA on this machine (SSL_CERT_FILE); "
             "MZSYNC_VERIFY_TLS=false is for testing only.",
         )
-    kind = type(chain[0]).__name__ if chain else "no answer"
-    return f"{where} could not be reached ({kind}).", f"Check {setting}, DNS, the network and firewalls."
+    return (
+        f"{where} could not be reached ({transport_problem(chain[0] if chain else None)}).",
+        f"Check {setting}, DNS, the network and firewalls.",
+    )
 
 
 def url_check(key: str, name: str, setting: str, url: str, network: NetworkSettings) -> Check:

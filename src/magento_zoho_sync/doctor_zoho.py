@@ -4,8 +4,9 @@ Checks: URL and TLS policy of both Zoho URLs and whether they belong to one data
 API (an unauthenticated call: a JSON 401 proves it is Zoho's API); the token endpoint (``invalid_client``,
 ``invalid_code`` for a revoked refresh token, ``Access Denied`` when throttled); the ``api_domain`` of the token
 response against ``ZOHO_API_URL``; each scope the sync needs, read scopes by a harmless call (one credit each),
-write scopes from the token's ``scope`` list when Zoho returns one (said so when it cannot be checked); and the
-API credits left when Zoho reports them (``X-API-CREDITS-REMAINING``).
+write scopes from the token's ``scope`` list when Zoho returns one (said so when it cannot be checked); the fields
+a custom mapping writes and the upsert keys against the org's Contacts fields; and the API credits left when
+Zoho reports them (``X-API-CREDITS-REMAINING``).
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from magento_zoho_sync.doctor import (
     warned,
 )
 from magento_zoho_sync.errors import ConfigError, SyncError, ZohoAuthError, ZohoError
+from magento_zoho_sync.field_check import field_problems, needs_check, targets
 from magento_zoho_sync.http import ApiStats, build_client
 from magento_zoho_sync.magento.wire import is_html
 from magento_zoho_sync.redact import redact
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.zoho.auth import ApiDomainMismatch, ZohoAuth, ZohoTokenError, ZohoTokenManager
-from magento_zoho_sync.zoho.client import API_PREFIX, SCOPES
+from magento_zoho_sync.zoho.client import API_PREFIX, SCOPES, ZohoClient
 from magento_zoho_sync.zoho.regions import REGIONS, region_of_api_host
 
 __all__ = ["ScopeNeed", "check_zoho", "missing_scopes", "needed_scopes", "scope_covers"]
@@ -153,6 +155,7 @@ def check_zoho(settings: Settings, transport: Transport = None) -> list[Check]:
             return [*checks, *_zoho_skips("the Zoho CRM API is not reachable", needs)]
         http.auth = ZohoAuth(manager)
         checks.extend(_zoho_scopes(probe, manager.scope, needs))
+        checks.append(_fields(settings, manager, stats, transport))
         checks.append(_credits(stats, probe))
     finally:
         http.close()
@@ -351,6 +354,26 @@ def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> Check:
         "cannot be checked: only a write would prove it, and Zoho did not return the token's scopes; "
         f"needed to {purpose}. A missing scope shows as OAUTH_SCOPE_MISMATCH in the first sync.",
     )
+
+
+def _fields(settings: Settings, manager: ZohoTokenManager, stats: ApiStats, transport: Transport) -> Check:
+    """The Zoho fields the settings name (a custom mapping, other upsert keys) against the org's Contacts fields."""
+    key, name = "zoho.fields", "Zoho fields of the mapping"
+    spec, match = settings.mapping_spec(), settings.zoho.duplicate_check_fields
+    if not needs_check(spec, match):
+        return passed(key, name, "stock Contacts fields only, upserts matched on Email: nothing to check")
+    client = ZohoClient.from_settings(settings, stats=stats, transport=transport, token_manager=manager)
+    try:
+        fields = client.contact_fields()
+    except SyncError as exc:
+        return failed(key, name, f"GET {API_PREFIX}/settings/fields failed: {exc.message}", exc.hint)
+    finally:
+        client.close()
+    problems = field_problems(spec, match, fields)
+    if problems:
+        return failed(key, name, "; ".join(problems))
+    have, on = ", ".join(targets(spec)), ", ".join(match)
+    return passed(key, name, f"Zoho's Contacts module has {have} and can match on {on}")
 
 
 def _credits(stats: ApiStats, probe: _Prober) -> Check:

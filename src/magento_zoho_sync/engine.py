@@ -28,10 +28,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from magento_zoho_sync.batching import Batch, CheckpointTracker, Pending
-from magento_zoho_sync.errors import Interrupted, SyncError, ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, ZohoRateLimited
 from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
 from magento_zoho_sync.readahead import read_ahead
-from magento_zoho_sync.redact import redact
+from magento_zoho_sync.redact import stop_reason
 from magento_zoho_sync.sources import ContactSink, CustomerSource, MappedRecord, Mapper, RecordOutcome
 from magento_zoho_sync.state import Checkpoint, CommitPart, FailureRecord, Link, LinkUpdate, StateStore
 from magento_zoho_sync.writer import BatchWriter, Outcomes
@@ -77,6 +77,8 @@ class Tally:
     unchanged: int = 0
     merged: int = 0
     deleted: int = 0
+    deleted_tagged: int = 0  # Zoho contacts tagged for customers deleted in Magento (on_deleted = tag)
+    deleted_removed: int = 0  # Zoho contacts deleted for them (on_deleted = delete)
     failures: list[FailureRecord] = field(default_factory=list)
     warnings: list[FailureRecord] = field(default_factory=list)
     merges: list[tuple[int, int, str]] = field(default_factory=list)  # (merged id, into id, email)
@@ -173,9 +175,9 @@ class SyncEngine:
         self._tracker.read_through = plan.after_id  # every customer up to the checkpoint is handled
         self._known_through = self._state_through = self.state.highest_customer_id()
         try:
-            if plan.mode == "full":
-                self._index_zoho()
-            self._stream(plan)
+            # a full run reads Zoho's contacts once the first page proves the Magento login: a wrong Magento
+            # setting then costs no Zoho token refresh (Zoho allows a few per token and 10 minutes) nor credits
+            self._stream(plan, before_first_page=self._index_zoho if plan.mode == "full" else None)
             if not self.stop.is_set():
                 self._retry_failures()
             self._drain()
@@ -189,7 +191,10 @@ class SyncEngine:
         if self.stop.is_set():
             self._finish(status="interrupted", complete=False)
             raise Interrupted("Stopped by a signal; what Zoho acknowledged is saved.", signal_number=0)
-        self._finish(status="completed" if not self.tally.failed else "completed_with_failures", complete=True)
+        self.tally.parked = self.state.count_parked()  # at the end: this run may have synced some, parked others
+        # parked customers are not in Zoho either: the run is not a clean one while any is left
+        clean = not self.tally.failed and not self.tally.parked
+        self._finish(status="completed" if clean else "completed_with_failures", complete=True)
         return self.tally
 
     def _choose_plan(self) -> RunPlan:
@@ -231,12 +236,15 @@ class SyncEngine:
 
     # -- reading ----------------------------------------------------------------------------------------------
 
-    def _stream(self, plan: RunPlan) -> None:
+    def _stream(self, plan: RunPlan, *, before_first_page: Callable[[], None] | None = None) -> None:
         previous_last = plan.after_id
         pages = self.source.iter_customer_pages(
             after_id=plan.after_id, updated_since=plan.updated_since, page_size=self.options.page_size
         )
         for page in read_ahead(pages, depth=2):
+            if before_first_page is not None:
+                before_first_page()
+                before_first_page = None
             if self.tally.server_start is None:
                 self.tally.server_start = plan.server_start or _format(page.server_time or self.clock())
             if self._total is None and page.total_count is not None:
@@ -249,6 +257,8 @@ class SyncEngine:
             self._flush()
             if self.stop.is_set():
                 return
+        if before_first_page is not None:  # no page at all (an empty store, or a resumed run at its end)
+            before_first_page()
         if self.tally.server_start is None:
             self.tally.server_start = plan.server_start or _format(self.source.server_time or self.clock())
         if plan.mode == "full":
@@ -481,7 +491,7 @@ class SyncEngine:
         self._writer.salvage()
         try:
             self._flush()
-            self.state.finish_run(self._run_id, status="failed", summary={**self.summary(), "error": _reason(exc)})
+            self.state.finish_run(self._run_id, status="failed", summary={**self.summary(), "error": stop_reason(exc)})
         except Exception:
             log.exception("Could not save the state after a fatal error")
 
@@ -555,9 +565,11 @@ class SyncEngine:
                 chunk = zoho_ids[start : start + 100]
                 if self.options.on_deleted == "tag":
                     outcomes = self.sink.add_tags(chunk, self.options.deleted_tag)
+                    self.tally.deleted_tagged += sum(1 for outcome in outcomes if outcome.ok)
                 else:
                     outcomes = self.sink.delete_contacts(chunk)
                     self.state.forget_contacts([z for z, o in zip(chunk, outcomes, strict=False) if o.ok])
+                    self.tally.deleted_removed += sum(1 for outcome in outcomes if outcome.ok)
                 for zoho_id, outcome in zip(chunk, outcomes, strict=False):
                     if not outcome.ok:
                         self.tally.warnings.append(
@@ -577,8 +589,13 @@ class SyncEngine:
     def _retry_failures(self) -> None:
         """Customers that failed in earlier runs (and are not parked) are read again by id and retried."""
         self._flush()
-        self.tally.parked = self.state.count_parked()
         # this run's own failures are not retried: it has just tried them (the state knows them, memory stays flat)
+        pending = [cid for cid in self.state.retryable_failure_ids(except_run=self._run_id) if cid > 0]
+        if not pending:
+            return
+        # a customer this run read and wrote may be on its way to Zoho, its old failure not yet resolved: settle
+        # the writes first, or it would be read and written a second time
+        self._drain()
         pending = [cid for cid in self.state.retryable_failure_ids(except_run=self._run_id) if cid > 0]
         if not pending:
             return
@@ -643,6 +660,8 @@ class SyncEngine:
                 "failed": tally.failed,
                 "merged": tally.merged,
                 "deleted": tally.deleted,
+                "deleted_tagged": tally.deleted_tagged,
+                "deleted_removed": tally.deleted_removed,
                 "parked": tally.parked,
             },
         }
@@ -662,15 +681,6 @@ def _as_read(links: Sequence[Link], current: Mapping[int, MappedRecord]) -> list
         elif record.email == link.email:
             view.append(dataclasses.replace(link, updated_at=record.updated_at))
     return view
-
-
-def _reason(exc: BaseException) -> str:
-    """Why a run stopped, for ``runs``: the message the user saw (secrets masked), or what kind of bug it was."""
-    if isinstance(exc, SyncError):
-        return redact(str(exc))
-    if isinstance(exc, KeyboardInterrupt):
-        return "Interrupted (Ctrl-C)."
-    return redact(f"Unexpected {type(exc).__name__}: {exc}"[:500])
 
 
 def _invalid_id(outcome: RecordOutcome) -> bool:

@@ -41,6 +41,8 @@ class SyncError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: what the run did before it stopped (set by the code that ran it), for the partial summary and report
+        self.partial: object | None = None
 
     def __str__(self) -> str:
         if not self.hint:
@@ -96,5 +98,3 @@ class Interrupted(SyncError):
         super().__init__(message)
         self.signal_number = signal_number
         self.exit_code = 128 + signal_number
-        #: what the run did before it stopped (set by the code that ran it), for the partial summary
-        self.partial: object | None = None

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -102,6 +103,48 @@ def build_client(
         headers=all_headers,
         event_hooks=hooks,
     )
+
+
+_DNS_FAILURES = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated",
+    "getaddrinfo failed",
+    "name resolution",
+)
+
+
+def transport_problem(exc: BaseException | None) -> str:
+    """What a request that got no answer ran into, in words: ``ConnectError: the host name does not resolve``.
+
+    Only the exception's type and a fixed phrase: never its text, which may quote a URL or a request.
+    """
+    if exc is None:
+        return "no answer"
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(chain) < 10:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    text = " ".join(str(e) for e in chain).lower()
+    kind = type(exc).__name__
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in text or "certificate" in text:
+        if "certificate_verify_failed" in text or "certificate" in text:
+            return f"{kind}: TLS failed, the certificate could not be verified"
+        return f"{kind}: the TLS handshake failed (an https URL for a plain http port?)"
+    if any(marker in text for marker in _DNS_FAILURES):
+        return f"{kind}: the host name does not resolve (DNS)"
+    if "connection refused" in text or "errno 111" in text:
+        return f"{kind}: connection refused (nothing listens on that port)"
+    if isinstance(exc, httpx2.TimeoutException):
+        return f"{kind}: no answer within the timeout"
+    return kind
+
+
+def zoho_coql_credits(limit: int) -> int:
+    """Credits Zoho charges for a COQL query by its ``limit``: 1 up to 200 rows, 2 up to 1,000, 3 up to 2,000."""
+    return 1 if limit <= 200 else 2 if limit <= 1000 else 3
 
 
 def zoho_write_credits(records: int) -> int:

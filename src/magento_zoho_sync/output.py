@@ -12,6 +12,7 @@ from rich.table import Table
 
 from magento_zoho_sync.errors import Interrupted
 from magento_zoho_sync.mapping import Merge
+from magento_zoho_sync.redact import stop_reason
 from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, Progress, RunReport, render_summary
 from magento_zoho_sync.state import FailureRecord, RunRow
 
@@ -64,6 +65,7 @@ def build_report(result: RunResult) -> RunReport:
     counts.read, counts.inserted, counts.updated = tally.read, tally.inserted, tally.updated
     counts.unchanged, counts.merged, counts.parked = tally.unchanged, tally.merged, tally.parked
     counts.deleted_found = tally.deleted
+    counts.deleted_tagged, counts.deleted_removed = tally.deleted_tagged, tally.deleted_removed
     for failure in tally.failures:
         report.add_failure(_failure(failure))
     report.counts.failed = tally.failed
@@ -95,6 +97,15 @@ def build_report(result: RunResult) -> RunReport:
         ]
     report.identity_problems = identity_problems(result)
     report.finish(tally.status)
+    return report
+
+
+def failed_report(partial: RunResult | None, exc: BaseException, *, dry_run: bool) -> RunReport:
+    """The report of a run that stopped on a fatal error: what it did before (when known), and why it stopped."""
+    report = build_report(partial) if partial is not None else RunReport(mode="dry-run" if dry_run else "unknown")
+    report.dry_run = dry_run
+    report.error = stop_reason(exc)
+    report.finish("failed")
     return report
 
 

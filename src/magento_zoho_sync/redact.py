@@ -23,6 +23,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from magento_zoho_sync.errors import SyncError
+
 MASK = "***"
 
 #: Values shorter than this are not registered: masking every "abc" in every log line would make logs
@@ -196,3 +198,13 @@ def configure_logging(verbose: bool = False) -> logging.Handler:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     return handler
+
+
+def stop_reason(exc: BaseException) -> str:
+    """Why a run stopped (``runs``, the report's ``error``): the message the user saw, or what kind of bug it was;
+    secrets masked."""
+    if isinstance(exc, SyncError):
+        return redact(str(exc))
+    if isinstance(exc, KeyboardInterrupt):
+        return "Interrupted (Ctrl-C)."
+    return redact(f"Unexpected {type(exc).__name__}: {exc}"[:500])

@@ -8,7 +8,7 @@ The JSON report is a public contract (scripts read it). Stable keys::
     merges[]         winner_id, merged_id, email
     api_calls.magento, api_calls.zoho, zoho_credits, zoho_credits_remaining
     run_id, mode, status, dry_run, started_at, finished_at, duration_seconds, parked[], warnings[], plan[],
-    identity_problems[], schema_version
+    identity_problems[], schema_version, error (why a run stopped: status "failed"; else null)
 
 New keys may be added; existing ones keep their names and meaning.
 """
@@ -47,6 +47,7 @@ REPORT_KEYS: Final = (
     "run_id",
     "mode",
     "status",
+    "error",
     "dry_run",
     "started_at",
     "finished_at",
@@ -129,7 +130,8 @@ class RunReport:
     run_id: int | str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
-    status: str = "running"  # running | completed | interrupted | failed
+    status: str = "running"  # running | completed | completed_with_failures | interrupted | failed
+    error: str | None = None  # why the run stopped (status "failed"), secrets masked
     dry_run: bool = False
     counts: Counts = field(default_factory=Counts)
     api_calls: ApiCalls = field(default_factory=ApiCalls)
@@ -167,8 +169,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every customer synced, 1 when some failed (fatal errors exit 2 before a report exists)."""
-        return EXIT_SOME_FAILED if self.failures or self.counts.failed else EXIT_OK
+        """0 when every customer synced; 1 when some failed, in this run or earlier ones (parked)."""
+        return EXIT_SOME_FAILED if self.failures or self.counts.failed or self.counts.parked else EXIT_OK
 
     # ---- JSON ----
 
@@ -192,6 +194,7 @@ class RunReport:
             "run_id": self.run_id,
             "mode": self.mode,
             "status": self.status,
+            "error": self.error,
             "dry_run": self.dry_run,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
@@ -252,18 +255,20 @@ class RunReport:
         """Raise :class:`ConfigError` now if the report could not be written there later (after a whole run)."""
         target = Path(path).expanduser()
         folder = target.parent
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent  # the folders to create: the first existing one must be writable
-        if target.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            why = "it is a folder" if target.is_dir() else f"{folder} is not a writable folder"
-            raise ConfigError(f"Cannot write the report to {target}: {why}.", hint="Choose another --report PATH.")
+        if target.is_dir():
+            why = "it is a folder"
+        elif not folder.is_dir():
+            why = f"the folder {folder} does not exist (it is not created: a typo would make folders anywhere)"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            why = f"the folder {folder} is not writable"
+        else:
+            return
+        raise ConfigError(f"Cannot write the report to {target}: {why}.", hint="Choose another --report PATH.")
 
     def write_json(self, path: Path | str) -> Path:
         """Write :meth:`to_json` to ``path`` atomically; the file is created owner-only (0600)."""
         target = Path(path).expanduser()
         try:
-            if not target.parent.exists():
-                target.parent.mkdir(parents=True, mode=0o700)
             fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # mkstemp: mode 0600
         except OSError as exc:
             raise ConfigError(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,12 +37,14 @@ from magento_zoho_sync.settings_sources import (
     ORIGINAL_PROCESS_VARIABLES,
     SECTIONS,
     ZOHO_REGIONS,
+    ZOHO_TRIGGERS,
     EnvVar,
     env_table_markdown,
     merge_layers,
     nest_overrides,
     read_env,
 )
+from magento_zoho_sync.zoho.regions import region_of_api_host
 
 __all__ = [
     "CLI_ALIASES",
@@ -50,6 +53,7 @@ __all__ = [
     "ORIGINAL_PROCESS_VARIABLES",
     "SECTIONS",
     "ZOHO_REGIONS",
+    "ZOHO_TRIGGERS",
     "EnvVar",
     "MagentoSettings",
     "MappingSettings",
@@ -79,6 +83,14 @@ AUTH_MODE_CREDENTIALS: Final[dict[str, tuple[str, ...]]] = {
     "integration-oauth1": ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
 }
 
+#: Upper bounds that keep every duration finite and representable (``timedelta``, socket and asyncio timeouts).
+MAX_REQUEST_TIMEOUT: Final = 3600.0  # seconds, one HTTP request
+MAX_RETRY_TIMEOUT: Final = 86400.0  # seconds, one call with all its retries
+MAX_RETRY_WAIT: Final = 3600.0  # seconds, one backoff wait
+MAX_FULL_SYNC_EVERY_HOURS: Final = 8760.0  # a year
+MAX_FAILED_RUNS: Final = 1000
+
+_FIELD_API_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 log = logging.getLogger(__name__)
 _M = TypeVar("_M", bound=BaseModel)
@@ -106,7 +118,7 @@ class MagentoSettings(BaseModel):
     access_token_secret: SecretStr | None = None
     store_code: str = Field(default="all", pattern=r"^[A-Za-z0-9_]+$")
     page_size: int = Field(default=200, ge=1, le=300)
-    timeout: float = Field(default=30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0, le=MAX_REQUEST_TIMEOUT, allow_inf_nan=False)
 
 
 class ZohoSettings(BaseModel):
@@ -121,16 +133,49 @@ class ZohoSettings(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=10)
     trigger: list[str] = Field(default_factory=list)
     duplicate_check_fields: list[str] = Field(default_factory=lambda: ["Email"], min_length=1)
-    timeout: float = Field(default=30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0, le=MAX_REQUEST_TIMEOUT, allow_inf_nan=False)
+
+    @field_validator("trigger", mode="before")
+    @classmethod
+    def _known_triggers(cls, value: Any) -> Any:
+        """Lower-cased, without duplicates; ``none`` alone is the empty list; anything Zoho would refuse fails."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return value  # pydantic says what type was expected
+        given = [item.strip() for item in value if item.strip()]
+        names = [item.lower() for item in given]
+        if names == ["none"]:
+            return []
+        for item, name in zip(given, names, strict=True):
+            if name == "none":
+                raise ValueError("none cannot be combined with other triggers; give either none or a list of triggers")
+            if name not in ZOHO_TRIGGERS:
+                shown = item if len(item) <= 40 else item[:40] + "..."
+                raise ValueError(f"unknown trigger {shown!r}; use any of {', '.join(ZOHO_TRIGGERS)}, or none")
+        return list(dict.fromkeys(names))
+
+    @field_validator("duplicate_check_fields")
+    @classmethod
+    def _api_names(cls, value: list[str]) -> list[str]:
+        names = [item.strip() for item in value]
+        for name in names:
+            if not _FIELD_API_NAME.match(name):
+                shown = name if len(name) <= 40 else name[:40] + "..."
+                raise ValueError(
+                    f"{shown!r} is not a Zoho field API name; use API names such as Email, not field labels "
+                    "(Zoho CRM > Setup > Developer Hub > APIs > API names > Contacts)"
+                )
+        return list(dict.fromkeys(names))
 
 
 class RetrySettings(BaseModel):
     model_config = _FROZEN
 
     attempts: int = Field(default=6, ge=1, le=50)
-    timeout: float = Field(default=120.0, gt=0)
-    wait_initial: float = Field(default=0.5, ge=0)
-    wait_max: float = Field(default=30.0, ge=0)
+    timeout: float = Field(default=120.0, gt=0, le=MAX_RETRY_TIMEOUT, allow_inf_nan=False)
+    wait_initial: float = Field(default=0.5, ge=0, le=MAX_RETRY_WAIT, allow_inf_nan=False)
+    wait_max: float = Field(default=30.0, ge=0, le=MAX_RETRY_WAIT, allow_inf_nan=False)
 
 
 class NetworkSettings(BaseModel):
@@ -146,9 +191,9 @@ class SyncSettings(BaseModel):
     state_path: Path = Field(default_factory=default_state_path)
     overlap_minutes: int = Field(default=10, ge=0, le=24 * 60)
     #: A full reconciliation runs by itself when the last one is older than this; 0 = only with ``--full``.
-    full_sync_every_hours: float = Field(default=24.0, ge=0)
+    full_sync_every_hours: float = Field(default=24.0, ge=0, le=MAX_FULL_SYNC_EVERY_HOURS, allow_inf_nan=False)
     #: A customer that failed in this many runs is parked (listed, no longer retried).
-    max_failed_runs: int = Field(default=5, ge=1)
+    max_failed_runs: int = Field(default=5, ge=1, le=MAX_FAILED_RUNS)
     on_deleted: OnDeleted = "ignore"
     deleted_tag: str = Field(default="Deleted in Magento", min_length=1, max_length=25)
     #: Zoho already holds several contacts with the customer's email: ``skip`` the customer (reported as
@@ -160,6 +205,12 @@ class SyncSettings(BaseModel):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("deleted_tag", mode="before")
+    @classmethod
+    def _strip_tag(cls, value: Any) -> Any:
+        """Zoho refuses a blank tag name: strip it so that ``min_length`` catches a blank one here."""
+        return value.strip() if isinstance(value, str) else value
 
 
 class MappingSettings(BaseModel):
@@ -220,7 +271,38 @@ def _check_url(setting: str, value: Any, allow_insecure: bool) -> str | None:
             f"{setting}: {name} uses plain http:// to {host}; use https://, or pass --insecure-http "
             "(MZSYNC_INSECURE_HTTP=true) if you really mean it"
         )
-    return None
+    return _check_api_suffix(setting, name, parts.scheme, parts.netloc, parts.path)
+
+
+#: setting → (the API path the tool appends itself, as a pattern matching it at the end of a configured URL's
+#: path; what the URL should be; what the tool adds). A sub-path before it (a store under /shop/) is kept.
+_API_SUFFIXES: Final[dict[str, tuple[re.Pattern[str], str, str]]] = {
+    # /rest, /rest/V1, /rest/<store>, /rest/<store>/V1, and anything under .../V1/
+    "magento.base_url": (
+        re.compile(r"/rest(?:/[A-Za-z0-9_]+)?(?:/V1(?:/.*)?)?$", re.IGNORECASE),
+        "the store's base URL",
+        "/rest/<store>/V1",
+    ),
+    # /crm, /crm/v8, /crm/v2/Contacts, ...
+    "zoho.api_url": (re.compile(r"/crm(?:/.*)?$", re.IGNORECASE), "the API URL", "/crm/v8"),
+    # /oauth, /oauth/v2, /oauth/v2/token, /oauth/v2/auth, ...
+    "zoho.accounts_url": (re.compile(r"/oauth(?:/.*)?$", re.IGNORECASE), "the Accounts URL", "/oauth/v2/token"),
+}
+
+
+def _check_api_suffix(setting: str, name: str, scheme: str, netloc: str, path: str) -> str | None:
+    """A URL ending in the API path the tool appends itself (``…/rest`` → ``…/rest/rest/V1``) is refused."""
+    pattern, what, adds = _API_SUFFIXES[setting]
+    trimmed = path.rstrip("/")
+    match = pattern.search(trimmed)
+    if match is None:
+        return None
+    suffix = match.group(0)
+    fixed = f"{scheme}://{netloc}{trimmed[: match.start()]}"
+    return (
+        f"{setting}: {name} ends with {suffix}; give {what} without {suffix}, i.e. {fixed} "
+        f"(the tool adds {adds} itself)"
+    )
 
 
 def _fill_and_check(raw: dict[str, Any], *, zoho_client_only: bool = False) -> list[str]:
@@ -233,23 +315,35 @@ def _fill_and_check(raw: dict[str, Any], *, zoho_client_only: bool = False) -> l
 
     region = zoho.get("region")
     bad_region = False
+    region_urls: tuple[str, str] | None = None
     if isinstance(region, str) and region.strip():
         zoho["region"] = region = region.strip().lower()
-        if region not in ZOHO_REGIONS:
+        region_urls = ZOHO_REGIONS.get(region)
+        if region_urls is None:
             bad_region = True
             problems.append(
                 f"zoho.region: unknown Zoho region; ZOHO_REGION (or --region) must be one of {', '.join(ZOHO_REGIONS)}"
             )
-    elif region is not None and not isinstance(region, str):
+    elif isinstance(region, str):
+        zoho.pop("region")  # blank: not given
+    elif region is not None:
         bad_region = True
         problems.append("zoho.region: must be a string; set ZOHO_REGION or [zoho] region in the config file")
 
     required = ["zoho.client_id", "zoho.client_secret"]
     if not zoho_client_only:
         required += ["magento.base_url", "zoho.refresh_token"]
-    for url in ("zoho.accounts_url", "zoho.api_url"):
-        if zoho.get(url.partition(".")[2]) in (None, ""):
-            zoho.pop(url.partition(".")[2], None)
+    # The region fills only the URLs no layer (flag, environment, file) gives: an explicit URL always wins.
+    explicit: list[str] = []
+    for index, url in enumerate(("zoho.accounts_url", "zoho.api_url")):
+        key = url.partition(".")[2]
+        value = zoho.get(key)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            explicit.append(key)
+        elif region_urls is not None:
+            zoho[key] = region_urls[index]
+        else:
+            zoho.pop(key, None)
             # With an unknown region, the region line already says what to fix.
             problems.append(
                 f"{url}: (see zoho.region)"
@@ -288,10 +382,27 @@ def _fill_and_check(raw: dict[str, Any], *, zoho_client_only: bool = False) -> l
             problems.append(problem)
         elif isinstance(raw[section].get(key), str):
             raw[section][key] = raw[section][key].strip().rstrip("/")
+    if region_urls is not None and "api_url" in explicit and isinstance(zoho.get("api_url"), str):
+        _warn_if_other_region(str(region), zoho["api_url"])
     return problems
 
 
-_RANGE_ERRORS: Final = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
+def _warn_if_other_region(region: str, api_url: str) -> None:
+    """An explicit ZOHO_API_URL wins over the region; say so when they name different data centres."""
+    other = region_of_api_host(api_url)
+    if other is not None and other.code != region:
+        log.warning(
+            "zoho.api_url %s is in Zoho's %s data centre but zoho.region is %s: the explicit URL wins; to use "
+            "the region's URLs, remove ZOHO_API_URL and ZOHO_ACCOUNTS_URL (or [zoho] api_url and accounts_url)",
+            api_url,
+            other.code,
+            region,
+        )
+
+
+_RANGE_ERRORS: Final = frozenset(
+    {"greater_than_equal", "less_than_equal", "greater_than", "less_than", "finite_number"}
+)
 _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "magento": MagentoSettings,
     "zoho": ZohoSettings,
@@ -318,11 +429,13 @@ def _range_message(loc: list[str]) -> str | None:
         if getattr(item, "le", None) is not None:
             high = item.le
     if low is not None and high is not None:
-        return f"must be between {low} and {high}"
+        if low_strict:
+            return f"must be greater than {low:g} and at most {high:g}"
+        return f"must be between {low:g} and {high:g}"
     if low is not None:
-        return f"must be {'greater than' if low_strict else 'at least'} {low}"
+        return f"must be {'greater than' if low_strict else 'at least'} {low:g}"
     if high is not None:
-        return f"must be at most {high}"
+        return f"must be at most {high:g}"
     return None
 
 
@@ -383,10 +496,12 @@ def _load_raw(
         if not config_file.is_file():
             raise ConfigError(f"config file {config_file} not found", hint="Check the --config path.")
         try:
-            with config_file.open("rb") as fh:
-                document = tomllib.load(fh)
+            text = config_file.read_bytes().decode("utf-8").removeprefix("\ufeff")  # a BOM (Windows editors)
+            document = tomllib.loads(text)
         except OSError as exc:
             raise ConfigError(f"config file {config_file} cannot be read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{config_file}: not a UTF-8 text file; save the settings file as UTF-8") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 f"config file {config_file} cannot be read: {exc}",
@@ -417,9 +532,17 @@ def _validate(model: type[_M], data: dict[str, Any], problems: list[str], prefix
 
 
 def _raise_if(problems: list[str]) -> None:
-    problems = [p for p in problems if not p.endswith(": (see zoho.region)")]
-    if problems:
-        raise ConfigError(_format(problems))
+    """One line per setting: the first problem found for it (``MAGENTO_PASSWORD_FILE`` missing, not also "not set")."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for problem in problems:
+        setting = problem.partition(":")[0]
+        if problem.endswith(": (see zoho.region)") or setting in seen:
+            continue
+        seen.add(setting)
+        kept.append(problem)
+    if kept:
+        raise ConfigError(_format(kept))
 
 
 def load_settings(
@@ -475,7 +598,7 @@ class ZohoClientSettings(BaseModel):
     region: str | None = None
     client_id: str
     client_secret: SecretStr
-    timeout: float = 30.0
+    timeout: float = Field(default=30.0, gt=0, le=MAX_REQUEST_TIMEOUT, allow_inf_nan=False)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
 

@@ -20,6 +20,9 @@ from magento_zoho_sync.zoho.regions import REGIONS
 #: Zoho data centres: region → (accounts URL, API URL), from :mod:`magento_zoho_sync.zoho.regions`.
 ZOHO_REGIONS: Final[dict[str, tuple[str, str]]] = {code: (r.accounts_url, r.api_url) for code, r in REGIONS.items()}
 
+#: What Zoho CRM v8 accepts in a write's ``trigger`` list (an empty list fires none).
+ZOHO_TRIGGERS: Final = ("workflow", "approval", "blueprint", "pathfinder", "orchestration")
+
 
 # --------------------------------------------------------------------------------------------------------------
 # The one declaration of the environment variables.
@@ -36,7 +39,12 @@ class EnvVar:
 
 
 ENV_VARS: Final[tuple[EnvVar, ...]] = (
-    EnvVar("MAGENTO_BASE_URL", "magento.base_url", "Store URL, e.g. https://shop.example.com", "MagentoBaseUrl"),
+    EnvVar(
+        "MAGENTO_BASE_URL",
+        "magento.base_url",
+        "Store URL, e.g. https://shop.example.com (without /rest)",
+        "MagentoBaseUrl",
+    ),
     EnvVar("MAGENTO_AUTH", "magento.auth", "admin | admin-totp | integration-bearer | integration-oauth1"),
     EnvVar("MAGENTO_USERNAME", "magento.username", "Admin user name (admin, admin-totp)", "MagentoUser"),
     EnvVar("MAGENTO_PASSWORD", "magento.password", "Admin password", "MagentoPassword", secret=True),
@@ -47,27 +55,41 @@ ENV_VARS: Final[tuple[EnvVar, ...]] = (
     EnvVar("MAGENTO_ACCESS_TOKEN_SECRET", "magento.access_token_secret", "Integration token secret", secret=True),
     EnvVar("MAGENTO_STORE_CODE", "magento.store_code", "REST store code in the URL (default all)"),
     EnvVar("ZOHO_REGION", "zoho.region", "Data centre: " + "|".join(ZOHO_REGIONS) + "; fills both Zoho URLs"),
-    EnvVar("ZOHO_ACCOUNTS_URL", "zoho.accounts_url", "Zoho Accounts URL (wins over the region)", "ZohoAccountUrl"),
-    EnvVar("ZOHO_API_URL", "zoho.api_url", "Zoho API URL (wins over the region)", "ZohoApiUrl"),
+    EnvVar(
+        "ZOHO_ACCOUNTS_URL",
+        "zoho.accounts_url",
+        "Zoho Accounts URL, without /oauth (wins over the region)",
+        "ZohoAccountUrl",
+    ),
+    EnvVar("ZOHO_API_URL", "zoho.api_url", "Zoho API URL, without /crm (wins over the region)", "ZohoApiUrl"),
     EnvVar("ZOHO_CLIENT_ID", "zoho.client_id", "Self-client id", "ZohoClientId"),
     EnvVar("ZOHO_CLIENT_SECRET", "zoho.client_secret", "Self-client secret", "ZohoClientSecret", secret=True),
     EnvVar("ZOHO_REFRESH_TOKEN", "zoho.refresh_token", "Refresh token", "ZohoRefreshToken", secret=True),
     EnvVar("MZSYNC_MAGENTO_PAGE_SIZE", "magento.page_size", "Customers per Magento page, 1..300 (200)"),
-    EnvVar("MZSYNC_MAGENTO_TIMEOUT", "magento.timeout", "Seconds per Magento request (30)"),
+    EnvVar("MZSYNC_MAGENTO_TIMEOUT", "magento.timeout", "Seconds per Magento request, at most 3600 (30)"),
     EnvVar("MZSYNC_ZOHO_CONCURRENCY", "zoho.concurrency", "Concurrent Zoho write calls, 1..10 (4)"),
-    EnvVar("MZSYNC_ZOHO_TRIGGER", "zoho.trigger", "Zoho triggers, comma-separated (none)", is_list=True),
+    EnvVar(
+        "MZSYNC_ZOHO_TRIGGER",
+        "zoho.trigger",
+        "Zoho triggers, comma-separated: " + ", ".join(ZOHO_TRIGGERS) + " or none (none)",
+        is_list=True,
+    ),
     EnvVar("MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS", "zoho.duplicate_check_fields", "Upsert keys (Email)", is_list=True),
-    EnvVar("MZSYNC_ZOHO_TIMEOUT", "zoho.timeout", "Seconds per Zoho request (30)"),
+    EnvVar("MZSYNC_ZOHO_TIMEOUT", "zoho.timeout", "Seconds per Zoho request, at most 3600 (30)"),
     EnvVar("MZSYNC_RETRY_ATTEMPTS", "retry.attempts", "Attempts per call, first included (6)"),
-    EnvVar("MZSYNC_RETRY_TIMEOUT", "retry.timeout", "Total seconds one call may spend retrying (120)"),
-    EnvVar("MZSYNC_RETRY_WAIT_INITIAL", "retry.wait_initial", "First backoff wait in seconds (0.5)"),
-    EnvVar("MZSYNC_RETRY_WAIT_MAX", "retry.wait_max", "Longest backoff wait in seconds (30)"),
+    EnvVar("MZSYNC_RETRY_TIMEOUT", "retry.timeout", "Total seconds one call may spend retrying, at most 86400 (120)"),
+    EnvVar("MZSYNC_RETRY_WAIT_INITIAL", "retry.wait_initial", "First backoff wait in seconds, at most 3600 (0.5)"),
+    EnvVar("MZSYNC_RETRY_WAIT_MAX", "retry.wait_max", "Longest backoff wait in seconds, at most 3600 (30)"),
     EnvVar("MZSYNC_INSECURE_HTTP", "network.allow_insecure_http", "Allow http:// to non-loopback hosts (false)"),
     EnvVar("MZSYNC_VERIFY_TLS", "network.verify_tls", "Verify TLS certificates (true)"),
     EnvVar("MZSYNC_STATE", "sync.state_path", "State file (see default_state_path)"),
     EnvVar("MZSYNC_OVERLAP_MINUTES", "sync.overlap_minutes", "Incremental window overlap (10)"),
-    EnvVar("MZSYNC_FULL_SYNC_EVERY_HOURS", "sync.full_sync_every_hours", "Automatic full run interval, 0=off (24)"),
-    EnvVar("MZSYNC_MAX_FAILED_RUNS", "sync.max_failed_runs", "Failed runs before a customer is parked (5)"),
+    EnvVar(
+        "MZSYNC_FULL_SYNC_EVERY_HOURS",
+        "sync.full_sync_every_hours",
+        "Automatic full run interval in hours, 0=off, at most 8760 (24)",
+    ),
+    EnvVar("MZSYNC_MAX_FAILED_RUNS", "sync.max_failed_runs", "Failed runs before a customer is parked, 1..1000 (5)"),
     EnvVar("MZSYNC_ON_DELETED", "sync.on_deleted", "ignore | tag | delete (ignore)"),
     EnvVar("MZSYNC_DELETED_TAG", "sync.deleted_tag", 'Tag for on_deleted=tag ("Deleted in Magento")'),
     EnvVar("MZSYNC_ZOHO_DUPLICATES", "sync.zoho_duplicates", "Several Zoho contacts share an email: skip | oldest"),
@@ -99,26 +121,64 @@ def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     target.setdefault(section, {})[key] = value
 
 
+#: A ``_FILE`` holds one value: anything longer is the wrong file (and is not read whole).
+MAX_FILE_VALUE_BYTES: Final = 64 * 1024
+
+
+def _file_value(var: EnvVar, file_name: str) -> tuple[str | None, str | None]:
+    """The value held by ``<NAME>_FILE`` (without its trailing newline), or the one problem that stops it.
+
+    The path is named in every problem (a path is not a secret); the content never is. Each problem starts with
+    a short word after the setting, so that the redaction of ``password: <token-like value>`` leaves it readable.
+    """
+    path = Path(file_name).expanduser()
+    where = f"{var.setting}: the file {path} in {var.name}_FILE"
+    instead = f"or set {var.name} instead"
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_VALUE_BYTES + 1)
+    except FileNotFoundError:
+        return None, f"{where} does not exist; fix the path {instead}"
+    except IsADirectoryError:
+        return None, f"{where} is a directory; give the path of the file that holds the value, {instead}"
+    except PermissionError:
+        return None, f"{where} cannot be read (permission denied); make it readable by the user running the sync"
+    except OSError as exc:
+        return None, f"{where} cannot be read ({exc.strerror or exc.__class__.__name__}); fix the path {instead}"
+    if len(raw) > MAX_FILE_VALUE_BYTES:
+        return None, f"{where} is larger than 64 KiB, too big for one value; fix the path {instead}"
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return None, f"{where} is not UTF-8 text; save the value in it as UTF-8"
+    if not text.strip() and not var.is_list:
+        what = var.setting.partition(".")[2].replace("_", " ").replace("url", "URL").replace("totp", "TOTP")
+        return None, f"{where} is empty; put the {what} in it, or unset {var.name}_FILE"
+    return text, None
+
+
 def read_env(env: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Nested settings from environment variables, with ``_FILE`` indirection; and the problems found."""
+    """Nested settings from environment variables, with ``_FILE`` indirection; and the problems found.
+
+    An empty variable counts as unset (an empty list variable: an empty list). At most one problem per setting.
+    """
     values: dict[str, Any] = {}
     problems: list[str] = []
     for var in ENV_VARS:
         raw = env.get(var.name)
-        file_name = env.get(f"{var.name}_FILE")
-        if raw is not None and file_name:
-            problems.append(f"{var.setting}: both {var.name} and {var.name}_FILE are set; keep one")
+        if raw is not None and not raw.strip() and not var.is_list:
+            raw = None  # an empty variable counts as unset
+        file_name = (env.get(f"{var.name}_FILE") or "").strip()
+        if raw is not None and raw.strip() and file_name:
+            problems.append(f"{var.setting}: both {var.name} and {var.name}_FILE are set; keep one (unset the other)")
             continue
         if file_name:
-            try:
-                raw = Path(file_name).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(f"{var.setting}: cannot read {var.name}_FILE ({exc.__class__.__name__})")
+            raw, problem = _file_value(var, file_name)
+            if problem:
+                problems.append(problem)
                 continue
         if raw is None:
             continue
-        if raw.strip() == "" and not var.is_list:
-            continue  # an empty variable counts as unset
         value: Any = raw if var.secret else raw.strip()
         if var.is_list:
             value = [item.strip() for item in raw.split(",") if item.strip()]
@@ -158,17 +218,6 @@ class _Layers(BaseSettings):
     mapping: dict[str, Any] = {}
 
 
-def _apply_region(layer: dict[str, Any]) -> dict[str, Any]:
-    """A region fills both Zoho URLs *in its own layer*: a URL given in the same or a higher layer still wins."""
-    zoho = layer.get("zoho")
-    if isinstance(zoho, dict) and isinstance(zoho.get("region"), str):
-        urls = ZOHO_REGIONS.get(zoho["region"].strip().lower())
-        if urls:
-            zoho.setdefault("accounts_url", urls[0])
-            zoho.setdefault("api_url", urls[1])
-    return layer
-
-
 class _DictSource(PydanticBaseSettingsSource):
     def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
         super().__init__(settings_cls)
@@ -184,7 +233,11 @@ class _DictSource(PydanticBaseSettingsSource):
 def merge_layers(
     flags: dict[str, Any], env_values: dict[str, Any], document: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """Flags over environment over the (already parsed) TOML document, each layer's region applied to itself."""
+    """Flags over environment over the (already parsed) TOML document.
+
+    The Zoho region is merged like any other setting; it fills the Zoho URLs given in no layer afterwards
+    (:func:`magento_zoho_sync.settings.load_settings`), so an explicit URL wins whichever layer it comes from.
+    """
 
     class Layers(_Layers):
         @classmethod
@@ -197,11 +250,11 @@ def merge_layers(
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             sources: list[PydanticBaseSettingsSource] = [
-                _DictSource(settings_cls, _apply_region(flags)),
-                _DictSource(settings_cls, _apply_region(env_values)),
+                _DictSource(settings_cls, flags),
+                _DictSource(settings_cls, env_values),
             ]
             if document is not None:
-                sources.append(_DictSource(settings_cls, _apply_region(copy.deepcopy(dict(document)))))
+                sources.append(_DictSource(settings_cls, copy.deepcopy(dict(document))))
             return tuple(sources)
 
     return Layers().model_dump()

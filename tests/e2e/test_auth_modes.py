@@ -162,6 +162,17 @@ def test_a_wrong_consumer_secret_is_reported_as_a_rejected_signature(make_world:
     assert_no_secret(message, world_secrets(world))
 
 
+@pytest.mark.parametrize("token", ["ATOK-XYZ123", "Y" * 32])
+def test_a_wrong_oauth_access_token_names_magento_access_token(make_world: Any, token: str) -> None:
+    world: World = make_world(3, **_store_for("integration-oauth1"))
+    with pytest.raises(MagentoAuthRefused) as caught:  # a short one: Magento's 400 "token length is invalid"
+        world.sync(**{**mode_overrides("integration-oauth1"), "magento.access_token": token})
+    message = str(caught.value)
+    assert "MAGENTO_ACCESS_TOKEN" in message and "MAGENTO_BASE_URL" not in message
+    assert token not in message
+    assert_no_secret(message, world_secrets(world))
+
+
 def test_an_integration_without_the_customer_acl_is_refused(make_world: Any) -> None:
     world: World = make_world(3, **_store_for("integration-oauth1", resources=()))
     with pytest.raises(MagentoAuthError) as caught:

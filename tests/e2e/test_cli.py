@@ -106,6 +106,41 @@ def test_exit_2_on_a_revoked_zoho_refresh_token(live: Live) -> None:
     assert all(secret not in result.output for secret in live.secrets)
 
 
+def test_a_run_that_stops_on_a_fatal_error_replaces_the_report_with_a_failed_one(live: Live) -> None:
+    live.add(2)
+    assert live.sync().exit_code == 0
+    live.add(1, start=2)
+    live.zoho.revoke_refresh_token(live.env["ZOHO_REFRESH_TOKEN"])
+    result = live.sync()
+    assert result.exit_code == 2
+    text = live.report.read_text()
+    report = json.loads(text)  # not the last good run's report, which a monitor would go on reading
+    assert report["status"] == "failed" and "refresh token" in report["error"].lower()
+    assert report["counts"]["read"] == 3 and report["run_id"] == 2  # what the run did before it stopped
+    assert all(secret not in text for secret in live.secrets)
+    assert stat.S_IMODE(os.stat(live.report).st_mode) == 0o600
+
+
+def test_the_report_is_written_before_the_summary_and_never_into_a_folder_that_does_not_exist(
+    live: Live, tmp_path: Path
+) -> None:
+    live.add(2)
+    missing = tmp_path / "typo" / "report.json"
+    result = live.run("sync", "--state", str(live.state), "--report", str(missing))
+    assert result.exit_code == 2 and "does not exist" in result.output and not missing.parent.exists()
+    assert live.magento.log.total == 0  # refused before the run
+    # a summary that cannot be printed (stdout closed: `sync --report R | head -1`) loses no report
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("magento_zoho_sync.output.print_summary", _broken_pipe)
+        result = live.sync()
+    assert result.exit_code == 2
+    assert json.loads(live.report.read_text())["counts"]["inserted"] == 2
+
+
+def _broken_pipe(*_: Any, **__: Any) -> None:
+    raise BrokenPipeError(32, "Broken pipe")
+
+
 def test_exit_2_on_missing_settings_naming_each_variable(live: Live) -> None:
     result = live.run(
         "sync", "--state", str(live.state), env={"MAGENTO_BASE_URL": "", "ZOHO_CLIENT_SECRET": "", "ZOHO_API_URL": ""}

@@ -190,7 +190,7 @@ def test_an_unreachable_store_is_reported_and_zoho_is_still_checked(make_world: 
     world = _world(make_world, "admin")
     checks = _doctor(world, **{"magento.base_url": "http://127.0.0.1:18099"})
     assert _failed(checks) == {"magento.reachable"}
-    assert "could not be reached (ConnectError)" in checks["magento.reachable"].detail
+    assert "could not be reached (ConnectError" in checks["magento.reachable"].detail
     assert checks["magento.auth"].status == "skip"
     assert _all_ok(checks, "zoho.")
 
@@ -409,3 +409,16 @@ def test_a_failing_customer_search_after_a_good_login_blames_the_read_not_the_lo
     assert _failed(checks) == {"magento.customers"}
     assert checks["magento.auth"].status == "ok"
     assert "HTTP 500" in checks["magento.customers"].detail
+
+
+def test_zoho_fields_the_settings_name_are_checked_against_the_org(make_world: Any) -> None:
+    world = _world(make_world)
+    assert "nothing to check" in _doctor(world)["zoho.fields"].detail  # the stock mapping: no extra call
+    bad = _doctor(
+        world, **{"mapping.fields": {"Not_A_Zoho_Field": "firstname"}, "zoho.duplicate_check_fields": ["Phone"]}
+    )
+    assert _failed(bad) == {"zoho.fields"}
+    assert "no field 'Not_A_Zoho_Field'" in bad["zoho.fields"].detail
+    assert "'Phone' is not a unique field" in bad["zoho.fields"].detail
+    good = _doctor(world, **{"mapping.fields": {"Description": "group_id"}})
+    assert good["zoho.fields"].ok and "Description" in good["zoho.fields"].detail

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, unquote
 import pytest
 
 from magento_zoho_sims.common.faults import FaultKind
+from magento_zoho_sync.errors import ConfigError, MagentoAuthError, SyncError
 from magento_zoho_sync.output import build_report
 from tests.e2e.conftest import World
 
@@ -150,16 +151,18 @@ def test_a_207_batch_is_read_record_by_record(make_world: Any) -> None:
 
 
 def test_token_expiry_mid_run_on_both_sides_reauthenticates_once_each(make_world: Any) -> None:
-    world: World = make_world(1000)
+    world: World = make_world(1500)
     pages = {"n": 0}
 
-    def expire_after_second_page(_last_id: int) -> None:
+    def expire_mid_run(_last_id: int) -> None:
+        # the fifth search starts only once the engine took page 2 (two pages read ahead at most), so after
+        # page 1 made it read Zoho's contacts with its first access token
         pages["n"] += 1
-        if pages["n"] == 2:
+        if pages["n"] == 5:
             world.magento.backend.auth.expire_tokens()
             world.zoho.expire_access_tokens()
 
-    world.magento.backend.add_search_hook(expire_after_second_page)
+    world.magento.backend.add_search_hook(expire_mid_run)
     result = world.sync(**{"zoho.concurrency": 4})
     assert result.tally.failed == 0 or {f.code for f in result.tally.failures} <= {"INVALID_EMAIL", "VALUE_TOO_LONG"}
     assert len([r for r in world.magento.log if r.path.endswith("/integration/admin/token")]) == 2
@@ -260,6 +263,9 @@ def test_customers_deleted_in_magento_are_found_on_full_runs(make_world: Any, on
     assert incremental.tally.deleted == 0  # updated_at cannot show a deletion: only full runs look
     result = world.sync(full=True, **{"sync.on_deleted": on_deleted})
     assert result.tally.deleted_ids == [gone]
+    counts = build_report(result).to_dict()["counts"]
+    expected = {"ignore": (0, 0), "tag": (1, 0), "delete": (0, 1)}[on_deleted]
+    assert (counts["deleted_found"], counts["deleted_tagged"], counts["deleted_removed"]) == (1, *expected)
     gets = [r for r in world.magento.log if r.path.endswith(f"/V1/customers/{gone}") or "entity_id" in r.query]
     assert gets, "the deletion is confirmed with Magento before anything happens in Zoho"
     remaining = world.zoho.contact(contact["id"])
@@ -288,3 +294,78 @@ def test_a_run_with_more_failures_than_kept_in_memory_reports_them_all(
     assert written["counts"]["failed"] == 5
     assert sorted(e["email"] for e in written["errors"]) == [f"broken{n}@@example.com" for n in range(5)]
     assert report.failure_codes == {"INVALID_EMAIL": 5}
+
+
+def test_a_wrong_magento_password_costs_no_zoho_token_nor_credit(make_world: Any) -> None:
+    world: World = make_world(5)
+    with pytest.raises(MagentoAuthError):
+        world.sync(**{"magento.password": "not-the-password"})  # a first run: full, which reads Zoho's contacts
+    stats = world.zoho.stats()
+    assert (stats["token_requests"], stats["credits_used"], stats["requests"]) == (0, 0, 0)
+    result = world.sync()  # once Magento is right, the same run reads Zoho as before
+    assert result.tally.mode == "full" and (result.tally.read, result.tally.failed) == (5, 0)
+    assert world.zoho.stats()["token_requests"] == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"mapping.fields": {"Not_A_Zoho_Field": "firstname"}}, "no field 'Not_A_Zoho_Field'"),
+        ({"zoho.duplicate_check_fields": ["Phone"]}, "'Phone' is not a unique field"),
+        ({"zoho.duplicate_check_fields": ["Nope"]}, "no field 'Nope'"),
+    ],
+)
+def test_settings_naming_zoho_fields_the_org_lacks_stop_the_run_before_any_write(
+    make_world: Any, overrides: dict[str, Any], named: str
+) -> None:
+    world: World = make_world(5)
+    with pytest.raises(ConfigError) as info:
+        world.sync(**overrides)
+    assert named in str(info.value)
+    assert world.zoho.stats()["writes"] == 0  # not five failures retried and then parked: one clear stop
+    assert world.sync().tally.inserted >= 4  # the stock settings work, and nothing was lost
+
+
+def test_zoho_fields_are_checked_once_per_change_of_the_settings(make_world: Any) -> None:
+    world: World = make_world(3)
+    custom = {"mapping.fields": {"Magento_Customer_ID": "id"}, "zoho.duplicate_check_fields": ["Magento_Customer_ID"]}
+
+    def field_reads() -> int:
+        return sum(1 for r in world.zoho.log if r.path.endswith("/settings/fields"))
+
+    world.sync(**custom)
+    assert field_reads() == 1
+    add_customer(world, "later@example.com")
+    world.sync(**custom)
+    assert field_reads() == 1  # the same settings: already checked
+    world.sync(**{**custom, "mapping.fields": {"Magento_Customer_ID": "id", "Description": "group_id"}})
+    assert field_reads() == 2
+
+
+def test_the_credits_reported_are_those_zoho_charged(make_world: Any) -> None:
+    world: World = make_world(250, zoho_seed=True)  # a full run's COQL scan (limit 2,000: 3 credits) and writes
+    first = world.sync()
+    assert first.stats.as_dict()["zoho_credits"] == world.zoho.stats()["credits_used"]
+    add_customer(world, "one.more@example.com")
+    charged = world.zoho.stats()["credits_used"]
+    second = world.sync(full=True)
+    assert second.stats.as_dict()["zoho_credits"] == world.zoho.stats()["credits_used"] - charged
+
+
+def test_a_state_file_never_serves_two_stores(make_world: Any, tmp_path: Any) -> None:
+    world: World = make_world(5)
+    world.sync()
+    other = {"magento.base_url": "http://127.0.0.2:18081", "magento.store_code": "default"}
+    with pytest.raises(ConfigError) as info:  # another store with this state: refused before any call
+        world.sync(**other)
+    assert "another Magento store (127.0.0.1:18081 (store code all))" in str(info.value)
+    assert "--state PATH" in str(info.value)
+    # the same store by another scheme or with a trailing slash is the same store
+    assert world.sync(**{"magento.base_url": "HTTP://127.0.0.1:18081/"}).tally.failed == 0
+
+
+def test_a_first_run_that_failed_before_syncing_anyone_does_not_bind_the_state(make_world: Any) -> None:
+    world: World = make_world(3)
+    with pytest.raises(SyncError):
+        world.sync(**{"magento.base_url": "http://127.0.0.1:1"})  # a typo: nothing synced with it
+    assert world.sync().tally.read == 3  # the right URL afterwards is not "another store"

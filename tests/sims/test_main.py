@@ -54,6 +54,8 @@ def test_both_standalone_writes_ready_file_and_answers(tmp_path: Path) -> None:
         assert zoho["url"].startswith("http://127.0.0.1:")
         assert env["MAGENTO_BASE_URL"] == magento["url"]
         assert env["ZOHO_API_URL"] == env["ZOHO_ACCOUNTS_URL"] == zoho["url"]
+        # the simulated store's own state file, not the real store's default one
+        assert env["MZSYNC_STATE"].endswith(f"mzsync-simulated-store-{info['pid']}.sqlite")
         assert oct(ready.stat().st_mode & 0o777) == "0o600"
 
         with httpx2.Client(base_url=magento["url"], timeout=30) as client:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from magento_zoho_sync.engine import DELETED_CHECKS_AT_ONCE, EngineOptions, SyncEngine, Tally
-from magento_zoho_sync.errors import MagentoError, ZohoAuthError
+from magento_zoho_sync.errors import MagentoError, ZohoAuthError, ZohoError
 from magento_zoho_sync.state import StateStore
 from tests.unit.fakes import FakeMagento, FakeMapper, FakeZoho, Outcome, customer
 
@@ -120,10 +120,51 @@ def test_failed_customers_are_retried_next_run_then_parked(state: StateStore) ->
     assert [f.customer_id for f in parked] == [1] and parked[0].failed_runs == 3
     fourth = run(magento, zoho, state, max_failed_runs=3)
     assert fourth.retried_failures == 0 and fourth.parked == 1
+    # not a clean run while a customer is parked: it is still not in Zoho
+    assert (fourth.failed, fourth.status) == (0, "completed_with_failures")
     del zoho.fail_codes["bad@example.com"]
     magento.customers[1] = customer(1, "bad@example.com", updated="2026-01-01 00:00:00")
     fifth = run(magento, zoho, state, max_failed_runs=3, full=True)
     assert fifth.inserted == 1 and state.failures() == []
+    # counted at the end of the run: the customer it synced is no longer parked
+    assert (fifth.parked, fifth.status) == (0, "completed")
+
+
+class SlowZoho(FakeZoho):
+    """Writes take a while (the stream's last batch is still on its way when earlier failures are retried), or
+    fail as a whole (Zoho unreachable after retries) while ``down``."""
+
+    down = False
+
+    def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        time.sleep(0.2)
+        if self.down:
+            raise ZohoError("Zoho CRM could not be reached after 2 attempts.")
+        return super().upsert_contacts(records)
+
+    def update_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        time.sleep(0.2)
+        if self.down:
+            raise ZohoError("Zoho CRM could not be reached after 2 attempts.")
+        return super().update_contacts(records)
+
+
+def test_a_failed_customer_that_changed_is_written_once_not_again_by_the_retry_of_failures(state: StateStore) -> None:
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 6)])
+    zoho = SlowZoho()
+    run(magento, zoho, state)
+    # changed just before the next run (inside the following run's overlap window), which cannot write it
+    magento.customers[2] = customer(2, "c2@example.com", last="Changed", updated="2026-01-01 11:59:00")
+    zoho.down = True
+    failed = run(magento, zoho, state)
+    assert [(f.customer_id, f.code) for f in failed.failures] == [(2, "RETRIES_EXHAUSTED")]
+    zoho.down = False
+    before = len(zoho.calls)
+    third = run(magento, zoho, state)  # reads customer 2 as changed, and again as an earlier failure
+    written = sum(size for kind, size in zoho.calls[before:] if kind in ("upsert", "update"))
+    assert written == 1, "the one customer is written once"
+    assert (third.read, third.inserted + third.updated, third.failed) == (1, 1, 0)
+    assert zoho.by_email("c2@example.com")[0]["Last_Name"] == "Changed" and state.failures() == []
 
 
 @pytest.mark.parametrize(("policy", "expect_failure"), [("skip", True), ("oldest", False)])
@@ -162,6 +203,10 @@ def test_customers_deleted_in_magento(state: StateStore, on_deleted: str) -> Non
     del magento.customers[2], magento.customers[5]
     tally = run(magento, zoho, state, full=True, on_deleted=on_deleted)
     assert sorted(tally.deleted_ids) == [2, 5]
+    # what was done in Zoho is counted (the report's counts.deleted_tagged / deleted_removed)
+    assert (tally.deleted_tagged, tally.deleted_removed) == {"ignore": (0, 0), "tag": (2, 0), "delete": (0, 2)}[
+        on_deleted
+    ]
     remaining = {c["Email"]: c for c in zoho.contacts.values()}
     if on_deleted == "ignore":
         assert len(remaining) == 5 and all("Tag" not in c for c in remaining.values())

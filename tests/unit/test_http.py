@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import threading
 
 import httpx2
 import pytest
+from pydantic import SecretStr
 
-from magento_zoho_sync.errors import ConfigError
-from magento_zoho_sync.http import USER_AGENT, ApiStats, build_client, check_url, is_loopback_host, zoho_write_credits
+from magento_zoho_sync.errors import ConfigError, MagentoError
+from magento_zoho_sync.http import (
+    USER_AGENT,
+    ApiStats,
+    build_client,
+    check_url,
+    is_loopback_host,
+    transport_problem,
+    zoho_write_credits,
+)
+from magento_zoho_sync.magento.auth import IntegrationBearerAuth
+from magento_zoho_sync.magento.client import MagentoClient
+from magento_zoho_sync.retry import RetryPolicy
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.8.9.10", "[::1]", "api.localhost"])
@@ -144,3 +158,51 @@ def test_api_stats_counts_exactly_from_many_threads() -> None:
         "zoho_credits": 8000,
         "zoho_credits_remaining": None,
     }
+
+
+def _raised(outer: BaseException, cause: BaseException | None = None) -> BaseException:
+    try:
+        try:
+            if cause is not None:
+                raise cause
+        except BaseException as inner:
+            raise outer from inner
+        raise outer
+    except BaseException as caught:
+        return caught
+
+
+@pytest.mark.parametrize(
+    ("exc", "phrase"),
+    [
+        (_raised(httpx2.ConnectError("[Errno -2] Name or service not known")), "does not resolve (DNS)"),
+        (
+            _raised(httpx2.ConnectError("boom"), ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")),
+            "TLS handshake failed",
+        ),
+        (
+            _raised(httpx2.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")),
+            "certificate could not be verified",
+        ),
+        (_raised(httpx2.ConnectError("[Errno 111] Connection refused")), "connection refused"),
+        (_raised(httpx2.ReadTimeout("timed out")), "no answer within the timeout"),
+    ],
+)
+def test_a_transport_failure_is_named_in_words_without_its_text(exc: BaseException, phrase: str) -> None:
+    described = transport_problem(exc)
+    assert described.startswith(type(exc).__name__ + ": ") and phrase in described
+    assert "Errno" not in described and "SSL:" not in described
+
+
+def test_a_host_that_refuses_the_connection_is_named_in_the_sync_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = MagentoClient(
+        base_url=f"http://127.0.0.1:{port}",
+        auth=IntegrationBearerAuth(access_token=SecretStr("t" * 32)),
+        retry=RetryPolicy(attempts=1),
+    )
+    with pytest.raises(MagentoError) as info:
+        client.get_customer(1)
+    assert "connection refused" in str(info.value)

@@ -16,6 +16,7 @@ from magento_zoho_sync.settings import (
     ENV_VARS,
     ORIGINAL_PROCESS_VARIABLES,
     ZOHO_REGIONS,
+    ZOHO_TRIGGERS,
     Settings,
     default_state_path,
     env_table_markdown,
@@ -193,14 +194,45 @@ def test_explicit_url_wins_over_region() -> None:
     assert s.zoho.accounts_url == "https://accounts.zoho.eu"
 
 
-def test_region_flag_beats_urls_from_a_lower_layer(tmp_path: Path) -> None:
+ZOHO_URLS = {"ZOHO_ACCOUNTS_URL": "https://accounts.example.com", "ZOHO_API_URL": "https://api.example.com"}
+
+
+def test_region_flag_keeps_explicit_urls_like_the_region_variable(tmp_path: Path) -> None:
+    """--region fills only the URLs no layer sets: it used to overwrite ZOHO_API_URL/ZOHO_ACCOUNTS_URL."""
+    env = {k: v for k, v in BASE_ENV.items() if k != "ZOHO_REGION"} | ZOHO_URLS
+    by_flag = load_settings(env=env, overrides={"region": "eu"})
+    by_env = load_settings(env=env | {"ZOHO_REGION": "eu"})
+    for s in (by_flag, by_env):
+        assert (s.zoho.accounts_url, s.zoho.api_url) == ("https://accounts.example.com", "https://api.example.com")
+        assert s.zoho.region == "eu"
     config = write_toml(
         tmp_path, '[zoho]\naccounts_url = "https://accounts.zoho.eu"\napi_url = "https://www.zohoapis.eu"\n'
     )
     env = {k: v for k, v in BASE_ENV.items() if k != "ZOHO_REGION"}
-    assert load_settings(config_file=config, env=env).zoho.api_url == "https://www.zohoapis.eu"
-    s = load_settings(config_file=config, env=env, overrides={"region": "us"})
-    assert (s.zoho.accounts_url, s.zoho.api_url) == ZOHO_REGIONS["us"]
+    s = load_settings(config_file=config, env=env, overrides={"region": "eu"})
+    assert (s.zoho.accounts_url, s.zoho.api_url) == ZOHO_REGIONS["eu"]  # URLs of a lower layer win too
+    s = load_settings(config_file=config, env=env | {"ZOHO_REGION": "eu"})
+    assert (s.zoho.accounts_url, s.zoho.api_url) == ZOHO_REGIONS["eu"]
+
+
+def test_region_fills_only_the_url_not_given() -> None:
+    env = BASE_ENV | {"ZOHO_API_URL": "https://sandbox.zohoapis.com"}
+    s = load_settings(env=env, overrides={"region": "us"})
+    assert (s.zoho.accounts_url, s.zoho.api_url) == ("https://accounts.zoho.com", "https://sandbox.zohoapis.com")
+    config_free = load_settings(env=BASE_ENV, overrides={"region": "jp", "zoho.api_url": "https://api.example.com"})
+    assert config_free.zoho.accounts_url == ZOHO_REGIONS["jp"][0]
+    assert config_free.zoho.api_url == "https://api.example.com"
+
+
+def test_region_and_an_explicit_url_of_another_data_centre_warn(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="magento_zoho_sync.settings"):
+        s = load_settings(env=BASE_ENV | {"ZOHO_API_URL": "https://www.zohoapis.com"}, overrides={"region": "eu"})
+    assert s.zoho.api_url == "https://www.zohoapis.com"
+    assert "in Zoho's us data centre but zoho.region is eu: the explicit URL wins" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="magento_zoho_sync.settings"):
+        load_settings(env=BASE_ENV | {"ZOHO_API_URL": "https://sandbox.zohoapis.eu"})
+    assert caplog.text == ""
 
 
 def test_urls_without_region_are_enough() -> None:
@@ -225,10 +257,68 @@ def test_file_indirection(tmp_path: Path) -> None:
 
 def test_file_indirection_problems(tmp_path: Path) -> None:
     message = config_error(env=BASE_ENV | {"ZOHO_CLIENT_SECRET_FILE": str(tmp_path / "x")})
-    assert "both ZOHO_CLIENT_SECRET and ZOHO_CLIENT_SECRET_FILE are set" in message
+    assert lines(message) == [
+        "zoho.client_secret: both ZOHO_CLIENT_SECRET and ZOHO_CLIENT_SECRET_FILE are set; keep one (unset the other)"
+    ]
     env = {k: v for k, v in BASE_ENV.items() if k != "MAGENTO_PASSWORD"}
     message = config_error(env=env | {"MAGENTO_PASSWORD_FILE": str(tmp_path / "missing")})
-    assert "magento.password: cannot read MAGENTO_PASSWORD_FILE (FileNotFoundError)" in message
+    assert lines(message) == [
+        f"magento.password: the file {tmp_path / 'missing'} in MAGENTO_PASSWORD_FILE does not exist; "
+        "fix the path or set MAGENTO_PASSWORD instead"
+    ]
+
+
+def secret_file(tmp_path: Path, content: bytes) -> str:
+    path = tmp_path / "secret"
+    path.write_bytes(content)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "does not exist; fix the path or set MAGENTO_PASSWORD instead"),
+        (b"", "is empty; put the password in it, or unset MAGENTO_PASSWORD_FILE"),
+        (b"\n", "is empty; put the password in it, or unset MAGENTO_PASSWORD_FILE"),
+        (b"\xff\xfecanary", "is not UTF-8 text; save the value in it as UTF-8"),
+        (
+            b"x" * (64 * 1024 + 1),
+            "is larger than 64 KiB, too big for one value; fix the path or set MAGENTO_PASSWORD instead",
+        ),
+        ("dir", "is a directory; give the path of the file that holds the value, or set MAGENTO_PASSWORD instead"),
+    ],
+)
+def test_file_indirection_problem_is_one_line_naming_the_path(
+    tmp_path: Path, content: bytes | str | None, expected: str
+) -> None:
+    """One line per problem, naming the file; no second "not set; set MAGENTO_PASSWORD" line contradicting it."""
+    if content is None:
+        path = str(tmp_path / "missing")
+    elif content == "dir":
+        path = str(tmp_path)
+    else:
+        assert isinstance(content, bytes)
+        path = secret_file(tmp_path, content)
+    env = {k: v for k, v in BASE_ENV.items() if k != "MAGENTO_PASSWORD"}
+    for extra in ({}, {"MAGENTO_PASSWORD": ""}):  # an empty variable next to _FILE counts as unset
+        problems = lines(config_error(env=env | extra | {"MAGENTO_PASSWORD_FILE": path}))
+        assert problems == [f"magento.password: the file {path} in MAGENTO_PASSWORD_FILE {expected}"]
+        assert redact.redact(problems[0]) == problems[0]  # the CLI prints messages redacted: still readable
+        assert "canary" not in problems[0]
+
+
+def test_both_value_and_file_is_one_line(tmp_path: Path) -> None:
+    env = BASE_ENV | {"MAGENTO_PASSWORD_FILE": secret_file(tmp_path, b"pw\n")}
+    assert lines(config_error(env=env)) == [
+        "magento.password: both MAGENTO_PASSWORD and MAGENTO_PASSWORD_FILE are set; keep one (unset the other)"
+    ]
+
+
+def test_file_indirection_with_bom_and_crlf(tmp_path: Path) -> None:
+    env = {k: v for k, v in BASE_ENV.items() if k != "MAGENTO_PASSWORD"}
+    s = load_settings(env=env | {"MAGENTO_PASSWORD_FILE": secret_file(tmp_path, b"\xef\xbb\xbfpw with space\r\n")})
+    assert s.magento.password is not None
+    assert s.magento.password.get_secret_value() == "pw with space"
 
 
 # ---- validation messages --------------------------------------------------------------------------------------
@@ -288,7 +378,7 @@ def test_unknown_auth_mode() -> None:
         ("MZSYNC_ZOHO_CONCURRENCY", "0", "zoho.concurrency: must be between 1 and 10"),
         ("MZSYNC_ON_DELETED", "purge", "sync.on_deleted: Input should be 'ignore', 'tag' or 'delete'"),
         ("MZSYNC_ZOHO_DUPLICATES", "newest", "sync.zoho_duplicates: Input should be 'skip' or 'oldest'"),
-        ("MZSYNC_MAX_FAILED_RUNS", "0", "sync.max_failed_runs: must be at least 1"),
+        ("MZSYNC_MAX_FAILED_RUNS", "0", "sync.max_failed_runs: must be between 1 and 1000"),
         ("MZSYNC_DELETED_TAG", "x" * 26, "sync.deleted_tag: String should have at most 25 characters"),
         ("MZSYNC_RETRY_TIMEOUT", "0", "retry.timeout: must be greater than 0"),
         ("ZOHO_REGION", "mars", "zoho.region: unknown Zoho region; ZOHO_REGION (or --region) must be one of us, eu"),
@@ -300,6 +390,61 @@ def test_unknown_auth_mode() -> None:
         ("MAGENTO_BASE_URL", "http://shop.example.com", "plain http:// to shop.example.com"),
         ("ZOHO_API_URL", "http://www.zohoapis.eu", "zoho.api_url: ZOHO_API_URL uses plain http://"),
         ("MAGENTO_STORE_CODE", "a/b", "magento.store_code: String should match pattern"),
+        # finite, bounded numbers (inf, 1e300 and 1e12 hours used to crash later with OverflowError)
+        ("MZSYNC_MAGENTO_TIMEOUT", "inf", "magento.timeout: must be greater than 0 and at most 3600 (got 'inf')"),
+        ("MZSYNC_MAGENTO_TIMEOUT", "1e300", "magento.timeout: must be greater than 0 and at most 3600"),
+        ("MZSYNC_MAGENTO_TIMEOUT", "nan", "magento.timeout: must be greater than 0 and at most 3600 (got 'nan')"),
+        ("MZSYNC_ZOHO_TIMEOUT", "inf", "zoho.timeout: must be greater than 0 and at most 3600"),
+        ("MZSYNC_ZOHO_TIMEOUT", "3601", "zoho.timeout: must be greater than 0 and at most 3600"),
+        ("MZSYNC_RETRY_TIMEOUT", "inf", "retry.timeout: must be greater than 0 and at most 86400"),
+        ("MZSYNC_RETRY_TIMEOUT", "86401", "retry.timeout: must be greater than 0 and at most 86400"),
+        ("MZSYNC_RETRY_WAIT_INITIAL", "inf", "retry.wait_initial: must be between 0 and 3600"),
+        ("MZSYNC_RETRY_WAIT_INITIAL", "-1", "retry.wait_initial: must be between 0 and 3600"),
+        ("MZSYNC_RETRY_WAIT_MAX", "inf", "retry.wait_max: must be between 0 and 3600"),
+        ("MZSYNC_RETRY_WAIT_MAX", "nan", "retry.wait_max: must be between 0 and 3600"),
+        ("MZSYNC_FULL_SYNC_EVERY_HOURS", "1e12", "sync.full_sync_every_hours: must be between 0 and 8760"),
+        ("MZSYNC_FULL_SYNC_EVERY_HOURS", "inf", "sync.full_sync_every_hours: must be between 0 and 8760"),
+        ("MZSYNC_FULL_SYNC_EVERY_HOURS", "nan", "sync.full_sync_every_hours: must be between 0 and 8760"),
+        ("MZSYNC_MAX_FAILED_RUNS", "1" + "0" * 20, "sync.max_failed_runs: must be between 1 and 1000"),
+        ("MZSYNC_OVERLAP_MINUTES", "1441", "sync.overlap_minutes: must be between 0 and 1440"),
+        # an API path the tool appends itself
+        (
+            "MAGENTO_BASE_URL",
+            "http://127.0.0.1:18181/rest",
+            "magento.base_url: MAGENTO_BASE_URL ends with /rest; give the store's base URL without /rest, "
+            "i.e. http://127.0.0.1:18181 (the tool adds /rest/<store>/V1 itself)",
+        ),
+        ("MAGENTO_BASE_URL", "https://shop.example.com/rest/", "ends with /rest; give the store's base URL"),
+        ("MAGENTO_BASE_URL", "https://shop.example.com/rest/V1", "without /rest/V1, i.e. https://shop.example.com "),
+        ("MAGENTO_BASE_URL", "https://shop.example.com/rest/all/V1/", "without /rest/all/V1, i.e. https://shop."),
+        ("MAGENTO_BASE_URL", "https://shop.example.com/rest/default", "without /rest/default, i.e. https://shop."),
+        ("MAGENTO_BASE_URL", "https://x.example.com/shop/rest/V1", "i.e. https://x.example.com/shop (the tool"),
+        (
+            "ZOHO_API_URL",
+            "http://127.0.0.1:18182/crm/v8",
+            "zoho.api_url: ZOHO_API_URL ends with /crm/v8; give the API URL without /crm/v8, "
+            "i.e. http://127.0.0.1:18182 (the tool adds /crm/v8 itself)",
+        ),
+        ("ZOHO_API_URL", "https://www.zohoapis.eu/crm/v2", "ZOHO_API_URL ends with /crm/v2; give the API URL"),
+        ("ZOHO_API_URL", "https://www.zohoapis.eu/crm/v8/", "ZOHO_API_URL ends with /crm/v8; give the API URL"),
+        ("ZOHO_API_URL", "https://www.zohoapis.eu/crm", "without /crm, i.e. https://www.zohoapis.eu (the tool"),
+        (
+            "ZOHO_ACCOUNTS_URL",
+            "https://accounts.zoho.eu/oauth/v2/token",
+            "zoho.accounts_url: ZOHO_ACCOUNTS_URL ends with /oauth/v2/token; give the Accounts URL without "
+            "/oauth/v2/token, i.e. https://accounts.zoho.eu (the tool adds /oauth/v2/token itself)",
+        ),
+        ("ZOHO_ACCOUNTS_URL", "https://accounts.zoho.eu/oauth/v2/", "without /oauth/v2, i.e. https://accounts.zoho.eu"),
+        # Zoho triggers: anything else makes Zoho refuse every batch
+        (
+            "MZSYNC_ZOHO_TRIGGER",
+            "bogus",
+            "zoho.trigger: unknown trigger 'bogus'; use any of workflow, approval, blueprint, pathfinder, "
+            "orchestration, or none; set MZSYNC_ZOHO_TRIGGER or [zoho] trigger in the config file",
+        ),
+        ("MZSYNC_ZOHO_TRIGGER", "workflow,bogus", "zoho.trigger: unknown trigger 'bogus'"),
+        ("MZSYNC_ZOHO_TRIGGER", "none,workflow", "zoho.trigger: none cannot be combined with other triggers"),
+        ("MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS", "Email Address", "'Email Address' is not a Zoho field API name"),
     ],
 )
 def test_validation_messages(var: str, value: str, expected: str) -> None:
@@ -359,6 +504,115 @@ def test_toml_problems(tmp_path: Path) -> None:
     message = config_error(config_file=write_toml(tmp_path, "[magento\n"), env=BASE_ENV)
     assert "cannot be read" in message
     assert "not found" in config_error(config_file=tmp_path / "nope.toml", env=BASE_ENV)
+
+
+def test_config_file_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "bin.toml"
+    config.write_bytes(b"\xff\xfe[x]")
+    assert config_error(config_file=config, env=BASE_ENV) == (
+        f"{config}: not a UTF-8 text file; save the settings file as UTF-8"
+    )
+
+
+def test_config_file_with_a_utf8_bom_loads(tmp_path: Path) -> None:
+    config = tmp_path / "bom.toml"
+    config.write_bytes(b"\xef\xbb\xbf[magento]\npage_size = 50\n")
+    assert load_settings(config_file=config, env=BASE_ENV).magento.page_size == 50
+
+
+def test_toml_infinite_numbers_are_refused(tmp_path: Path) -> None:
+    config = write_toml(
+        tmp_path, "[zoho]\ntimeout = inf\n[retry]\nwait_max = nan\n[sync]\nfull_sync_every_hours = 1e12\n"
+    )
+    problems = lines(config_error(config_file=config, env=BASE_ENV))
+    assert problems == [
+        "zoho.timeout: must be greater than 0 and at most 3600 (got inf); "
+        "set MZSYNC_ZOHO_TIMEOUT or [zoho] timeout in the config file",
+        "retry.wait_max: must be between 0 and 3600 (got nan); set MZSYNC_RETRY_WAIT_MAX or [retry] wait_max in the "
+        "config file",
+        "sync.full_sync_every_hours: must be between 0 and 8760 (got 1000000000000.0); "
+        "set MZSYNC_FULL_SYNC_EVERY_HOURS or [sync] full_sync_every_hours in the config file",
+    ]
+
+
+def test_largest_numbers_accepted() -> None:
+    s = load_settings(
+        env=BASE_ENV
+        | {
+            "MZSYNC_MAGENTO_TIMEOUT": "3600",
+            "MZSYNC_ZOHO_TIMEOUT": "3600",
+            "MZSYNC_RETRY_TIMEOUT": "86400",
+            "MZSYNC_RETRY_WAIT_MAX": "3600",
+            "MZSYNC_FULL_SYNC_EVERY_HOURS": "8760",
+            "MZSYNC_MAX_FAILED_RUNS": "1000",
+        }
+    )
+    assert (s.magento.timeout, s.zoho.timeout, s.retry.timeout, s.retry.wait_max) == (3600, 3600, 86400, 3600)
+    assert (s.sync.full_sync_every_hours, s.sync.max_failed_runs) == (8760, 1000)
+
+
+def test_zoho_client_settings_timeout_is_bounded() -> None:
+    env = {"ZOHO_REGION": "in", "ZOHO_CLIENT_ID": "cid", "ZOHO_CLIENT_SECRET": "canary-client-secret"}
+    assert load_zoho_client_settings(env=env | {"MZSYNC_ZOHO_TIMEOUT": "5"}).timeout == 5
+    for bad in ("inf", "0", "-1"):
+        message = config_error_client(env=env | {"MZSYNC_ZOHO_TIMEOUT": bad})
+        assert "zoho.timeout: must be greater than 0 and at most 3600" in message
+
+
+def test_magento_base_url_under_a_sub_path_is_kept() -> None:
+    for url in ("https://example.com/shop/", "https://example.com/index.php", "https://example.com/restaurant"):
+        assert load_settings(env=BASE_ENV | {"MAGENTO_BASE_URL": url}).magento.base_url == url.rstrip("/")
+    for url in ("https://www.zohoapis.eu/proxy", "https://example.com/crmx"):
+        assert load_settings(env=BASE_ENV | {"ZOHO_API_URL": url}).zoho.api_url == url
+
+
+def test_api_suffix_in_the_config_file_is_refused(tmp_path: Path) -> None:
+    config = write_toml(tmp_path, '[magento]\nbase_url = "https://toml.example.com/rest/V1/"\n')
+    env = {k: v for k, v in BASE_ENV.items() if k != "MAGENTO_BASE_URL"}
+    message = config_error(config_file=config, env=env)
+    assert (
+        "magento.base_url: MAGENTO_BASE_URL ends with /rest/V1; give the store's base URL without /rest/V1" in message
+    )
+    client = config_error_client(
+        env={
+            "ZOHO_REGION": "eu",
+            "ZOHO_CLIENT_ID": "c",
+            "ZOHO_CLIENT_SECRET": "s",
+            "ZOHO_ACCOUNTS_URL": "https://accounts.zoho.eu/oauth/v2/token",
+        }
+    )
+    assert "zoho.accounts_url: ZOHO_ACCOUNTS_URL ends with /oauth/v2/token" in client
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("none", []),
+        ("None", []),
+        ("Workflow, workflow ,approval", ["workflow", "approval"]),
+        ("workflow,approval,blueprint,pathfinder,orchestration", list(ZOHO_TRIGGERS)),
+    ],
+)
+def test_trigger_values(value: str, expected: list[str]) -> None:
+    assert load_settings(env=BASE_ENV | {"MZSYNC_ZOHO_TRIGGER": value}).zoho.trigger == expected
+
+
+def test_trigger_in_the_config_file(tmp_path: Path) -> None:
+    env = BASE_ENV
+    assert load_settings(write_toml(tmp_path, '[zoho]\ntrigger = "workflow"\n'), env=env).zoho.trigger == ["workflow"]
+    assert load_settings(write_toml(tmp_path, "[zoho]\ntrigger = []\n"), env=env).zoho.trigger == []
+    message = config_error(config_file=write_toml(tmp_path, '[zoho]\ntrigger = ["workflows"]\n'), env=env)
+    assert "zoho.trigger: unknown trigger 'workflows'; use any of workflow, approval" in message
+
+
+def test_blank_values_in_the_config_file(tmp_path: Path) -> None:
+    """A blank tag would make Zoho refuse every tagging call; a blank URL counts as unset (the region fills it)."""
+    config = write_toml(tmp_path, '[sync]\ndeleted_tag = "   "\n')
+    assert "sync.deleted_tag: String should have at least 1 character" in config_error(config_file=config, env=BASE_ENV)
+    config = write_toml(tmp_path, '[sync]\ndeleted_tag = " Gone "\n[zoho]\napi_url = " "\n')
+    s = load_settings(config_file=config, env=BASE_ENV)
+    assert s.sync.deleted_tag == "Gone"
+    assert s.zoho.api_url == ZOHO_REGIONS["eu"][1]
 
 
 def test_mapping_problems_are_config_errors(tmp_path: Path) -> None:
@@ -474,7 +728,7 @@ def test_sync_settings_alone_need_no_credentials(tmp_path: Path) -> None:
         "/a.sqlite"
     )
     assert load_sync_settings(env={"XDG_STATE_HOME": str(tmp_path)}).state_path.parent == tmp_path / "magento-zoho-sync"
-    with pytest.raises(ConfigError, match=r"sync\.max_failed_runs: must be at least 1"):
+    with pytest.raises(ConfigError, match=r"sync\.max_failed_runs: must be between 1 and 1000"):
         load_sync_settings(env={"MZSYNC_MAX_FAILED_RUNS": "0"})
 
 

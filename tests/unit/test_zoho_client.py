@@ -13,7 +13,7 @@ import stamina
 from pydantic import SecretStr
 
 from magento_zoho_sync import redact
-from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, ZohoRateLimited
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.settings import MagentoSettings, RetrySettings, Settings, ZohoSettings
 from magento_zoho_sync.zoho.auth import ZohoTokenManager
@@ -233,6 +233,29 @@ def test_request_errors_that_would_repeat_stop_the_run(
     assert body["code"] in str(info.value)
     assert len(recorder.calls) == 1  # never retried
     assert CLIENT_SECRET not in str(info.value) and ACCESS not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("json_path", "api_name", "setting"),
+    [
+        ("$.trigger", "trigger", "MZSYNC_ZOHO_TRIGGER"),
+        ("$.duplicate_check_fields[0]", "Phone", "MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS"),
+    ],
+)
+def test_a_refused_request_setting_stops_the_run_with_the_setting_to_fix(
+    json_path: str, api_name: str, setting: str
+) -> None:
+    body = {
+        "code": "INVALID_DATA",
+        "details": {"api_name": api_name, "json_path": json_path},
+        "message": "invalid data",
+        "status": "error",
+    }
+    client, recorder = _client(lambda r: _json(400, body))
+    with pytest.raises(ConfigError) as info:  # not a failure of each customer: every batch would be refused
+        client.upsert_contacts(_records(2))
+    assert setting in str(info.value) and json_path in str(info.value)
+    assert len(recorder.calls) == 1
 
 
 def test_scope_mismatch_names_the_scope() -> None:

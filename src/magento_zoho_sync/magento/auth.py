@@ -362,7 +362,7 @@ class IntegrationOAuth1Auth(MagentoAuth):
         status = response.status_code
         message = error_message(response)
         lowered = message.lower()
-        oauth_400 = status == 400 and any(w in lowered for w in ("oauth", "timestamp", "signature", "nonce"))
+        oauth_400 = status == 400 and any(w in lowered for w in ("oauth", "timestamp", "signature", "nonce", "token"))
         if status != 401 and not oauth_400:
             return None
         skew = clock_skew_note(server_date(response))
@@ -379,6 +379,12 @@ class IntegrationOAuth1Auth(MagentoAuth):
         elif "consumer" in lowered and ("exist" in lowered or "length" in lowered):
             reason = "oauth_consumer"
             hint = "Check MAGENTO_CONSUMER_KEY (32 characters, from System > Extensions > Integrations)."
+        elif "token" in lowered and ("exist" in lowered or "length" in lowered):
+            reason = "oauth_token"
+            hint = (
+                "Check MAGENTO_ACCESS_TOKEN: the integration's Access Token (32 characters, System > Extensions > "
+                "Integrations > the integration's Integration Details), not its Access Token Secret."
+            )
         elif "revoked" in lowered:
             reason = "oauth_revoked"
             hint = "The integration's access token was revoked: reactivate the integration and copy the new tokens."

@@ -19,7 +19,7 @@ import httpx2
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import MagentoError
-from magento_zoho_sync.http import ApiStats, build_client
+from magento_zoho_sync.http import ApiStats, build_client, transport_problem
 from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
 from magento_zoho_sync.magento.search import MAX_PAGE_SIZE, customer_keyset_query, customers_by_id_query
 from magento_zoho_sync.magento.wire import error_body, error_message, is_html, server_date
@@ -135,11 +135,11 @@ class MagentoClient:
                 ) from None
             raise MagentoError(
                 f"Magento at {self._http.base_url.host} could not be reached for GET {path} "
-                f"after {exc.attempts} attempts ({type(last).__name__}).",
+                f"after {exc.attempts} attempts ({transport_problem(last)}).",
                 hint="Check MAGENTO_BASE_URL, the network and the store's availability.",
             ) from None
         except httpx2.HTTPError as exc:
-            raise MagentoError(f"GET {path} to Magento failed ({type(exc).__name__}).") from None
+            raise MagentoError(f"GET {path} to Magento failed ({transport_problem(exc)}).") from None
         with self._lock:
             if self.server_time is None:
                 self.server_time = server_date(response)

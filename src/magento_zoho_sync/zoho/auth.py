@@ -26,7 +26,7 @@ import httpx2
 from pydantic import SecretStr
 
 from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError
-from magento_zoho_sync.http import ApiStats, build_client, is_loopback_host
+from magento_zoho_sync.http import ApiStats, build_client, is_loopback_host, transport_problem
 from magento_zoho_sync.redact import redact, register_secret
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
@@ -340,11 +340,11 @@ class ZohoTokenManager:
                 ) from None
             raise ZohoError(
                 f"Zoho Accounts at {self.accounts_url} could not be reached after {exc.attempts} attempts "
-                f"({type(last).__name__}).",
+                f"({transport_problem(last)}).",
                 hint="Check ZOHO_ACCOUNTS_URL and the network.",
             ) from None
         except httpx2.HTTPError as exc:
-            raise ZohoError(f"The token request to Zoho Accounts failed ({type(exc).__name__}).") from None
+            raise ZohoError(f"The token request to Zoho Accounts failed ({transport_problem(exc)}).") from None
         api_domain = body.get("api_domain") if isinstance(body.get("api_domain"), str) else None
         warning = check_api_domain(api_domain, api_url=self.api_url, accounts_url=self.accounts_url)
         if warning and warning not in self.warnings:
@@ -422,7 +422,7 @@ def exchange_grant_token(
             response = http.post(TOKEN_PATH, data=form)
         except httpx2.HTTPError as exc:
             raise ZohoError(
-                f"Zoho Accounts at {base} could not be reached ({type(exc).__name__}).",
+                f"Zoho Accounts at {base} could not be reached ({transport_problem(exc)}).",
                 hint="The grant code may have been used anyway: generate a new one before trying again.",
             ) from None
         try:

@@ -20,8 +20,8 @@ from typing import Any
 import httpx2
 
 from magento_zoho_sync import jsonio
-from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited
-from magento_zoho_sync.http import ApiStats, build_client, zoho_write_credits
+from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.http import ApiStats, build_client, transport_problem, zoho_coql_credits, zoho_write_credits
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.zoho.auth import ZohoAuth, ZohoTokenManager
@@ -59,6 +59,14 @@ MAX_RECORDS = 100
 MAX_COQL_VALUES = 50
 #: Records per list read (Zoho's maximum).
 SCAN_PAGE_SIZE = 2000  # COQL rows per call (v4+)
+
+
+#: Request-level parts of a write that come from the settings: Zoho refusing one is a configuration error.
+_REQUEST_SETTINGS = {
+    "$.trigger": "MZSYNC_ZOHO_TRIGGER ([zoho] trigger): workflow, approval, blueprint, pathfinder, orchestration",
+    "$.duplicate_check_fields": "MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS ([zoho] duplicate_check_fields): Email, or "
+    "unique fields of Contacts (their API names)",
+}
 
 
 def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
@@ -186,11 +194,11 @@ class ZohoClient:
                 ) from None
             raise ZohoError(
                 f"Zoho CRM at {self.api_url} could not be reached for {method} {API_PREFIX}{path} after "
-                f"{exc.attempts} attempts ({type(last).__name__}).",
+                f"{exc.attempts} attempts ({transport_problem(last)}).",
                 hint="Check ZOHO_API_URL (or ZOHO_REGION) and the network.",
             ) from None
         except httpx2.HTTPError as exc:
-            raise ZohoError(f"{method} {API_PREFIX}{path} to Zoho CRM failed ({type(exc).__name__}).") from None
+            raise ZohoError(f"{method} {API_PREFIX}{path} to Zoho CRM failed ({transport_problem(exc)}).") from None
         self._raise_for_access(response, method, path, operation)
         return response
 
@@ -270,9 +278,17 @@ class ZohoClient:
             return [record_result(item, default_action=default_action) for item in items]
         if isinstance(payload, dict) and payload.get("code"):
             code, message = text(payload.get("code")), text(payload.get("message"))
-            details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
+            raw_details = payload.get("details")
+            details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
             if code in FATAL_REQUEST_CODES or response.status_code in (404, 405, 415):
                 raise ZohoError(f"Zoho CRM refused {where} (HTTP {response.status_code} {code}: {message}).")
+            setting = _REQUEST_SETTINGS.get(text(details.get("json_path")).split("[")[0])
+            if setting is not None:  # a setting every batch sends: every batch would be refused the same way
+                raise ConfigError(
+                    f"Zoho CRM refused {where} (HTTP {response.status_code} {code}: {message} in "
+                    f"{text(details.get('json_path'))}, {text(details.get('api_name'))!r})",
+                    hint=f"Check {setting}.",
+                )
             return same_for_all(n, code, f"Zoho refused the whole batch: {message}", details)
         raise ZohoError(f"Zoho CRM answered {where} with HTTP {response.status_code} but no 'data' list.")
 
@@ -329,8 +345,9 @@ class ZohoClient:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         method: str = "GET",
+        credits: int = 1,
     ) -> Any:
-        response = self._call(method, path, operation=operation, credits=1, params=params, body=body)
+        response = self._call(method, path, operation=operation, credits=credits, params=params, body=body)
         where = f"{method} {API_PREFIX}{path}"
         try:
             payload = _json(response)
@@ -398,7 +415,13 @@ class ZohoClient:
                 "select id, Email, Created_Time from Contacts "  # noqa: S608 - last is an int
                 f"where id > {last} order by id asc limit {SCAN_PAGE_SIZE}"
             )
-            payload = self._read("/coql", operation="scan_contacts", body={"select_query": query}, method="POST")
+            payload = self._read(
+                "/coql",
+                operation="scan_contacts",
+                body={"select_query": query},
+                method="POST",
+                credits=zoho_coql_credits(SCAN_PAGE_SIZE),
+            )
             if payload is None:
                 return
             rows = payload.get("data")
