@@ -118,7 +118,7 @@ class RunResult:
     duration: float
     dry_run: bool
     dry_sink: DryRunSink | None
-    zoho_duplicates: list[tuple[str, list[str]]]
+    zoho_duplicates: list[tuple[str, list[str], list[int]]]
     parked: list[StoredFailure]
 
     state_path: Path | None = None

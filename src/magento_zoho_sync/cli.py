@@ -266,7 +266,7 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
             row.status,
             *(str(counts.get(key, "")) for key in ("read", "inserted", "updated", "unchanged", "failed")),
         )
-    console = Console()
+    console = output.table_console()
     console.print(table)
     for row in rows:
         if row.summary.get("error"):
@@ -294,7 +294,7 @@ def errors(run_id: int | None, state_path: Path | None, config_file: Path | None
     if as_json:
         click.echo(json.dumps([output.failure_dict(f) for f in failures], indent=2))
         return EXIT_OK
-    Console().print(output.failures_table(failures, title=f"Failures of run {run_id}"))
+    output.table_console().print(output.failures_table(failures, title=f"Failures of run {run_id}"))
     return EXIT_OK
 
 

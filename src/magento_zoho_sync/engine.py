@@ -600,6 +600,8 @@ class SyncEngine:
         if not pending:
             return
         self.tally.retried_failures = len(pending)
+        if self._total is not None:  # the progress bar's total: the stream's customers, then these
+            self._total += len(pending)
         size = self.options.page_size
         for start in range(0, len(pending), size):  # a page at a time: memory stays flat
             chunk = pending[start : start + size]

@@ -115,9 +115,10 @@ def identity_problems(result: RunResult) -> list[IdentityProblem]:
             kind="zoho_duplicate_contacts",
             email=email,
             message=f"{len(ids)} Zoho contacts hold this email (ignoring case and spaces)",
+            magento_customer_ids=tuple(customers),
             zoho_ids=tuple(ids),
         )
-        for email, ids in result.zoho_duplicates
+        for email, ids, customers in result.zoho_duplicates
     ]
     if result.dry_sink is not None:
         known = {problem.email for problem in problems}
@@ -145,7 +146,6 @@ def identity_problems(result: RunResult) -> list[IdentityProblem]:
 
 def print_summary(console: Console, report: RunReport, result: RunResult, *, max_rows: int = 50) -> None:
     if result.dry_run:
-        console.print("[bold]Dry run[/bold]: nothing was written to Zoho or to the state.")
         shown = [entry for entry in report.plan if entry.action in ("insert", "update")][:PLAN_ROWS_SHOWN]
         if shown:
             table = Table(title=f"Planned writes (first {len(shown)}; all in --report)")
@@ -181,6 +181,16 @@ def failure_dict(failure: FailureRecord) -> dict[str, Any]:
         "code": failure.code,
         "message": failure.message,
     }
+
+
+#: Width of tables printed into a pipe or a file (rich would cut them at 80 columns: dates, statuses, emails).
+PIPED_WIDTH = 240
+
+
+def table_console() -> Console:
+    """The console for the ``runs`` and ``errors`` tables: the terminal's width, or wide when piped."""
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPED_WIDTH)
 
 
 def failures_table(failures: Sequence[FailureRecord], *, title: str) -> Table:

@@ -351,6 +351,14 @@ def _identity_cells(p: IdentityProblem) -> tuple[str, str, str, str, str]:
     return p.kind, p.email, ids, ", ".join(p.zoho_ids) or "-", redact(p.message)
 
 
+DRY_RUN_TITLE: Final = "Dry run: nothing was written to Zoho or to the state"
+
+
+def _more(total: int, limit: int, what: str) -> str | None:
+    """The line under a list cut at ``limit`` rows (None when nothing was cut)."""
+    return f"... and {total - limit} more {what} in --report PATH" if total > limit else None
+
+
 def render_summary(report: RunReport, console: Console, *, max_failures: int = MAX_FAILURES_SHOWN) -> None:
     """Print the summary and the failures: rich tables on a terminal, plain lines otherwise."""
     ordered = sorted(report.failures, key=lambda f: (f.magento_customer_id is None, f.magento_customer_id or 0))
@@ -364,7 +372,7 @@ def render_summary(report: RunReport, console: Console, *, max_failures: int = M
 
 
 def _render_rich(report: RunReport, console: Console, failures: list[Failure], more: str | None, limit: int) -> None:
-    title = "Dry run: nothing was written" if report.dry_run else "Sync summary"
+    title = DRY_RUN_TITLE if report.dry_run else "Sync summary"
     table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False)
     table.add_column("", style="bold")
     table.add_column("", justify="right")
@@ -389,6 +397,8 @@ def _render_rich(report: RunReport, console: Console, failures: list[Failure], m
         for m in report.merges[:limit]:
             merged.add_row(Text(m.email), str(m.winner_id), str(m.merged_id))
         console.print(merged)
+        if cut := _more(len(report.merges), limit, "merged customers"):
+            console.print(cut)
     if report.identity_problems:
         problems = Table(title=f"Identity problems ({len(report.identity_problems)})", box=box.SIMPLE_HEAD)
         for column in ("Kind", "Email", "Magento ids", "Zoho ids", "Problem"):
@@ -396,6 +406,8 @@ def _render_rich(report: RunReport, console: Console, failures: list[Failure], m
         for p in report.identity_problems[:limit]:
             problems.add_row(*(Text(cell) for cell in _identity_cells(p)))
         console.print(problems)
+        if cut := _more(len(report.identity_problems), limit, "identity problems"):
+            console.print(cut)
     if report.parked:
         parked = Table(title=f"Parked customers, no longer retried ({len(report.parked)})", box=box.SIMPLE_HEAD)
         for column in ("Magento id", "Email", "Code", "Message"):
@@ -403,17 +415,19 @@ def _render_rich(report: RunReport, console: Console, failures: list[Failure], m
         for f in report.parked[:limit]:
             parked.add_row(*(Text(cell) for cell in _failure_cells(f)))
         console.print(parked)
+        if cut := _more(len(report.parked), limit, "parked customers"):
+            console.print(cut)
     for warning in report.warnings[:limit]:
         console.print(Text(f"warning: {redact(warning)}", style="yellow"))
-    if len(report.warnings) > limit:
-        console.print(f"... and {len(report.warnings) - limit} more warnings in --report PATH")
+    if cut := _more(len(report.warnings), limit, "warnings"):
+        console.print(cut)
 
 
 def _render_plain(report: RunReport, console: Console, failures: list[Failure], more: str | None, limit: int) -> None:
     def out(line: str) -> None:
         console.print(Text(line), soft_wrap=True, highlight=False)
 
-    out("Dry run: nothing was written" if report.dry_run else "Sync summary")
+    out(DRY_RUN_TITLE if report.dry_run else "Sync summary")
     width = max(len(label) for label, _ in summary_rows(report))
     for label, value in summary_rows(report):
         out(f"  {label.ljust(width)}  {value}")
@@ -428,20 +442,26 @@ def _render_plain(report: RunReport, console: Console, failures: list[Failure], 
         out(f"Merged customers ({len(report.merges)}):")
         for m in report.merges[:limit]:
             out(f"  {m.email}: kept customer {m.winner_id}, merged customer {m.merged_id}")
+        if cut := _more(len(report.merges), limit, "merged customers"):
+            out(cut)
     if report.identity_problems:
         out(f"Identity problems ({len(report.identity_problems)}):")
         for p in report.identity_problems[:limit]:
             kind, email, magento_ids, zoho_ids, message = _identity_cells(p)
             out(f"  {kind} <{email}> magento={magento_ids} zoho={zoho_ids}: {message}")
+        if cut := _more(len(report.identity_problems), limit, "identity problems"):
+            out(cut)
     if report.parked:
         out(f"Parked customers, no longer retried ({len(report.parked)}):")
         for f in report.parked[:limit]:
             customer, email, code, message = _failure_cells(f)
             out(f"  customer {customer} <{email}> {code}: {message}")
+        if cut := _more(len(report.parked), limit, "parked customers"):
+            out(cut)
     for warning in report.warnings[:limit]:
         out(f"warning: {redact(warning)}")
-    if len(report.warnings) > limit:
-        out(f"... and {len(report.warnings) - limit} more warnings in --report PATH")
+    if cut := _more(len(report.warnings), limit, "warnings"):
+        out(cut)
 
 
 # ---- progress -----------------------------------------------------------------------------------------------------

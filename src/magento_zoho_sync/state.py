@@ -483,11 +483,20 @@ class StateStore:
                 db.execute("DELETE FROM contacts WHERE zoho_id = ?", (zoho_id,))
                 db.execute("DELETE FROM zoho_index WHERE zoho_id = ?", (zoho_id,))
 
-    def zoho_duplicate_groups(self) -> list[tuple[str, list[str]]]:
-        rows = self._db.execute(
+    def zoho_duplicate_groups(self) -> list[tuple[str, list[str], list[int]]]:
+        """(normalised email, ids of the Zoho contacts holding it, ids of the Magento customers with it)."""
+        groups = self._db.execute(
             "SELECT email, GROUP_CONCAT(zoho_id) FROM zoho_index GROUP BY email HAVING COUNT(*) > 1 ORDER BY email"
-        )
-        return [(row[0], str(row[1]).split(",")) for row in rows]
+        ).fetchall()
+        result: list[tuple[str, list[str], list[int]]] = []
+        for email, zoho_ids in groups:
+            customers = self._db.execute(
+                "SELECT customer_id FROM links WHERE email = ? AND deleted = 0 UNION "
+                "SELECT customer_id FROM failures WHERE lower(trim(email)) = ? ORDER BY customer_id",
+                (email, email),
+            )
+            result.append((email, str(zoho_ids).split(","), [int(row[0]) for row in customers]))
+        return result
 
     # -- runs -----------------------------------------------------------------------------------------------------
 

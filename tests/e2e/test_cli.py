@@ -86,6 +86,10 @@ def test_exit_1_when_some_customers_failed_with_their_id_email_code_and_message(
     [row] = json.loads(runs.output)
     assert row["counts"]["failed"] == 1 and row["mode"] == "full"
     assert "INVALID_EMAIL" in live.run("errors", "--state", str(live.state)).output
+    # into a pipe, the tables keep whole dates, statuses and emails (rich would cut them at 80 columns)
+    piped = live.run("runs", "--state", str(live.state)).output
+    assert row["started_at"] in piped and "completed_with_failures" in piped
+    assert "broken@@example.com" in live.run("errors", "--state", str(live.state)).output
 
 
 def test_exit_2_on_bad_credentials_with_one_line_and_no_secret(live: Live) -> None:

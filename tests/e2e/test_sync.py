@@ -238,8 +238,10 @@ def test_contacts_sharing_an_email_in_zoho_are_never_picked_silently(make_world:
     older = world.zoho.add_contact(Email="twice@example.com", Last_Name="A")
     world.zoho.clock.advance(5)
     newer = world.zoho.add_contact(Email="Twice@example.com", Last_Name="B")
-    add_customer(world, "twice@example.com", lastname="Synced")
+    customer_id = add_customer(world, "twice@example.com", lastname="Synced")
     result = world.sync(**{"sync.zoho_duplicates": policy})
+    [problem] = [p for p in build_report(result).identity_problems if p.kind == "zoho_duplicate_contacts"]
+    assert (problem.magento_customer_ids, set(problem.zoho_ids)) == ((customer_id,), {older, newer})
     if policy == "skip":
         [failure] = result.tally.failures
         assert failure.code == "ZOHO_DUPLICATE_CONTACTS" and older in failure.message and newer in failure.message

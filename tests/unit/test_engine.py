@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Sequence
@@ -368,3 +369,42 @@ def test_an_error_while_confirming_deleted_customers_stops_the_checks_not_yet_st
     with pytest.raises(MagentoError):
         run(magento, zoho, state, page_size=200, full=True)
     assert len(magento.checked) < 3 + 2 * DELETED_CHECKS_AT_ONCE  # not the 198 candidates
+
+
+class CountingMagento(FakeMagento):
+    """Pages say how many customers match the search (Magento's total_count)."""
+
+    def iter_customer_pages(
+        self, *, after_id: int = 0, updated_since: str | None = None, page_size: int | None = None
+    ) -> Any:
+        matching = sum(
+            1
+            for cid, c in self.customers.items()
+            if cid > after_id and (updated_since is None or c["updated_at"] >= updated_since)
+        )
+        for page in super().iter_customer_pages(after_id=after_id, updated_since=updated_since, page_size=page_size):
+            yield dataclasses.replace(page, total_count=matching)
+
+
+class ProgressSpy:
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, int, int | None]] = []
+
+    def update(self, *, read: int, written: int, total: int | None) -> None:
+        self.seen.append((read, written, total))
+
+
+def test_the_progress_total_counts_the_earlier_failures_retried(state: StateStore) -> None:
+    magento = CountingMagento([customer(i, f"c{i}@example.com") for i in range(1, 6)])
+    zoho = FakeZoho()
+    zoho.fail_codes["c2@example.com"] = zoho.fail_codes["c3@example.com"] = "INVALID_DATA"
+    run(magento, zoho, state)
+    magento.customers[4] = customer(4, "c4@example.com", last="Changed", updated="2026-01-01 11:59:00")
+    spy = ProgressSpy()
+    engine = SyncEngine(
+        source=magento, sink=zoho, state=state, mapper=FakeMapper(), options=EngineOptions(), progress=spy
+    )
+    tally = engine.run()
+    assert tally.retried_failures == 2
+    assert spy.seen and all(total is not None and read <= total for read, _, total in spy.seen)
+    assert spy.seen[-1][2] == 3  # the changed customer, then the two failures retried

@@ -155,10 +155,10 @@ def test_json_is_redacted() -> None:
         redact.clear_secrets()
 
 
-def render(report: RunReport, *, terminal: bool) -> str:
+def render(report: RunReport, *, terminal: bool, max_failures: int = 50) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=terminal, width=120, color_system=None)
-    render_summary(report, console)
+    render_summary(report, console, max_failures=max_failures)
     return buffer.getvalue()
 
 
@@ -273,3 +273,16 @@ def test_the_streamed_report_file_equals_the_report_as_json(tmp_path) -> None:
     expected.pop("duration_seconds")
     assert written == expected
     assert "abcdefghijk" not in path.read_text()
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_every_list_cut_in_the_summary_says_how_many_more(terminal: bool) -> None:
+    report = RunReport()
+    for n in range(7):
+        report.add_merge(Merge(winner_id=100 + n, merged_id=n, email=f"m{n}@x.com"))
+        report.identity_problems.append(IdentityProblem("magento_shared_email", f"s{n}@x.com", "shared", (n, 100 + n)))
+        report.parked.append(Failure(n, f"p{n}@x.com", "INVALID_DATA", "failed in 5 runs"))
+        report.warnings.append(f"W{n}")
+    text = render(report, terminal=terminal, max_failures=5)
+    for what in ("merged customers", "identity problems", "parked customers", "warnings"):
+        assert f"... and 2 more {what} in --report PATH" in text
