@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from magento_zoho_sync.batching import Batch, CheckpointTracker, Pending
-from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, ZohoRateLimited, ZohoRequestRefused
 from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
 from magento_zoho_sync.readahead import read_ahead
 from magento_zoho_sync.redact import stop_reason
@@ -439,8 +439,8 @@ class SyncEngine:
     def _acknowledge(self, batch: Batch, future: Outcomes) -> None:
         try:
             outcomes = future.result()
-        except (ZohoAuthError, ZohoRateLimited):
-            raise  # the batch stays "waiting": the checkpoint must not pass it
+        except (ZohoAuthError, ZohoRateLimited, ZohoRequestRefused):
+            raise  # every batch would get it; the batch stays "waiting": the checkpoint must not pass it
         except ZohoError as exc:
             self._batch_errors += 1
             self._tracker.done(batch)

@@ -10,6 +10,7 @@
     ├── ServiceError               a service unreachable after retries, or answering nonsense → exit 2
     │   ├── MagentoError
     │   └── ZohoError
+    │       ├── ZohoRequestRefused a refusal every call would repeat (module, URL, permission): stops at once
     │       └── ZohoRateLimited    credits or concurrency spent, after retries
     ├── StateError                 the state file cannot be opened, migrated or written    → exit 2
     │   └── LockedError            another sync holds the state file                        → exit 2
@@ -77,6 +78,10 @@ class MagentoError(ServiceError):
 
 class ZohoError(ServiceError):
     """Zoho CRM could not be written or read."""
+
+
+class ZohoRequestRefused(ZohoError):
+    """Zoho refused the request itself in a way every call would repeat (module, URL, permission, scope)."""
 
 
 class ZohoRateLimited(ZohoError):

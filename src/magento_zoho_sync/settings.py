@@ -1,9 +1,13 @@
 """Settings: command-line flags > environment variables > TOML file (``--config FILE``) > defaults.
 
-Every environment variable is declared once, in :data:`ENV_VARS` (which the README's settings table is made
-from); the credential names mirror the variables of the original Frends process (:data:`ORIGINAL_PROCESS_VARIABLES`).
-Any variable can also be given as ``<NAME>_FILE=/path`` (Docker and Kubernetes secrets): the file's content, without
-its trailing newline, is the value.
+Every environment variable of the settings is declared once, in :data:`ENV_VARS`
+(:mod:`magento_zoho_sync.settings_sources`); the credential names mirror the variables of the original Frends
+process (:data:`ORIGINAL_PROCESS_VARIABLES`). The README's settings table is edited by hand
+(:func:`env_table_markdown` gives a draft of it from ENV_VARS): ``tests/unit/test_docs.py`` checks only that every
+name in ENV_VARS has a row there and that every original process variable is named; the table's TOML keys,
+defaults and wording are not checked against ENV_VARS. Every variable of ENV_VARS can also be given as
+``<NAME>_FILE=/path`` (Docker and Kubernetes secrets): the file's content, without its trailing newline, is the
+value.
 
 The TOML file has one table per model: ``[magento]``, ``[zoho]``, ``[retry]``, ``[network]``, ``[sync]`` and
 ``[mapping]`` (with ``[mapping.fields]``); keys are the field names below.

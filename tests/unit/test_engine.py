@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from magento_zoho_sync.engine import DELETED_CHECKS_AT_ONCE, EngineOptions, SyncEngine, Tally
-from magento_zoho_sync.errors import MagentoError, ZohoAuthError, ZohoError
+from magento_zoho_sync.errors import MagentoError, ZohoAuthError, ZohoError, ZohoRequestRefused
 from magento_zoho_sync.state import StateStore
 from tests.unit.fakes import FakeMagento, FakeMapper, FakeZoho, Outcome, customer
 
@@ -408,3 +408,18 @@ def test_the_progress_total_counts_the_earlier_failures_retried(state: StateStor
     assert tally.retried_failures == 2
     assert spy.seen and all(total is not None and read <= total for read, _, total in spy.seen)
     assert spy.seen[-1][2] == 3  # the changed customer, then the two failures retried
+
+
+class RefusingZoho(FakeZoho):
+    def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        self.calls.append(("upsert", len(records)))
+        raise ZohoRequestRefused("Zoho CRM refused POST /crm/v8/Contacts/upsert (HTTP 400 INVALID_MODULE: ...).")
+
+
+def test_a_request_refusal_every_call_would_repeat_stops_the_run_without_failing_customers(state: StateStore) -> None:
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 251)])
+    zoho = RefusingZoho()
+    with pytest.raises(ZohoRequestRefused):
+        run(magento, zoho, state, page_size=100, concurrency=1)
+    assert state.failures() == []  # not 100 customers marked RETRIES_EXHAUSTED per batch, then parked
+    assert [kind for kind, _ in zoho.calls].count("upsert") == 1  # stopped at the first refusal

@@ -13,7 +13,7 @@ import stamina
 from pydantic import SecretStr
 
 from magento_zoho_sync import redact
-from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, ZohoRateLimited, ZohoRequestRefused
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.settings import MagentoSettings, RetrySettings, Settings, ZohoSettings
 from magento_zoho_sync.zoho.auth import ZohoTokenManager
@@ -200,7 +200,7 @@ def test_a_whole_request_error_fails_every_record_of_the_batch() -> None:
                 "message": "the module name given seems to be invalid",
                 "status": "error",
             },
-            ZohoError,
+            ZohoRequestRefused,
         ),
         (
             404,
@@ -210,7 +210,7 @@ def test_a_whole_request_error_fails_every_record_of_the_batch() -> None:
                 "message": "Please check if the URL trying to access is a correct one",
                 "status": "error",
             },
-            ZohoError,
+            ZohoRequestRefused,
         ),
         (
             401,

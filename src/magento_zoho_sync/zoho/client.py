@@ -20,7 +20,7 @@ from typing import Any
 import httpx2
 
 from magento_zoho_sync import jsonio
-from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, ZohoRateLimited
+from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, ZohoRateLimited, ZohoRequestRefused
 from magento_zoho_sync.http import ApiStats, build_client, transport_problem, zoho_coql_credits, zoho_write_credits
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
@@ -281,7 +281,7 @@ class ZohoClient:
             raw_details = payload.get("details")
             details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
             if code in FATAL_REQUEST_CODES or response.status_code in (404, 405, 415):
-                raise ZohoError(f"Zoho CRM refused {where} (HTTP {response.status_code} {code}: {message}).")
+                raise ZohoRequestRefused(f"Zoho CRM refused {where} (HTTP {response.status_code} {code}: {message}).")
             setting = _REQUEST_SETTINGS.get(text(details.get("json_path")).split("[")[0])
             if setting is not None:  # a setting every batch sends: every batch would be refused the same way
                 raise ConfigError(
