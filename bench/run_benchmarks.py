@@ -808,7 +808,8 @@ def markdown(
         f"{args.concurrency} threads post upsert batches of 100 (`POST /crm/v8/Contacts/upsert`, "
         "duplicate_check_fields Email, trigger []); records are copied straight from the page (first address), "
         "no mapping, no state, no report.",
-        "- **baseline** (`bench/baseline.py`): the original Frends process (anchors §1.1): one unpaged customer "
+        "- **baseline** (`bench/baseline.py`): the original Frends process (the template the README compares "
+        "with): one unpaged customer "
         "read, one token call, then per customer a v2 search by email and a v2 update by id or insert, "
         f"sequentially. Capped at the first {args.baseline_cap:,} customers (zero) and "
         f"{args.baseline_cap_realistic:,} (realistic); **its wall time, Zoho calls, writes and credits are "
@@ -830,7 +831,7 @@ def markdown(
         "",
         ratios_markdown(rows),
         "",
-        "### Targets (issue 6)",
+        "### Targets (the benchmark's acceptance targets)",
         "",
         "| target | measured | verdict |",
         "|---|---:|---|",
@@ -845,7 +846,8 @@ def markdown(
             "",
             "py-spy `--gil` (200 Hz; samples only the thread holding the GIL, i.e. where the CPU goes) over the "
             f"tool's first sync at {profile['n']:,} customers, zero profile: {profile['samples']:,} samples, "
-            f"{profile['wall_under_profiler']:.1f} s under the profiler. Raw collapsed stacks: `{profile['raw']}`.",
+            f"{profile['wall_under_profiler']:.1f} s under the profiler. Raw collapsed stacks: `{profile['raw']}` "
+            "(written by `--profile-tool`, not committed).",
             "",
             "| self % | function |",
             "|---:|---|",
