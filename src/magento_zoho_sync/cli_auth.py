@@ -116,6 +116,14 @@ def zoho_grant(
     def ask() -> str:
         return str(click.prompt("Grant code", hide_input=True, err=True))
 
+    if grant_token not in (None, "-") and click.get_current_context().get_parameter_source("grant_token") is (
+        click.core.ParameterSource.COMMANDLINE
+    ):
+        click.echo(
+            "warning: a grant code given on the command line is visible in the process list (and the shell "
+            "history) until it is used; `--grant-token -` or the prompt keep it out.",
+            err=True,
+        )
     code = read_grant_code(grant_token, stdin_text=stdin.read, prompt=ask if stdin.isatty() else None)
     outcome = run_grant(settings, code)
     token = outcome.result.refresh_token

@@ -306,6 +306,8 @@ _FINDINGS = {
     "oauth_consumer": "OAuth consumer key unknown",
     "oauth_revoked": "the integration's access token is revoked",
     "bad_credentials": "user name or password refused (or the user is locked after 6 failures)",
+    "totp_refused": "the one-time code was refused: MAGENTO_TOTP_SECRET or this machine's clock",
+    "oauth_token": "the integration's access token is unknown or malformed",
 }
 
 

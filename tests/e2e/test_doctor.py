@@ -157,6 +157,14 @@ def test_a_clock_off_by_a_minute_breaks_totp_codes(make_world: Any) -> None:
     assert "TOTP" in checks["magento.clock"].detail
 
 
+def test_a_wrong_totp_secret_is_named_as_the_one_time_code_not_the_password(make_world: Any) -> None:
+    world = _world(make_world, "admin-totp")
+    checks = _doctor(world, **{"magento.totp_secret": "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"})
+    auth = checks["magento.auth"]
+    assert not auth.ok and auth.detail.startswith("the one-time code was refused: MAGENTO_TOTP_SECRET")
+    assert "password refused" not in auth.detail
+
+
 def test_an_integration_without_the_customer_acl_fails_the_read_not_the_login(make_world: Any) -> None:
     world = _world(make_world, "integration-oauth1", resources=())
     checks = _doctor(world)

@@ -69,6 +69,20 @@ def test_the_written_token_works_for_a_sync(zoho_env: Any, tmp_path: Path) -> No
     assert world.zoho.stats()["token_requests"] >= 2  # the exchange, then a refresh with the new token
 
 
+def test_a_code_on_the_command_line_works_with_a_warning_about_the_process_list(zoho_env: Any, tmp_path: Path) -> None:
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    result = invoke(["auth", "zoho-grant", "--grant-token", code, "--env-file", str(tmp_path / "e")], env)
+    assert result.exit_code == 0, result.output
+    assert "visible in the process list" in result.output
+    assert_no_secret(result.output, _secrets(world, code))
+    quiet = invoke(
+        ["auth", "zoho-grant", "--env-file", str(tmp_path / "f")],
+        {**env, "ZOHO_GRANT_TOKEN": world.zoho.issue_grant_code(FULL_SCOPES)},
+    )
+    assert quiet.exit_code == 0 and "process list" not in quiet.output  # from the environment: no warning
+
+
 def test_an_existing_line_is_replaced_other_lines_kept_and_the_mode_tightened(zoho_env: Any, tmp_path: Path) -> None:
     world, env = zoho_env
     target = tmp_path / "mzsync.env"

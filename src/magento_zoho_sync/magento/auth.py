@@ -187,7 +187,7 @@ class _LoginAuth(MagentoAuth, ABC):
             raise MagentoAuthRefused(
                 f"Magento refused the login of admin user {self._username!r} at {where} (HTTP 401: {message}).",
                 hint=self._bad_credentials_hint(),
-                reason="bad_credentials",
+                reason=self._refusal_reason(message),
             )
         if status == 400:
             raise self._login_400(response, where, message)
@@ -209,6 +209,10 @@ class _LoginAuth(MagentoAuth, ABC):
 
     def _bad_credentials_hint(self) -> str:
         return f"Check MAGENTO_USERNAME and MAGENTO_PASSWORD. {LOCKOUT_NOTE}"
+
+    def _refusal_reason(self, message: str) -> str:
+        """The ``reason`` of a 401 from the login endpoint."""
+        return "bad_credentials"
 
     def _not_found_hint(self) -> str:
         return "Check MAGENTO_BASE_URL (the store's base URL, without /rest)."
@@ -279,6 +283,10 @@ class AdminTotpAuth(_LoginAuth):
             "Check MAGENTO_USERNAME, MAGENTO_PASSWORD and MAGENTO_TOTP_SECRET, and that this machine's clock is "
             f"right (TOTP codes change every 30 s). {LOCKOUT_NOTE}"
         )
+
+    def _refusal_reason(self, message: str) -> str:
+        # Magento's Google Authenticator endpoint answers "Invalid code." when only the one-time code is wrong
+        return "totp_refused" if "code" in message.lower() else "bad_credentials"
 
     def _not_found_hint(self) -> str:
         return (
