@@ -33,6 +33,7 @@ TOML forms, under ``[mapping.fields]``::
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,6 +42,61 @@ from typing import Any, Final
 from magento_zoho_sync.countries import country_name
 
 ROOTS: Final = ("address", "billing", "shipping")
+
+#: The keys of a customer in Magento's REST API (``CustomerInterface``), and of an address (``AddressInterface``):
+#: a path naming another key is a typo (extra data lives under custom_attributes or extension_attributes).
+CUSTOMER_KEYS: Final = frozenset(
+    [
+        "id",
+        "group_id",
+        "default_billing",
+        "default_shipping",
+        "confirmation",
+        "created_at",
+        "updated_at",
+        "created_in",
+        "dob",
+        "email",
+        "firstname",
+        "lastname",
+        "middlename",
+        "prefix",
+        "suffix",
+        "gender",
+        "store_id",
+        "taxvat",
+        "website_id",
+        "addresses",
+        "disable_auto_group_change",
+        "extension_attributes",
+        "custom_attributes",
+    ]
+)
+ADDRESS_KEYS: Final = frozenset(
+    [
+        "id",
+        "customer_id",
+        "region",
+        "region_id",
+        "country_id",
+        "street",
+        "company",
+        "telephone",
+        "fax",
+        "postcode",
+        "city",
+        "firstname",
+        "lastname",
+        "middlename",
+        "prefix",
+        "suffix",
+        "vat_id",
+        "default_shipping",
+        "default_billing",
+        "extension_attributes",
+        "custom_attributes",
+    ]
+)
 
 #: Fields that cannot be removed: Email is the match key, Last_Name is mandatory for Zoho Contacts.
 REQUIRED_FIELDS: Final = ("Email", "Last_Name")
@@ -191,6 +247,15 @@ def parse_path(text: str) -> SourcePath:
             raise MappingConfigError(f"malformed Magento path {text!r}")
     if parts[-1] == "custom_attributes":
         raise MappingConfigError(f"Magento path {text!r} needs an attribute code: custom_attributes.<code>")
+    known = CUSTOMER_KEYS if root == "customer" else ADDRESS_KEYS
+    if parts[0] not in known:
+        what = "a customer" if root == "customer" else "an address"
+        close = difflib.get_close_matches(parts[0], known, n=1)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        raise MappingConfigError(
+            f"Magento path {text!r}: {parts[0]!r} is not a field of {what} in Magento's REST API ({guess}known: "
+            f"{', '.join(sorted(known))}; other data is under custom_attributes.<code> or extension_attributes.<key>)"
+        )
     return SourcePath(root=root, keys=tuple(parts))
 
 

@@ -512,6 +512,15 @@ def _load_raw(
                 hint="It is not valid TOML: fix the syntax at the line and column shown.",
             ) from None
         _warn_if_exposed(config_file, document)
+        not_tables = [key for key in SECTIONS if key in document and not isinstance(document[key], dict)]
+        if not_tables:
+            raise ConfigError(
+                "; ".join(
+                    f"{config_file}: {key} is given a value, not a section; write [{key}], then its settings one "
+                    "per line (key = value)"
+                    for key in not_tables
+                )
+            )
     flags, problems = nest_overrides(overrides or {})
     env_values, env_problems = read_env(env)
     problems += env_problems

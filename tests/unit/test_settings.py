@@ -499,6 +499,9 @@ def test_the_settings_and_the_http_clients_apply_one_url_policy(url: str, loopba
 
 def test_toml_problems(tmp_path: Path) -> None:
     assert "unknown section" in config_error(config_file=write_toml(tmp_path, "[bogus]\na = 1\n"), env=BASE_ENV)
+    message = config_error(config_file=write_toml(tmp_path, 'magento = 5\nzoho = "a-secret-value"\n'), env=BASE_ENV)
+    assert "magento is given a value, not a section; write [magento]" in message and "[zoho]" in message
+    assert "a-secret-value" not in message  # the value could be a secret written in the wrong place
     message = config_error(config_file=write_toml(tmp_path, "[magento]\npage_sise = 1\n"), env=BASE_ENV)
     assert "magento.page_sise: unknown setting" in message
     message = config_error(config_file=write_toml(tmp_path, "[magento\n"), env=BASE_ENV)
@@ -619,6 +622,12 @@ def test_mapping_problems_are_config_errors(tmp_path: Path) -> None:
     config = write_toml(tmp_path, '[mapping.fields]\nPhone = "address.telephone | shout"\n')
     message = config_error(config_file=config, env=BASE_ENV)
     assert "[mapping.fields] Phone: unknown transform 'shout'" in message
+    config = write_toml(tmp_path, '[mapping.fields]\nFirst_Name = "first_name"\n')
+    message = config_error(config_file=config, env=BASE_ENV)
+    assert "'first_name' is not a field of a customer in Magento's REST API (did you mean 'firstname'?" in message
+    config = write_toml(tmp_path, '[mapping.fields]\nPhone = "billing.telefone"\n')
+    message = config_error(config_file=config, env=BASE_ENV)
+    assert "'telefone' is not a field of an address" in message and "custom_attributes.<code>" in message
     config = write_toml(tmp_path, '[mapping.fields]\nPhone = "address..telephone"\n')
     assert "[mapping.fields] Phone: malformed Magento path" in config_error(config_file=config, env=BASE_ENV)
     config = write_toml(tmp_path, "[mapping.fields]\nEmail = false\n")
