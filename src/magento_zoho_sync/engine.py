@@ -576,9 +576,19 @@ class SyncEngine:
                             FailureRecord(None, None, outcome.code, f"Zoho contact {zoho_id}: {outcome.message}")
                         )
         self._orphaned_emails.update(link.email for link in links.values() if link.email)
+        self._forget_merges(set(customer_ids))
         self.tally.deleted += len(customer_ids)
         self.tally.deleted_ids.extend(customer_ids)
         self._commit(deleted=customer_ids)
+
+    def _forget_merges(self, gone: set[int]) -> None:
+        """Merges this run reported into (or of) customers now found deleted: the customers merged into them are
+        decided again (:meth:`_reconsider_orphans`), and a deleted customer is no one's winner."""
+        kept = [merge for merge in self.tally.merges if merge[0] not in gone and merge[1] not in gone]
+        dropped = {merge[0] for merge in self.tally.merges} - {merge[0] for merge in kept}
+        self._reported_merges -= dropped
+        self.tally.merged -= len(dropped)
+        self.tally.merges = kept
 
     def _sole_owner(self, link: Link) -> bool:
         """A contact shared with another live customer (same email) is neither tagged nor deleted."""

@@ -423,3 +423,23 @@ def test_a_request_refusal_every_call_would_repeat_stops_the_run_without_failing
         run(magento, zoho, state, page_size=100, concurrency=1)
     assert state.failures() == []  # not 100 customers marked RETRIES_EXHAUSTED per batch, then parked
     assert [kind for kind, _ in zoho.calls].count("upsert") == 1  # stopped at the first refusal
+
+
+def test_a_merge_into_a_customer_found_deleted_is_not_reported_and_the_other_takes_the_contact(
+    state: StateStore,
+) -> None:
+    magento = FakeMagento(
+        [
+            customer(1, "shared@example.com", last="Newer", updated="2025-03-01 00:00:00"),
+            customer(2, "shared@example.com", last="Older", updated="2025-01-01 00:00:00"),
+        ]
+    )
+    zoho = FakeZoho()
+    first = run(magento, zoho, state)
+    assert first.merges == [(2, 1, "shared@example.com")]
+    del magento.customers[1]
+    tally = run(magento, zoho, state, full=True)
+    assert tally.deleted_ids == [1]
+    assert (tally.merges, tally.merged) == ([], 0)  # no "kept customer 1", who no longer exists
+    assert zoho.by_email("shared@example.com")[0]["Last_Name"] == "Older"
+    assert tally.inserted + tally.updated == 1
