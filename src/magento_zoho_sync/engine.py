@@ -160,6 +160,8 @@ class SyncEngine:
         # highest id then), nor handled by this run so far. Pages above it skip two of their reads.
         self._known_through = 0
         self._state_through = 0
+        # a resumed run's failures from before the interruption: retried by this part, unlike its own
+        self._earlier_failures: set[int] = set()
 
     # -- the run ----------------------------------------------------------------------------------------------
 
@@ -174,6 +176,8 @@ class SyncEngine:
         self.tally.run_id = self._run_id
         self._tracker.read_through = plan.after_id  # every customer up to the checkpoint is handled
         self._known_through = self._state_through = self.state.highest_customer_id()
+        if plan.resumed:
+            self._earlier_failures = set(self.state.run_failure_ids(self._run_id))
         try:
             # a full run reads Zoho's contacts once the first page proves the Magento login: a wrong Magento
             # setting then costs no Zoho token refresh (Zoho allows a few per token and 10 minutes) nor credits
@@ -199,13 +203,10 @@ class SyncEngine:
 
     def _choose_plan(self) -> RunPlan:
         checkpoint = self.state.checkpoint()
-        # An interrupted run is finished first; --full while an incremental run was interrupted starts a full
-        # run instead (it covers everything the incremental one would have).
-        if (
-            checkpoint is not None
-            and not self.options.dry_run
-            and not (self.options.full and checkpoint.mode != "full")
-        ):
+        # An interrupted run is finished first; --full starts a new full run instead, which reads every customer
+        # now (resuming an interrupted full run would not read again those it read before, and so miss what
+        # changed since without a new updated_at, such as address edits).
+        if checkpoint is not None and not self.options.dry_run and not self.options.full:
             log.info("Resuming run %s after customer %s", checkpoint.run_id, checkpoint.after_id)
             return RunPlan(
                 mode=checkpoint.mode,
@@ -223,7 +224,14 @@ class SyncEngine:
         return RunPlan("incremental", since.strftime(TIME_FORMAT), 0, None, False, None)
 
     def _older_than(self, stamp: str) -> bool:
-        return self.clock() - _parse_time(stamp) > timedelta(hours=self.options.full_every_hours)
+        """Whether the last full run is due again (``full_every_hours`` 0: never; only ``--full``)."""
+        hours = self.options.full_every_hours
+        if hours <= 0:
+            return False
+        # a little slack: a daily timer firing at the same minute finds a few seconds less than 24 hours since
+        # the last full run's start, and would otherwise make full runs every other day
+        every = timedelta(hours=hours)
+        return self.clock() - _parse_time(stamp) >= every - min(timedelta(minutes=30), every / 20)
 
     def _index_zoho(self) -> None:
         """Read the emails of every Zoho contact (full runs only; COQL, 2,000 per call, immediately consistent)."""
@@ -600,13 +608,13 @@ class SyncEngine:
         """Customers that failed in earlier runs (and are not parked) are read again by id and retried."""
         self._flush()
         # this run's own failures are not retried: it has just tried them (the state knows them, memory stays flat)
-        pending = [cid for cid in self.state.retryable_failure_ids(except_run=self._run_id) if cid > 0]
+        pending = self._retryable()
         if not pending:
             return
         # a customer this run read and wrote may be on its way to Zoho, its old failure not yet resolved: settle
         # the writes first, or it would be read and written a second time
         self._drain()
-        pending = [cid for cid in self.state.retryable_failure_ids(except_run=self._run_id) if cid > 0]
+        pending = self._retryable()
         if not pending:
             return
         self.tally.retried_failures = len(pending)
@@ -624,6 +632,12 @@ class SyncEngine:
             self._writer.harvest(block=False)
             if self.stop.is_set():
                 return
+
+    def _retryable(self) -> list[int]:
+        ids = set(self.state.retryable_failure_ids(except_run=self._run_id))
+        if self._earlier_failures:  # those still failing (this part may have read and written some)
+            ids.update(self._earlier_failures & set(self.state.run_failure_ids(self._run_id)))
+        return sorted(cid for cid in ids if cid > 0)
 
     def _reconsider_orphans(self) -> None:
         """Customers whose email lost its winner this run (an email change, a deletion) are decided again.

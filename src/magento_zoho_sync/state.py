@@ -435,6 +435,13 @@ class StateStore:
         )
         return [int(row[0]) for row in rows]
 
+    def run_failure_ids(self, run_id: int) -> list[int]:
+        """Customers whose last failure (not parked) was in run ``run_id``."""
+        rows = self._db.execute(
+            "SELECT customer_id FROM failures WHERE parked = 0 AND last_run_id = ? ORDER BY customer_id", (run_id,)
+        )
+        return [int(row[0]) for row in rows]
+
     def failed_ids(self, customer_ids: Sequence[int]) -> set[int]:
         rows = self._select_in("SELECT customer_id FROM failures WHERE customer_id IN {in}", list(customer_ids))
         return {int(row[0]) for row in rows}

@@ -6,13 +6,14 @@ import dataclasses
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from magento_zoho_sync.engine import DELETED_CHECKS_AT_ONCE, EngineOptions, SyncEngine, Tally
-from magento_zoho_sync.errors import MagentoError, ZohoAuthError, ZohoError, ZohoRequestRefused
+from magento_zoho_sync.errors import Interrupted, MagentoError, ZohoAuthError, ZohoError, ZohoRequestRefused
 from magento_zoho_sync.state import StateStore
 from tests.unit.fakes import FakeMagento, FakeMapper, FakeZoho, Outcome, customer
 
@@ -443,3 +444,83 @@ def test_a_merge_into_a_customer_found_deleted_is_not_reported_and_the_other_tak
     assert (tally.merges, tally.merged) == ([], 0)  # no "kept customer 1", who no longer exists
     assert zoho.by_email("shared@example.com")[0]["Last_Name"] == "Older"
     assert tally.inserted + tally.updated == 1
+
+
+def _run_at(magento: FakeMagento, zoho: Any, state: StateStore, at: datetime, **options: Any) -> Tally:
+    engine = SyncEngine(
+        source=magento, sink=zoho, state=state, mapper=FakeMapper(), options=EngineOptions(**options), clock=lambda: at
+    )
+    return engine.run()
+
+
+def test_full_runs_come_back_on_schedule_daily_timers_included_and_never_with_0(state: StateStore) -> None:
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 4)])
+    zoho = FakeZoho()
+    start = datetime(2026, 3, 1, 2, 0, 0, tzinfo=UTC)
+    assert _run_at(magento, zoho, state, start).mode == "full"
+    # a daily timer: the next day a few seconds short of 24 hours after the last full run's start
+    assert _run_at(magento, zoho, state, start + timedelta(hours=23, minutes=59, seconds=50)).mode == "full"
+    assert _run_at(magento, zoho, state, start + timedelta(hours=25)).mode == "incremental"
+    for hours in (2, 30, 1000):  # 0: full runs only with --full, however long ago the last one was
+        later = start + timedelta(hours=24 + hours)
+        assert _run_at(magento, zoho, state, later, full_every_hours=0).mode == "incremental"
+    assert _run_at(magento, zoho, state, start + timedelta(days=50), full_every_hours=0, full=True).mode == "full"
+
+
+class StoppingMagento(FakeMagento):
+    """Sets ``stop`` (as SIGTERM would) once ``pages`` pages were read."""
+
+    def __init__(self, customers: list[dict[str, Any]], stop: threading.Event, pages: int) -> None:
+        super().__init__(customers)
+        self.stop, self.pages = stop, pages
+
+    def iter_customer_pages(self, **kwargs: Any) -> Any:
+        for n, page in enumerate(super().iter_customer_pages(**kwargs), 1):
+            yield page
+            if n == self.pages:
+                self.stop.set()
+
+
+class DownForFirstBatch(FakeZoho):
+    def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        if not any(kind == "upsert" for kind, _ in self.calls):
+            self.calls.append(("upsert", len(records)))
+            raise ZohoError("Zoho CRM could not be reached after 2 attempts.")
+        return super().upsert_contacts(records)
+
+
+def test_a_resumed_run_retries_the_failures_of_its_part_before_the_interruption(state: StateStore) -> None:
+    stop = threading.Event()
+    magento = StoppingMagento([customer(i, f"c{i}@example.com") for i in range(1, 301)], stop, pages=2)
+    zoho = DownForFirstBatch()
+    options = EngineOptions(page_size=100, concurrency=1)
+    first = SyncEngine(source=magento, sink=zoho, state=state, mapper=FakeMapper(), options=options, stop=stop)
+    with pytest.raises(Interrupted):
+        first.run()
+    assert first.tally.failed == 100  # the first batch: RETRIES_EXHAUSTED
+    magento.pages = 0
+    resumed = SyncEngine(
+        source=magento, sink=zoho, state=state, mapper=FakeMapper(), options=options, stop=threading.Event()
+    ).run()
+    assert resumed.resumed and resumed.retried_failures == 100
+    assert (resumed.failed, resumed.status) == (0, "completed") and state.failures() == []
+    assert len(zoho.contacts) == 300
+
+
+def test_full_after_an_interrupted_full_run_reads_every_customer_again(state: StateStore) -> None:
+    stop = threading.Event()
+    magento = StoppingMagento([customer(i, f"c{i}@example.com") for i in range(1, 301)], stop, pages=2)
+    options = EngineOptions(page_size=100, concurrency=1)
+    with pytest.raises(Interrupted):
+        SyncEngine(source=magento, sink=FakeZoho(), state=state, mapper=FakeMapper(), options=options, stop=stop).run()
+    magento.pages = 0
+    again = SyncEngine(
+        source=magento,
+        sink=FakeZoho(),
+        state=state,
+        mapper=FakeMapper(),
+        options=EngineOptions(page_size=100, concurrency=1, full=True),
+        stop=threading.Event(),
+    ).run()
+    assert (again.mode, again.resumed, again.read) == ("full", False, 300)
+    assert state.checkpoint() is None

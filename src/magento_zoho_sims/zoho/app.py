@@ -105,7 +105,9 @@ class ZohoApp:
 
     def _charge(self, cost: int) -> None:
         if not self.sim.ledger.charge(cost):
-            raise ZohoError(429, "TOO_MANY_REQUESTS", CREDITS_EXHAUSTED_MESSAGE)
+            raise ZohoError(
+                429, "TOO_MANY_REQUESTS", self.sim.config.too_many_requests_message or CREDITS_EXHAUSTED_MESSAGE
+            )
 
     def _charge_write(self, body: Any) -> None:
         """1 credit per 10 records; a batch rejected for its size (LIMIT_EXCEEDED) costs nothing."""

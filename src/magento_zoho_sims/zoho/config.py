@@ -39,6 +39,8 @@ class ZohoConfig:
     concurrency_limit: int | None = None  # None: by edition
     sub_concurrency_limit: int = 10
     credits_per_day: int = 250_000  # enterprise: 50,000 + 1,000 per user licence (200 users)
+    # [UNVERIFIED] the 429 wording: None says "credits" or "concurrent" as the case is; a text: every 429 says it
+    too_many_requests_message: str | None = None
     # --- accounts ----------------------------------------------------------------------------------------
     api_domain: str | None = None  # None: the simulator's own base URL (from the request's Host)
     expired_access_error: str = "INVALID_TOKEN"  # or AUTHENTICATION_FAILURE, reported for stale tokens at times

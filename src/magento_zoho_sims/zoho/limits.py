@@ -166,7 +166,8 @@ class ConcurrencyGate:
             return True
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(error_body("TOO_MANY_REQUESTS", CONCURRENCY_MESSAGE)).encode()
+        message = self.config.too_many_requests_message or CONCURRENCY_MESSAGE
+        body = json.dumps(error_body("TOO_MANY_REQUESTS", message)).encode()
         await send(
             {
                 "type": "http.response.start",

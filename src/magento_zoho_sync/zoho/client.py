@@ -14,6 +14,7 @@ Zoho charges (1 per read, ⌈n/10⌉ per write of n records) are counted in :cla
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from magento_zoho_sync.http import ApiStats, build_client, transport_problem, zo
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.zoho.auth import ZohoAuth, ZohoTokenManager
+from magento_zoho_sync.zoho.pacing import CallPacer
 from magento_zoho_sync.zoho.records import (
     FATAL_REQUEST_CODES,
     SCOPES,
@@ -96,9 +98,12 @@ class ZohoClient:
         allow_insecure_http: bool = False,
         verify_tls: bool = True,
         transport: httpx2.BaseTransport | None = None,
+        max_concurrency: int = 10,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.token_manager = token_manager
+        #: how many calls run at once: lowered while Zoho answers 429 (see :mod:`~magento_zoho_sync.zoho.pacing`)
+        self.pacer = CallPacer(max_concurrency)
         self.trigger = list(trigger)
         self.duplicate_check_fields = list(duplicate_check_fields)
         self.stats = stats if stats is not None else ApiStats()
@@ -137,6 +142,7 @@ class ZohoClient:
             allow_insecure_http=settings.network.allow_insecure_http,
             verify_tls=settings.network.verify_tls,
             transport=transport,
+            max_concurrency=z.concurrency,
         )
 
     def close(self) -> None:
@@ -165,13 +171,25 @@ class ZohoClient:
         encoded = jsonio.dumps(body) if body is not None else b""
 
         def attempt() -> httpx2.Response:
-            if body is None:
-                response = self._http.request(method, path, params=params)
-            else:
-                response = self._http.request(
-                    method, path, params=params, content=encoded, headers={"Content-Type": jsonio.CONTENT_TYPE}
-                )
+            with self.pacer.slot():
+                if body is None:
+                    response = self._http.request(method, path, params=params)
+                else:
+                    response = self._http.request(
+                        method, path, params=params, content=encoded, headers={"Content-Type": jsonio.CONTENT_TYPE}
+                    )
+                if response.status_code == 429:
+                    self.pacer.refused()
+                else:
+                    self.pacer.answered()
             self.stats.charge_zoho(credits, response)
+            if response.status_code == 429 and self._credits_spent(response):
+                raise ZohoRateLimited(
+                    f"Zoho CRM refused {method} {API_PREFIX}{path} (HTTP 429): the org's API credits for the last 24 "
+                    "hours are used up.",
+                    hint="Run again when credits are back (Zoho counts them over a rolling 24 hours); what Zoho "
+                    "acknowledged is saved and the next run goes on from there.",
+                )
             if is_transient_status(response.status_code):
                 raise TransientStatus.from_response("Zoho CRM", response)
             return response
@@ -183,9 +201,10 @@ class ZohoClient:
             if isinstance(last, TransientStatus) and last.status_code == 429:
                 raise ZohoRateLimited(
                     f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP 429 (TOO_MANY_REQUESTS) after "
-                    f"{exc.attempts} attempts: the org's daily API credits or its concurrency limit are used up.",
-                    hint="Lower zoho.concurrency (MZSYNC_ZOHO_CONCURRENCY) or run again when credits are back "
-                    "(they are counted over a rolling 24 hours).",
+                    f"{exc.attempts} attempts, at {self.pacer.limit} call(s) at once: the org's API credits for the "
+                    "last 24 hours are probably used up, or other apps take its concurrent calls.",
+                    hint="Run again when credits are back (a rolling 24 hours); what Zoho acknowledged is saved. If "
+                    "other integrations call the same org at the same time, lower MZSYNC_ZOHO_CONCURRENCY.",
                 ) from None
             if isinstance(last, TransientStatus):
                 raise ZohoError(
@@ -201,6 +220,23 @@ class ZohoClient:
             raise ZohoError(f"{method} {API_PREFIX}{path} to Zoho CRM failed ({transport_problem(exc)}).") from None
         self._raise_for_access(response, method, path, operation)
         return response
+
+    def _credits_spent(self, response: httpx2.Response) -> bool:
+        """Whether a 429 says the credits are spent (retrying within seconds cannot help), not "too many at once".
+
+        Zoho's wording is not documented, so only clear signs count: the credits-remaining header at 0, or a
+        message about credits; anything else is treated as too many calls at once (paced and retried).
+        """
+        if self.stats.zoho_credits_remaining == 0:
+            return True
+        try:
+            payload = jsonio.loads(response.content) if response.content else None
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if not isinstance(payload, dict):
+            return False
+        message = " ".join(text(payload.get(key)) for key in ("message", "error_info")).lower()
+        return "credit" in message
 
     def _raise_for_access(self, response: httpx2.Response, method: str, path: str, operation: str) -> None:
         status = response.status_code
@@ -252,11 +288,11 @@ class ZohoClient:
         default_action: str | None,
         params: Mapping[str, str] | None = None,
         body: Any = None,
+        credits: int | None = None,
     ) -> list[RecordResult]:
         n = len(records)
-        response = self._call(
-            method, path, operation=operation, credits=zoho_write_credits(n), params=params, body=body
-        )
+        credits = zoho_write_credits(n) if credits is None else credits
+        response = self._call(method, path, operation=operation, credits=credits, params=params, body=body)
         where = f"{method} {API_PREFIX}{path}"
         try:
             payload = _json(response)
@@ -324,7 +360,13 @@ class ZohoClient:
             return []
         body = {"tags": [{"name": tag}], "ids": [str(i) for i in ids], "over_write": False}
         return self._write(
-            "POST", "/Contacts/actions/add_tags", ids, operation="add_tags", default_action=None, body=body
+            "POST",
+            "/Contacts/actions/add_tags",
+            ids,
+            operation="add_tags",
+            default_action=None,
+            body=body,
+            credits=math.ceil(len(ids) / 50),  # 1 credit per 50 records
         )
 
     def delete_contacts(self, ids: Sequence[str]) -> list[RecordResult]:
@@ -333,7 +375,9 @@ class ZohoClient:
         if not ids:
             return []
         params = {"ids": ",".join(str(i) for i in ids), "wf_trigger": "true" if self.trigger else "false"}
-        return self._write("DELETE", "/Contacts", ids, operation="delete_contacts", default_action=None, params=params)
+        return self._write(  # 1 credit per call of up to 100 records
+            "DELETE", "/Contacts", ids, operation="delete_contacts", default_action=None, params=params, credits=1
+        )
 
     # ------------------------------------------------------------------------------------------------ reads
 
