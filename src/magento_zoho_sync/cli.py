@@ -8,6 +8,7 @@ Names here are a public contract (people script against them): the commands ``sy
     2    configuration, authentication or another fatal error
     130  stopped by SIGINT (Ctrl-C) after saving what was done
     143  stopped by SIGTERM after saving what was done
+    129  stopped by SIGHUP after saving what was done
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import traceback
@@ -36,6 +38,7 @@ from magento_zoho_sync.errors import (
     EXIT_OK,
     EXIT_SIGINT,
     Interrupted,
+    LockedError,
     StateError,
     SyncError,
 )
@@ -66,6 +69,9 @@ def _guard(fn: Callable[P, int]) -> Callable[P, None]:
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             code = EXIT_SIGINT
+        except sqlite3.DatabaseError as exc:  # the state file: a full disk, damage, a read-only place
+            click.echo(f"error: {_state_problem(exc)}", err=True)
+            code = EXIT_FATAL
         except Exception as exc:  # a bug: still one clear line, the traceback only when asked for
             if verbose:
                 click.echo(redact(traceback.format_exc()), err=True)
@@ -78,6 +84,27 @@ def _guard(fn: Callable[P, int]) -> Callable[P, None]:
         sys.exit(code)
 
     return wrapper
+
+
+def _state_problem(exc: sqlite3.DatabaseError) -> str:
+    """What went wrong with the state file (SQLite's own words in brackets), and what to do."""
+    text = str(exc)
+    lowered = text.lower()
+    if "full" in lowered or "i/o" in lowered:
+        return (
+            f"The state file could not be written: the disk is full or failing ({text}). Free some space (while a "
+            "large run goes on, the state and its -wal file can take about 40 MB) and run again: what was saved is "
+            "kept and the run goes on from there."
+        )
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return (
+            f"The state file cannot be written or opened ({text}): the file or its folder is read-only or "
+            "missing. Check MZSYNC_STATE (or --state) and the permissions of its folder."
+        )
+    return (
+        f"The state file is damaged or not a state file ({text}). Restore it from a backup, or delete it: the next "
+        "sync matches Zoho contacts by email, so nothing is duplicated (it reads and compares every customer once)."
+    )
 
 
 def _settings_options(fn: Callable[P, R]) -> Callable[P, R]:
@@ -175,9 +202,14 @@ def run_and_report(
                 output.print_summary(console, partial, exc.partial, max_rows=max_rows)
             raise Interrupted(str(exc), signal_number=signal_number) from None
         except Exception as exc:
-            if report_path is not None:  # a monitor reading the report must not see the last good run's
+            # a monitor reading the report must not see the last good run's (but a sync refused because another
+            # is running leaves the report to that one)
+            if report_path is not None and not isinstance(exc, LockedError):
                 done = exc.partial if isinstance(exc, SyncError) and isinstance(exc.partial, RunResult) else None
-                output.failed_report(done, exc, dry_run=dry_run).write_json(report_path)
+                try:
+                    output.failed_report(done, exc, dry_run=dry_run).write_json(report_path)
+                except SyncError as report_error:  # (a full disk, say) the run's own error is the one to show
+                    log.warning("%s", report_error)
             raise
     report = output.build_report(result)
     if report_path is not None:  # first: a closed stdout (`| head`) must not lose the report
@@ -190,7 +222,7 @@ def run_and_report(
 
 @contextmanager
 def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
-    """First SIGINT/SIGTERM: stop reading, finish in-flight batches, save. Second: exit at once."""
+    """First SIGINT/SIGTERM/SIGHUP: stop reading, finish in-flight batches, save. Second: exit at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -202,7 +234,8 @@ def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
         stop.set()
         click.echo("\nStopping: finishing the batches in flight and saving (press again to quit at once)", err=True)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # SIGHUP (a closed terminal or session) stops the run the same way, and exits 129
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:

@@ -253,6 +253,8 @@ class SyncEngine:
             if before_first_page is not None:
                 before_first_page()
                 before_first_page = None
+                if self.stop.is_set():  # a signal while Zoho was being read: stop before writing anything
+                    return
             if self.tally.server_start is None:
                 self.tally.server_start = plan.server_start or _format(page.server_time or self.clock())
             if self._total is None and page.total_count is not None:
@@ -500,8 +502,8 @@ class SyncEngine:
         try:
             self._flush()
             self.state.finish_run(self._run_id, status="failed", summary={**self.summary(), "error": stop_reason(exc)})
-        except Exception:
-            log.exception("Could not save the state after a fatal error")
+        except Exception as save_error:  # the disk is full, say: the CLI says what to do with the first error
+            log.error("Could not save the state after a fatal error: %s", save_error)
 
     # -- state ----------------------------------------------------------------------------------------------------
 

@@ -170,7 +170,8 @@ class RedactingFilter(logging.Filter):
 
 
 #: Loggers of the HTTP stack that would print URLs and headers at INFO/DEBUG.
-QUIET_LOGGERS: tuple[str, ...] = ("httpx2", "httpcore2", "httpx", "httpcore", "hpack", "urllib3")
+#: oauthlib's debug lines hold the OAuth 1.0a signature base string (with the access token) and the signature.
+QUIET_LOGGERS: tuple[str, ...] = ("httpx2", "httpcore2", "httpx", "httpcore", "hpack", "urllib3", "oauthlib")
 
 _HANDLER_NAME = "magento_zoho_sync.stderr"
 
@@ -189,7 +190,11 @@ def configure_logging(verbose: bool = False) -> logging.Handler:
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(
         logging.Formatter(
-            "%(asctime)s %(levelname)-7s %(name)s: %(message)s" if verbose else "%(levelname)s: %(message)s"
+            "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+            if verbose
+            else "%(levelname)s: %(message)s"
+            if sys.stderr.isatty()
+            else "%(asctime)s %(levelname)s: %(message)s"  # a log file (cron, systemd): when each line happened
         )
     )
     handler.addFilter(RedactingFilter())

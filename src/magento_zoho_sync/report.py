@@ -15,6 +15,7 @@ New keys may be added; existing ones keep their names and meaning.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -279,6 +280,14 @@ class RunReport:
                 self._write_streaming(fh)
             os.chmod(tmp_name, 0o600)
             os.replace(tmp_name, target)
+        except OSError as exc:  # a full disk, say: no report is better than the last run's, which a monitor trusts
+            Path(tmp_name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                target.unlink(missing_ok=True)
+            raise ConfigError(
+                f"Cannot write the report to {target}: {exc.strerror or exc}; the previous report was removed.",
+                hint="Free some space or choose another --report PATH; the run itself is saved (see `runs`).",
+            ) from None
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise

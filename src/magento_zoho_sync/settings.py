@@ -104,7 +104,16 @@ def default_state_path(env: Mapping[str, str] | None = None) -> Path:
     """``$XDG_STATE_HOME/magento-zoho-sync/state.sqlite``, else ``~/.local/state/magento-zoho-sync/state.sqlite``."""
     env = os.environ if env is None else env
     base = env.get("XDG_STATE_HOME", "").strip()
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
+    if base and Path(base).is_absolute():
+        root = Path(base)
+    else:
+        try:
+            root = Path.home() / ".local" / "state"
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry (a bare container user, say)
+            raise ConfigError(
+                "No home directory to keep the state file in (HOME is not set and the user has none).",
+                hint="Set MZSYNC_STATE to the state file's path (or pass --state PATH).",
+            ) from None
     return root / "magento-zoho-sync" / "state.sqlite"
 
 

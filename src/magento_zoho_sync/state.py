@@ -90,6 +90,14 @@ CREATE INDEX IF NOT EXISTS run_errors_run ON run_errors(run_id);
 """
 
 
+def _damaged(path: Path, exc: BaseException) -> StateError:
+    return StateError(
+        f"The state file {path} is damaged or not a magento-zoho-sync state file ({exc}).",
+        hint="Restore it from a backup, or delete it (or point --state elsewhere): the next sync matches Zoho contacts "
+        "by email, so nothing is duplicated (it reads and compares every customer once).",
+    )
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -198,7 +206,9 @@ class StateStore:
                 # places, so the same pages come back commit after commit. A longer WAL (up to ~40 MB during a
                 # large run) copies each of them back to the database once per checkpoint instead of 10 times.
                 connection.execute("PRAGMA wal_autocheckpoint=10000")
-        except sqlite3.Error as exc:
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise _damaged(path, exc) from exc
             raise StateError(f"Cannot open the state file {path}: {exc}. Check the path and its permissions.") from exc
         except OSError as exc:
             raise StateError(f"Cannot create the state file {path}: {exc.strerror}. Pass --state PATH.") from exc
@@ -213,7 +223,7 @@ class StateStore:
         try:
             version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"{self.path} is not a magento-zoho-sync state file ({exc}).") from exc
+            raise _damaged(self.path, exc) from exc
         if version > SCHEMA_VERSION:
             raise StateError(
                 f"{self.path} was written by a newer magento-zoho-sync (schema {version}); upgrade this tool."
@@ -231,7 +241,8 @@ class StateStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """One sync per state file. The kernel drops the lock when the process dies, even on SIGKILL."""
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        real = self.path.resolve()  # one lock per file, whatever name (a symlink, another path) it is given by
+        lock_path = real.with_name(real.name + ".lock")
         fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -509,6 +520,8 @@ class StateStore:
 
     def start_run(self, mode: str) -> int:
         with self.transaction() as db:
+            # the caller holds the lock: a run still "running" was killed before it could say so
+            db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
             cursor = db.execute("INSERT INTO runs(started_at, mode, status) VALUES(?, ?, 'running')", (utc_now(), mode))
             return int(cursor.lastrowid or 0)
 

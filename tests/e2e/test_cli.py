@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,12 +168,18 @@ def test_plain_http_to_a_remote_host_is_refused_unless_asked(live: Live) -> None
     assert result.exit_code == 2 and "--insecure-http" in result.output
 
 
-def test_a_second_sync_on_the_same_state_exits_2(live: Live) -> None:
+def test_a_second_sync_on_the_same_state_exits_2(live: Live, tmp_path: Path) -> None:
     live.add(2)
     store = StateStore.open(live.state)
+    live.report.write_text('{"status": "running"}')  # the report the running sync will write
+    alias = tmp_path / "alias.sqlite"
+    alias.symlink_to(live.state)
     with store.lock():
         result = live.sync()
+        via_alias = live.run("sync", "--state", str(alias))  # the same file by another name
     assert result.exit_code == 2 and "already running" in result.output
+    assert via_alias.exit_code == 2 and "already running" in via_alias.output
+    assert live.report.read_text() == '{"status": "running"}'  # left to the sync that is running
     store.close()
     assert live.sync().exit_code == 0
 
@@ -255,3 +262,54 @@ def test_runs_says_why_a_failed_run_stopped(live: Live) -> None:
     assert f"Run {row['run_id']} failed: {row['error']}" in " ".join(table.output.split())
     for secret in live.secrets:
         assert secret not in table.output
+
+
+@pytest.mark.parametrize("command", ["sync", "runs"])
+def test_a_damaged_state_file_is_named_with_what_to_do_not_as_a_bug(live: Live, tmp_path: Path, command: str) -> None:
+    live.add(2)
+    damaged = tmp_path / "damaged.sqlite"
+    damaged.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
+    result = live.run(command, "--state", str(damaged))
+    assert result.exit_code == 2
+    assert "is damaged or not a magento-zoho-sync state file" in result.output and "delete it" in result.output
+    assert "this is a bug" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_report_that_cannot_be_written_removes_the_previous_one(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    live.add(2)
+    assert live.sync().exit_code == 0
+    real_fdopen = os.fdopen
+
+    def full_disk(fd: int, *args: Any, **kwargs: Any) -> Any:
+        handle = real_fdopen(fd, *args, **kwargs)
+        handle.write = lambda _text: (_ for _ in ()).throw(OSError(28, "No space left on device"))  # type: ignore[method-assign]
+        return handle
+
+    monkeypatch.setattr("magento_zoho_sync.report.os.fdopen", full_disk)
+    result = live.sync()
+    assert result.exit_code == 2
+    assert "No space left on device; the previous report was removed" in result.output
+    assert not live.report.exists()  # a monitor must not go on reading the last good run's report
+    assert "this is a bug" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("sqlite_error", "said"),
+    [
+        ("database or disk is full", "the disk is full or failing"),
+        ("disk I/O error", "the disk is full or failing"),
+        ("attempt to write a readonly database", "read-only or missing"),
+        ("database disk image is malformed", "damaged or not a state file"),
+    ],
+)
+def test_a_state_problem_in_the_middle_of_a_run_says_what_to_do(
+    live: Live, monkeypatch: pytest.MonkeyPatch, sqlite_error: str, said: str
+) -> None:
+    def failing(*_: Any, **__: Any) -> Any:
+        raise sqlite3.OperationalError(sqlite_error)
+
+    monkeypatch.setattr("magento_zoho_sync.app.run_sync", failing)
+    result = live.sync()
+    assert result.exit_code == 2
+    assert said in result.output and sqlite_error in result.output and "this is a bug" not in result.output

@@ -122,15 +122,17 @@ def test_sigkill_half_way_then_rerun_loses_nothing_and_duplicates_nothing(scenar
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signals", [1, 2])
-def test_sigterm_saves_and_exits_143_and_the_next_run_finishes(scenario: Scenario, signals: int) -> None:
+@pytest.mark.parametrize(("signals", "signum"), [(1, signal.SIGTERM), (2, signal.SIGTERM), (1, signal.SIGHUP)])
+def test_sigterm_saves_and_exits_143_and_the_next_run_finishes(
+    scenario: Scenario, signals: int, signum: signal.Signals
+) -> None:
     process = scenario.start()
     scenario.wait_for_upserts(8, process)
     for _ in range(signals):
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         time.sleep(0.05)
     output = process.communicate(timeout=60)[0].decode()
-    assert process.returncode == 143, output
+    assert process.returncode == 128 + signum, output  # 143 for SIGTERM, 129 for SIGHUP (a closed session)
     if signals == 1:
         assert "Interrupted" in output and "Sync summary" in output  # the partial summary
         store = StateStore.open(scenario.state, read_only=True)

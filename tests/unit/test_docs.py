@@ -27,3 +27,11 @@ def test_every_command_is_documented() -> None:
 
 def test_the_two_quick_start_commands_are_there() -> None:
     assert "./run demo" in README and "./run test" in README
+
+
+def test_the_systemd_unit_has_no_comment_after_a_value() -> None:
+    """systemd takes ``#`` as a comment only at the start of a line: ``Key=value  # note`` keeps the note."""
+    block = README.split("```ini", 1)[1].split("```", 1)[0]
+    settings = [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith(("#", ";"))]
+    assert settings and all(" #" not in line for line in settings), settings
+    assert any(line.startswith("ExecStart=") and "sync" in line for line in settings)

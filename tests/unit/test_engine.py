@@ -467,38 +467,35 @@ def test_full_runs_come_back_on_schedule_daily_timers_included_and_never_with_0(
     assert _run_at(magento, zoho, state, start + timedelta(days=50), full_every_hours=0, full=True).mode == "full"
 
 
-class StoppingMagento(FakeMagento):
-    """Sets ``stop`` (as SIGTERM would) once ``pages`` pages were read."""
+class StoppingZoho(FakeZoho):
+    """Sets ``stop`` (as SIGTERM would) once ``calls`` upserts were answered; the first one fails when ``down``."""
 
-    def __init__(self, customers: list[dict[str, Any]], stop: threading.Event, pages: int) -> None:
-        super().__init__(customers)
-        self.stop, self.pages = stop, pages
+    def __init__(self, stop: threading.Event, calls: int, *, down_first: bool = False) -> None:
+        super().__init__()
+        self.stop, self.stop_after, self.down_first = stop, calls, down_first
 
-    def iter_customer_pages(self, **kwargs: Any) -> Any:
-        for n, page in enumerate(super().iter_customer_pages(**kwargs), 1):
-            yield page
-            if n == self.pages:
-                self.stop.set()
-
-
-class DownForFirstBatch(FakeZoho):
     def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
-        if not any(kind == "upsert" for kind, _ in self.calls):
-            self.calls.append(("upsert", len(records)))
-            raise ZohoError("Zoho CRM could not be reached after 2 attempts.")
-        return super().upsert_contacts(records)
+        first = not any(kind == "upsert" for kind, _ in self.calls)
+        try:
+            if first and self.down_first:
+                self.calls.append(("upsert", len(records)))
+                raise ZohoError("Zoho CRM could not be reached after 2 attempts.")
+            return super().upsert_contacts(records)
+        finally:
+            if sum(1 for kind, _ in self.calls if kind == "upsert") >= self.stop_after:
+                self.stop.set()
 
 
 def test_a_resumed_run_retries_the_failures_of_its_part_before_the_interruption(state: StateStore) -> None:
     stop = threading.Event()
-    magento = StoppingMagento([customer(i, f"c{i}@example.com") for i in range(1, 301)], stop, pages=2)
-    zoho = DownForFirstBatch()
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 301)])
+    zoho = StoppingZoho(stop, calls=2, down_first=True)
     options = EngineOptions(page_size=100, concurrency=1)
     first = SyncEngine(source=magento, sink=zoho, state=state, mapper=FakeMapper(), options=options, stop=stop)
     with pytest.raises(Interrupted):
         first.run()
     assert first.tally.failed == 100  # the first batch: RETRIES_EXHAUSTED
-    magento.pages = 0
+    zoho.stop_after = 10**6
     resumed = SyncEngine(
         source=magento, sink=zoho, state=state, mapper=FakeMapper(), options=options, stop=threading.Event()
     ).run()
@@ -509,11 +506,11 @@ def test_a_resumed_run_retries_the_failures_of_its_part_before_the_interruption(
 
 def test_full_after_an_interrupted_full_run_reads_every_customer_again(state: StateStore) -> None:
     stop = threading.Event()
-    magento = StoppingMagento([customer(i, f"c{i}@example.com") for i in range(1, 301)], stop, pages=2)
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 301)])
     options = EngineOptions(page_size=100, concurrency=1)
+    zoho = StoppingZoho(stop, calls=1)
     with pytest.raises(Interrupted):
-        SyncEngine(source=magento, sink=FakeZoho(), state=state, mapper=FakeMapper(), options=options, stop=stop).run()
-    magento.pages = 0
+        SyncEngine(source=magento, sink=zoho, state=state, mapper=FakeMapper(), options=options, stop=stop).run()
     again = SyncEngine(
         source=magento,
         sink=FakeZoho(),
@@ -524,3 +521,10 @@ def test_full_after_an_interrupted_full_run_reads_every_customer_again(state: St
     ).run()
     assert (again.mode, again.resumed, again.read) == ("full", False, 300)
     assert state.checkpoint() is None
+
+
+def test_a_run_killed_before_it_could_say_so_is_marked_interrupted_when_the_next_starts(state: StateStore) -> None:
+    killed = state.start_run("full")  # kill -9 before any batch: no checkpoint, the run row says "running"
+    run(FakeMagento([customer(1, "a@example.com")]), FakeZoho(), state)
+    statuses = {row.id: row.status for row in state.runs()}
+    assert statuses[killed] == "interrupted" and statuses[killed + 1] == "completed"

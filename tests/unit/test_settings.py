@@ -779,3 +779,14 @@ Phone = false
     assert street is not None
     assert street.describe() == "address.street | join_newlines"
     assert [r.field for r in spec.rules][:3] == ["Email", "First_Name", "Last_Name"]
+
+
+def test_no_home_directory_asks_for_mzsync_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    with pytest.raises(ConfigError) as info:
+        default_state_path({})
+    assert "MZSYNC_STATE" in str(info.value)
+    assert default_state_path({"XDG_STATE_HOME": "/var/lib/x"}) == Path("/var/lib/x/magento-zoho-sync/state.sqlite")
