@@ -24,7 +24,7 @@ import httpx2
 from magento_zoho_sync.dryrun import DryRunSink
 from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
 from magento_zoho_sync.errors import ConfigError, SyncError
-from magento_zoho_sync.field_check import field_problems, needs_check, signature
+from magento_zoho_sync.field_check import field_problems, signature
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
@@ -45,10 +45,11 @@ FIELDS_CHECKED_META_KEY = "zoho_fields_checked"
 
 
 class CustomerMapper:
-    """The mapping, with the org's real field lengths read from Zoho only when a value exceeds the standard ones.
+    """The mapping, with the org's Contacts fields checked and their real lengths used.
 
-    Zoho orgs can lengthen fields; reading the metadata costs a call, so it is read (and kept in the state)
-    the first time a value is longer than the stock limit, not on every run.
+    Zoho orgs can lengthen or shorten fields, add mandatory ones, or lack a field a custom mapping names.
+    Reading the metadata costs a call, so it is read (and kept in the state) once per state file and per change
+    of the mapping or the upsert keys, before the first customer is mapped (:mod:`~magento_zoho_sync.field_check`).
     """
 
     def __init__(self, spec: MappingSpec, zoho: ZohoClient, state: StateStore | None) -> None:
@@ -59,11 +60,11 @@ class CustomerMapper:
         cached = state.get_meta(LIMITS_META_KEY) if state is not None else None
         self._limits: Mapping[str, int] = {**DEFAULT_LIMITS, **json.loads(cached)} if cached else DEFAULT_LIMITS
         self._fetched = cached is not None
-        # fields beyond the stock ones (a custom mapping, upserts matched on another field) are checked against
-        # Zoho's metadata before the first customer is mapped, once per change of those settings
+        # the org's Contacts fields (names, types, mandatory ones, lengths) are read before the first customer is
+        # mapped, once per state file and again when the mapping or the upsert keys change: one credit
         self._signature = signature(spec, zoho.duplicate_check_fields)
         checked = state.get_meta(FIELDS_CHECKED_META_KEY) if state is not None else None
-        self._checked = not needs_check(spec, zoho.duplicate_check_fields) or checked == self._signature
+        self._checked = checked == self._signature and self._fetched
 
     def normalise_email(self, email: str) -> str:
         return normalise_email(email)
@@ -105,7 +106,8 @@ class CustomerMapper:
                 hint="`magento-zoho-sync doctor` checks these fields too.",
             )
         self._checked = True
-        self._fetch_limits(fields)  # the same answer gives the field lengths
+        self._fetched = False  # the same answer gives the field lengths, which may have changed too
+        self._fetch_limits(fields)
         if self._state is not None:
             self._state.commit_meta(FIELDS_CHECKED_META_KEY, self._signature)
 

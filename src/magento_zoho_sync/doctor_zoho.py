@@ -30,7 +30,7 @@ from magento_zoho_sync.doctor import (
     warned,
 )
 from magento_zoho_sync.errors import ConfigError, SyncError, ZohoAuthError, ZohoError
-from magento_zoho_sync.field_check import field_problems, needs_check, targets
+from magento_zoho_sync.field_check import field_problems, targets
 from magento_zoho_sync.http import ApiStats, build_client
 from magento_zoho_sync.magento.wire import is_html
 from magento_zoho_sync.redact import redact
@@ -154,8 +154,12 @@ def check_zoho(settings: Settings, transport: Transport = None) -> list[Check]:
         if not reach.ok:
             return [*checks, *_zoho_skips("the Zoho CRM API is not reachable", needs)]
         http.auth = ZohoAuth(manager)
-        checks.extend(_zoho_scopes(probe, manager.scope, needs))
-        checks.append(_fields(settings, manager, stats, transport))
+        scopes = _zoho_scopes(probe, manager.scope, needs)
+        checks.extend(scopes)
+        if all(c.ok for c in scopes if c.key == "zoho.scope.ZohoCRM.settings.fields.READ"):
+            checks.append(_fields(settings, manager, stats, transport))
+        else:
+            checks.append(skipped("zoho.fields", FIELDS_CHECK, "not checked: ZohoCRM.settings.fields.READ is missing"))
         checks.append(_credits(stats, probe))
     finally:
         http.close()
@@ -356,12 +360,13 @@ def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> Check:
     )
 
 
+FIELDS_CHECK = "Zoho fields of the mapping"
+
+
 def _fields(settings: Settings, manager: ZohoTokenManager, stats: ApiStats, transport: Transport) -> Check:
     """The Zoho fields the settings name (a custom mapping, other upsert keys) against the org's Contacts fields."""
-    key, name = "zoho.fields", "Zoho fields of the mapping"
+    key, name = "zoho.fields", FIELDS_CHECK
     spec, match = settings.mapping_spec(), settings.zoho.duplicate_check_fields
-    if not needs_check(spec, match):
-        return passed(key, name, "stock Contacts fields only, upserts matched on Email: nothing to check")
     client = ZohoClient.from_settings(settings, stats=stats, transport=transport, token_manager=manager)
     try:
         fields = client.contact_fields()

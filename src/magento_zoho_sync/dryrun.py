@@ -65,3 +65,6 @@ class DryRunSink:
 
     def scan_contacts(self) -> Iterator[ContactRefLike]:
         return self.zoho.scan_contacts()
+
+    def find_contacts_by_email(self, emails: Sequence[str]) -> Mapping[str, Sequence[ContactRefLike]]:
+        return self.zoho.find_contacts_by_email(emails)

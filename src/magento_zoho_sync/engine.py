@@ -296,6 +296,7 @@ class SyncEngine:
         by_email = self.state.links_by_email(emails + previous)
         failed = set() if unknown else self.state.failed_ids(ids)
         matches = self.state.zoho_contacts_for(emails)
+        self._look_up_new_emails(mapped, own_links, matches)
         current = {record.customer_id: record for record in mapped}
         by_email = {email: _as_read(links, current) for email, links in by_email.items()}
         self._refreshed.clear()
@@ -335,6 +336,27 @@ class SyncEngine:
             self._record_failures(page_failures)
         if self.progress is not None:
             self.progress.update(read=self.tally.read, written=self._handled(), total=self._total)
+
+    def _look_up_new_emails(
+        self,
+        mapped: Sequence[MappedRecord],
+        own_links: Mapping[int, Link],
+        matches: dict[str, list[tuple[str, str, str | None]]],
+    ) -> None:
+        """Add what Zoho holds now for the emails customers changed to: the index is only as fresh as the last full
+        run, and a contact created since (a web form, another integration) must not get a twin when a linked
+        contact moves onto its email. One exact COQL query per 50 changed emails; none on a first sync."""
+        changed = [
+            record.email
+            for record in mapped
+            if (own := own_links.get(record.customer_id)) is not None and own.email and own.email != record.email
+        ]
+        if not changed:
+            return
+        for email, refs in self.sink.find_contacts_by_email(changed).items():
+            known = matches.setdefault(email, [])
+            ids = {zoho_id for zoho_id, _, _ in known}
+            known.extend((ref.id, ref.email, ref.created_time) for ref in refs if ref.id not in ids)
 
     def _handled(self) -> int:
         """Customers whose outcome is known (written, unchanged, merged or failed)."""

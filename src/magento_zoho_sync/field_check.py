@@ -1,38 +1,48 @@
 """The Zoho fields the settings name, checked against the org's Contacts fields (``GET /settings/fields``).
 
-A mapping onto a field the org does not have, or upserts matched on a field that is not unique, would make
+A mapping onto a field the org does not have (or cannot be set from a text: a lookup, a formula), a field the
+org made mandatory that the mapping leaves empty, or upserts matched on a field that is not unique, would make
 Zoho refuse every record of every batch: a configuration error, which must stop the run (exit 2) with what
-to fix, not end as thousands of per-customer failures that are retried and then parked.
+to fix, not end as thousands of per-customer failures that are retried and then parked. The same answer gives
+the org's field lengths, which may be shorter than the stock ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from magento_zoho_sync.mapping import DEFAULT_LIMITS
 from magento_zoho_sync.mapping_config import MappingSpec
 from magento_zoho_sync.zoho.records import FieldMeta
 
-__all__ = ["SYSTEM_DUPLICATE_CHECK_FIELD", "field_problems", "needs_check", "signature", "targets"]
+__all__ = ["SYSTEM_DUPLICATE_CHECK_FIELD", "field_problems", "signature", "targets"]
 
 #: Zoho's own duplicate-check field of Contacts: upserts may always match on it.
 SYSTEM_DUPLICATE_CHECK_FIELD = "Email"
 
-#: Stock Contacts fields (those of the default mapping): every org has them, so a mapping onto them alone
-#: needs no metadata call.
-_STOCK = frozenset(DEFAULT_LIMITS)
-
 _API_NAMES = "Zoho CRM > Setup > Developer Hub > APIs > API names > Contacts"
+
+#: Field types a record cannot set from a text or yes/no value (lookups need an id object, files an upload, ...).
+_UNWRITABLE_TYPES = frozenset(
+    {
+        "lookup",
+        "ownerlookup",
+        "userlookup",
+        "multiselectlookup",
+        "multiuserlookup",
+        "subform",
+        "fileupload",
+        "imageupload",
+        "profileimage",
+        "formula",
+        "autonumber",
+        "rollup_summary",
+    }
+)
 
 
 def targets(spec: MappingSpec) -> list[str]:
     """The Zoho fields the mapping writes, in order."""
     return list(dict.fromkeys(rule.field for rule in spec.rules))
-
-
-def needs_check(spec: MappingSpec, duplicate_check_fields: Sequence[str]) -> bool:
-    """Whether the settings name a field beyond the stock ones (only then is the metadata worth a call)."""
-    return not set(targets(spec)) <= _STOCK or list(duplicate_check_fields) != [SYSTEM_DUPLICATE_CHECK_FIELD]
 
 
 def signature(spec: MappingSpec, duplicate_check_fields: Sequence[str]) -> str:
@@ -56,6 +66,19 @@ def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fie
         elif meta.read_only:
             problems.append(
                 f"mapping.fields: Zoho's Contacts field {name!r} is read-only; map onto another field or remove it"
+            )
+        elif meta.data_type.lower() in _UNWRITABLE_TYPES:
+            problems.append(
+                f"mapping.fields: Zoho's Contacts field {name!r} is a {meta.data_type} field, which the mapping "
+                "cannot fill (it sends text, numbers and yes/no values); remove it from [mapping.fields]"
+            )
+    mapped = set(targets(spec))
+    for meta in known.values():
+        if meta.system_mandatory and meta.api_name not in mapped and not meta.read_only:
+            problems.append(
+                f"mapping.fields: Zoho's Contacts field {meta.api_name!r} is mandatory in this org but the mapping "
+                f'does not fill it; map it in [mapping.fields] ({meta.api_name} = "<Magento path>", or '
+                f'"constant:<value>"), or make it optional in Zoho'
             )
     for name in duplicate_check_fields:
         meta = known.get(name)

@@ -421,7 +421,8 @@ def test_a_failing_customer_search_after_a_good_login_blames_the_read_not_the_lo
 
 def test_zoho_fields_the_settings_name_are_checked_against_the_org(make_world: Any) -> None:
     world = _world(make_world)
-    assert "nothing to check" in _doctor(world)["zoho.fields"].detail  # the stock mapping: no extra call
+    stock = _doctor(world)["zoho.fields"]
+    assert stock.ok and "can match on Email" in stock.detail
     bad = _doctor(
         world, **{"mapping.fields": {"Not_A_Zoho_Field": "firstname"}, "zoho.duplicate_check_fields": ["Phone"]}
     )

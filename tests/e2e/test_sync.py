@@ -12,6 +12,7 @@ import pytest
 
 from magento_zoho_sims.common.faults import FaultKind
 from magento_zoho_sims.zoho.config import ZohoConfig
+from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sync.errors import ConfigError, MagentoAuthError, SyncError, ZohoRateLimited
 from magento_zoho_sync.output import build_report
 from tests.e2e.conftest import World
@@ -414,3 +415,46 @@ def test_spent_credits_stop_the_run_with_what_to_do_and_the_next_run_goes_on(
     result = world.sync()
     assert result.tally.resumed and len(world.zoho.duplicate_emails()) == 0
     assert world.zoho.count() + result.tally.failed + result.tally.merged >= 1400
+
+
+def test_an_email_change_onto_an_email_a_contact_got_since_the_last_full_run_makes_no_twin(make_world: Any) -> None:
+    world: World = make_world(0)
+    mover = add_customer(world, "old@example.com", lastname="Mover")
+    world.sync()  # the full run: Zoho's emails are indexed now
+    web_form = world.zoho.add_contact(Email="taken@example.com", Last_Name="Webform")  # not in that index
+    world.magento.backend.update_customer(mover, email="taken@example.com")
+    result = world.sync()
+    assert result.tally.mode == "incremental"
+    assert [c["id"] for c in contacts(world, "taken@example.com")] == [web_form]  # updated, not joined by a twin
+    assert world.zoho.contact(web_form)["Last_Name"] == "Mover"
+    assert [w.code for w in result.tally.warnings] == ["EMAIL_TAKEN_IN_ZOHO"]
+
+
+def test_a_field_the_org_made_mandatory_or_one_no_mapping_can_fill_stops_the_run_before_any_write(
+    make_world: Any,
+) -> None:
+    must_have = FieldSpec("Must_Have", "Must Have", "text", 50, system_mandatory=True, custom_field=True)
+    world: World = make_world(4, zoho_kwargs={"config": ZohoConfig(extra_fields=(must_have,))})
+    with pytest.raises(ConfigError) as info:
+        world.sync()
+    assert "'Must_Have' is mandatory in this org but the mapping does not fill it" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        world.sync(**{"mapping.fields": {"Must_Have": "constant:yes", "Owner": "constant:5843104000000425001"}})
+    assert "'Owner' is a ownerlookup field, which the mapping cannot fill" in str(info.value)
+    assert world.zoho.stats()["writes"] == 0
+    result = world.sync(**{"mapping.fields": {"Must_Have": "constant:yes"}})
+    assert result.tally.failed == 0 and world.zoho.count() >= 3
+
+
+@pytest.mark.parametrize("truncate", [False, True])
+def test_an_org_with_a_shorter_field_is_held_to_its_own_length(make_world: Any, truncate: bool) -> None:
+    short = FieldSpec("First_Name", "First Name", "text", 20)
+    world: World = make_world(0, zoho_kwargs={"config": ZohoConfig(extra_fields=(short,))})
+    customer_id = add_customer(world, "long@example.com", firstname="Bartholomew-Alexander Jr", lastname="L")
+    result = world.sync(**{"sync.truncate_long_values": truncate})
+    if truncate:
+        [contact] = contacts(world, "long@example.com")
+        assert contact["First_Name"] == "Bartholomew-Alexande"  # cut to the org's 20, not the stock 40
+    else:
+        [failure] = result.tally.failures
+        assert (failure.customer_id, failure.code) == (customer_id, "VALUE_TOO_LONG") and "20" in failure.message

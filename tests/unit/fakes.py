@@ -152,6 +152,16 @@ class FakeZoho:
         for contact in list(self.contacts.values()):
             yield Ref(contact["id"], contact["Email"], contact["Created_Time"])
 
+    def find_contacts_by_email(self, emails: Sequence[str]) -> dict[str, list[Ref]]:
+        self.calls.append(("coql", len(emails)))
+        return {
+            email.strip().lower(): [
+                Ref(c["id"], c["Email"], c["Created_Time"])
+                for c in sorted(self.by_email(email), key=lambda c: c["Created_Time"])
+            ]
+            for email in emails
+        }
+
     def writes(self) -> int:
         return sum(1 for kind, _ in self.calls if kind in ("upsert", "update"))
 
