@@ -84,6 +84,7 @@ class CustomerMapper:
             updated_at=result.updated_at or "",
             payload=result.payload,
             payload_hash=hash_payload(result.payload),
+            truncated=result.truncated,
         )
 
     def _fetch_limits(self, fields: Sequence[FieldMeta] | None = None) -> None:

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CONSECUTIVE_BATCH_ERRORS_FATAL = 3
+#: Customers with a value cut to Zoho's length named one by one in the warnings (the rest are counted).
+TRUNCATIONS_NAMED = 50
 #: GET /V1/customers/{id} calls at once when confirming deleted customers (a purge can leave thousands)
 DELETED_CHECKS_AT_ONCE = 4
 FAILURES_KEPT_IN_MEMORY = 1000
@@ -77,6 +79,7 @@ class Tally:
     unchanged: int = 0
     merged: int = 0
     deleted: int = 0
+    truncated: int = 0  # customers sent with a value cut to Zoho's length (truncate_long_values)
     deleted_tagged: int = 0  # Zoho contacts tagged for customers deleted in Magento (on_deleted = tag)
     deleted_removed: int = 0  # Zoho contacts deleted for them (on_deleted = delete)
     failures: list[FailureRecord] = field(default_factory=list)
@@ -286,6 +289,8 @@ class SyncEngine:
                 page_failures.append(result)
             else:
                 mapped.append(result)
+                if result.truncated:
+                    self._note_truncated(result)
         ids = [record.customer_id for record in mapped]
         self._flush()
         # customers the state cannot know (a first sync's pages, new customers) have no link and no failure
@@ -357,6 +362,14 @@ class SyncEngine:
             known = matches.setdefault(email, [])
             ids = {zoho_id for zoho_id, _, _ in known}
             known.extend((ref.id, ref.email, ref.created_time) for ref in refs if ref.id not in ids)
+
+    def _note_truncated(self, record: MappedRecord) -> None:
+        """Values cut to Zoho's lengths are said: counted, and the first few named in the warnings."""
+        self.tally.truncated += 1
+        if self.tally.truncated <= TRUNCATIONS_NAMED:
+            fields = ", ".join(record.truncated)
+            message = f"{fields} cut to Zoho's length (truncate_long_values)"
+            self.tally.warnings.append(FailureRecord(record.customer_id, record.email, "VALUE_TRUNCATED", message))
 
     def _handled(self) -> int:
         """Customers whose outcome is known (written, unchanged, merged or failed)."""
@@ -710,6 +723,7 @@ class SyncEngine:
                 "failed": tally.failed,
                 "merged": tally.merged,
                 "deleted": tally.deleted,
+                "truncated": tally.truncated,
                 "deleted_tagged": tally.deleted_tagged,
                 "deleted_removed": tally.deleted_removed,
                 "parked": tally.parked,

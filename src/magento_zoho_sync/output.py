@@ -66,6 +66,7 @@ def build_report(result: RunResult) -> RunReport:
     counts.unchanged, counts.merged, counts.parked = tally.unchanged, tally.merged, tally.parked
     counts.deleted_found = tally.deleted
     counts.deleted_tagged, counts.deleted_removed = tally.deleted_tagged, tally.deleted_removed
+    counts.truncated = tally.truncated
     for failure in tally.failures:
         report.add_failure(_failure(failure))
     report.counts.failed = tally.failed

@@ -3,7 +3,7 @@
 The JSON report is a public contract (scripts read it). Stable keys::
 
     counts.read, counts.inserted, counts.updated, counts.unchanged, counts.failed, counts.merged, counts.skipped,
-    counts.parked, counts.deleted_found, counts.deleted_tagged, counts.deleted_removed
+    counts.parked, counts.deleted_found, counts.deleted_tagged, counts.deleted_removed, counts.truncated
     errors[]         magento_customer_id, email, code, message (+ details)
     merges[]         winner_id, merged_id, email
     api_calls.magento, api_calls.zoho, zoho_credits, zoho_credits_remaining
@@ -95,6 +95,7 @@ class Counts:
     deleted_found: int = 0
     deleted_tagged: int = 0
     deleted_removed: int = 0
+    truncated: int = 0  # customers sent with a value cut to Zoho's length (truncate_long_values)
 
 
 @dataclass
@@ -324,6 +325,7 @@ def summary_rows(report: RunReport) -> list[tuple[str, str]]:
         ("Deleted in Magento", c.deleted_found),
         ("Tagged as deleted", c.deleted_tagged),
         ("Deleted in Zoho", c.deleted_removed),
+        ("Values cut to Zoho's length", c.truncated),
     ]
     rows += [(label, str(value)) for label, value in optional if value]
     rows += [

@@ -86,6 +86,7 @@ class MappedRecord:
     updated_at: str
     payload: dict[str, Any]
     payload_hash: str
+    truncated: tuple[str, ...] = ()  # fields cut to Zoho's length (truncate_long_values)
 
 
 class Mapper(Protocol):

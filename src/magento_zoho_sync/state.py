@@ -193,7 +193,10 @@ class StateStore:
             if read_only:
                 if not path.exists():
                     raise StateError(f"No state file at {path}: run a sync first, or pass --state PATH.")
-                connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+                # a WAL database is read through its -shm file, which a read-only folder (a monitoring user's
+                # view, a read-only mount) cannot hold: then read the file as it is on disk
+                options = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
+                connection = sqlite3.connect(f"file:{path}?{options}", uri=True, isolation_level=None)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 if not path.exists():

@@ -313,3 +313,19 @@ def test_a_state_problem_in_the_middle_of_a_run_says_what_to_do(
     result = live.sync()
     assert result.exit_code == 2
     assert said in result.output and sqlite_error in result.output and "this is a bug" not in result.output
+
+
+def test_runs_and_errors_read_a_state_in_a_read_only_folder(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live.add(2)
+    live.magento.backend.create_customer(email="broken@@example.com", firstname="B", lastname="Roken")
+    state = tmp_path / "state.sqlite"
+    assert live.run("sync", "--state", str(state)).exit_code == 1
+    # a folder this user cannot write (root could, so it is told so): no -shm file can be made next to the state
+    monkeypatch.setattr("magento_zoho_sync.state.os.access", lambda path, mode: Path(path) != tmp_path)
+    runs = live.run("runs", "--state", str(state), "--json")
+    assert runs.exit_code == 0, runs.output
+    assert json.loads(runs.output)[0]["status"] == "completed_with_failures"
+    errors = live.run("errors", "--state", str(state), "--json")
+    assert errors.exit_code == 0 and json.loads(errors.output)[0]["code"] == "INVALID_EMAIL"

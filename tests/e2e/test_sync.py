@@ -455,6 +455,11 @@ def test_an_org_with_a_shorter_field_is_held_to_its_own_length(make_world: Any, 
     if truncate:
         [contact] = contacts(world, "long@example.com")
         assert contact["First_Name"] == "Bartholomew-Alexande"  # cut to the org's 20, not the stock 40
+        # and said: counted in the report, named in the warnings
+        assert build_report(result).to_dict()["counts"]["truncated"] == 1
+        [warning] = result.tally.warnings
+        assert (warning.customer_id, warning.code) == (customer_id, "VALUE_TRUNCATED")
+        assert "First_Name" in warning.message
     else:
         [failure] = result.tally.failures
         assert (failure.customer_id, failure.code) == (customer_id, "VALUE_TOO_LONG") and "20" in failure.message

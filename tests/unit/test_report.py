@@ -86,6 +86,7 @@ def test_json_contract_keys() -> None:
         "deleted_found",
         "deleted_tagged",
         "deleted_removed",
+        "truncated",  # added (new keys may be added; existing ones keep their names)
     }
 
 
