@@ -44,6 +44,7 @@ from magento_zoho_sync.errors import (
 )
 from magento_zoho_sync.redact import configure_logging, redact
 from magento_zoho_sync.report import RunReport
+from magento_zoho_sync.retry import STOPPING
 from magento_zoho_sync.settings import ZOHO_REGIONS, Settings, load_settings
 from magento_zoho_sync.state import StateStore
 
@@ -232,6 +233,7 @@ def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
             os._exit(128 + signum)  # the state is consistent: every commit is one SQLite transaction
         received.append(signum)
         stop.set()
+        STOPPING.set()  # a service that keeps failing gets no more attempts
         click.echo("\nStopping: finishing the batches in flight and saving (press again to quit at once)", err=True)
 
     # SIGHUP (a closed terminal or session) stops the run the same way, and exits 129
@@ -239,6 +241,7 @@ def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
     try:
         yield
     finally:
+        STOPPING.clear()
         for sig, old in previous.items():
             signal.signal(sig, old)
 

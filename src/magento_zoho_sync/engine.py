@@ -28,7 +28,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from magento_zoho_sync.batching import Batch, CheckpointTracker, Pending
-from magento_zoho_sync.errors import Interrupted, ZohoAuthError, ZohoError, ZohoRateLimited, ZohoRequestRefused
+from magento_zoho_sync.errors import (
+    Interrupted,
+    ServiceError,
+    ZohoAuthError,
+    ZohoError,
+    ZohoRateLimited,
+    ZohoRequestRefused,
+)
 from magento_zoho_sync.planner import Action, Candidate, Decision, DuplicatePolicy, ZohoMatch, decide, wins_over
 from magento_zoho_sync.readahead import read_ahead
 from magento_zoho_sync.redact import stop_reason
@@ -190,6 +197,14 @@ class SyncEngine:
             self._drain()
             if not self.stop.is_set():
                 self._reconsider_orphans()
+        except ServiceError as exc:
+            if not self.stop.is_set():
+                self._abort(exc)
+                raise
+            # the stop signal cut a service's retries short (the retry.STOPPING flag): an interruption
+            self._writer.salvage()
+            self._finish(status="interrupted", complete=False)
+            raise Interrupted("Stopped by a signal; what Zoho acknowledged is saved.", signal_number=0) from exc
         except BaseException as exc:
             self._abort(exc)
             raise

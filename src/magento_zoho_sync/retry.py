@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import email.utils
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
@@ -143,6 +144,10 @@ def retry_decision(exc: Exception, *, wait_max: float = 30.0) -> bool | float:
 
 _call_name: contextvars.ContextVar[str] = contextvars.ContextVar("mzs_retry_call_name", default="<call>")
 
+#: Set while the process is stopping (SIGINT/SIGTERM/SIGHUP): no call starts another attempt, so a service that
+#: keeps failing cannot hold the shutdown for the whole retry timeout (systemd kills after 90 s).
+STOPPING = threading.Event()
+
 
 def log_retry(details: RetryDetails) -> None:
     """The only retry hook installed: name, attempt, wait and error class. Never arguments, never bodies."""
@@ -192,6 +197,8 @@ class RetryPolicy:
         )
 
     def _decide(self, exc: Exception) -> bool | float:
+        if STOPPING.is_set():
+            return False
         return retry_decision(exc, wait_max=self.wait_max)
 
     def call(self, name: str, fn: Callable[[], T]) -> T:

@@ -528,3 +528,34 @@ def test_a_run_killed_before_it_could_say_so_is_marked_interrupted_when_the_next
     run(FakeMagento([customer(1, "a@example.com")]), FakeZoho(), state)
     statuses = {row.id: row.status for row in state.runs()}
     assert statuses[killed] == "interrupted" and statuses[killed + 1] == "completed"
+
+
+class FailingMagento(FakeMagento):
+    """Magento stays unreachable after the first page (its retries were cut short by a stop signal)."""
+
+    def __init__(self, customers: list[dict[str, Any]], stop: threading.Event) -> None:
+        super().__init__(customers)
+        self.stop = stop
+
+    def iter_customer_pages(self, **kwargs: Any) -> Any:
+        pages = super().iter_customer_pages(**kwargs)
+        yield next(pages)
+        self.stop.set()
+        raise MagentoError("Magento kept answering GET /customers/search with HTTP 503 after 1 attempts.")
+
+
+def test_a_service_failing_while_the_run_stops_is_an_interruption_not_a_failure(state: StateStore) -> None:
+    stop = threading.Event()
+    magento = FailingMagento([customer(i, f"c{i}@example.com") for i in range(1, 251)], stop)
+    engine = SyncEngine(
+        source=magento,
+        sink=FakeZoho(),
+        state=state,
+        mapper=FakeMapper(),
+        options=EngineOptions(page_size=100),
+        stop=stop,
+    )
+    with pytest.raises(Interrupted):  # exit 130/143, not 2: the signal cut Magento's retries short
+        engine.run()
+    [row] = state.runs(1)
+    assert row.status == "interrupted" and state.checkpoint() is not None

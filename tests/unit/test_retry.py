@@ -13,6 +13,7 @@ import stamina
 
 from magento_zoho_sync.errors import MagentoAuthError, ZohoAuthError
 from magento_zoho_sync.retry import (
+    STOPPING,
     RetriesExhausted,
     RetryPolicy,
     TransientStatus,
@@ -178,3 +179,23 @@ def test_retry_log_names_the_call_and_error_class_but_no_arguments(caplog: pytes
     assert "CANARY" not in text
     assert "Canary" not in text
     assert len([r for r in caplog.records if r.name == "magento_zoho_sync.retry"]) == 2
+
+
+def test_no_more_attempts_once_the_process_is_stopping() -> None:
+    calls = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise _status(503)
+
+    STOPPING.set()
+    try:
+        with pytest.raises(RetriesExhausted) as info:  # the same error the clients turn into their message
+            RetryPolicy(attempts=4).call("magento GET /customers/search", failing)
+    finally:
+        STOPPING.clear()
+    assert len(calls) == 1 and info.value.attempts == 1
+    calls.clear()
+    with pytest.raises(RetriesExhausted):
+        RetryPolicy(attempts=4).call("magento GET /customers/search", failing)
+    assert len(calls) == 4  # not stopping: every attempt
