@@ -27,6 +27,7 @@ class Pending:
     action: Action
     zoho_id: str | None = None
     fell_back: bool = False  # an update by id that came back "invalid id" and is now sent as an upsert
+    linked_id: str | None = None  # an upsert of a customer the state links to this contact
 
     def body(self) -> dict[str, Any]:
         if self.action is Action.UPDATE_BY_ID:

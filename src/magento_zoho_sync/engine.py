@@ -378,6 +378,16 @@ class SyncEngine:
             ids = {zoho_id for zoho_id, _, _ in known}
             known.extend((ref.id, ref.email, ref.created_time) for ref in refs if ref.id not in ids)
 
+    def _note_relinked(self, record: Pending, new_id: str) -> None:
+        """An upsert made a new contact although the customer was linked to one: that contact no longer holds
+        the email in Zoho (edited there, say). Said, so that the two can be merged in Zoho."""
+        message = (
+            f"contact {record.linked_id} no longer holds {record.email} in Zoho (edited there?): contact {new_id} "
+            f"was created for it; merge the two in Zoho if they are the same person"
+        )
+        warning = FailureRecord(record.customer_id, record.email, "ZOHO_CONTACT_EMAIL_CHANGED", message)
+        self.tally.warnings.append(warning)
+
     def _note_truncated(self, record: MappedRecord) -> None:
         """Values cut to Zoho's lengths are said: counted, and the first few named in the warnings."""
         self.tally.truncated += 1
@@ -449,9 +459,11 @@ class SyncEngine:
                 self._note_merge(other.customer_id, record.customer_id, record.email)
         if own is not None and own.email and own.email != record.email:
             self._orphaned_emails.add(own.email)  # customers left on the old email may need their own contact
-        self._queue(record, decision.action, None if decision.action is Action.UPSERT else decision.zoho_id)
+        upsert = decision.action is Action.UPSERT
+        linked = own.zoho_id if upsert and own is not None else None
+        self._queue(record, decision.action, None if upsert else decision.zoho_id, linked=linked)
 
-    def _queue(self, record: MappedRecord, action: Action, zoho_id: str | None) -> None:
+    def _queue(self, record: MappedRecord, action: Action, zoho_id: str | None, *, linked: str | None = None) -> None:
         self._writer.queue(
             Pending(
                 customer_id=record.customer_id,
@@ -461,6 +473,7 @@ class SyncEngine:
                 payload_hash=record.payload_hash,
                 action=action,
                 zoho_id=zoho_id,
+                linked_id=linked,
             )
         )
 
@@ -524,6 +537,8 @@ class SyncEngine:
                     self.tally.updated += 1
                 if self.options.dry_run:
                     self.tally.planned.append((record.customer_id, record.email, action, outcome.id, outcome.message))
+                if action == "insert" and record.linked_id and outcome.id and outcome.id != record.linked_id:
+                    self._note_relinked(record, outcome.id)
                 links.append(
                     LinkUpdate(record.customer_id, record.email, record.updated_at, outcome.id, record.payload_hash)
                 )

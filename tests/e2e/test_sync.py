@@ -8,6 +8,7 @@ import stat
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+import httpx2
 import pytest
 
 from magento_zoho_sims.common.faults import FaultKind
@@ -463,3 +464,25 @@ def test_an_org_with_a_shorter_field_is_held_to_its_own_length(make_world: Any, 
     else:
         [failure] = result.tally.failures
         assert (failure.customer_id, failure.code) == (customer_id, "VALUE_TOO_LONG") and "20" in failure.message
+
+
+def test_a_contact_whose_email_was_edited_in_zoho_is_named_when_the_customer_gets_a_new_one(make_world: Any) -> None:
+    world: World = make_world(0)
+    customer_id = add_customer(world, "kept@example.com", lastname="Before")
+    world.sync()
+    [linked] = contacts(world, "kept@example.com")
+    token = world.zoho.issue_access_token()
+    with httpx2.Client(transport=world.transport, base_url="http://127.0.0.1:18082") as api:  # a rep edits it
+        edited = api.put(
+            "/crm/v8/Contacts",
+            json={"data": [{"id": linked["id"], "Email": "edited@zoho-side.example.com"}]},
+            headers={"Authorization": f"Zoho-oauthtoken {token}"},
+        )
+    assert edited.status_code in (200, 202), edited.text
+    world.magento.backend.update_customer(customer_id, lastname="After")
+    result = world.sync()
+    [new] = contacts(world, "kept@example.com")
+    assert new["id"] != linked["id"]  # Zoho's upsert on the email found no contact: a new one
+    [warning] = result.tally.warnings
+    assert warning.code == "ZOHO_CONTACT_EMAIL_CHANGED"
+    assert linked["id"] in warning.message and new["id"] in warning.message
