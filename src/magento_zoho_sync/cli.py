@@ -22,7 +22,7 @@ import sqlite3
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -132,8 +132,14 @@ def _settings_options(fn: Callable[P, R]) -> Callable[P, R]:
     return fn
 
 
-def _load(config_file: Path | None, state_path: Path | None, region: str | None, insecure_http: bool) -> Settings:
-    overrides: dict[str, Any] = {}
+def _load(
+    config_file: Path | None,
+    state_path: Path | None,
+    region: str | None,
+    insecure_http: bool,
+    extra: Mapping[str, Any] | None = None,
+) -> Settings:
+    overrides: dict[str, Any] = dict(extra or {})
     if state_path is not None:
         overrides["sync.state_path"] = state_path
     if region is not None:

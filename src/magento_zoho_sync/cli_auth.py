@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from magento_zoho_sync.cli import _guard, _load, _settings_options
-from magento_zoho_sync.doctor import exit_code, render, render_json, run_doctor, settings_failure
+from magento_zoho_sync.doctor import exit_code, render, render_json, run_doctor, run_doctor_despite
 from magento_zoho_sync.errors import EXIT_OK, ConfigError
 from magento_zoho_sync.grant import check_destination, env_line, read_grant_code, run_grant, write_env_file
 from magento_zoho_sync.redact import configure_logging, redact
@@ -44,8 +44,8 @@ def doctor(
     configure_logging(verbose)
     try:
         settings = _load(config_file, state_path, region, insecure_http)
-    except ConfigError as exc:
-        checks = settings_failure(exc)
+    except ConfigError as exc:  # still check the other service when only one's settings are wrong
+        checks = run_doctor_despite(exc, lambda extra: _load(config_file, state_path, region, insecure_http, extra))
     else:
         checks = run_doctor(settings)
     click.echo(render_json(checks) if as_json else render(checks))

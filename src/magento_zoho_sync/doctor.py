@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -37,7 +37,16 @@ from magento_zoho_sync.redact import redact
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import NetworkSettings, Settings
 
-__all__ = ["Check", "check_magento", "exit_code", "render", "render_json", "run_doctor", "settings_failure"]
+__all__ = [
+    "Check",
+    "check_magento",
+    "exit_code",
+    "render",
+    "render_json",
+    "run_doctor",
+    "run_doctor_despite",
+    "settings_failure",
+]
 
 Status = Literal["ok", "warn", "skip", "fail"]
 Transport = httpx2.BaseTransport | None
@@ -342,6 +351,48 @@ def run_doctor(settings: Settings, *, transport: Transport = None) -> list[Check
                 failed(f"{side}.unexpected", f"{side.capitalize()} checks", f"unexpected {type(exc).__name__}: {exc}")
             )
     return checks
+
+
+#: Stand-ins for one service's settings, so that the other service is still checked when only these are wrong
+#: ("a Magento problem does not hide a Zoho one"). They are never used to call anything.
+_STAND_INS: dict[str, dict[str, Any]] = {
+    "magento": {
+        "magento.auth": "integration-bearer",
+        "magento.base_url": "https://magento.invalid",
+        "magento.access_token": "stand-in-" + "0" * 23,
+    },
+    "zoho": {
+        "zoho.region": None,
+        "zoho.accounts_url": "https://accounts.zoho.invalid",
+        "zoho.api_url": "https://www.zohoapis.invalid",
+        "zoho.client_id": "stand-in",
+        "zoho.client_secret": "stand-in",
+        "zoho.refresh_token": "stand-in",
+    },
+}
+
+
+def run_doctor_despite(
+    exc: ConfigError, load: Callable[[Mapping[str, Any]], Settings], *, transport: Transport = None
+) -> list[Check]:
+    """The settings could not be loaded: their problems, then the checks of the other service when every problem
+    is in one service's settings (loaded again with stand-ins for that service)."""
+    checks = settings_failure(exc)
+    sides = {check.detail.partition(".")[0] for check in checks}
+    if len(sides) != 1 or not sides <= set(_STAND_INS):
+        return checks
+    (broken,) = sides
+    try:
+        settings = load(_STAND_INS[broken])
+    except ConfigError:
+        return checks
+    name = broken.capitalize()
+    checks.append(skipped(f"{broken}.all", f"{name} checks", f"not checked: the {name} settings above are wrong"))
+    if broken == "magento":
+        from magento_zoho_sync.doctor_zoho import check_zoho  # noqa: PLC0415 - it builds on this module
+
+        return checks + check_zoho(settings, transport)
+    return checks + check_magento(settings, transport)
 
 
 def settings_failure(exc: ConfigError) -> list[Check]:

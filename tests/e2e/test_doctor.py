@@ -360,6 +360,20 @@ def test_settings_that_cannot_be_loaded_are_one_failed_check(make_world: Any) ->
     assert len(fail_lines) == 4  # one per missing OAuth 1.0a credential
     assert all("Settings" in line and "MAGENTO_AUTH=integration-oauth1" in line for line in fail_lines)
     assert "MAGENTO_CONSUMER_KEY" in fail_lines[0]
+    # a Magento problem does not hide Zoho's findings: Zoho is still checked, with the real Zoho settings
+    assert "skip  Magento checks" in result.output
+    assert "ok    Zoho access token" in result.output and "ok    Zoho scope ZohoCRM.coql.READ" in result.output
+    assert "magento.invalid" not in result.output  # the stand-ins are never called nor shown
+
+
+def test_missing_zoho_settings_still_check_magento(make_world: Any) -> None:
+    world = _world(make_world)
+    with served(world) as env:
+        result = invoke(["doctor"], {**env, "ZOHO_CLIENT_SECRET": ""})
+    assert result.exit_code == 2
+    assert "zoho.client_secret" in result.output and "skip  Zoho checks" in result.output
+    assert "ok    Magento login" in result.output and "ok    Magento customer read" in result.output
+    assert world.zoho.stats()["token_requests"] == 0
 
 
 # ------------------------------------------------------------------------------------------- pure pieces
