@@ -122,6 +122,7 @@ class RunPlan:
     server_start: str | None
     resumed: bool
     run_id: int | None
+    started_at: str | None = None  # a resumed run's first start (this machine's clock), for the full-run schedule
 
 
 class SyncEngine:
@@ -233,6 +234,7 @@ class SyncEngine:
                 server_start=checkpoint.server_start,
                 resumed=True,
                 run_id=checkpoint.run_id,
+                started_at=checkpoint.started_at,
             )
         watermark = self.state.watermark
         last_full = self.state.last_full_at
@@ -608,6 +610,7 @@ class SyncEngine:
             updated_since=plan.updated_since,
             after_id=self._tracker.safe_after(),
             server_start=self.tally.server_start or plan.server_start,
+            started_at=self._run_started(),
         )
 
     # -- deleted customers and earlier failures -----------------------------------------------------------------
@@ -736,9 +739,14 @@ class SyncEngine:
             summary=self.summary(),
             watermark=server_start if complete else None,
             # the schedule of full runs follows this machine's clock; the watermark follows Magento's
-            full_completed_at=_format(self._started) if complete and self.tally.mode == "full" else None,
+            # (a resumed full run began when its first part did: what that part read may have changed since)
+            full_completed_at=self._run_started() if complete and self.tally.mode == "full" else None,
             clear_checkpoint=complete,
         )
+
+    def _run_started(self) -> str:
+        plan = self._plan
+        return plan.started_at if plan is not None and plan.started_at else _format(self._started)
 
     def summary(self) -> dict[str, Any]:
         tally = self.tally

@@ -163,6 +163,7 @@ class Checkpoint:
     updated_since: str | None
     after_id: int
     server_start: str | None
+    started_at: str | None = None  # when the run first started (this machine's clock); absent in older states
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,7 @@ class StateStore:
             updated_since=data.get("updated_since"),
             after_id=int(data["after_id"]),
             server_start=data.get("server_start"),
+            started_at=data.get("started_at"),
         )
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:

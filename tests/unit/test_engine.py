@@ -559,3 +559,27 @@ def test_a_service_failing_while_the_run_stops_is_an_interruption_not_a_failure(
         engine.run()
     [row] = state.runs(1)
     assert row.status == "interrupted" and state.checkpoint() is not None
+
+
+def test_a_resumed_full_run_counts_from_its_first_start_for_the_full_run_schedule(state: StateStore) -> None:
+    stop = threading.Event()
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 301)])
+    start = datetime(2026, 3, 1, 2, 0, 0, tzinfo=UTC)
+    options = EngineOptions(page_size=100, concurrency=1)
+
+    def engine_at(at: datetime, zoho: Any, stop_event: threading.Event) -> SyncEngine:
+        return SyncEngine(
+            source=magento,
+            sink=zoho,
+            state=state,
+            mapper=FakeMapper(),
+            options=options,
+            stop=stop_event,
+            clock=lambda: at,
+        )
+
+    with pytest.raises(Interrupted):
+        engine_at(start, StoppingZoho(stop, calls=1), stop).run()
+    resumed = engine_at(start + timedelta(hours=5), FakeZoho(), threading.Event()).run()
+    assert resumed.resumed and resumed.mode == "full"
+    assert state.last_full_at == "2026-03-01 02:00:00"  # not 07:00: the first part's customers were read at 02:00
