@@ -17,7 +17,7 @@ from rich.console import Console
 
 from magento_zoho_sims.magento import MagentoSimulator
 from magento_zoho_sims.zoho import ZohoSimulator
-from magento_zoho_sync.errors import EXIT_OK, EXIT_SOME_FAILED
+from magento_zoho_sync.errors import EXIT_OK, EXIT_SOME_FAILED, ConfigError
 from magento_zoho_sync.settings import Settings, load_settings
 
 
@@ -45,6 +45,13 @@ def demo_settings(
 def run_demo(*, customers: int, seed: int, report_path: Path | None, state_path: Path | None) -> int:
     from magento_zoho_sync.cli import run_and_report  # noqa: PLC0415 - cli imports demo lazily too
 
+    if state_path is not None and state_path.expanduser().exists():
+        # each demo is a new simulated store and org: a state file of an earlier demo belongs to another store
+        raise ConfigError(
+            f"{state_path} exists: every demo starts a new simulated store and Zoho org, so its state must be a new "
+            "file.",
+            hint="Give --state a path that does not exist yet (or delete that file).",
+        )
     console = Console()
     magento = MagentoSimulator(customers=customers, seed=seed)
     zoho = ZohoSimulator(seed=seed)
@@ -73,11 +80,17 @@ def run_demo(*, customers: int, seed: int, report_path: Path | None, state_path:
         f"Zoho now holds {zoho.count():,} contacts; "
         f"{len(zoho.duplicate_emails())} emails are still held by several contacts (see ZOHO_DUPLICATE_CONTACTS)."
     )
-    if report_path is None or state_path is None:  # the summary's "see --report PATH or `errors`" needs both
+    if state_path is None:  # the summary's "see --report PATH or `errors`" needs a state that outlives the demo
         console.print(
-            "This demo kept nothing: its state was a temporary file. To read every failure afterwards, run it as "
+            "This demo kept no state: it was a temporary file. To read every failure afterwards, run it as "
             "`magento-zoho-sync demo --report demo-report.json --state demo-state.sqlite` (or `./run demo ...`; "
             "a new state file each time), then `magento-zoho-sync errors --state demo-state.sqlite`.",
+            markup=False,
+            highlight=False,
+        )
+    elif report_path is None:
+        console.print(
+            f"The state is in {state_path}: `magento-zoho-sync errors --state {state_path}` lists every failure.",
             markup=False,
             highlight=False,
         )

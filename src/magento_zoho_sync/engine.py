@@ -517,6 +517,8 @@ class SyncEngine:
         except (ZohoAuthError, ZohoRateLimited, ZohoRequestRefused):
             raise  # every batch would get it; the batch stays "waiting": the checkpoint must not pass it
         except ZohoError as exc:
+            if self.stop.is_set():  # cut short by the stop signal: not the customers' failure; the checkpoint stays
+                return  # before the batch, so the next run sends it again
             self._batch_errors += 1
             self._tracker.done(batch)
             self._record_failures(

@@ -329,3 +329,11 @@ def test_runs_and_errors_read_a_state_in_a_read_only_folder(
     assert json.loads(runs.output)[0]["status"] == "completed_with_failures"
     errors = live.run("errors", "--state", str(state), "--json")
     assert errors.exit_code == 0 and json.loads(errors.output)[0]["code"] == "INVALID_EMAIL"
+
+
+def test_the_demo_refuses_a_state_file_of_an_earlier_demo(tmp_path: Path) -> None:
+    state = tmp_path / "demo.sqlite"
+    state.write_bytes(b"")
+    result = CliRunner().invoke(main, ["demo", "--customers", "20", "--state", str(state)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "every demo starts a new simulated store" in result.output and "does not exist yet" in result.output

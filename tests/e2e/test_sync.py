@@ -16,6 +16,8 @@ from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sync.errors import ConfigError, MagentoAuthError, SyncError, ZohoRateLimited
 from magento_zoho_sync.output import build_report
+from magento_zoho_sync.settings import load_settings
+from magento_zoho_sync.store_identity import store_identity
 from tests.e2e.conftest import World
 
 
@@ -367,13 +369,46 @@ def test_the_credits_reported_are_those_zoho_charged(make_world: Any) -> None:
 def test_a_state_file_never_serves_two_stores(make_world: Any, tmp_path: Any) -> None:
     world: World = make_world(5)
     world.sync()
-    other = {"magento.base_url": "http://127.0.0.2:18081", "magento.store_code": "default"}
+    other = {"magento.base_url": "http://127.0.0.2:18081"}
     with pytest.raises(ConfigError) as info:  # another store with this state: refused before any call
         world.sync(**other)
-    assert "another Magento store (127.0.0.1:18081 (store code all))" in str(info.value)
-    assert "--state PATH" in str(info.value)
-    # the same store by another scheme or with a trailing slash is the same store
+    assert "another Magento store (127.0.0.1:18081)" in str(info.value)
+    assert str(world.state_path) in str(info.value) and "--state PATH" in str(info.value)
+    with pytest.raises(ConfigError) as info:  # a dry run works on a copy: the message names the user's file
+        world.sync(dry_run=True, **other)
+    assert str(world.state_path) in str(info.value)
+    # the same store by another scheme, with a trailing slash or another store code is the same store
     assert world.sync(**{"magento.base_url": "HTTP://127.0.0.1:18081/"}).tally.failed == 0
+    assert world.sync(**{"magento.store_code": "default"}).tally.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "same"),
+    [
+        ("https://shop.example.com:443/", "https://SHOP.example.com"),
+        ("http://shop.example.com:80/m2", "http://shop.example.com/m2/"),
+    ],
+)
+def test_a_default_port_written_out_is_the_same_store(url: str, same: str) -> None:
+    def identity(base_url: str) -> str:
+        settings = load_settings(
+            None,
+            {
+                "magento.base_url": base_url,
+                "magento.auth": "integration-bearer",
+                "magento.access_token": "t" * 32,
+                "zoho.region": "eu",
+                "zoho.client_id": "id",
+                # distinctive values: loaded settings register their secrets for masking in every later message
+                "zoho.client_secret": "identity-test-client-secret-4f1c9",
+                "zoho.refresh_token": "1000.identity-test-refresh-token-8b2e7",
+                "network.allow_insecure_http": True,
+            },
+            env={},
+        )
+        return store_identity(settings)
+
+    assert identity(url) == identity(same)
 
 
 def test_a_first_run_that_failed_before_syncing_anyone_does_not_bind_the_state(make_world: Any) -> None:
@@ -399,7 +434,7 @@ def test_more_writers_than_the_org_allows_at_once_slow_down_instead_of_failing(
 
 @pytest.mark.parametrize("message", [None, "Too many requests"])
 def test_spent_credits_stop_the_run_with_what_to_do_and_the_next_run_goes_on(
-    make_world: Any, message: str | None
+    make_world: Any, message: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = ZohoConfig(credits_per_day=60, too_many_requests_message=message)
     world: World = make_world(1500, zoho_kwargs={"config": config})
@@ -407,6 +442,8 @@ def test_spent_credits_stop_the_run_with_what_to_do_and_the_next_run_goes_on(
     with pytest.raises(ZohoRateLimited) as info:
         world.sync(**settings)
     assert "credits" in str(info.value)
+    if message is None:  # Zoho said so: not mistaken for too many calls at once
+        assert "made at once" not in caplog.text
     refused = sum(1 for r in world.zoho.log if r.status == 429)
     # with Zoho saying so, the first refusal stops the run; else it is told by retries at one call at a time
     assert refused <= (2 if message is None else 2 * 6)  # the tests run 6 attempts (stamina testing mode)

@@ -583,3 +583,35 @@ def test_a_resumed_full_run_counts_from_its_first_start_for_the_full_run_schedul
     resumed = engine_at(start + timedelta(hours=5), FakeZoho(), threading.Event()).run()
     assert resumed.resumed and resumed.mode == "full"
     assert state.last_full_at == "2026-03-01 02:00:00"  # not 07:00: the first part's customers were read at 02:00
+
+
+class CutShortZoho(FakeZoho):
+    """Its writes fail as the stop signal cuts their retries short."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        self.stop.set()
+        self.calls.append(("upsert", len(records)))
+        raise ZohoError("Zoho CRM kept answering POST /crm/v8/Contacts/upsert with HTTP 500 after 1 attempts.")
+
+
+def test_batches_cut_short_by_the_stop_signal_are_not_failures_and_are_sent_by_the_next_run(state: StateStore) -> None:
+    stop = threading.Event()
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 151)])
+    engine = SyncEngine(
+        source=magento,
+        sink=CutShortZoho(stop),
+        state=state,
+        mapper=FakeMapper(),
+        options=EngineOptions(page_size=100, concurrency=1),
+        stop=stop,
+    )
+    with pytest.raises(Interrupted):
+        engine.run()
+    assert engine.tally.failed == 0 and state.failures() == []  # nothing counts toward parking
+    zoho = FakeZoho()
+    resumed = run(magento, zoho, state, page_size=100)
+    assert resumed.resumed and len(zoho.contacts) == 150

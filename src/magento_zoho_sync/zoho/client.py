@@ -178,12 +178,13 @@ class ZohoClient:
                     response = self._http.request(
                         method, path, params=params, content=encoded, headers={"Content-Type": jsonio.CONTENT_TYPE}
                     )
-                if response.status_code == 429:
-                    self.pacer.refused()
-                else:
+                self.stats.charge_zoho(credits, response)
+                spent = response.status_code == 429 and self._credits_spent(response)
+                if response.status_code == 429 and not spent:
+                    self.pacer.refused()  # too many calls at once (spent credits are not helped by fewer)
+                elif response.status_code != 429:
                     self.pacer.answered()
-            self.stats.charge_zoho(credits, response)
-            if response.status_code == 429 and self._credits_spent(response):
+            if spent:
                 raise ZohoRateLimited(
                     f"Zoho CRM refused {method} {API_PREFIX}{path} (HTTP 429): the org's API credits for the last 24 "
                     "hours are used up.",

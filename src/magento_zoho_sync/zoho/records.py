@@ -30,10 +30,11 @@ __all__ = [
 SCOPES: Mapping[str, str] = {
     "upsert_contacts": "ZohoCRM.modules.contacts.CREATE ZohoCRM.modules.contacts.UPDATE",
     "update_contacts": "ZohoCRM.modules.contacts.UPDATE",
-    "find_contacts_by_email": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ",
+    # COQL also needs the fields metadata scope (Zoho's COQL documentation)
+    "find_contacts_by_email": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ ZohoCRM.settings.fields.READ",
     "add_tags": "ZohoCRM.modules.contacts.UPDATE ZohoCRM.settings.tags.ALL",
     "delete_contacts": "ZohoCRM.modules.contacts.DELETE",
-    "scan_contacts": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ",
+    "scan_contacts": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ ZohoCRM.settings.fields.READ",
     "contact_fields": "ZohoCRM.settings.fields.READ",
     "current_user": "ZohoCRM.users.READ",
     "org": "ZohoCRM.org.READ",
