@@ -46,7 +46,7 @@ from magento_zoho_sync.redact import configure_logging, redact
 from magento_zoho_sync.report import RunReport
 from magento_zoho_sync.retry import STOPPING
 from magento_zoho_sync.settings import ZOHO_REGIONS, Settings, load_settings
-from magento_zoho_sync.state import StateStore
+from magento_zoho_sync.state import StateStore, state_error
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -71,7 +71,7 @@ def _guard(fn: Callable[P, int]) -> Callable[P, None]:
             click.echo("error: interrupted", err=True)
             code = EXIT_SIGINT
         except sqlite3.DatabaseError as exc:  # the state file: a full disk, damage, a read-only place
-            click.echo(f"error: {_state_problem(exc)}", err=True)
+            click.echo(f"error: {redact(str(state_error(exc)))}", err=True)
             code = EXIT_FATAL
         except Exception as exc:  # a bug: still one clear line, the traceback only when asked for
             if verbose:
@@ -85,27 +85,6 @@ def _guard(fn: Callable[P, int]) -> Callable[P, None]:
         sys.exit(code)
 
     return wrapper
-
-
-def _state_problem(exc: sqlite3.DatabaseError) -> str:
-    """What went wrong with the state file (SQLite's own words in brackets), and what to do."""
-    text = str(exc)
-    lowered = text.lower()
-    if "full" in lowered or "i/o" in lowered:
-        return (
-            f"The state file could not be written: the disk is full or failing ({text}). Free some space (while a "
-            "large run goes on, the state and its -wal file can take about 40 MB) and run again: what was saved is "
-            "kept and the run goes on from there."
-        )
-    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
-        return (
-            f"The state file cannot be written or opened ({text}): the file or its folder is read-only or "
-            "missing. Check MZSYNC_STATE (or --state) and the permissions of its folder."
-        )
-    return (
-        f"The state file is damaged or not a state file ({text}). Restore it from a backup, or delete it: the next "
-        "sync matches Zoho contacts by email, so nothing is duplicated (it reads and compares every customer once)."
-    )
 
 
 def _settings_options(fn: Callable[P, R]) -> Callable[P, R]:

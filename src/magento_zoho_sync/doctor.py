@@ -362,7 +362,6 @@ _STAND_INS: dict[str, dict[str, Any]] = {
         "magento.access_token": "stand-in-" + "0" * 23,
     },
     "zoho": {
-        "zoho.region": None,
         "zoho.accounts_url": "https://accounts.zoho.invalid",
         "zoho.api_url": "https://www.zohoapis.invalid",
         "zoho.client_id": "stand-in",

@@ -90,9 +90,23 @@ CREATE INDEX IF NOT EXISTS run_errors_run ON run_errors(run_id);
 """
 
 
-def _damaged(path: Path, exc: BaseException) -> StateError:
+def state_error(exc: sqlite3.DatabaseError, path: Path | str = "") -> StateError:
+    """What an SQLite error means for the state file (SQLite's own words in brackets), and what to do."""
+    where = f"The state file {path}" if path else "The state file"
+    lowered = str(exc).lower()
+    if "full" in lowered or "i/o" in lowered:
+        return StateError(
+            f"{where} could not be written: the disk is full or failing ({exc}).",
+            hint="Free some space (while a large run goes on, the state and its -wal file can take about 40 MB) and "
+            "run again: what was saved is kept and the run goes on from there.",
+        )
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return StateError(
+            f"{where} cannot be written or opened ({exc}): the file or its folder is read-only or missing.",
+            hint="Check MZSYNC_STATE (or --state) and the permissions of its folder.",
+        )
     return StateError(
-        f"The state file {path} is damaged or not a magento-zoho-sync state file ({exc}).",
+        f"{where} is damaged or not a magento-zoho-sync state file ({exc}).",
         hint="Restore it from a backup, or delete it (or point --state elsewhere): the next sync matches Zoho contacts "
         "by email, so nothing is duplicated (it reads and compares every customer once).",
     )
@@ -212,7 +226,7 @@ class StateStore:
                 connection.execute("PRAGMA wal_autocheckpoint=10000")
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc) or "malformed" in str(exc):
-                raise _damaged(path, exc) from exc
+                raise state_error(exc, path) from exc
             raise StateError(f"Cannot open the state file {path}: {exc}. Check the path and its permissions.") from exc
         except OSError as exc:
             raise StateError(f"Cannot create the state file {path}: {exc.strerror}. Pass --state PATH.") from exc
@@ -227,7 +241,7 @@ class StateStore:
         try:
             version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:
-            raise _damaged(self.path, exc) from exc
+            raise state_error(exc, self.path) from exc
         if version > SCHEMA_VERSION:
             raise StateError(
                 f"{self.path} was written by a newer magento-zoho-sync (schema {version}); upgrade this tool."

@@ -300,7 +300,7 @@ def test_a_report_that_cannot_be_written_removes_the_previous_one(live: Live, mo
         ("database or disk is full", "the disk is full or failing"),
         ("disk I/O error", "the disk is full or failing"),
         ("attempt to write a readonly database", "read-only or missing"),
-        ("database disk image is malformed", "damaged or not a state file"),
+        ("database disk image is malformed", "is damaged or not a magento-zoho-sync state file"),
     ],
 )
 def test_a_state_problem_in_the_middle_of_a_run_says_what_to_do(
