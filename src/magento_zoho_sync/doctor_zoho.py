@@ -61,7 +61,7 @@ class ScopeNeed:
 _PURPOSES: tuple[tuple[str, str, str | None], ...] = (
     ("scan_contacts", "read contacts' emails by COQL (full runs)", None),
     ("upsert_contacts", "insert and update contacts", None),
-    ("update_contacts", "update a contact by id when an email changed", None),
+    ("update_contacts", "update a linked contact by id (changes, email changes)", None),
     ("contact_fields", "check the Contacts fields and read their lengths before the first write", None),
     ("find_contacts_by_email", "look contacts up by email (COQL)", "--dry-run"),
     ("add_tags", "tag contacts of deleted customers", "on_deleted=tag"),

@@ -9,6 +9,9 @@ identity rule testable on its own:
 * **Unchanged**: the payload hashes to what Zoho last acknowledged for this customer → no Zoho call.
 * **Email change**: the state links the customer to a Zoho contact under another email → update that
   contact by id (an upsert on the new email would create a second contact).
+* **Linked**: the state links the customer to a contact (and Zoho is not known to hold its email in another
+  contact) → update that contact by id, so that an email edited in Zoho does not turn the next upsert into a
+  second contact; a contact deleted in Zoho falls back to an upsert.
 * **Case or spaces**: Zoho holds exactly one contact whose email differs from ours only by case or spaces →
   update it by id (whether Zoho matches emails case-sensitively is not documented; this is right either way).
 * **Duplicates in Zoho**: several contacts hold the email → never pick one silently: report
@@ -121,6 +124,14 @@ def decide(
         if not others:
             return Decision(Action.UPDATE_BY_ID, zoho_id=own.zoho_id)
         matches = others
+
+    linked = own.zoho_id if own is not None and own.email == candidate.email else None
+    if linked and all(match.zoho_id == linked for match in matches):
+        # The customer's own contact, which nothing says another contact shares the email with: updated by id.
+        # An upsert on the email would make a second contact if the email was edited in Zoho since (the update
+        # puts Magento's email back, as it does every mapped field); a contact deleted in Zoho comes back
+        # "invalid id" and the customer is then upserted on its email.
+        return Decision(Action.UPDATE_BY_ID, zoho_id=linked)
 
     if len(matches) >= 2:
         ids = ", ".join(match.zoho_id for match in matches)

@@ -503,7 +503,7 @@ def test_an_org_with_a_shorter_field_is_held_to_its_own_length(make_world: Any, 
         assert (failure.customer_id, failure.code) == (customer_id, "VALUE_TOO_LONG") and "20" in failure.message
 
 
-def test_a_contact_whose_email_was_edited_in_zoho_is_named_when_the_customer_gets_a_new_one(make_world: Any) -> None:
+def test_a_contact_whose_email_was_edited_in_zoho_gets_it_back_instead_of_a_twin(make_world: Any) -> None:
     world: World = make_world(0)
     customer_id = add_customer(world, "kept@example.com", lastname="Before")
     world.sync()
@@ -518,8 +518,8 @@ def test_a_contact_whose_email_was_edited_in_zoho_is_named_when_the_customer_get
     assert edited.status_code in (200, 202), edited.text
     world.magento.backend.update_customer(customer_id, lastname="After")
     result = world.sync()
-    [new] = contacts(world, "kept@example.com")
-    assert new["id"] != linked["id"]  # Zoho's upsert on the email found no contact: a new one
-    [warning] = result.tally.warnings
-    assert warning.code == "ZOHO_CONTACT_EMAIL_CHANGED"
-    assert linked["id"] in warning.message and new["id"] in warning.message
+    assert (result.tally.updated, result.tally.inserted, result.tally.warnings) == (1, 0, [])
+    [contact] = contacts(world, "kept@example.com")
+    assert contact["id"] == linked["id"] and contact["Last_Name"] == "After"  # updated by id: no second contact
+    assert contacts(world, "edited@zoho-side.example.com") == []
+    assert [write.op for write in world.zoho.writes()][-1] == "update"

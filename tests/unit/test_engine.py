@@ -197,6 +197,80 @@ def test_contact_deleted_in_zoho_is_relinked_by_email(state: StateStore) -> None
     assert [c["Email"] for c in zoho.contacts.values()] == ["b@example.com"]
 
 
+def test_a_linked_contact_whose_email_was_edited_in_zoho_is_updated_by_id_not_duplicated(state: StateStore) -> None:
+    magento = FakeMagento([customer(1, "a@example.com", last="Before")])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    [linked] = zoho.contacts
+    zoho.contacts[linked]["Email"] = "rep-edited@example.com"  # a sales rep edits the email in Zoho
+    magento.customers[1] = customer(1, "a@example.com", last="After", updated="2026-01-01 11:59:00")
+    for full in (False, True):  # an incremental run, and a full one (its index no longer sees the email at all)
+        tally = run(magento, zoho, state, full=full)
+        assert tally.failed == 0 and tally.warnings == []
+        assert list(zoho.contacts) == [linked]  # no second contact: Magento's email is put back, by id
+        assert zoho.contacts[linked]["Email"] == "a@example.com"
+        magento.customers[1] = customer(1, "a@example.com", last="Again", updated="2026-01-01 11:59:30")
+        zoho.contacts[linked]["Email"] = "rep-edited@example.com"
+    assert [kind for kind, _ in zoho.calls].count("upsert") == 1  # the first sync's only
+    assert zoho.contacts[linked]["Last_Name"] == "Again"
+
+
+def test_a_linked_contact_deleted_in_zoho_is_made_again_by_email(state: StateStore) -> None:
+    magento = FakeMagento([customer(1, "a@example.com", last="Before")])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    zoho.contacts.clear()
+    magento.customers[1] = customer(1, "a@example.com", last="After", updated="2026-01-01 11:59:00")
+    tally = run(magento, zoho, state)
+    assert (tally.inserted, tally.updated, tally.failed, tally.warnings) == (1, 0, 0, [])
+    [contact] = zoho.contacts.values()
+    assert (contact["Email"], contact["Last_Name"]) == ("a@example.com", "After")
+    assert [kind for kind, _ in zoho.calls if kind != "scan"] == ["upsert", "update", "upsert"]  # by id, then email
+    again = run(magento, zoho, state)
+    assert (again.unchanged, zoho.writes()) == (1, 3)  # linked to the new contact: nothing left to send
+
+
+def test_another_contact_zoho_holds_the_email_in_is_updated_not_the_linked_one(state: StateStore) -> None:
+    """The linked contact's email was edited in Zoho and another contact holds the customer's email now (a web form,
+    say): the full run's index knows, so that one is updated, and the email is not put back on a second contact."""
+    magento = FakeMagento([customer(1, "a@example.com", last="Before")])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    [linked] = zoho.contacts
+    zoho.contacts[linked]["Email"] = "rep-edited@example.com"
+    other = zoho.add("a@example.com", Last_Name="Form")
+    magento.customers[1] = customer(1, "a@example.com", last="After", updated="2025-06-01 00:00:00")
+    tally = run(magento, zoho, state, full=True)
+    assert (tally.updated, tally.failed) == (1, 0)
+    assert [c["id"] for c in zoho.by_email("a@example.com")] == [other]
+    assert zoho.contacts[other]["Last_Name"] == "After" and zoho.contacts[linked]["Last_Name"] == "Before"
+
+
+def test_a_new_contact_made_for_a_linked_customer_is_named(state: StateStore) -> None:
+    """The index said another contact held the email, which was gone by the time of the write: the upsert made a
+    third contact, and the warning names it and the linked one, so that they can be merged in Zoho."""
+
+    class GoneBeforeTheWrite(FakeZoho):
+        vanishing: str | None = None
+
+        def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+            if self.vanishing is not None:
+                self.contacts.pop(self.vanishing)
+            return super().upsert_contacts(records)
+
+    magento = FakeMagento([customer(1, "a@example.com", last="Before")])
+    zoho = GoneBeforeTheWrite()
+    run(magento, zoho, state)
+    [linked] = zoho.contacts
+    zoho.contacts[linked]["Email"] = "rep-edited@example.com"
+    zoho.vanishing = zoho.add("a@example.com")
+    magento.customers[1] = customer(1, "a@example.com", last="After", updated="2025-06-01 00:00:00")
+    tally = run(magento, zoho, state, full=True)
+    [new] = [c["id"] for c in zoho.by_email("a@example.com")]
+    [warning] = tally.warnings
+    assert warning.code == "ZOHO_CONTACT_EMAIL_CHANGED" and linked in warning.message and new in warning.message
+
+
 @pytest.mark.parametrize("on_deleted", ["ignore", "tag", "delete"])
 def test_customers_deleted_in_magento(state: StateStore, on_deleted: str) -> None:
     magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 6)])
