@@ -34,7 +34,7 @@ from magento_zoho_sync.memory import limit_malloc_arenas
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.sources import ContactSink, MappedRecord
 from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure
-from magento_zoho_sync.store_identity import check_store
+from magento_zoho_sync.store_identity import check_store, check_zoho_org
 from magento_zoho_sync.zoho.client import ZohoClient
 from magento_zoho_sync.zoho.records import FieldMeta
 
@@ -185,6 +185,7 @@ def run_sync(
         stack.callback(state.close)
         stack.enter_context(state.lock())
         check_store(state, settings, record=True)  # one state file never serves two stores
+        check_zoho_org(state, settings, record=True)  # nor two Zoho orgs (a sandbox, then production)
         dry_sink = DryRunSink(zoho) if dry_run else None
         sink: ContactSink = dry_sink if dry_sink is not None else zoho
         engine = SyncEngine(
