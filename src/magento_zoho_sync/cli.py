@@ -13,6 +13,7 @@ Names here are a public contract (people script against them): the commands ``sy
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -83,6 +84,26 @@ def _guard(fn: Callable[P, int]) -> Callable[P, None]:
             )
             code = EXIT_FATAL
         sys.exit(code)
+
+    return wrapper
+
+
+def _listing(fn: Callable[P, int]) -> Callable[P, int]:
+    """A read-only listing (``runs``, ``errors``) whose reader stopped early (``| head``) ends quietly, exit 0."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> int:
+        try:
+            code = fn(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here at the latest, not in Python's flush at exit
+        except BrokenPipeError:
+            # the reader has what it wanted; Python flushes stdout again at exit: let that write go nowhere
+            with contextlib.suppress(OSError, ValueError):  # (a stdout that is no file: nothing to redirect)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            return EXIT_OK
+        return code
 
     return wrapper
 
@@ -268,6 +289,7 @@ def _open_state(config_file: Path | None, state_path: Path | None) -> StateStore
 @click.option("--limit", default=20, show_default=True, help="How many runs to list.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @_guard
+@_listing
 def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json: bool) -> int:
     """List past runs: when, mode, status, counts; and why a failed run stopped."""
     state = _open_state(config_file, state_path)
@@ -301,6 +323,7 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @_guard
+@_listing
 def errors(run_id: int | None, state_path: Path | None, config_file: Path | None, as_json: bool) -> int:
     """List the failures of a run."""
     state = _open_state(config_file, state_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -188,10 +190,19 @@ def failure_dict(failure: FailureRecord) -> dict[str, Any]:
 PIPED_WIDTH = 240
 
 
+class ListingConsole(Console):
+    """A console whose closed stdout (``errors | head``) raises :class:`BrokenPipeError` for the command to handle
+    (rich's own reaction is to exit 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # nothing more to write
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 def table_console() -> Console:
     """The console for the ``runs`` and ``errors`` tables: the terminal's width, or wide when piped."""
-    console = Console()
-    return console if console.is_terminal else Console(width=PIPED_WIDTH)
+    console = ListingConsole()
+    return console if console.is_terminal else ListingConsole(width=PIPED_WIDTH)
 
 
 def failures_table(failures: Sequence[FailureRecord], *, title: str) -> Table:
