@@ -33,7 +33,7 @@ from magento_zoho_sync.mapping_config import MappingSpec
 from magento_zoho_sync.memory import limit_malloc_arenas
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.sources import ContactSink, MappedRecord
-from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure
+from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure, make_state_folder
 from magento_zoho_sync.store_identity import check_store, check_zoho_org
 from magento_zoho_sync.zoho.client import ZohoClient
 from magento_zoho_sync.zoho.records import FieldMeta
@@ -179,9 +179,11 @@ def run_sync(
         zoho = ZohoClient.from_settings(settings, stats=stats, transport=transport)
         stack.callback(zoho.close)
         state_path = settings.sync.state_path
-        if dry_run:
+        create_parents = settings.sync.state_path_is_default
+        if dry_run:  # the sync would refuse a path whose folders are missing: so does its dry run, making none
+            make_state_folder(state_path, create_parents=create_parents, create=False)
             state_path = _scratch_copy(state_path, stack)
-        state = StateStore.open(state_path)
+        state = StateStore.open(state_path, create_parents=create_parents)
         stack.callback(state.close)
         stack.enter_context(state.lock())
         check_store(state, settings, record=True)  # one state file never serves two stores

@@ -28,7 +28,18 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from magento_zoho_sync import redact
 from magento_zoho_sync.errors import ConfigError
@@ -98,6 +109,10 @@ _FIELD_API_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 log = logging.getLogger(__name__)
 _M = TypeVar("_M", bound=BaseModel)
+
+
+#: validation context key: the state path was filled with :func:`default_state_path`
+_STATE_PATH_DEFAULT: Final = "state_path_default"
 
 
 def default_state_path(env: Mapping[str, str] | None = None) -> Path:
@@ -214,10 +229,24 @@ class SyncSettings(BaseModel):
     zoho_duplicates: ZohoDuplicates = "skip"
     truncate_long_values: bool = False
 
+    #: no flag, variable or settings file gave ``state_path``: see :attr:`state_path_is_default`
+    _state_path_default: bool = PrivateAttr(default=False)
+
     @field_validator("state_path")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _note_default_path(self, info: ValidationInfo) -> SyncSettings:
+        self._state_path_default = bool(info.context and info.context.get(_STATE_PATH_DEFAULT))
+        return self
+
+    @property
+    def state_path_is_default(self) -> bool:
+        """Whether the state path is the default one, whose missing parent folders are made; of a path the user
+        gave (``--state``, ``MZSYNC_STATE``, ``[sync] state_path``) at most the last folder is (a typo makes none)."""
+        return self._state_path_default
 
     @field_validator("deleted_tag", mode="before")
     @classmethod
@@ -537,13 +566,27 @@ def _load_raw(
         raw = merge_layers(flags, env_values, document)
     except ValidationError as exc:
         raise ConfigError(_format(problems + [_describe(e) for e in exc.errors()])) from None
-    raw["sync"].setdefault("state_path", default_state_path(env))
     return raw, problems
 
 
-def _validate(model: type[_M], data: dict[str, Any], problems: list[str], prefix: tuple[str, ...] = ()) -> _M | None:
+def _fill_state_path(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, bool]:
+    """The default state path where no layer gives one (only then: without a home directory, a given path still
+    works); the validation context that says whether it was filled."""
+    if raw["sync"].get("state_path") is not None:
+        return {_STATE_PATH_DEFAULT: False}
+    raw["sync"]["state_path"] = default_state_path(env)
+    return {_STATE_PATH_DEFAULT: True}
+
+
+def _validate(
+    model: type[_M],
+    data: dict[str, Any],
+    problems: list[str],
+    prefix: tuple[str, ...] = (),
+    context: dict[str, bool] | None = None,
+) -> _M | None:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         seen = {p.partition(":")[0] for p in problems}
         for error in exc.errors():
@@ -580,8 +623,9 @@ def load_settings(
     """
     env = os.environ if env is None else env
     raw, problems = _load_raw(config_file, overrides, env)
+    context = _fill_state_path(raw, env)
     problems += _fill_and_check(raw)
-    settings = _validate(Settings, raw, problems)
+    settings = _validate(Settings, raw, problems, context=context)
     mapping = raw.get("mapping", {})
     if isinstance(mapping.get("fields", {}), Mapping):
         try:
@@ -603,7 +647,8 @@ def load_sync_settings(
     """Only the ``[sync]`` settings (state path, ...), for commands that need no credentials (``runs``, ``errors``)."""
     env = os.environ if env is None else env
     raw, problems = _load_raw(config_file, overrides, env)
-    sync = _validate(SyncSettings, raw["sync"], problems, ("sync",))
+    context = _fill_state_path(raw, env)
+    sync = _validate(SyncSettings, raw["sync"], problems, ("sync",), context)
     _raise_if(problems)
     if sync is None:  # pragma: no cover
         raise ConfigError("Invalid settings")

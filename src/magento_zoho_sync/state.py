@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,10 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from magento_zoho_sync.errors import LockedError, StateError
+from magento_zoho_sync.errors import ConfigError, LockedError, StateError
 from magento_zoho_sync.state_commit import PartWriter, json_array, json_supported
 
 SCHEMA_VERSION = 1
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -110,6 +113,26 @@ def state_error(exc: sqlite3.DatabaseError, path: Path | str = "") -> StateError
         hint="Restore it from a backup, or delete it (or point --state elsewhere): the next sync matches Zoho contacts "
         "by email, so nothing is duplicated (it reads and compares every customer once).",
     )
+
+
+def make_state_folder(path: Path, *, create_parents: bool, create: bool = True) -> None:
+    """The folder of the state file ``path``, made if missing (``create``; else only checked, for a dry run).
+
+    The default path's missing folders are all made (``create_parents``). Of a path the user gave (``--state``,
+    ``MZSYNC_STATE``, ``[sync] state_path``) at most the last folder is, and said so: a typo higher up makes no
+    folders but a :class:`ConfigError`."""
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if not create_parents and not folder.parent.is_dir():
+        raise ConfigError(
+            f"The folder {folder.parent} of the state file {path} does not exist; create it or fix the path "
+            "(--state, MZSYNC_STATE or [sync] state_path)"
+        )
+    if create:
+        folder.mkdir(parents=create_parents, exist_ok=True, mode=0o700)
+        if not create_parents:
+            log.info("made the folder %s for the state file", folder)
 
 
 def utc_now() -> str:
@@ -202,7 +225,8 @@ class StateStore:
     # -- opening, locking -------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False) -> StateStore:
+    def open(cls, path: Path, *, read_only: bool = False, create_parents: bool = False) -> StateStore:
+        """``create_parents``: make every missing folder of ``path`` (the default path); else at most its own."""
         path = path.expanduser()
         try:
             if read_only:
@@ -213,7 +237,7 @@ class StateStore:
                 options = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
                 connection = sqlite3.connect(f"file:{path}?{options}", uri=True, isolation_level=None)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                make_state_folder(path, create_parents=create_parents)
                 if not path.exists():
                     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
                 os.chmod(path, 0o600)

@@ -1,0 +1,103 @@
+"""The state file's folder: the default one is made with its parents; a path the user gave gets at most its own
+folder, so that a typo in it (``--state /srv/mzsnyc/x/state.db``) makes no folders but says what to fix."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from magento_zoho_sync import redact
+from magento_zoho_sync.errors import ConfigError
+from magento_zoho_sync.settings import load_settings, load_sync_settings
+from magento_zoho_sync.state import StateStore, make_state_folder
+
+ENV: dict[str, str] = {
+    "MAGENTO_BASE_URL": "https://shop.example.com",
+    "MAGENTO_USERNAME": "sync-user",
+    "MAGENTO_PASSWORD": "state-path-test-magento-password",
+    "ZOHO_REGION": "eu",
+    "ZOHO_CLIENT_ID": "1000.CLIENTID",
+    "ZOHO_CLIENT_SECRET": "state-path-test-zoho-client-secret",
+    "ZOHO_REFRESH_TOKEN": "1000.statepathtest0000.statepathtest1111",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_registry() -> Any:
+    redact.clear_secrets()
+    yield
+    redact.clear_secrets()
+
+
+def test_only_a_path_no_layer_gave_is_the_default_one(tmp_path: Path) -> None:
+    xdg = {"XDG_STATE_HOME": str(tmp_path / "xdg")}
+    assert load_settings(env=ENV | xdg).sync.state_path_is_default
+    assert load_sync_settings(env=xdg).state_path_is_default
+    given = str(tmp_path / "given.sqlite")
+    assert not load_settings(env=ENV | xdg | {"MZSYNC_STATE": given}).sync.state_path_is_default
+    assert not load_settings(None, {"state": given}, env=ENV | xdg).sync.state_path_is_default
+    config = tmp_path / "config.toml"
+    config.write_text(f'[sync]\nstate_path = "{given}"\n', encoding="utf-8")
+    assert not load_settings(config, env=ENV | xdg).sync.state_path_is_default
+    assert not load_sync_settings(config, env=xdg).state_path_is_default
+    assert not load_sync_settings(None, {"state": given}, env=xdg).state_path_is_default
+
+
+def test_a_given_path_works_without_a_home_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    given = tmp_path / "state.sqlite"
+    assert load_sync_settings(env={"MZSYNC_STATE": str(given)}).state_path == given  # no default is looked for
+    with pytest.raises(ConfigError, match="MZSYNC_STATE"):
+        load_sync_settings(env={})
+
+
+def test_a_given_path_whose_parent_folder_is_missing_is_refused_and_makes_no_folder(tmp_path: Path) -> None:
+    path = tmp_path / "srv" / "mzsnyc" / "state.db"  # /srv/mzsnyc/state.db where /srv does not exist
+    with pytest.raises(ConfigError) as info:
+        StateStore.open(path)
+    assert str(info.value) == (
+        f"The folder {tmp_path / 'srv'} of the state file {path} does not exist; create it or fix the path "
+        "(--state, MZSYNC_STATE or [sync] state_path)"
+    )
+    assert info.value.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_given_path_gets_at_most_its_own_folder_and_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "mzsync" / "state.sqlite"
+    with caplog.at_level(logging.INFO, logger="magento_zoho_sync.state"):
+        StateStore.open(path).close()
+    assert path.is_file() and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert f"made the folder {path.parent} for the state file" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="magento_zoho_sync.state"):
+        StateStore.open(path).close()  # there already: nothing to say
+    assert caplog.text == ""
+
+
+def test_the_default_path_gets_every_missing_folder(tmp_path: Path) -> None:
+    path = tmp_path / "home" / ".local" / "state" / "magento-zoho-sync" / "state.sqlite"
+    StateStore.open(path, create_parents=True).close()
+    assert path.is_file()
+
+
+def test_a_dry_run_only_checks(tmp_path: Path) -> None:
+    make_state_folder(tmp_path / "new" / "state.sqlite", create_parents=False, create=False)
+    assert not (tmp_path / "new").exists()  # the sync would make it: fine, and a dry run makes nothing
+    with pytest.raises(ConfigError, match="does not exist; create it or fix the path"):
+        make_state_folder(tmp_path / "a" / "b" / "state.sqlite", create_parents=False, create=False)
+    make_state_folder(tmp_path / "a" / "b" / "state.sqlite", create_parents=True, create=False)
+    assert not (tmp_path / "a").exists()
+
+
+def test_reading_a_state_that_does_not_exist_makes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="No state file at"):
+        StateStore.open(tmp_path / "x" / "state.sqlite", read_only=True)
+    assert list(tmp_path.iterdir()) == []
