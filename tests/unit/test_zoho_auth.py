@@ -97,7 +97,7 @@ class FakeZoho:
             return _json(
                 401, {"code": "INVALID_TOKEN", "details": {}, "message": "invalid oauth token", "status": "error"}
             )
-        return _json(200, {"users": [{"id": "42", "email": "owner@example.com"}], "info": {"count": 1}})
+        return _json(200, {"fields": [{"api_name": "Email", "data_type": "email", "length": 100}]})
 
 
 class Clock:
@@ -208,9 +208,9 @@ def test_many_threads_needing_a_token_cause_one_refresh() -> None:
 def test_invalid_token_triggers_one_refresh_and_a_replay() -> None:
     fake = FakeZoho()
     client = _client(fake)
-    assert client.current_user() == {"id": "42", "email": "owner@example.com"}
+    assert [f.api_name for f in client.contact_fields()] == ["Email"]
     fake.revoked.add(_token(1))  # e.g. evicted by Zoho's 15-active-tokens rule
-    assert client.current_user() is not None
+    assert [f.api_name for f in client.contact_fields()] == ["Email"]
     assert fake.api_auth == [
         f"Zoho-oauthtoken {_token(1)}",
         f"Zoho-oauthtoken {_token(1)}",
@@ -226,7 +226,7 @@ def test_a_fresh_token_refused_again_is_fatal_without_a_refresh_loop() -> None:
     fake.revoked = {_token(n) for n in range(1, 10)}
     client = _client(fake)
     with pytest.raises(ZohoAuthError) as info:
-        client.current_user()
+        client.contact_fields()
     assert len(fake.token_requests) == 2
     assert len(fake.api_auth) == 2
     text = str(info.value)
@@ -238,7 +238,7 @@ def test_a_fresh_token_refused_again_is_fatal_without_a_refresh_loop() -> None:
 def test_concurrent_invalid_tokens_cause_one_refresh() -> None:
     fake = FakeZoho()
     client = _client(fake)
-    client.current_user()
+    client.contact_fields()
     fake.revoked.add(_token(1))
     start = threading.Barrier(8)
     errors: list[BaseException] = []
@@ -246,7 +246,7 @@ def test_concurrent_invalid_tokens_cause_one_refresh() -> None:
     def worker() -> None:
         start.wait()
         try:
-            client.current_user()
+            client.contact_fields()
         except BaseException as exc:
             errors.append(exc)
 
@@ -357,7 +357,7 @@ def test_api_domain_that_is_not_zoho_is_refused() -> None:
     fake = FakeZoho(api_domain="https://api.attacker.example")
     client = _client(fake)
     with pytest.raises(ConfigError, match="not a known Zoho API domain"):
-        client.current_user()
+        client.contact_fields()
     assert fake.api_auth == []  # the token was sent nowhere
 
 

@@ -275,8 +275,6 @@ def test_an_empty_204_never_crashes() -> None:
     client, _ = _client(lambda r: httpx2.Response(204))
     assert [r.code for r in client.upsert_contacts(_records(2))] == ["NO_RESULT", "NO_RESULT"]
     assert client.contact_fields() == []
-    assert client.current_user() is None
-    assert client.org() is None
     assert list(client.scan_contacts()) == []
     assert client.find_contacts_by_email(["a@example.com"]) == {"a@example.com": []}
 
@@ -404,7 +402,7 @@ def test_more_records_splits_the_chunk() -> None:
 # ---------------------------------------------------------------------------------------------------- reads
 
 
-def test_contact_fields_and_doctor_reads() -> None:
+def test_contact_fields() -> None:
     def api(request: httpx2.Request) -> httpx2.Response:
         if request.url.path.endswith("/settings/fields"):
             return _json(
@@ -424,9 +422,7 @@ def test_contact_fields_and_doctor_reads() -> None:
                     ]
                 },
             )
-        if request.url.path.endswith("/users"):
-            return _json(200, {"users": [{"id": "5", "email": "owner@example.com", "full_name": "Owner"}]})
-        return _json(200, {"org": [{"id": "8", "company_name": "Shop Ltd", "type": "production"}]})
+        return _json(404, {"code": "INVALID_URL_PATTERN", "message": "not a path the client calls"})
 
     client, recorder = _client(api)
     fields = client.contact_fields()
@@ -436,11 +432,7 @@ def test_contact_fields_and_doctor_reads() -> None:
         ("Mailing_Street", "textarea", 250),
     ]
     assert fields[0].system_mandatory and fields[1].unique and not fields[2].unique
-    assert recorder.calls[0][:3] == ("GET", "/crm/v8/settings/fields", {"module": "Contacts"})
-    assert client.current_user() == {"id": "5", "email": "owner@example.com", "full_name": "Owner"}
-    assert recorder.calls[1][:3] == ("GET", "/crm/v8/users", {"type": "CurrentUser"})
-    org = client.org()
-    assert org is not None and org["company_name"] == "Shop Ltd"
+    assert [call[:3] for call in recorder.calls] == [("GET", "/crm/v8/settings/fields", {"module": "Contacts"})]
 
 
 def test_scan_contacts_walks_coql_by_id_keyset() -> None:

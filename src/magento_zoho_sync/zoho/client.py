@@ -509,15 +509,3 @@ class ZohoClient:
                 )
             )
         return result
-
-    def current_user(self) -> dict[str, Any] | None:
-        """``GET /users?type=CurrentUser``: the user the refresh token belongs to (doctor)."""
-        payload = self._read("/users", operation="current_user", params={"type": "CurrentUser"})
-        users = payload.get("users") if payload else None
-        return users[0] if isinstance(users, list) and users and isinstance(users[0], dict) else None
-
-    def org(self) -> dict[str, Any] | None:
-        """``GET /org``: the organisation (doctor)."""
-        payload = self._read("/org", operation="org")
-        orgs = payload.get("org") if payload else None
-        return orgs[0] if isinstance(orgs, list) and orgs and isinstance(orgs[0], dict) else None

@@ -26,7 +26,8 @@ __all__ = [
     "text",
 ]
 
-#: The OAuth scopes each call needs (for the README, the doctor and error hints).
+#: The OAuth scopes each call the sync makes needs: exactly what the README, docs/authentication.md, ``doctor`` and
+#: ``auth zoho-grant`` ask for (least privilege: a call the tool does not make has no entry; tests/unit/test_scopes.py).
 SCOPES: Mapping[str, str] = {
     "upsert_contacts": "ZohoCRM.modules.contacts.CREATE ZohoCRM.modules.contacts.UPDATE",
     "update_contacts": "ZohoCRM.modules.contacts.UPDATE",
@@ -36,8 +37,6 @@ SCOPES: Mapping[str, str] = {
     "delete_contacts": "ZohoCRM.modules.contacts.DELETE",
     "scan_contacts": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ ZohoCRM.settings.fields.READ",
     "contact_fields": "ZohoCRM.settings.fields.READ",
-    "current_user": "ZohoCRM.users.READ",
-    "org": "ZohoCRM.org.READ",
 }
 
 #: Request-level error codes that would repeat on every call: stop the run instead of failing each record.
