@@ -1,7 +1,8 @@
 """``sync --dry-run``: the whole engine runs, but its Zoho writer only looks.
 
-Writes are answered by exact email lookups with COQL (immediately consistent, unlike the search API), so
-the plan says "insert" or "update" as the real run would; deletes and tags are only listed. The engine runs
+Writes are answered by exact lookups with COQL (immediately consistent, unlike the search API): upserts by
+email, updates by id (a contact gone from Zoho is planned as the real run does it, by email), so the plan says
+"insert" or "update" as the real run would; deletes and tags are only listed. The engine runs
 against a throw-away copy of the state, so nothing is written anywhere, not even the watermark.
 """
 
@@ -18,6 +19,7 @@ from magento_zoho_sync.sources import ContactRefLike, RecordOutcome
 class EmailLookup(Protocol):
     def find_contacts_by_email(self, emails: Sequence[str]) -> Mapping[str, Sequence[ContactRefLike]]: ...
     def scan_contacts(self) -> Iterator[ContactRefLike]: ...
+    def existing_contact_ids(self, ids: Sequence[str]) -> set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,17 @@ class DryRunSink:
         return outcomes
 
     def update_contacts(self, records: list[dict[str, Any]]) -> Sequence[RecordOutcome]:
-        return [PlannedOutcome(True, "update", str(record["id"]), message="update by id") for record in records]
+        """An update by id of a contact that is gone from Zoho is answered as Zoho would ("invalid id"), so that
+        the engine plans what the real run does next: an upsert on the email."""
+        existing = self.zoho.existing_contact_ids([str(record["id"]) for record in records])
+        return [
+            PlannedOutcome(True, "update", str(record["id"]), message="update by id")
+            if str(record["id"]) in existing
+            else PlannedOutcome(
+                False, None, None, "INVALID_DATA", "the id given seems to be invalid", {"id": str(record["id"])}
+            )
+            for record in records
+        ]
 
     def add_tags(self, ids: Sequence[str], tag: str) -> Sequence[RecordOutcome]:
         self.tagged.extend(ids)

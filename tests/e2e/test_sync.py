@@ -523,3 +523,24 @@ def test_a_contact_whose_email_was_edited_in_zoho_gets_it_back_instead_of_a_twin
     assert contact["id"] == linked["id"] and contact["Last_Name"] == "After"  # updated by id: no second contact
     assert contacts(world, "edited@zoho-side.example.com") == []
     assert [write.op for write in world.zoho.writes()][-1] == "update"
+
+
+def test_a_dry_run_plans_a_contact_deleted_in_zoho_as_the_real_run_makes_it(make_world: Any) -> None:
+    world: World = make_world(0)
+    kept = add_customer(world, "kept@example.com", lastname="Before")
+    gone = add_customer(world, "gone@example.com", lastname="Before")
+    world.sync()
+    [kept_contact] = contacts(world, "kept@example.com")
+    [gone_contact] = contacts(world, "gone@example.com")
+    world.zoho.backend.delete([gone_contact["id"]])  # deleted in Zoho by a sales rep
+    for customer_id in (kept, gone):
+        world.magento.backend.update_customer(customer_id, lastname="After")
+    writes = len(world.zoho.writes())
+    plan = world.sync(dry_run=True)
+    assert len(world.zoho.writes()) == writes  # a dry run writes nothing
+    planned = {customer_id: (action, zoho_id) for customer_id, _, action, zoho_id, _ in plan.tally.planned}
+    assert planned == {kept: ("update", kept_contact["id"]), gone: ("insert", None)}
+    real = world.sync()
+    assert (real.tally.updated, real.tally.inserted) == (1, 1)
+    [made] = contacts(world, "gone@example.com")
+    assert made["id"] != gone_contact["id"] and made["Last_Name"] == "After"

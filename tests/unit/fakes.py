@@ -162,6 +162,10 @@ class FakeZoho:
             for email in emails
         }
 
+    def existing_contact_ids(self, ids: Sequence[str]) -> set[str]:
+        self.calls.append(("coql", len(ids)))
+        return {zid for zid in ids if zid in self.contacts}
+
     def writes(self) -> int:
         return sum(1 for kind, _ in self.calls if kind in ("upsert", "update"))
 

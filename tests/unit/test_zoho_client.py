@@ -558,3 +558,22 @@ def test_from_settings_wires_trigger_fields_and_retries() -> None:
     assert recorder.calls[0][3]["duplicate_check_fields"] == ["Magento_Id", "Email"]
     assert recorder.calls[0][3]["trigger"] == ["workflow"]
     client.close()
+
+
+def test_existing_contact_ids_asks_coql_by_id_in_chunks_of_50() -> None:
+    asked: list[str] = []
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        query = json.loads(request.content)["select_query"]
+        asked.append(query)
+        inside = query.split("in (")[1].rstrip(")").split(",")
+        return _json(200, {"data": [{"id": i} for i in inside if int(i) % 2 == 0], "info": {"more_records": False}})
+
+    client, _ = _client(api)
+    ids = [str(i) for i in range(1, 121)] + ["12", "x1; delete", ""]
+    assert client.existing_contact_ids(ids) == {str(i) for i in range(2, 121, 2)}
+    assert len(asked) == 3  # 120 distinct ids, 50 a query; what is not all digits is never sent
+    assert asked[0] == f"select id from Contacts where id in ({','.join(str(i) for i in range(1, 51))})"  # noqa: S608 - the expected query
+    client, recorder = _client(lambda r: httpx2.Response(204))
+    assert client.existing_contact_ids(["7"]) == set()
+    assert client.existing_contact_ids([]) == set() and len(recorder.calls) == 1

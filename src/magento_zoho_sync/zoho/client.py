@@ -447,6 +447,23 @@ class ZohoClient:
                 refs.append(ContactRef(str(row["id"]), row["Email"], created if isinstance(created, str) else None))
         return refs
 
+    def existing_contact_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are contacts in Zoho now (COQL ``id in (...)``, :data:`MAX_COQL_VALUES` a query).
+
+        A dry run asks before it plans an update by id, so that a contact deleted or merged away in Zoho is
+        planned as the real run would do it (an upsert on the email). Ids that are not all digits exist nowhere.
+        """
+        wanted = list(dict.fromkeys(i for i in ids if i.isdigit()))
+        found: set[str] = set()
+        for chunk in _chunks(wanted, MAX_COQL_VALUES):
+            query = f"select id from Contacts where id in ({','.join(chunk)})"  # noqa: S608 - digits only
+            payload = self._read("/coql", operation="existing_contact_ids", body={"select_query": query}, method="POST")
+            rows = payload.get("data") if payload else []
+            if not isinstance(rows, list):
+                raise ZohoError(f"Zoho CRM answered POST {API_PREFIX}/coql without a 'data' list.")
+            found.update(str(row["id"]) for row in rows if isinstance(row, dict) and row.get("id"))
+        return found
+
     def scan_contacts(self) -> Iterator[ContactRef]:
         """Every contact that has an Email (id, Email, Created_Time), by COQL keyset on ``id``.
 

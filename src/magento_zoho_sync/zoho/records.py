@@ -33,6 +33,7 @@ SCOPES: Mapping[str, str] = {
     "update_contacts": "ZohoCRM.modules.contacts.UPDATE",
     # COQL also needs the fields metadata scope (Zoho's COQL documentation)
     "find_contacts_by_email": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ ZohoCRM.settings.fields.READ",
+    "existing_contact_ids": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ ZohoCRM.settings.fields.READ",
     "add_tags": "ZohoCRM.modules.contacts.UPDATE ZohoCRM.settings.tags.ALL",
     "delete_contacts": "ZohoCRM.modules.contacts.DELETE",
     "scan_contacts": "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ ZohoCRM.settings.fields.READ",
