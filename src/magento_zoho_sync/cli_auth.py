@@ -39,7 +39,8 @@ def doctor(
 
     One line per check; a failed check is followed by its fix. Magento: URL and TLS, reachability, the clock,
     the MAGENTO_AUTH mode (one login at most), reading customers. Zoho: URLs and data centre, reachability, the
-    refresh token, the api_domain, each scope the sync needs, API credits. Exit 0 when all pass, 2 otherwise.
+    refresh token, the api_domain, each scope the sync needs, API credits. The state file: its folder, and the store
+    and org it holds. Exit 0 when all pass, 2 otherwise.
     """
     configure_logging(verbose)
     try:

@@ -14,6 +14,9 @@ Zoho: URL and TLS policy and data-centre consistency of the two URLs, reachabili
 endpoint (``invalid_client`` / ``invalid_code`` / throttled), the ``api_domain`` of the token response, each
 scope the sync needs (read scopes by a harmless read or metadata call, write scopes from the token's ``scope``
 list when Zoho returns one), and the API credits left when Zoho reports them.
+
+State (:mod:`magento_zoho_sync.doctor_state`): the state file's folder, whether it can be read, and whether it
+holds the sync of this Magento store into this Zoho org (a sync refuses another one).
 """
 
 from __future__ import annotations
@@ -339,11 +342,18 @@ def _auth_finding(exc: MagentoAuthRefused) -> str:
 
 
 def run_doctor(settings: Settings, *, transport: Transport = None) -> list[Check]:
-    """Every check, Magento first then Zoho; an unexpected error on one side is a failed check, not a crash."""
-    from magento_zoho_sync.doctor_zoho import check_zoho  # noqa: PLC0415 - it builds on this module
+    """Every check, Magento first, then Zoho, then the state file; an unexpected error in one is a failed check, not
+    a crash."""
+    from magento_zoho_sync.doctor_state import check_state  # noqa: PLC0415 - they build on this module
+    from magento_zoho_sync.doctor_zoho import check_zoho  # noqa: PLC0415
 
     checks: list[Check] = []
-    for side, run in (("magento", check_magento), ("zoho", check_zoho)):
+    sides: tuple[tuple[str, Callable[[Settings, Transport], list[Check]]], ...] = (
+        ("magento", check_magento),
+        ("zoho", check_zoho),
+        ("state", lambda settings, _: check_state(settings)),
+    )
+    for side, run in sides:
         try:
             checks.extend(run(settings, transport))
         except Exception as exc:  # a bug must not hide the other side's findings

@@ -445,3 +445,36 @@ def test_zoho_fields_the_settings_name_are_checked_against_the_org(make_world: A
     assert "'Phone' is not a unique field" in bad["zoho.fields"].detail
     good = _doctor(world, **{"mapping.fields": {"Description": "group_id"}})
     assert good["zoho.fields"].ok and "Description" in good["zoho.fields"].detail
+
+
+# ------------------------------------------------------------------------------------------- the state file
+
+
+def test_the_state_file_is_checked_against_the_store_and_the_org(make_world: Any) -> None:
+    world = _world(make_world)
+    state = _doctor(world)["state.file"]
+    assert state.status == "ok" and "none yet" in state.detail and str(world.state_path) in state.detail
+    world.sync()
+    state = _doctor(world)["state.file"]
+    assert state.status == "ok" and "holds the sync of 127.0.0.1:18081 into the Zoho org at 127.0.0.1:18082" in (
+        state.detail
+    )
+    # the URL a sync would refuse (a sandbox's, then production's): said by the doctor before the sync fails
+    other = _doctor(world, **{"zoho.api_url": "http://127.0.0.1:18099"})["state.file"]
+    assert other.status == "fail" and "holds the sync into the Zoho org at 127.0.0.1:18082" in other.detail
+    assert other.fix is not None and "--state PATH" in other.fix
+    store = _doctor(world, **{"magento.base_url": "http://127.0.0.1:18098"})["state.file"]
+    assert store.status == "fail" and "another Magento store (127.0.0.1:18081)" in store.detail
+    assert world.state_path.exists() and world.sync().tally.failed == 0  # the doctor wrote nothing to it
+
+
+def test_a_damaged_state_file_or_a_missing_folder_fails_the_state_check(make_world: Any, tmp_path: Any) -> None:
+    world = _world(make_world)
+    damaged = tmp_path / "damaged.sqlite"
+    damaged.write_bytes(b"this is not an SQLite database, but it is long enough to be read as one" * 100)
+    check = _doctor(world, **{"sync.state_path": damaged})["state.file"]
+    assert check.status == "fail" and str(damaged) in check.detail
+    typo = tmp_path / "no-such-folder" / "deeper" / "state.sqlite"
+    check = _doctor(world, **{"sync.state_path": typo})["state.file"]
+    assert check.status == "fail" and "does not exist" in check.detail
+    assert not typo.parent.exists()  # and made nothing
