@@ -9,7 +9,8 @@ identity rule testable on its own:
 * **Unchanged**: the payload hashes to what Zoho last acknowledged for this customer → no Zoho call.
 * **Email change**: the state links the customer to a Zoho contact under another email → update that
   contact by id (an upsert on the new email would create a second contact).
-* **Linked**: the state links the customer to a contact (and Zoho is not known to hold its email in another
+* **Linked**: the state links the customer to a contact, or (a merge's new winner, a customer new to the state)
+  links the others sharing its email to one contact (and Zoho is not known to hold the email in another
   contact) → update that contact by id, so that an email edited in Zoho does not turn the next upsert into a
   second contact; a contact deleted in Zoho falls back to an upsert.
 * **Case or spaces**: Zoho holds exactly one contact whose email differs from ours only by case or spaces →
@@ -126,9 +127,14 @@ def decide(
         matches = others
 
     linked = own.zoho_id if own is not None and own.email == candidate.email else None
+    if not linked:
+        # No contact of its own for this email (merged into another customer until now, or new to the state) while
+        # the customers it shares the email with have one: that is the email's contact, the one to update.
+        group = {link.zoho_id for link in same_email if link.zoho_id}
+        linked = group.pop() if len(group) == 1 else None
     if linked and all(match.zoho_id == linked for match in matches):
-        # The customer's own contact, which nothing says another contact shares the email with: updated by id.
-        # An upsert on the email would make a second contact if the email was edited in Zoho since (the update
+        # The customer's (or its email's) contact, which nothing says another contact shares the email with: updated
+        # by id. An upsert on the email would make a second contact if the email was edited in Zoho since (the update
         # puts Magento's email back, as it does every mapped field); a contact deleted in Zoho comes back
         # "invalid id" and the customer is then upserted on its email.
         return Decision(Action.UPDATE_BY_ID, zoho_id=linked)
@@ -136,7 +142,7 @@ def decide(
     if len(matches) >= 2:
         ids = ", ".join(match.zoho_id for match in matches)
         message = f"Zoho holds {len(matches)} contacts with the email {candidate.email}: {ids}."
-        linked = own.zoho_id if own is not None else None
+        linked = linked or (own.zoho_id if own is not None else None)
         if linked and any(match.zoho_id == linked for match in matches):
             return Decision(
                 Action.UPDATE_BY_ID,

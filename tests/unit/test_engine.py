@@ -230,6 +230,31 @@ def test_a_linked_contact_deleted_in_zoho_is_made_again_by_email(state: StateSto
     assert (again.unchanged, zoho.writes()) == (1, 3)  # linked to the new contact: nothing left to send
 
 
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("winner", [1, 3], ids=["merged-customer-updated", "new-customer-same-email"])
+def test_a_new_winner_of_a_shared_email_updates_the_emails_contact_by_id(
+    state: StateStore, winner: int, full: bool
+) -> None:
+    """Customers sharing an email have one contact, linked to the winner only. When another customer of the email
+    wins (the merged one is updated, or a new one joins), it has no contact of its own: the email's contact is
+    updated by id, so an email edited in Zoho does not turn the new winner's write into a second contact."""
+    magento = FakeMagento(
+        [
+            customer(1, "shared@example.com", last="Older", updated="2025-01-01 00:00:00"),
+            customer(2, "shared@example.com", last="Newer", updated="2025-02-01 00:00:00"),
+        ]
+    )
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    [contact] = zoho.contacts
+    zoho.contacts[contact]["Email"] = "rep-edited@example.com"  # a sales rep edits the email in Zoho
+    magento.customers[winner] = customer(winner, "shared@example.com", last="Newest", updated="2026-01-01 11:59:00")
+    tally = run(magento, zoho, state, full=full)
+    assert (tally.inserted, tally.updated, tally.failed, tally.warnings) == (0, 1, 0, [])
+    assert list(zoho.contacts) == [contact]  # no second contact for the email
+    assert (zoho.contacts[contact]["Email"], zoho.contacts[contact]["Last_Name"]) == ("shared@example.com", "Newest")
+
+
 def test_another_contact_zoho_holds_the_email_in_is_updated_not_the_linked_one(state: StateStore) -> None:
     """The linked contact's email was edited in Zoho and another contact holds the customer's email now (a web form,
     say): the full run's index knows, so that one is updated, and the email is not put back on a second contact."""
