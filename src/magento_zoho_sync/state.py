@@ -124,6 +124,12 @@ def make_state_folder(path: Path, *, create_parents: bool, create: bool = True) 
     folder = path.parent
     if folder.is_dir():
         return
+    above = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), None)
+    if above is not None and not above.is_dir():  # mkdir would say "File exists", "Not a directory"
+        raise ConfigError(
+            f"{above} is a file, not a folder, in the path of the state file {path}; fix the path (--state, "
+            "MZSYNC_STATE or [sync] state_path)"
+        )
     if not create_parents and not folder.parent.is_dir():
         raise ConfigError(
             f"The folder {folder.parent} of the state file {path} does not exist; create it or fix the path "

@@ -82,6 +82,15 @@ def test_a_given_path_gets_at_most_its_own_folder_and_says_so(tmp_path: Path, ca
     assert caplog.text == ""
 
 
+@pytest.mark.parametrize("create_parents", [False, True])
+@pytest.mark.parametrize("below", ["state.sqlite", "x/state.sqlite"])
+def test_a_file_where_a_folder_of_the_path_should_be_is_named(tmp_path: Path, below: str, create_parents: bool) -> None:
+    (tmp_path / "afile").write_text("")
+    path = tmp_path / "afile" / below
+    with pytest.raises(ConfigError, match=f"{tmp_path / 'afile'} is a file, not a folder"):
+        StateStore.open(path, create_parents=create_parents)
+
+
 def test_the_default_path_gets_every_missing_folder(tmp_path: Path) -> None:
     path = tmp_path / "home" / ".local" / "state" / "magento-zoho-sync" / "state.sqlite"
     StateStore.open(path, create_parents=True).close()
