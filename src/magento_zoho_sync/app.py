@@ -155,6 +155,7 @@ def engine_options(settings: Settings, *, full: bool, dry_run: bool) -> EngineOp
         on_deleted=sync.on_deleted,
         deleted_tag=sync.deleted_tag,
         duplicate_policy=sync.zoho_duplicates,
+        mapping=settings.mapping_spec().signature(),
     )
 
 

@@ -71,6 +71,9 @@ class EngineOptions:
     on_deleted: str = "ignore"  # ignore | tag | delete
     deleted_tag: str = "Deleted in Magento"
     duplicate_policy: DuplicatePolicy = "oldest"
+    #: the mapping's signature (:meth:`MappingSpec.signature`): when it is not the last full run's, the run is
+    #: full, so that every contact gets what the new mapping sends, not only the customers changed since
+    mapping: str | None = None
 
 
 @dataclass
@@ -240,8 +243,17 @@ class SyncEngine:
         last_full = self.state.last_full_at
         if self.options.full or watermark is None or last_full is None or self._older_than(last_full):
             return RunPlan("full", None, 0, None, False, None)
+        if self._mapping_changed():
+            log.info("The mapping changed since the last full run: this run reads every customer")
+            return RunPlan("full", None, 0, None, False, None)
         since = _parse_time(watermark) - timedelta(minutes=self.options.overlap_minutes)
         return RunPlan("incremental", since.strftime(TIME_FORMAT), 0, None, False, None)
+
+    def _mapping_changed(self) -> bool:
+        """Whether the mapping is not the one of the last full run (a state file from before this was recorded
+        records it at its next full run)."""
+        recorded = self.state.full_run_mapping
+        return self.options.mapping is not None and recorded is not None and recorded != self.options.mapping
 
     def _older_than(self, stamp: str) -> bool:
         """Whether the last full run is due again (``full_every_hours`` 0: never; only ``--full``)."""
@@ -743,6 +755,7 @@ class SyncEngine:
             # the schedule of full runs follows this machine's clock; the watermark follows Magento's
             # (a resumed full run began when its first part did: what that part read may have changed since)
             full_completed_at=self._run_started() if complete and self.tally.mode == "full" else None,
+            full_mapping=self.options.mapping if complete and self.tally.mode == "full" else None,
             clear_checkpoint=complete,
         )
 

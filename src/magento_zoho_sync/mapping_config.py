@@ -225,6 +225,11 @@ class MappingSpec:
     def rule(self, field: str) -> FieldRule | None:
         return next((r for r in self.rules if r.field == field), None)
 
+    def signature(self) -> str:
+        """The rules as one stable text (field ← path | transforms, sorted by field): equal for the same mapping
+        however the settings spell it, different as soon as a field, a path or a transform changes."""
+        return "; ".join(f"{r.field}={r.describe()}" for r in sorted(self.rules, key=lambda r: r.field))
+
 
 def parse_path(text: str) -> SourcePath:
     """Parse a Magento path such as ``address.street`` or ``custom_attributes.loyalty_tier``."""

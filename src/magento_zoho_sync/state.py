@@ -35,6 +35,8 @@ from magento_zoho_sync.errors import ConfigError, LockedError, StateError
 from magento_zoho_sync.state_commit import PartWriter, json_array, json_supported
 
 SCHEMA_VERSION = 1
+#: meta key: the mapping of the last completed full run; a run with another mapping is a full one
+FULL_RUN_MAPPING_KEY = "full_run_mapping"
 
 log = logging.getLogger(__name__)
 
@@ -346,6 +348,11 @@ class StateStore:
     def last_full_at(self) -> str | None:
         return self.get_meta("last_full_at")
 
+    @property
+    def full_run_mapping(self) -> str | None:
+        """The mapping (:meth:`MappingSpec.signature`) of the last completed full run; ``None`` before one."""
+        return self.get_meta(FULL_RUN_MAPPING_KEY)
+
     def checkpoint(self) -> Checkpoint | None:
         raw = self.get_meta("checkpoint")
         if raw is None:
@@ -582,6 +589,7 @@ class StateStore:
         summary: dict[str, Any],
         watermark: str | None = None,
         full_completed_at: str | None = None,
+        full_mapping: str | None = None,
         clear_checkpoint: bool = False,
     ) -> None:
         with self.transaction() as db:
@@ -593,6 +601,8 @@ class StateStore:
                 self._set_meta(db, "watermark", watermark)
             if full_completed_at is not None:
                 self._set_meta(db, "last_full_at", full_completed_at)
+            if full_mapping is not None:
+                self._set_meta(db, FULL_RUN_MAPPING_KEY, full_mapping)
             if clear_checkpoint:
                 self._set_meta(db, "checkpoint", None)
 

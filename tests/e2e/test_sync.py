@@ -544,3 +544,22 @@ def test_a_dry_run_plans_a_contact_deleted_in_zoho_as_the_real_run_makes_it(make
     assert (real.tally.updated, real.tally.inserted) == (1, 1)
     [made] = contacts(world, "gone@example.com")
     assert made["id"] != gone_contact["id"] and made["Last_Name"] == "After"
+
+
+def test_a_mapping_change_reaches_every_contact_not_only_the_customers_changed_since(make_world: Any) -> None:
+    world: World = make_world(0)
+    old = [add_customer(world, f"old{i}@example.com", updated_at="2020-01-01 00:00:00") for i in range(3)]
+    first = world.sync()
+    assert first.tally.mode == "full" and first.tally.inserted == 3
+    add_customer(world, "new@example.com")
+    assert world.sync().tally.mode == "incremental"  # nothing changed in the mapping: only the new customer
+    lead_source = {"mapping.fields": {"Lead_Source": "constant:Magento"}}
+    changed = world.sync(**lead_source)
+    assert changed.tally.mode == "full"
+    assert (changed.tally.updated, changed.tally.unchanged) == (4, 0)
+    assert all(contacts(world, f"old{i}@example.com")[0]["Lead_Source"] == "Magento" for i in range(len(old)))
+    again = world.sync(**lead_source)  # the new mapping is the last full run's now
+    assert again.tally.mode == "incremental" and again.tally.updated == 0
+    back = world.sync()  # dropping the field is a change of mapping too (Zoho keeps the value: nothing is blanked)
+    assert back.tally.mode == "full" and back.tally.updated == 4
+    assert contacts(world, "old0@example.com")[0]["Lead_Source"] == "Magento"
