@@ -106,7 +106,7 @@ _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _ATTRIBUTE_CODE = re.compile(r"^[A-Za-z0-9_]+$")
 
 _TRUE = frozenset({"1", "true", "yes", "y", "on"})
-_FALSE = frozenset({"0", "false", "no", "n", "off", ""})
+_FALSE = frozenset({"0", "false", "no", "n", "off"})
 
 
 class MappingConfigError(ValueError):
@@ -134,6 +134,8 @@ def _to_bool(value: Any) -> Any:
     if isinstance(value, _NUMBERS):
         return bool(value)
     text = str(value).strip().lower()
+    if not text:  # an empty Magento value is no answer: left out, as every empty value (not a "no" sent to Zoho)
+        return None
     if text in _TRUE:
         return True
     if text in _FALSE:

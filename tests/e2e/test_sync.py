@@ -563,3 +563,16 @@ def test_a_mapping_change_reaches_every_contact_not_only_the_customers_changed_s
     back = world.sync()  # dropping the field is a change of mapping too (Zoho keeps the value: nothing is blanked)
     assert back.tally.mode == "full" and back.tally.updated == 4
     assert contacts(world, "old0@example.com")[0]["Lead_Source"] == "Magento"
+
+
+def test_an_empty_yes_no_value_in_magento_does_not_flip_the_zoho_field_on_an_update_by_id(make_world: Any) -> None:
+    world: World = make_world(0)
+    mapping = {"mapping.fields": {"Email_Opt_Out": "custom_attributes.no_marketing | bool"}}
+    cid = add_customer(world, "optout@example.com", custom_attributes={"no_marketing": "1"})
+    world.sync(**mapping)
+    assert contacts(world, "optout@example.com")[0]["Email_Opt_Out"] is True
+    world.magento.backend.update_customer(cid, custom_attributes=[{"attribute_code": "no_marketing", "value": " "}])
+    assert world.sync(**mapping).tally.updated == 1  # by id: the payload changed (the field is left out)
+    [put] = [json.loads(r.body) for r in world.zoho.log if r.method == "PUT" and r.path.endswith("/Contacts")]
+    assert "Email_Opt_Out" not in put["data"][0]
+    assert contacts(world, "optout@example.com")[0]["Email_Opt_Out"] is True  # not turned into "no"

@@ -333,7 +333,7 @@ def _enforce_limits(
 # ---- transforms, as mapping_config had them (so that the reference does not move if they are optimised) ---
 
 _TRUE = frozenset({"1", "true", "yes", "y", "on"})
-_FALSE = frozenset({"0", "false", "no", "n", "off", ""})
+_FALSE = frozenset({"0", "false", "no", "n", "off"})
 
 
 def _join(separator: str) -> Callable[[Any], Any]:
@@ -352,6 +352,8 @@ def _to_bool(value: Any) -> Any:
     if isinstance(value, int | float):
         return bool(value)
     text = str(value).strip().lower()
+    if not text:  # an empty Magento value is no answer: left out, as every empty value (not a "no" sent to Zoho)
+        return None
     if text in _TRUE:
         return True
     if text in _FALSE:

@@ -460,3 +460,15 @@ def test_an_email_with_a_lone_surrogate_is_invalid() -> None:
     result = map_customer({"id": 7, "email": "ann\ud800@example.com", "lastname": "Lee"})
     assert isinstance(result, MappingFailure)
     assert result.code == "INVALID_EMAIL"
+
+
+@pytest.mark.parametrize("empty", ["", "   ", None])
+def test_an_empty_yes_no_value_is_left_out_not_sent_as_no(empty: str | None) -> None:
+    spec = spec_with(
+        Is_VIP="custom_attributes.vip | bool",
+        Not_VIP="custom_attributes.vip | negate",
+        Email_Opt_Out="custom_attributes.vip | bool_to_opt_out",
+    )
+    c = customer(custom_attributes=[{"attribute_code": "vip", "value": empty}])
+    payload = ok(map_customer(c, spec, DEFAULT_LIMITS)).payload
+    assert not {"Is_VIP", "Not_VIP", "Email_Opt_Out"} & set(payload)
