@@ -18,12 +18,11 @@ after saving what was acknowledged.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -402,6 +401,15 @@ class SyncEngine:
         warning = FailureRecord(record.customer_id, record.email, "ZOHO_CONTACT_EMAIL_CHANGED", message)
         self.tally.warnings.append(warning)
 
+    def _note_gone(self, customer_id: int, zoho_id: str) -> None:
+        """A warning that named the contact an update by id was for (the oldest of several sharing an email, the
+        one holding a new email) is corrected when that contact turned out to be gone from Zoho."""
+        warnings = self.tally.warnings
+        for index, warning in enumerate(warnings):
+            if warning.customer_id == customer_id and zoho_id in warning.message:
+                note = f" But contact {zoho_id} was gone from Zoho (deleted or merged there): upserted on the email."
+                warnings[index] = replace(warning, message=warning.message + note)
+
     def _note_truncated(self, record: MappedRecord) -> None:
         """Values cut to Zoho's lengths are said: counted, and the first few named in the warnings."""
         self.tally.truncated += 1
@@ -566,6 +574,8 @@ class SyncEngine:
                 failures.append(FailureRecord(record.customer_id, record.email, outcome.code, message))
         self._tracker.done(batch)
         for record in retry:  # the linked contact is gone from Zoho: relink by email
+            if record.zoho_id is not None:
+                self._note_gone(record.customer_id, record.zoho_id)
             record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
             self._writer.queue(record)
         self.tally.add_failures(failures, keep=self._failures_kept)
@@ -796,7 +806,7 @@ def _as_read(links: Sequence[Link], current: Mapping[int, MappedRecord]) -> list
         if record is None:
             view.append(link)
         elif record.email == link.email:
-            view.append(dataclasses.replace(link, updated_at=record.updated_at))
+            view.append(replace(link, updated_at=record.updated_at))
     return view
 
 

@@ -714,3 +714,26 @@ def test_batches_cut_short_by_the_stop_signal_are_not_failures_and_are_sent_by_t
     zoho = FakeZoho()
     resumed = run(magento, zoho, state, page_size=100)
     assert resumed.resumed and len(zoho.contacts) == 150
+
+
+def test_a_warning_naming_a_contact_gone_from_zoho_says_so_when_the_update_falls_back(state: StateStore) -> None:
+    """Two contacts share the email; the oldest is chosen and updated by id, but it was deleted in Zoho since the
+    full run's index: the customer is upserted on its email, and the warning no longer says only "updated"."""
+
+    class DeletedAfterTheIndex(FakeZoho):
+        vanishing: str | None = None
+
+        def update_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+            if self.vanishing is not None:
+                self.contacts.pop(self.vanishing, None)
+            return super().update_contacts(records)
+
+    zoho = DeletedAfterTheIndex()
+    oldest = zoho.add("a@example.com")
+    other = zoho.add("a@example.com")
+    zoho.vanishing = oldest
+    tally = run(FakeMagento([customer(1, "a@example.com", last="Synced")]), zoho, state, duplicate_policy="oldest")
+    assert tally.failed == 0 and zoho.contacts[other]["Last_Name"] == "Synced"
+    [warning] = tally.warnings
+    assert warning.code == "ZOHO_DUPLICATE_CONTACTS" and f"Updated the oldest, {oldest}." in warning.message
+    assert f"But contact {oldest} was gone from Zoho" in warning.message
