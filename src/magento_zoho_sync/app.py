@@ -22,7 +22,7 @@ from typing import Any
 import httpx2
 
 from magento_zoho_sync.dryrun import DryRunSink
-from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
+from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally, sending_settings
 from magento_zoho_sync.errors import ConfigError, SyncError
 from magento_zoho_sync.field_check import field_problems, signature
 from magento_zoho_sync.http import ApiStats
@@ -156,6 +156,11 @@ def engine_options(settings: Settings, *, full: bool, dry_run: bool) -> EngineOp
         deleted_tag=sync.deleted_tag,
         duplicate_policy=sync.zoho_duplicates,
         mapping=settings.mapping_spec().signature(),
+        settings=sending_settings(
+            truncate_long_values=sync.truncate_long_values,
+            zoho_duplicates=sync.zoho_duplicates,
+            duplicate_check_fields=settings.zoho.duplicate_check_fields,
+        ),
     )
 
 

@@ -73,6 +73,21 @@ class EngineOptions:
     #: the mapping's signature (:meth:`MappingSpec.signature`): when it is not the last full run's, the run is
     #: full, so that every contact gets what the new mapping sends, not only the customers changed since
     mapping: str | None = None
+    #: the other settings that decide what is sent or whether a customer can be sent (:func:`sending_settings`):
+    #: a change of one makes the run full too, so that the customers it failed, parked ones included, are read and
+    #: sent again (a VALUE_TOO_LONG customer once truncate_long_values is on), not at the next scheduled full run
+    settings: str | None = None
+
+
+def sending_settings(*, truncate_long_values: bool, zoho_duplicates: str, duplicate_check_fields: Sequence[str]) -> str:
+    """The settings besides the mapping that decide what is sent and to which contact, as one stable text."""
+    return "; ".join(
+        (
+            f"truncate_long_values={'true' if truncate_long_values else 'false'}",
+            f"zoho_duplicates={zoho_duplicates}",
+            f"duplicate_check_fields={','.join(duplicate_check_fields)}",
+        )
+    )
 
 
 @dataclass
@@ -80,6 +95,7 @@ class Tally:
     """What the run did; the report is built from it."""
 
     mode: str = "full"
+    full_reason: str | None = None  # why a full run is one (None: incremental, or a resumed run)
     run_id: int = 0
     resumed: bool = False
     read: int = 0
@@ -238,21 +254,37 @@ class SyncEngine:
                 run_id=checkpoint.run_id,
                 started_at=checkpoint.started_at,
             )
+        reason = self._full_reason()
+        if reason is not None:
+            self.tally.full_reason = reason
+            if reason.endswith("changed"):
+                log.info("%s since the last full run: this run reads every customer", reason.capitalize())
+            return RunPlan("full", None, 0, None, False, None)
         watermark = self.state.watermark
-        last_full = self.state.last_full_at
-        if self.options.full or watermark is None or last_full is None or self._older_than(last_full):
-            return RunPlan("full", None, 0, None, False, None)
-        if self._mapping_changed():
-            log.info("The mapping changed since the last full run: this run reads every customer")
-            return RunPlan("full", None, 0, None, False, None)
+        assert watermark is not None  # _full_reason: no watermark makes a full run
         since = _parse_time(watermark) - timedelta(minutes=self.options.overlap_minutes)
         return RunPlan("incremental", since.strftime(TIME_FORMAT), 0, None, False, None)
 
-    def _mapping_changed(self) -> bool:
-        """Whether the mapping is not the one of the last full run (a state file from before this was recorded
-        records it at its next full run)."""
-        recorded = self.state.full_run_mapping
-        return self.options.mapping is not None and recorded is not None and recorded != self.options.mapping
+    def _full_reason(self) -> str | None:
+        """Why this run must be a full one, or ``None`` for an incremental run."""
+        if self.options.full:
+            return "--full"
+        last_full = self.state.last_full_at
+        if self.state.watermark is None or last_full is None:
+            return "no completed full run yet"
+        if self._older_than(last_full):
+            return f"scheduled, every {self.options.full_every_hours:g} hours"
+        changed = []
+        if self._changed(self.state.full_run_mapping, self.options.mapping):
+            changed.append("the mapping")
+        changed.extend(_changed_settings(self.state.full_run_settings, self.options.settings))
+        return " and ".join(changed) + " changed" if changed else None
+
+    @staticmethod
+    def _changed(recorded: str | None, current: str | None) -> bool:
+        """Whether a setting recorded by the last full run is not this run's (a state file from before it was
+        recorded records it at its next full run)."""
+        return current is not None and recorded is not None and recorded != current
 
     def _older_than(self, stamp: str) -> bool:
         """Whether the last full run is due again (``full_every_hours`` 0: never; only ``--full``)."""
@@ -766,6 +798,7 @@ class SyncEngine:
             # (a resumed full run began when its first part did: what that part read may have changed since)
             full_completed_at=self._run_started() if complete and self.tally.mode == "full" else None,
             full_mapping=self.options.mapping if complete and self.tally.mode == "full" else None,
+            full_settings=self.options.settings if complete and self.tally.mode == "full" else None,
             clear_checkpoint=complete,
         )
 
@@ -808,6 +841,15 @@ def _as_read(links: Sequence[Link], current: Mapping[int, MappedRecord]) -> list
         elif record.email == link.email:
             view.append(replace(link, updated_at=record.updated_at))
     return view
+
+
+def _changed_settings(recorded: str | None, current: str | None) -> list[str]:
+    """The names of the :func:`sending_settings` whose value is not the last full run's."""
+    if recorded is None or current is None or recorded == current:
+        return []
+    before = dict(item.split("=", 1) for item in recorded.split("; ") if "=" in item)
+    now = dict(item.split("=", 1) for item in current.split("; ") if "=" in item)
+    return [name for name, value in now.items() if before.get(name, value) != value] or ["the settings"]
 
 
 def _invalid_id(outcome: RecordOutcome) -> bool:

@@ -37,6 +37,9 @@ from magento_zoho_sync.state_commit import PartWriter, json_array, json_supporte
 SCHEMA_VERSION = 1
 #: meta key: the mapping of the last completed full run; a run with another mapping is a full one
 FULL_RUN_MAPPING_KEY = "full_run_mapping"
+#: meta key: the other settings that decide what is sent (truncate_long_values, zoho_duplicates, the upsert keys)
+#: at the last completed full run, as ``name=value; ...``; a run with other values is a full one
+FULL_RUN_SETTINGS_KEY = "full_run_settings"
 
 log = logging.getLogger(__name__)
 
@@ -353,6 +356,11 @@ class StateStore:
         """The mapping (:meth:`MappingSpec.signature`) of the last completed full run; ``None`` before one."""
         return self.get_meta(FULL_RUN_MAPPING_KEY)
 
+    @property
+    def full_run_settings(self) -> str | None:
+        """The sending settings (``name=value; ...``) of the last completed full run; ``None`` before one."""
+        return self.get_meta(FULL_RUN_SETTINGS_KEY)
+
     def checkpoint(self) -> Checkpoint | None:
         raw = self.get_meta("checkpoint")
         if raw is None:
@@ -590,6 +598,7 @@ class StateStore:
         watermark: str | None = None,
         full_completed_at: str | None = None,
         full_mapping: str | None = None,
+        full_settings: str | None = None,
         clear_checkpoint: bool = False,
     ) -> None:
         with self.transaction() as db:
@@ -603,6 +612,8 @@ class StateStore:
                 self._set_meta(db, "last_full_at", full_completed_at)
             if full_mapping is not None:
                 self._set_meta(db, FULL_RUN_MAPPING_KEY, full_mapping)
+            if full_settings is not None:
+                self._set_meta(db, FULL_RUN_SETTINGS_KEY, full_settings)
             if clear_checkpoint:
                 self._set_meta(db, "checkpoint", None)
 

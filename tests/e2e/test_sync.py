@@ -576,3 +576,36 @@ def test_an_empty_yes_no_value_in_magento_does_not_flip_the_zoho_field_on_an_upd
     [put] = [json.loads(r.body) for r in world.zoho.log if r.method == "PUT" and r.path.endswith("/Contacts")]
     assert "Email_Opt_Out" not in put["data"][0]
     assert contacts(world, "optout@example.com")[0]["Email_Opt_Out"] is True  # not turned into "no"
+
+
+def test_turning_on_truncate_long_values_sends_the_customers_it_failed_even_parked_ones(make_world: Any) -> None:
+    world: World = make_world(0)
+    add_customer(world, "fine@example.com", updated_at="2020-01-01 00:00:00")
+    long_street = {"default_billing": "1", "addresses": [{"street": ["x" * 300], "default_billing": True}]}
+    add_customer(world, "long@example.com", updated_at="2020-01-01 00:00:00", **long_street)
+    parked = {"sync.max_failed_runs": 1}
+    first = world.sync(**parked)
+    assert [f.code for f in first.tally.failures] == ["VALUE_TOO_LONG"] and first.tally.parked == 1
+    assert world.sync(**parked).tally.mode == "incremental"  # nothing changed: the parked customer waits
+    # the failure's message says "or set truncate_long_values": doing so sends it on the next run, not a day later
+    result = world.sync(**parked, **{"sync.truncate_long_values": True})
+    assert (result.tally.mode, result.tally.full_reason) == ("full", "truncate_long_values changed")
+    assert (result.tally.inserted, result.tally.unchanged, result.tally.truncated) == (1, 1, 1)
+    assert (result.tally.failed, result.tally.parked, result.tally.status) == (0, 0, "completed")
+    assert len(contacts(world, "long@example.com")[0]["Mailing_Street"]) == 250
+    again = world.sync(**parked, **{"sync.truncate_long_values": True})
+    assert again.tally.mode == "incremental" and again.tally.full_reason is None
+
+
+def test_turning_zoho_duplicates_to_oldest_updates_the_customers_it_skipped_even_parked_ones(make_world: Any) -> None:
+    world: World = make_world(0)
+    older = world.zoho.add_contact(Email="twice@example.com", Last_Name="A")
+    world.zoho.clock.advance(5)
+    world.zoho.add_contact(Email="twice@example.com", Last_Name="B")
+    add_customer(world, "twice@example.com", lastname="Synced", updated_at="2020-01-01 00:00:00")
+    parked = {"sync.max_failed_runs": 1, "sync.zoho_duplicates": "skip"}
+    assert world.sync(**parked).tally.parked == 1
+    result = world.sync(**{**parked, "sync.zoho_duplicates": "oldest"})
+    assert (result.tally.mode, result.tally.full_reason) == ("full", "zoho_duplicates changed")
+    assert (result.tally.updated, result.tally.parked) == (1, 0)
+    assert world.zoho.contact(older)["Last_Name"] == "Synced"
