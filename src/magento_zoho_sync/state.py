@@ -126,6 +126,11 @@ def make_state_folder(path: Path, *, create_parents: bool, create: bool = True) 
     The default path's missing folders are all made (``create_parents``). Of a path the user gave (``--state``,
     ``MZSYNC_STATE``, ``[sync] state_path``) at most the last folder is, and said so: a typo higher up makes no
     folders but a :class:`ConfigError`."""
+    if path.is_dir():  # SQLite would say "disk I/O error", which a sync takes for a full or failing disk
+        raise ConfigError(
+            f"{path} is a folder, not the state file; give the path of a file in it, such as "
+            f"{path / 'state.sqlite'} (--state, MZSYNC_STATE or [sync] state_path)"
+        )
     folder = path.parent
     if folder.is_dir():
         return
@@ -243,6 +248,8 @@ class StateStore:
             if read_only:
                 if not path.exists():
                     raise StateError(f"No state file at {path}: run a sync first, or pass --state PATH.")
+                if path.is_dir():
+                    raise StateError(f"{path} is a folder, not the state file; pass --state with the file's path.")
                 # a WAL database is read through its -shm file, which a read-only folder (a monitoring user's
                 # view, a read-only mount) cannot hold: then read the file as it is on disk
                 options = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from magento_zoho_sync import redact
-from magento_zoho_sync.errors import ConfigError
+from magento_zoho_sync.errors import ConfigError, StateError
 from magento_zoho_sync.settings import load_settings, load_sync_settings
 from magento_zoho_sync.state import StateStore, make_state_folder
 
@@ -109,4 +109,18 @@ def test_a_dry_run_only_checks(tmp_path: Path) -> None:
 def test_reading_a_state_that_does_not_exist_makes_nothing(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="No state file at"):
         StateStore.open(tmp_path / "x" / "state.sqlite", read_only=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("create_parents", [False, True])
+def test_a_folder_given_as_the_state_path_is_named_not_taken_for_a_failing_disk(
+    tmp_path: Path, create_parents: bool
+) -> None:
+    # SQLite says "disk I/O error" for a folder, which a sync took for a full or failing disk
+    with pytest.raises(ConfigError, match=f"{tmp_path} is a folder, not the state file.*{tmp_path / 'state.sqlite'}"):
+        StateStore.open(tmp_path, create_parents=create_parents)
+    with pytest.raises(ConfigError, match="is a folder, not the state file"):  # a dry run's and doctor's check
+        make_state_folder(tmp_path, create_parents=create_parents, create=False)
+    with pytest.raises(StateError, match=f"{tmp_path} is a folder, not the state file"):  # runs, errors
+        StateStore.open(tmp_path, read_only=True)
     assert list(tmp_path.iterdir()) == []
