@@ -810,6 +810,7 @@ class SyncEngine:
         tally = self.tally
         return {
             "mode": tally.mode,
+            "full_reason": tally.full_reason,
             "resumed": tally.resumed,
             "counts": {
                 "read": tally.read,

@@ -58,6 +58,7 @@ def build_report(result: RunResult) -> RunReport:
     stats = result.stats.as_dict()
     report = RunReport(
         mode="dry-run" if result.dry_run else tally.mode,
+        full_reason=tally.full_reason,
         run_id=None if result.dry_run else result.run_id,
         started_at=datetime.fromtimestamp(result.started, UTC),
         status=tally.status,

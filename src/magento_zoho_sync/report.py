@@ -8,7 +8,9 @@ The JSON report is a public contract (scripts read it). Stable keys::
     merges[]         winner_id, merged_id, email
     api_calls.magento, api_calls.zoho, zoho_credits, zoho_credits_remaining
     run_id, mode, status, dry_run, started_at, finished_at, duration_seconds, parked[], warnings[], plan[],
-    identity_problems[], schema_version, error (why a run stopped: status "failed"; else null)
+    identity_problems[], schema_version, error (why a run stopped: status "failed"; else null),
+    full_reason (why the run reads every customer: "--full", "scheduled, every 24 hours", "the mapping changed",
+    ...; a dry run says it of the run it plans; null for an incremental or resumed run)
 
 New keys may be added; existing ones keep their names and meaning.
 """
@@ -47,6 +49,7 @@ REPORT_KEYS: Final = (
     "schema_version",
     "run_id",
     "mode",
+    "full_reason",
     "status",
     "error",
     "dry_run",
@@ -129,6 +132,7 @@ class IdentityProblem:
 @dataclass
 class RunReport:
     mode: str = "incremental"  # incremental | full | dry-run ...
+    full_reason: str | None = None  # why the run (or the run a dry run plans) reads every customer
     run_id: int | str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
@@ -195,6 +199,7 @@ class RunReport:
             "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
             "mode": self.mode,
+            "full_reason": self.full_reason,
             "status": self.status,
             "error": self.error,
             "dry_run": self.dry_run,
@@ -312,6 +317,7 @@ def summary_rows(report: RunReport) -> list[tuple[str, str]]:
     prefix = "would be " if report.dry_run else ""
     rows = [
         ("Run", f"{report.run_id if report.run_id is not None else '-'} ({report.mode}, {report.status})"),
+        *([("Full run because", report.full_reason)] if report.full_reason else []),
         ("Read from Magento", str(c.read)),
         (f"{prefix}Inserted".capitalize(), str(c.inserted)),
         (f"{prefix}Updated".capitalize(), str(c.updated)),

@@ -15,8 +15,10 @@ from magento_zoho_sims.common.faults import FaultKind
 from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sync.errors import ConfigError, MagentoAuthError, SyncError, ZohoRateLimited
-from magento_zoho_sync.output import build_report
+from magento_zoho_sync.output import build_report, run_row_dict
+from magento_zoho_sync.report import summary_rows
 from magento_zoho_sync.settings import load_settings
+from magento_zoho_sync.state import StateStore
 from magento_zoho_sync.store_identity import store_identity
 from tests.e2e.conftest import World
 
@@ -609,3 +611,23 @@ def test_turning_zoho_duplicates_to_oldest_updates_the_customers_it_skipped_even
     assert (result.tally.mode, result.tally.full_reason) == ("full", "zoho_duplicates changed")
     assert (result.tally.updated, result.tally.parked) == (1, 0)
     assert world.zoho.contact(older)["Last_Name"] == "Synced"
+
+
+def test_the_report_the_summary_and_the_runs_say_why_a_run_is_full(make_world: Any) -> None:
+    world: World = make_world(0)
+    add_customer(world, "why@example.com")
+    first = build_report(world.sync())
+    assert (first.mode, first.to_dict()["full_reason"]) == ("full", "no completed full run yet")
+    assert ("Full run because", "no completed full run yet") in summary_rows(first)
+    assert build_report(world.sync()).to_dict()["full_reason"] is None  # incremental: no reason, no line
+    mapping = {"mapping.fields": {"Lead_Source": "constant:Magento"}}
+    planned = build_report(world.sync(dry_run=True, **mapping))  # a dry run says it of the run it plans
+    assert (planned.mode, planned.full_reason) == ("dry-run", "the mapping changed")
+    changed = build_report(world.sync(**mapping))
+    assert (changed.mode, changed.full_reason) == ("full", "the mapping changed")
+    state = StateStore.open(world.state_path, read_only=True)
+    try:
+        reasons = [run_row_dict(row)["full_reason"] for row in state.runs()]
+    finally:
+        state.close()
+    assert reasons == ["the mapping changed", None, "no completed full run yet"]  # `runs --json`, newest first
