@@ -33,7 +33,7 @@ from magento_zoho_sync.mapping_config import MappingSpec
 from magento_zoho_sync.memory import limit_malloc_arenas
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.sources import ContactSink, MappedRecord
-from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure, make_state_folder
+from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure, make_state_folder, sqlite_uri
 from magento_zoho_sync.store_identity import check_store, check_zoho_org
 from magento_zoho_sync.zoho.client import ZohoClient
 from magento_zoho_sync.zoho.records import FieldMeta
@@ -242,7 +242,7 @@ def _scratch_copy(path: Path, stack: ExitStack) -> Path:
     source = path.expanduser()
     if source.exists():
         with (
-            closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+            closing(sqlite3.connect(sqlite_uri(source, "mode=ro"), uri=True)) as src,
             closing(sqlite3.connect(target)) as dst,
         ):
             src.backup(dst)

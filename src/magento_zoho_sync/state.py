@@ -151,6 +151,12 @@ def make_state_folder(path: Path, *, create_parents: bool, create: bool = True) 
             log.info("made the folder %s for the state file", folder)
 
 
+def sqlite_uri(path: Path, options: str) -> str:
+    """An SQLite ``file:`` URI for ``path`` with query ``options`` (``mode=ro``): percent-encoded, so that a ``?``,
+    a ``#`` or a ``%`` in a folder's name is part of the path, not the start of the options."""
+    return f"{path.resolve().as_uri()}?{options}"
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -253,7 +259,7 @@ class StateStore:
                 # a WAL database is read through its -shm file, which a read-only folder (a monitoring user's
                 # view, a read-only mount) cannot hold: then read the file as it is on disk
                 options = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
-                connection = sqlite3.connect(f"file:{path}?{options}", uri=True, isolation_level=None)
+                connection = sqlite3.connect(sqlite_uri(path, options), uri=True, isolation_level=None)
             else:
                 make_state_folder(path, create_parents=create_parents)
                 if not path.exists():

@@ -61,3 +61,15 @@ def test_the_cli_exits_2_with_what_to_fix(tmp_path: Path) -> None:
     line = " ".join(result.output.split())
     assert f"error: The folder {tmp_path / 'srv'} of the state file {typo} does not exist; create it or fix" in line
     assert not (tmp_path / "srv").exists()
+
+
+def test_a_dry_run_reads_a_state_file_in_a_folder_named_with_uri_characters(make_world: Any, tmp_path: Path) -> None:
+    world: World = make_world(3)
+    folder = tmp_path / "shop?mode=rw#1"
+    folder.mkdir()
+    path = {"sync.state_path": folder / "state.sqlite"}
+    assert world.sync(**path).tally.read == 3
+    plan = world.sync(dry_run=True, **path)  # the dry run copies the state through a read-only SQLite URI
+    assert plan.tally.mode == "incremental" and plan.tally.inserted == 0
+    runs = CliRunner().invoke(main, ["runs", "--state", str(folder / "state.sqlite"), "--json"])
+    assert runs.exit_code == 0, runs.output

@@ -124,3 +124,20 @@ def test_a_folder_given_as_the_state_path_is_named_not_taken_for_a_failing_disk(
     with pytest.raises(StateError, match=f"{tmp_path} is a folder, not the state file"):  # runs, errors
         StateStore.open(tmp_path, read_only=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_state_path_with_question_marks_hashes_and_percents_reads_back(tmp_path: Path) -> None:
+    """doctor, runs, errors and dry runs open the state read-only through an SQLite URI: the folder's name must
+    stay a name, not become the URI's query or fragment."""
+    folder = tmp_path / "shop?mode=rw#1 50%"
+    folder.mkdir()
+    path = folder / "state.sqlite"
+    state = StateStore.open(path)
+    state.commit_meta("probe", "written")
+    state.close()
+    reader = StateStore.open(path, read_only=True)
+    try:
+        assert reader.get_meta("probe") == "written"
+    finally:
+        reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]  # no stray file made from a cut-off path
