@@ -22,7 +22,7 @@ from typing import Any
 import httpx2
 
 from magento_zoho_sync.dryrun import DryRunSink
-from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally, sending_settings
+from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
 from magento_zoho_sync.errors import ConfigError, SyncError
 from magento_zoho_sync.field_check import field_problems, signature
 from magento_zoho_sync.http import ApiStats
@@ -155,13 +155,20 @@ def engine_options(settings: Settings, *, full: bool, dry_run: bool) -> EngineOp
         on_deleted=sync.on_deleted,
         deleted_tag=sync.deleted_tag,
         duplicate_policy=sync.zoho_duplicates,
-        mapping=settings.mapping_spec().signature(),
-        settings=sending_settings(
-            truncate_long_values=sync.truncate_long_values,
-            zoho_duplicates=sync.zoho_duplicates,
-            duplicate_check_fields=settings.zoho.duplicate_check_fields,
-        ),
+        full_run_inputs=full_run_inputs(settings),
     )
+
+
+def full_run_inputs(settings: Settings) -> dict[str, str]:
+    """What decides what is sent, and whether a customer can be sent, by the name a run's ``full_reason`` gives
+    it: a change of one since the last full run makes the run full (the customers the old value failed, parked
+    ones included, are read and sent again, not at the next scheduled full run)."""
+    return {
+        "the mapping": settings.mapping_spec().signature(),
+        "truncate_long_values": "true" if settings.sync.truncate_long_values else "false",
+        "zoho_duplicates": settings.sync.zoho_duplicates,
+        "duplicate_check_fields": ",".join(settings.zoho.duplicate_check_fields),
+    }
 
 
 def run_sync(

@@ -70,24 +70,10 @@ class EngineOptions:
     on_deleted: str = "ignore"  # ignore | tag | delete
     deleted_tag: str = "Deleted in Magento"
     duplicate_policy: DuplicatePolicy = "oldest"
-    #: the mapping's signature (:meth:`MappingSpec.signature`): when it is not the last full run's, the run is
-    #: full, so that every contact gets what the new mapping sends, not only the customers changed since
-    mapping: str | None = None
-    #: the other settings that decide what is sent or whether a customer can be sent (:func:`sending_settings`):
-    #: a change of one makes the run full too, so that the customers it failed, parked ones included, are read and
-    #: sent again (a VALUE_TOO_LONG customer once truncate_long_values is on), not at the next scheduled full run
-    settings: str | None = None
-
-
-def sending_settings(*, truncate_long_values: bool, zoho_duplicates: str, duplicate_check_fields: Sequence[str]) -> str:
-    """The settings besides the mapping that decide what is sent and to which contact, as one stable text."""
-    return "; ".join(
-        (
-            f"truncate_long_values={'true' if truncate_long_values else 'false'}",
-            f"zoho_duplicates={zoho_duplicates}",
-            f"duplicate_check_fields={','.join(duplicate_check_fields)}",
-        )
-    )
+    #: what decides what is sent, by name (``app.full_run_inputs``: the mapping, truncate_long_values, ...): when
+    #: one is not what the last full run recorded, the run is full, so that every contact gets what the new value
+    #: sends and the customers the old one failed (parked ones included) are read again
+    full_run_inputs: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -274,17 +260,10 @@ class SyncEngine:
             return "no completed full run yet"
         if self._older_than(last_full):
             return f"scheduled, every {self.options.full_every_hours:g} hours"
-        changed = []
-        if self._changed(self.state.full_run_mapping, self.options.mapping):
-            changed.append("the mapping")
-        changed.extend(_changed_settings(self.state.full_run_settings, self.options.settings))
+        recorded, current = self.state.full_run_inputs or {}, self.options.full_run_inputs or {}
+        # an input the last full run did not record (a state file from before) is recorded by the next full run
+        changed = [name for name, value in current.items() if recorded.get(name, value) != value]
         return " and ".join(changed) + " changed" if changed else None
-
-    @staticmethod
-    def _changed(recorded: str | None, current: str | None) -> bool:
-        """Whether a setting recorded by the last full run is not this run's (a state file from before it was
-        recorded records it at its next full run)."""
-        return current is not None and recorded is not None and recorded != current
 
     def _older_than(self, stamp: str) -> bool:
         """Whether the last full run is due again (``full_every_hours`` 0: never; only ``--full``)."""
@@ -797,8 +776,7 @@ class SyncEngine:
             # the schedule of full runs follows this machine's clock; the watermark follows Magento's
             # (a resumed full run began when its first part did: what that part read may have changed since)
             full_completed_at=self._run_started() if complete and self.tally.mode == "full" else None,
-            full_mapping=self.options.mapping if complete and self.tally.mode == "full" else None,
-            full_settings=self.options.settings if complete and self.tally.mode == "full" else None,
+            full_inputs=self.options.full_run_inputs if complete and self.tally.mode == "full" else None,
             clear_checkpoint=complete,
         )
 
@@ -842,15 +820,6 @@ def _as_read(links: Sequence[Link], current: Mapping[int, MappedRecord]) -> list
         elif record.email == link.email:
             view.append(replace(link, updated_at=record.updated_at))
     return view
-
-
-def _changed_settings(recorded: str | None, current: str | None) -> list[str]:
-    """The names of the :func:`sending_settings` whose value is not the last full run's."""
-    if recorded is None or current is None or recorded == current:
-        return []
-    before = dict(item.split("=", 1) for item in recorded.split("; ") if "=" in item)
-    now = dict(item.split("=", 1) for item in current.split("; ") if "=" in item)
-    return [name for name, value in now.items() if before.get(name, value) != value] or ["the settings"]
 
 
 def _invalid_id(outcome: RecordOutcome) -> bool:

@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,11 +35,9 @@ from magento_zoho_sync.errors import ConfigError, LockedError, StateError
 from magento_zoho_sync.state_commit import PartWriter, json_array, json_supported
 
 SCHEMA_VERSION = 1
-#: meta key: the mapping of the last completed full run; a run with another mapping is a full one
-FULL_RUN_MAPPING_KEY = "full_run_mapping"
-#: meta key: the other settings that decide what is sent (truncate_long_values, zoho_duplicates, the upsert keys)
-#: at the last completed full run, as ``name=value; ...``; a run with other values is a full one
-FULL_RUN_SETTINGS_KEY = "full_run_settings"
+#: meta key: what decided what was sent at the last completed full run (the mapping, truncate_long_values, ...; a
+#: JSON object, name -> value); a run where one differs is a full one
+FULL_RUN_INPUTS_KEY = "full_run_inputs"
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +125,7 @@ def make_state_folder(path: Path, *, create_parents: bool, create: bool = True) 
     ``MZSYNC_STATE``, ``[sync] state_path``) at most the last folder is, and said so: a typo higher up makes no
     folders but a :class:`ConfigError`."""
     if path.is_dir():  # SQLite would say "disk I/O error", which a sync takes for a full or failing disk
-        raise ConfigError(
-            f"{path} is a folder, not the state file; give the path of a file in it, such as "
-            f"{path / 'state.sqlite'} (--state, MZSYNC_STATE or [sync] state_path)"
-        )
+        raise ConfigError(_folder_given(path))
     folder = path.parent
     if folder.is_dir():
         return
@@ -149,6 +144,13 @@ def make_state_folder(path: Path, *, create_parents: bool, create: bool = True) 
         folder.mkdir(parents=create_parents, exist_ok=True, mode=0o700)
         if not create_parents:
             log.info("made the folder %s for the state file", folder)
+
+
+def _folder_given(path: Path) -> str:
+    return (
+        f"{path} is a folder, not the state file; give the path of a file in it, such as "
+        f"{path / 'state.sqlite'} (--state, MZSYNC_STATE or [sync] state_path)"
+    )
 
 
 def sqlite_uri(path: Path, options: str) -> str:
@@ -255,7 +257,7 @@ class StateStore:
                 if not path.exists():
                     raise StateError(f"No state file at {path}: run a sync first, or pass --state PATH.")
                 if path.is_dir():
-                    raise StateError(f"{path} is a folder, not the state file; pass --state with the file's path.")
+                    raise StateError(_folder_given(path))
                 # a WAL database is read through its -shm file, which a read-only folder (a monitoring user's
                 # view, a read-only mount) cannot hold: then read the file as it is on disk
                 options = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
@@ -365,14 +367,14 @@ class StateStore:
         return self.get_meta("last_full_at")
 
     @property
-    def full_run_mapping(self) -> str | None:
-        """The mapping (:meth:`MappingSpec.signature`) of the last completed full run; ``None`` before one."""
-        return self.get_meta(FULL_RUN_MAPPING_KEY)
-
-    @property
-    def full_run_settings(self) -> str | None:
-        """The sending settings (``name=value; ...``) of the last completed full run; ``None`` before one."""
-        return self.get_meta(FULL_RUN_SETTINGS_KEY)
+    def full_run_inputs(self) -> dict[str, str] | None:
+        """What decided what was sent at the last completed full run, by name; ``None`` before one."""
+        raw = self.get_meta(FULL_RUN_INPUTS_KEY)
+        try:
+            inputs = json.loads(raw) if raw is not None else None
+        except ValueError:
+            return None  # unreadable: recorded again by the next full run
+        return {str(k): str(v) for k, v in inputs.items()} if isinstance(inputs, dict) else None
 
     def checkpoint(self) -> Checkpoint | None:
         raw = self.get_meta("checkpoint")
@@ -610,8 +612,7 @@ class StateStore:
         summary: dict[str, Any],
         watermark: str | None = None,
         full_completed_at: str | None = None,
-        full_mapping: str | None = None,
-        full_settings: str | None = None,
+        full_inputs: Mapping[str, str] | None = None,
         clear_checkpoint: bool = False,
     ) -> None:
         with self.transaction() as db:
@@ -623,10 +624,8 @@ class StateStore:
                 self._set_meta(db, "watermark", watermark)
             if full_completed_at is not None:
                 self._set_meta(db, "last_full_at", full_completed_at)
-            if full_mapping is not None:
-                self._set_meta(db, FULL_RUN_MAPPING_KEY, full_mapping)
-            if full_settings is not None:
-                self._set_meta(db, FULL_RUN_SETTINGS_KEY, full_settings)
+            if full_inputs is not None:
+                self._set_meta(db, FULL_RUN_INPUTS_KEY, json.dumps(dict(full_inputs), sort_keys=True))
             if clear_checkpoint:
                 self._set_meta(db, "checkpoint", None)
 
