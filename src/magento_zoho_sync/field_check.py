@@ -1,10 +1,11 @@
 """The Zoho fields the settings name, checked against the org's Contacts fields (``GET /settings/fields``).
 
-A mapping onto a field the org does not have (or cannot be set from a text: a lookup, a formula), a field the
-org made mandatory that the mapping leaves empty, or upserts matched on a field that is not unique, would make
-Zoho refuse every record of every batch: a configuration error, which must stop the run (exit 2) with what
-to fix, not end as thousands of per-customer failures that are retried and then parked. The same answer gives
-the org's field lengths, which may be shorter than the stock ones.
+A mapping onto a field the org does not have (or cannot be set from a text: a lookup, a formula), values of
+another kind than the field takes (text on a yes/no or number field, Magento's times on a date-time field: see
+:mod:`.mapping_kinds`), a field the org made mandatory that the mapping leaves empty, or upserts matched on a
+field that is not unique, would make Zoho refuse every record of every batch: a configuration error, which
+must stop the run (exit 2) with what to fix, not end as thousands of per-customer failures that are retried and
+then parked. The same answer gives the org's field lengths, which may be shorter than the stock ones.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from magento_zoho_sync.mapping_config import MappingSpec
+from magento_zoho_sync.mapping_kinds import kind_problem, output_kind
 from magento_zoho_sync.zoho.records import FieldMeta
 
 __all__ = ["SYSTEM_DUPLICATE_CHECK_FIELD", "field_problems", "signature", "targets"]
@@ -28,6 +30,7 @@ _UNWRITABLE_TYPES = frozenset(
         "ownerlookup",
         "userlookup",
         "multiselectlookup",
+        "multiselectpicklist",
         "multiuserlookup",
         "subform",
         "fileupload",
@@ -46,8 +49,10 @@ def targets(spec: MappingSpec) -> list[str]:
 
 
 def signature(spec: MappingSpec, duplicate_check_fields: Sequence[str]) -> str:
-    """What was checked, to check it again only when the settings change."""
-    return "fields=" + ",".join(sorted(targets(spec))) + ";match=" + ",".join(duplicate_check_fields)
+    """What was checked (each field with the kind of value it is sent), to check it again when the settings
+    change."""
+    kinds = sorted(f"{rule.field}:{output_kind(rule)}" for rule in spec.rules)
+    return "fields=" + ",".join(kinds) + ";match=" + ",".join(duplicate_check_fields)
 
 
 def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fields: Iterable[FieldMeta]) -> list[str]:
@@ -56,6 +61,7 @@ def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fie
     if not known:
         return []  # nothing to check against (Zoho answered no metadata): the first batch will tell
     problems: list[str] = []
+    rules = {rule.field: rule for rule in spec.rules}
     for name in targets(spec):
         meta = known.get(name)
         if meta is None:
@@ -72,6 +78,8 @@ def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fie
                 f"mapping.fields: Zoho's Contacts field {name!r} is a {meta.data_type} field, which the mapping "
                 "cannot fill (it sends text, numbers and yes/no values); remove it from [mapping.fields]"
             )
+        elif (problem := kind_problem(rules[name], meta.data_type, meta.json_type)) is not None:
+            problems.append(problem)
     mapped = set(targets(spec))
     for meta in known.values():
         if meta.system_mandatory and meta.api_name not in mapped and not meta.read_only:

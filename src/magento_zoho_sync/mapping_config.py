@@ -20,6 +20,10 @@ Transforms (applied left to right)
     ``bool``               ``"1"/"true"/"yes"/1/true`` → true, ``"0"/"false"/"no"/0/false`` → false
     ``negate``             boolean not
     ``bool_to_opt_out``    newsletter ``is_subscribed`` → ``Email_Opt_Out`` (true → false, false → true)
+    ``number``             ``"42"``/42 → 42, ``"9.5"`` → 9.5, sent as a JSON number (Zoho number fields)
+    ``date``               ``"2024-03-01 08:15:00"`` or ``"2024-03-01"`` → ``"2024-03-01"`` (Zoho date fields)
+    ``datetime``           Magento's UTC ``"2024-03-01 08:15:00"`` → ``"2024-03-01T08:15:00+00:00"`` (Zoho
+                           date-time fields; a time with an offset keeps it)
     ``constant:<value>``   the string ``<value>``, whatever the Magento data
     ``default:<value>``    ``<value>`` when the Magento value is missing or empty
 
@@ -34,9 +38,11 @@ TOML forms, under ``[mapping.fields]``::
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
@@ -148,6 +154,67 @@ def _negate(value: Any) -> Any:
     return None if converted is None else not converted
 
 
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+def _to_number(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("is a yes/no value, not a number")
+    if isinstance(value, _NUMBERS):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("is not a number")
+    text = value.strip()
+    if not text:  # empty: left out, as every empty value
+        return None
+    if _INTEGER.match(text):
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError("is not a number")
+    return number
+
+
+def _time_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("is not a date")
+    return value.strip() or None
+
+
+def _to_date(value: Any) -> Any:
+    text = _time_text(value)
+    if text is None:
+        return None
+    day, separator, _ = text.partition("T") if "T" in text else text.partition(" ")
+    try:
+        parsed = date.fromisoformat(day)
+        if separator:
+            datetime.fromisoformat(text)  # the time after it must be one too
+    except ValueError:
+        raise ValueError("is not a date (YYYY-MM-DD)") from None
+    return parsed.isoformat()
+
+
+def _to_datetime(value: Any) -> Any:
+    text = _time_text(value)
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("is not a date and time (YYYY-MM-DD HH:MM:SS)") from None
+    if parsed.tzinfo is None:  # Magento's times are UTC
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.replace(microsecond=0).isoformat()
+
+
 def _string_op(op: Callable[[str], str]) -> Callable[[Any], Any]:
     def apply(value: Any) -> Any:
         return op(value) if isinstance(value, str) else value
@@ -170,6 +237,9 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "bool": _to_bool,
     "negate": _negate,
     "bool_to_opt_out": _negate,
+    "number": _to_number,
+    "date": _to_date,
+    "datetime": _to_datetime,
 }
 
 #: Transforms written ``name:<argument>``.

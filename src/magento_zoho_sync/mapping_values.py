@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from magento_zoho_sync.mapping_config import FieldRule, SourcePath
+from magento_zoho_sync.mapping_kinds import keeps_numbers
 
 MISSING_EMAIL: Final = "MISSING_EMAIL"
 INVALID_EMAIL: Final = "INVALID_EMAIL"
@@ -166,7 +167,8 @@ def resolve(customer: Mapping[str, Any], path: SourcePath) -> Any:
 
 
 def clean(value: Any, rule: FieldRule) -> Any:
-    """The value to send: trimmed text, a bool, or ``None`` for "leave the field out"."""
+    """The value to send: trimmed text, a bool, a number (the ``number`` transform's), or ``None`` for "leave the
+    field out"."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -174,7 +176,7 @@ def clean(value: Any, rule: FieldRule) -> Any:
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, _NUMBERS):
-        return str(value)
+        return value if keeps_numbers(rule) else str(value)
     if isinstance(value, _SEQUENCES):
         parts = [clean(v, rule) for v in value]
         if any(isinstance(p, bool) for p in parts):

@@ -445,6 +445,11 @@ def test_zoho_fields_the_settings_name_are_checked_against_the_org(make_world: A
     assert "'Phone' is not a unique field" in bad["zoho.fields"].detail
     good = _doctor(world, **{"mapping.fields": {"Description": "group_id"}})
     assert good["zoho.fields"].ok and "Description" in good["zoho.fields"].detail
+    # values of another kind than the field takes: text on Zoho's yes/no Email_Opt_Out
+    text = _doctor(world, **{"mapping.fields": {"Email_Opt_Out": "custom_attributes.opt_out"}})
+    assert _failed(text) == {"zoho.fields"} and "add the bool transform" in text["zoho.fields"].detail
+    yes_no = _doctor(world, **{"mapping.fields": {"Email_Opt_Out": "extension_attributes.is_subscribed | negate"}})
+    assert yes_no["zoho.fields"].ok
 
 
 # ------------------------------------------------------------------------------------------- the state file

@@ -486,6 +486,58 @@ def test_a_field_the_org_made_mandatory_or_one_no_mapping_can_fill_stops_the_run
     assert result.tally.failed == 0 and world.zoho.count() >= 3
 
 
+TYPED_FIELDS = (
+    FieldSpec("Is_VIP", "Is VIP", "boolean", 5, custom_field=True),
+    FieldSpec("Loyalty_Points", "Loyalty Points", "integer", 9, custom_field=True),
+    FieldSpec("Customer_Since", "Customer Since", "datetime", 120, custom_field=True),
+)
+RAW_TYPED = {
+    "Is_VIP": "custom_attributes.vip",
+    "Loyalty_Points": "custom_attributes.points",
+    "Customer_Since": "created_at",
+}
+TYPED = {
+    "Is_VIP": "custom_attributes.vip | bool",
+    "Loyalty_Points": "custom_attributes.points | number",
+    "Customer_Since": "created_at | datetime",
+}
+
+
+@pytest.mark.parametrize("numeric_strings", [False, True])  # [UNVERIFIED] whether Zoho takes "1200" for 1200
+def test_values_of_another_kind_than_a_zoho_field_takes_stop_the_run_with_the_transform_to_add(
+    make_world: Any, numeric_strings: bool
+) -> None:
+    config = ZohoConfig(extra_fields=TYPED_FIELDS, numeric_strings=numeric_strings)
+    world: World = make_world(0, zoho_kwargs={"config": config})
+    vip = add_customer(world, "vip@example.com", custom_attributes={"vip": "1", "points": "1200"})
+    with pytest.raises(ConfigError) as info:
+        world.sync(**{"mapping.fields": RAW_TYPED})
+    said = str(info.value)
+    assert "'Is_VIP' is a boolean field" in said and 'Is_VIP = "custom_attributes.vip | bool"' in said
+    assert "'Loyalty_Points' is a integer field" in said and "add the number transform" in said
+    assert "'Customer_Since' is a datetime field" in said and "add the datetime transform" in said
+    assert world.zoho.stats()["writes"] == 0  # not a failure per customer, retried and then parked
+    result = world.sync(**{"mapping.fields": TYPED})
+    assert (result.tally.inserted, result.tally.failed) == (1, 0)
+    [contact] = contacts(world, "vip@example.com")
+    assert contact["Is_VIP"] is True and contact["Loyalty_Points"] == 1200
+    created = world.magento.backend.require(vip)["created_at"]  # Magento's UTC "YYYY-MM-DD HH:MM:SS"
+    assert contact["Customer_Since"] == created.replace(" ", "T") + "+00:00"
+
+
+def test_a_transform_that_changes_the_kind_of_value_is_checked_again(make_world: Any) -> None:
+    world: World = make_world(2, zoho_kwargs={"config": ZohoConfig(extra_fields=TYPED_FIELDS)})
+
+    def field_reads() -> int:
+        return sum(1 for r in world.zoho.log if r.path.endswith("/settings/fields"))
+
+    world.sync(**{"mapping.fields": {"Is_VIP": "custom_attributes.vip | bool"}})
+    reads = field_reads()
+    with pytest.raises(ConfigError, match="add the bool transform"):  # the same field, sent as text now
+        world.sync(**{"mapping.fields": {"Is_VIP": "custom_attributes.vip"}})
+    assert field_reads() == reads + 1
+
+
 @pytest.mark.parametrize("truncate", [False, True])
 def test_an_org_with_a_shorter_field_is_held_to_its_own_length(make_world: Any, truncate: bool) -> None:
     short = FieldSpec("First_Name", "First Name", "text", 20)

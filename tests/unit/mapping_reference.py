@@ -20,6 +20,8 @@ from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
 from magento_zoho_sync.mapping_config import DEFAULT_SPEC, FieldRule, MappingSpec, SourcePath, Transform
+from magento_zoho_sync.mapping_config import TRANSFORMS as PRODUCT_TRANSFORMS
+from magento_zoho_sync.mapping_kinds import keeps_numbers
 
 MISSING_EMAIL: Final = "MISSING_EMAIL"
 INVALID_EMAIL: Final = "INVALID_EMAIL"
@@ -203,7 +205,7 @@ def _clean(value: Any, rule: FieldRule) -> Any:
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, int | float):
-        return str(value)
+        return value if keeps_numbers(rule) else str(value)
     if isinstance(value, list | tuple):
         parts = [_clean(v, rule) for v in value]
         if any(isinstance(p, bool) for p in parts):
@@ -388,6 +390,11 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "bool": _to_bool,
     "negate": _negate,
     "bool_to_opt_out": _negate,
+    # added after the optimisation, with one plain implementation each (tested in test_mapping.py): here the
+    # equivalence covers how the compiled mapping wires them (numbers kept as numbers, failures named)
+    "number": PRODUCT_TRANSFORMS["number"],
+    "date": PRODUCT_TRANSFORMS["date"],
+    "datetime": PRODUCT_TRANSFORMS["datetime"],
 }
 
 

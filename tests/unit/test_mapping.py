@@ -472,3 +472,70 @@ def test_an_empty_yes_no_value_is_left_out_not_sent_as_no(empty: str | None) -> 
     c = customer(custom_attributes=[{"attribute_code": "vip", "value": empty}])
     payload = ok(map_customer(c, spec, DEFAULT_LIMITS)).payload
     assert not {"Is_VIP", "Not_VIP", "Email_Opt_Out"} & set(payload)
+
+
+def test_number_date_and_datetime_transforms() -> None:
+    spec = spec_with(
+        Loyalty_Points="custom_attributes.points | number",
+        Discount="custom_attributes.discount | number",
+        Group="group_id | number",
+        Customer_Since="created_at | date",
+        First_Seen="created_at | datetime",
+        Birthday="dob | date",
+    )
+    c = customer(dob="1984-07-09")
+    c["custom_attributes"] = [
+        {"attribute_code": "points", "value": " 1200 "},
+        {"attribute_code": "discount", "value": "7.5"},
+    ]
+    mapped = ok(map_customer(c, spec, DEFAULT_LIMITS))
+    payload = mapped.payload
+    assert payload["Loyalty_Points"] == 1200 and type(payload["Loyalty_Points"]) is int  # a JSON number, not "1200"
+    assert payload["Discount"] == 7.5
+    assert payload["Group"] == 1  # Magento's number kept as a number (without the transform it is sent as "1")
+    assert payload["Customer_Since"] == "2023-05-01"
+    assert payload["First_Seen"] == "2023-05-01T09:12:44+00:00"  # Magento's times are UTC; Zoho needs an offset
+    assert payload["Birthday"] == "1984-07-09"
+    assert payload_hash(payload) != payload_hash({**payload, "Loyalty_Points": "1200"})  # a number is not its text
+
+
+@pytest.mark.parametrize(
+    ("transform", "value", "sent"),
+    [
+        ("number", "-3", -3),
+        ("number", 12, 12),
+        ("number", "0.25", 0.25),
+        ("date", "2024-02-29T23:59:59+05:30", "2024-02-29"),
+        ("datetime", "2024-02-29T23:59:59+05:30", "2024-02-29T23:59:59+05:30"),
+        ("datetime", "2024-02-29", "2024-02-29T00:00:00+00:00"),
+        ("datetime", "2024-02-29 23:59:59.123456", "2024-02-29T23:59:59+00:00"),
+    ],
+)
+def test_typed_transforms_read_what_magento_and_people_write(transform: str, value: Any, sent: Any) -> None:
+    c = customer(custom_attributes=[{"attribute_code": "x", "value": value}])
+    assert ok(map_customer(c, spec_with(Custom_X=f"custom_attributes.x | {transform}"))).payload["Custom_X"] == sent
+
+
+@pytest.mark.parametrize("transform", ["number", "date", "datetime"])
+@pytest.mark.parametrize("empty", ["", "  ", None])
+def test_typed_transforms_leave_an_empty_value_out(transform: str, empty: str | None) -> None:
+    c = customer(custom_attributes=[{"attribute_code": "x", "value": empty}])
+    assert "Custom_X" not in ok(map_customer(c, spec_with(Custom_X=f"custom_attributes.x | {transform}"))).payload
+
+
+@pytest.mark.parametrize(
+    ("transform", "value", "said"),
+    [
+        ("number", "12 apples", "is not a number"),
+        ("number", "nan", "is not a number"),
+        ("number", True, "is a yes/no value"),
+        ("date", "01/02/2024", "is not a date"),
+        ("date", "2024-02-30", "is not a date"),
+        ("datetime", "yesterday", "is not a date and time"),
+    ],
+)
+def test_a_value_a_typed_transform_cannot_read_fails_that_customer(transform: str, value: Any, said: str) -> None:
+    c = customer(custom_attributes=[{"attribute_code": "x", "value": value}])
+    failure = failed(map_customer(c, spec_with(Custom_X=f"custom_attributes.x | {transform}")), "MAPPING_ERROR")
+    assert failure.field == "Custom_X"
+    assert f"transform {transform} failed" in failure.message and said in failure.message

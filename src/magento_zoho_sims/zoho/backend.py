@@ -276,7 +276,12 @@ class ZohoBackend:
 
     def _clean(self, record: Any, index: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
         return clean_record(
-            record, index, self.specs, reject_unknown=self.config.reject_unknown_fields, owner_ids=self.owner_ids
+            record,
+            index,
+            self.specs,
+            reject_unknown=self.config.reject_unknown_fields,
+            owner_ids=self.owner_ids,
+            numeric_strings=self.config.numeric_strings,
         )
 
     def _insert_one(self, record: Any, index: int, now: float, *, batch: set[int]) -> dict[str, Any]:

@@ -28,6 +28,11 @@ _JSON_TYPES = {
     "ownerlookup": "jsonobject",
     "bigint": "string",
     "integer": "integer",
+    "double": "double",
+    "currency": "double",
+    "percent": "double",
+    "decimal": "double",
+    "multiselectpicklist": "jsonarray",
     "profileimage": "string",
 }
 

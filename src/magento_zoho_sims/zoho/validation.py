@@ -16,6 +16,8 @@ _EMAIL = re.compile(
 )
 _PHONE = re.compile(r"^[0-9+()\-./ #*]*(?:\s*(?:x|ext\.?)\s*[0-9]+)?$", re.IGNORECASE)
 _ID = re.compile(r"^[0-9]{1,19}$")
+_INTEGER_TEXT = re.compile(r"^-?[0-9]+$")
+_NUMBER_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
 
 # Keys a client may send that are not fields (Zoho accepts them on writes).
 PASS_THROUGH_KEYS = frozenset({"$append_values", "Layout", "Tag", "$approval", "$wizard_connection_path"})
@@ -25,8 +27,9 @@ def is_valid_email(value: str) -> bool:
     return len(value) <= 254 and _EMAIL.match(value) is not None
 
 
-def _type_error(spec: FieldSpec, value: Any) -> bool:
-    """True when ``value`` (not None) does not fit the field's data type."""
+def _type_error(spec: FieldSpec, value: Any, *, numeric_strings: bool = False) -> bool:
+    """True when ``value`` (not None) does not fit the field's data type (``numeric_strings``: a number field also
+    takes a number written as text, which the reference leaves open)."""
     kind = spec.data_type
     if kind in {"text", "picklist", "textarea", "website"}:
         return not isinstance(value, str)
@@ -51,6 +54,14 @@ def _type_error(spec: FieldSpec, value: Any) -> bool:
             return datetime.fromisoformat(value).tzinfo is None
         except ValueError:
             return True
+    if spec.json_type in ("integer", "double"):
+        pattern = _INTEGER_TEXT if spec.json_type == "integer" else _NUMBER_TEXT
+        if numeric_strings and isinstance(value, str):
+            return pattern.match(value) is None
+        allowed = (int,) if spec.json_type == "integer" else (int, float)
+        return isinstance(value, bool) or not isinstance(value, allowed)
+    if kind == "multiselectpicklist":
+        return not (isinstance(value, list) and all(isinstance(v, str) for v in value))
     if kind in {"lookup", "ownerlookup"}:
         return not (isinstance(value, dict) and isinstance(value.get("id"), str) and _ID.match(value["id"]))
     return False
@@ -63,6 +74,7 @@ def clean_record(
     *,
     reject_unknown: bool,
     owner_ids: frozenset[str],
+    numeric_strings: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The writable values of one input record, or the first error Zoho would report for it."""
     if not isinstance(record, dict):
@@ -92,7 +104,7 @@ def clean_record(
                 return {}, invalid_data(api_name, index, maximum_length=spec.length)
             values[api_name] = value
             continue
-        if _type_error(spec, value):
+        if _type_error(spec, value, numeric_strings=numeric_strings):
             return {}, invalid_data(api_name, index, expected_data_type=kind)
         if isinstance(value, str) and len(value) > spec.length:
             return {}, invalid_data(api_name, index, maximum_length=spec.length)

@@ -520,6 +520,7 @@ class ZohoClient:
                     data_type=str(item.get("data_type", "")),
                     length=int(length) if isinstance(length, int | str) and str(length).isdigit() else None,
                     label=item.get("field_label") if isinstance(item.get("field_label"), str) else None,
+                    json_type=item.get("json_type") if isinstance(item.get("json_type"), str) else None,
                     read_only=bool(item.get("read_only") or item.get("field_read_only")),
                     system_mandatory=bool(item.get("system_mandatory")),
                     unique=bool(unique),

@@ -101,6 +101,7 @@ class FieldMeta:
     data_type: str
     length: int | None
     label: str | None = None
+    json_type: str | None = None  # the JSON value Zoho takes: string, boolean, integer, double, jsonobject...
     read_only: bool = False
     system_mandatory: bool = False
     unique: bool = False

@@ -324,3 +324,32 @@ def test_extra_custom_fields_from_config(clock: Clock) -> None:
             f["api_name"] for f in api.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
         ]
         assert "Customer_Group" in names
+
+
+@pytest.mark.parametrize("numeric_strings", [False, True])  # [UNVERIFIED] whether a number field takes "42"
+def test_number_fields_take_json_numbers_and_text_only_when_configured(clock: Clock, numeric_strings: bool) -> None:
+    from magento_zoho_sims.zoho import ZohoConfig
+    from magento_zoho_sims.zoho.fields import FieldSpec
+
+    points = FieldSpec("Points", "Points", "integer", 9, custom_field=True)
+    discount = FieldSpec("Discount", "Discount", "currency", 16, custom_field=True)
+    config = ZohoConfig(extra_fields=(points, discount), numeric_strings=numeric_strings)
+    sim = ZohoSimulator(seed=2, clock=clock, config=config)
+    token = sim.issue_access_token()
+    headers = {"Authorization": f"Zoho-oauthtoken {token}"}
+    with httpx2.Client(transport=sim.transport(), base_url="http://z", headers=headers) as api:
+
+        def refused(n: int, **values: Any) -> str | None:
+            item = post(api, "/crm/v8/Contacts", {"data": [contact(n, **values)]}).json()["data"][0]
+            return item["details"].get("expected_data_type") if item["status"] == "error" else None
+
+        assert refused(1, Points=42, Discount=7.5) is None
+        assert refused(2, Discount=7) is None
+        assert refused(3, Points=7.5) == "integer"
+        assert refused(4, Points=True) == "integer"
+        assert refused(5, Discount=False) == "currency"
+        assert refused(6, Points="42") == (None if numeric_strings else "integer")
+        assert refused(7, Points="4x") == "integer"
+        listed = api.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
+        fields = {f["api_name"]: f for f in listed}
+        assert (fields["Points"]["json_type"], fields["Discount"]["json_type"]) == ("integer", "double")

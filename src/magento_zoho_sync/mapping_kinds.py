@@ -1,0 +1,122 @@
+"""What kind of value a mapping rule sends (text, yes/no, number, date, date and time), and which Zoho field
+types take it.
+
+Zoho refuses a record whose value does not fit the field's type (``INVALID_DATA`` with ``expected_data_type``):
+a ``"1"`` on a yes/no field, Magento's ``"2024-03-01 08:15:00"`` on a date-time field (which needs an offset).
+Every customer would fail the same way, so the field check at start-up compares each rule's kind with the
+field's type and stops the run with the transform to add. The kind is known from the rule alone: its last
+transform that makes a kind, else what the Magento path holds.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from magento_zoho_sync.mapping_config import FieldRule, SourcePath
+
+__all__ = ["KINDS", "keeps_numbers", "kind_problem", "output_kind"]
+
+TEXT: Final = "text"
+YES_NO: Final = "yes/no"
+NUMBER: Final = "number"
+DATE: Final = "date"
+DATETIME: Final = "date-time"
+TIMESTAMP: Final = "Magento time"  # "YYYY-MM-DD HH:MM:SS", UTC, no offset: text to Zoho
+MIXED: Final = "mixed"  # a default:<value> (text) after a transform that makes another kind
+KINDS: Final = (TEXT, YES_NO, NUMBER, DATE, DATETIME, TIMESTAMP, MIXED)
+
+_BY_TRANSFORM: Final = {
+    "bool": YES_NO,
+    "negate": YES_NO,
+    "bool_to_opt_out": YES_NO,
+    "number": NUMBER,
+    "date": DATE,
+    "datetime": DATETIME,
+    "constant": TEXT,
+}
+
+#: Magento values that arrive as JSON booleans (kept as yes/no by the mapping) or as UTC times.
+_BOOLEAN_PATHS: Final = frozenset(
+    {
+        "extension_attributes.is_subscribed",
+        *(f"{root}.default_{kind}" for root in ("address", "billing", "shipping") for kind in ("billing", "shipping")),
+    }
+)
+_TIMESTAMP_PATHS: Final = frozenset({"created_at", "updated_at"})
+_DATE_PATHS: Final = frozenset({"dob"})
+
+#: Zoho data types by the kind of JSON value they take.
+_NUMBER_TYPES: Final = frozenset({"integer", "double", "currency", "percent", "decimal"})
+_TEXT_TYPES: Final = frozenset({"text", "textarea", "picklist", "email", "phone", "website"})
+
+
+def _path_kind(path: SourcePath | None) -> str:
+    name = str(path) if path is not None else ""
+    if name in _BOOLEAN_PATHS:
+        return YES_NO
+    if name in _TIMESTAMP_PATHS:
+        return TIMESTAMP
+    if name in _DATE_PATHS:
+        return DATE
+    return TEXT  # numbers from Magento (ids, gender) are sent as text unless a rule says number
+
+
+def output_kind(rule: FieldRule) -> str:
+    """The kind of value ``rule`` sends (one of :data:`KINDS`)."""
+    kind = _path_kind(rule.path)
+    for transform in rule.transforms:
+        made = _BY_TRANSFORM.get(transform.name)
+        if made is not None:
+            kind = made
+        elif transform.name == "default" and kind not in (TEXT, TIMESTAMP, DATE):
+            kind = MIXED  # the default's text where the rule otherwise sends yes/no or numbers
+    return kind
+
+
+def keeps_numbers(rule: FieldRule) -> bool:
+    """Whether the rule sends numbers as JSON numbers (the ``number`` transform) rather than as text."""
+    return output_kind(rule) == NUMBER
+
+
+def _fix(field: str, rule: FieldRule, transform: str) -> str:
+    return f'add the {transform} transform ({field} = "{rule.describe()} | {transform}")'
+
+
+def kind_problem(rule: FieldRule, data_type: str, json_type: str | None) -> str | None:
+    """What to fix when ``rule``'s values do not fit a Zoho field of ``data_type`` (``json_type``), else None.
+
+    Only types whose JSON value is known are checked; a type this does not know passes.
+    """
+    kind, kind_of = output_kind(rule), data_type.lower()
+    field, source = rule.field, rule.describe()
+    head = f'mapping.fields: Zoho\'s Contacts field {field!r} is a {data_type} field, but {field} = "{source}"'
+    if kind == MIXED:
+        return (
+            f"{head} sends the text of default:<value> when Magento has no value; put default:<value> before "
+            "the transform that makes the value"
+        )
+    if kind_of == "boolean" or json_type == "boolean":
+        if kind != YES_NO:
+            return f"{head} sends {kind} values; {_fix(field, rule, 'bool')}"
+        return None
+    if kind_of in _NUMBER_TYPES or json_type in ("integer", "double"):
+        if kind != NUMBER:
+            return f"{head} sends {kind} values; {_fix(field, rule, 'number')}"
+        return None
+    if kind_of == "date":
+        if kind in (TIMESTAMP, DATETIME):
+            return f"{head} sends {kind} values (a time of day too); {_fix(field, rule, 'date')}"
+        if kind in (YES_NO, NUMBER):
+            return f"{head} sends {kind} values; map a date onto it (the date transform reads Magento's dates)"
+        return None
+    if kind_of == "datetime":
+        if kind in (TIMESTAMP, DATE, TEXT):
+            return f"{head} sends text Zoho refuses there (it needs an offset); {_fix(field, rule, 'datetime')}"
+        if kind != DATETIME:
+            return f"{head} sends {kind} values; map a time onto it (the datetime transform reads Magento's times)"
+        return None
+    text_field = kind_of in _TEXT_TYPES or (json_type == "string" and kind_of != "bigint")
+    if text_field and kind in (YES_NO, NUMBER):
+        transform = "bool, negate or bool_to_opt_out" if kind == YES_NO else "number"
+        return f"{head} sends {kind} values, and the field takes text; drop the {transform} transform"
+    return None
