@@ -20,6 +20,7 @@ Transforms (applied left to right)
     ``bool``               ``"1"/"true"/"yes"/1/true`` → true, ``"0"/"false"/"no"/0/false`` → false
     ``negate``             boolean not
     ``bool_to_opt_out``    newsletter ``is_subscribed`` → ``Email_Opt_Out`` (true → false, false → true)
+    ``gender``             Magento's gender code → ``Male`` (1), ``Female`` (2), ``Not Specified`` (3); 0 is no answer
     ``number``             ``"42"``/42 → 42, ``"9.5"`` → 9.5, sent as a JSON number (Zoho number fields)
     ``date``               ``"2024-03-01 08:15:00"`` or ``"2024-03-01"`` → ``"2024-03-01"`` (Zoho date fields)
     ``datetime``           Magento's UTC ``"2024-03-01 08:15:00"`` → ``"2024-03-01T08:15:00+00:00"`` (Zoho
@@ -180,6 +181,19 @@ def _to_number(value: Any) -> Any:
     return number
 
 
+#: Magento's ``gender`` codes (0: no answer, left out).
+_GENDERS: Final = {1: "Male", 2: "Female", 3: "Not Specified"}
+
+
+def _gender(value: Any) -> Any:
+    code = _to_number(value)
+    if code is None or code == 0:
+        return None
+    if code not in _GENDERS:
+        raise ValueError("is not one of Magento's gender codes (1, 2, 3)")
+    return _GENDERS[code]
+
+
 def _time_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -237,6 +251,7 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "bool": _to_bool,
     "negate": _negate,
     "bool_to_opt_out": _negate,
+    "gender": _gender,
     "number": _to_number,
     "date": _to_date,
     "datetime": _to_datetime,

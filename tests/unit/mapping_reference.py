@@ -392,6 +392,7 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "bool_to_opt_out": _negate,
     # added after the optimisation, with one plain implementation each (tested in test_mapping.py): here the
     # equivalence covers how the compiled mapping wires them (numbers kept as numbers, failures named)
+    "gender": PRODUCT_TRANSFORMS["gender"],
     "number": PRODUCT_TRANSFORMS["number"],
     "date": PRODUCT_TRANSFORMS["date"],
     "datetime": PRODUCT_TRANSFORMS["datetime"],

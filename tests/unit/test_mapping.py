@@ -539,3 +539,16 @@ def test_a_value_a_typed_transform_cannot_read_fails_that_customer(transform: st
     failure = failed(map_customer(c, spec_with(Custom_X=f"custom_attributes.x | {transform}")), "MAPPING_ERROR")
     assert failure.field == "Custom_X"
     assert f"transform {transform} failed" in failure.message and said in failure.message
+
+
+@pytest.mark.parametrize(
+    ("code", "sent"), [(1, "Male"), ("2", "Female"), (3, "Not Specified"), (0, None), (None, None)]
+)
+def test_gender_codes_become_magentos_labels(code: Any, sent: str | None) -> None:
+    payload = ok(map_customer(customer(gender=code), spec_with(Gender="gender | gender"))).payload
+    assert payload.get("Gender") == sent
+
+
+def test_an_unknown_gender_code_fails_that_customer() -> None:
+    failure = failed(map_customer(customer(gender=7), spec_with(Gender="gender | gender")), "MAPPING_ERROR")
+    assert "transform gender failed" in failure.message and "gender codes (1, 2, 3)" in failure.message
