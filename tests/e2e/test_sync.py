@@ -539,6 +539,23 @@ def test_a_transform_that_changes_the_kind_of_value_is_checked_again(make_world:
 
 
 @pytest.mark.parametrize("truncate", [False, True])
+@pytest.mark.parametrize("utf16", [True, False])  # [UNVERIFIED] how Zoho counts a field's length
+def test_a_value_at_the_limit_in_code_points_but_not_in_utf16_units_is_never_refused_by_zoho(
+    make_world: Any, utf16: bool, truncate: bool
+) -> None:
+    world: World = make_world(0, zoho_kwargs={"config": ZohoConfig(utf16_lengths=utf16)})
+    add_customer(world, "emoji@example.com", firstname="a" * 39 + "🎉")  # 40 code points, 41 UTF-16 units
+    result = world.sync(**{"sync.truncate_long_values": truncate})
+    # the tool counts as the stricter Zoho would: cut to 40 units, or failed here with what to do; never a
+    # batch record that Zoho refuses
+    if truncate:
+        assert result.tally.failed == 0
+        assert contacts(world, "emoji@example.com")[0]["First_Name"] == "a" * 39
+    else:
+        assert [f.code for f in result.tally.failures] == ["VALUE_TOO_LONG"] and world.zoho.stats()["writes"] == 0
+
+
+@pytest.mark.parametrize("truncate", [False, True])
 def test_an_org_with_a_shorter_field_is_held_to_its_own_length(make_world: Any, truncate: bool) -> None:
     short = FieldSpec("First_Name", "First Name", "text", 20)
     world: World = make_world(0, zoho_kwargs={"config": ZohoConfig(extra_fields=(short,))})

@@ -282,6 +282,7 @@ class ZohoBackend:
             reject_unknown=self.config.reject_unknown_fields,
             owner_ids=self.owner_ids,
             numeric_strings=self.config.numeric_strings,
+            utf16_lengths=self.config.utf16_lengths,
         )
 
     def _insert_one(self, record: Any, index: int, now: float, *, batch: set[int]) -> dict[str, Any]:

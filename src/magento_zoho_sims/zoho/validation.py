@@ -67,6 +67,14 @@ def _type_error(spec: FieldSpec, value: Any, *, numeric_strings: bool = False) -
     return False
 
 
+def _too_long(value: str, limit: int, utf16: bool) -> bool:
+    """Longer than ``limit`` characters, counted as UTF-16 units (an emoji is 2) or as code points (1)."""
+    if len(value) > limit:
+        return True
+    # only text at least half the limit long can reach it in UTF-16 units
+    return utf16 and 2 * len(value) > limit and len(value.encode("utf-16-le", "surrogatepass")) // 2 > limit
+
+
 def clean_record(
     record: Any,
     index: int,
@@ -75,6 +83,7 @@ def clean_record(
     reject_unknown: bool,
     owner_ids: frozenset[str],
     numeric_strings: bool = False,
+    utf16_lengths: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The writable values of one input record, or the first error Zoho would report for it."""
     if not isinstance(record, dict):
@@ -100,13 +109,13 @@ def clean_record(
             continue
         kind = spec.data_type
         if kind == "text" and type(value) is str:  # fast path: most of a contact is single-line text
-            if len(value) > spec.length:
+            if _too_long(value, spec.length, utf16_lengths):
                 return {}, invalid_data(api_name, index, maximum_length=spec.length)
             values[api_name] = value
             continue
         if _type_error(spec, value, numeric_strings=numeric_strings):
             return {}, invalid_data(api_name, index, expected_data_type=kind)
-        if isinstance(value, str) and len(value) > spec.length:
+        if isinstance(value, str) and _too_long(value, spec.length, utf16_lengths):
             return {}, invalid_data(api_name, index, maximum_length=spec.length)
         if kind == "ownerlookup" and value["id"] not in owner_ids:
             return {}, invalid_data(api_name, index, expected_data_type=kind)

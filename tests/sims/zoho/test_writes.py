@@ -353,3 +353,18 @@ def test_number_fields_take_json_numbers_and_text_only_when_configured(clock: Cl
         listed = api.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
         fields = {f["api_name"]: f for f in listed}
         assert (fields["Points"]["json_type"], fields["Discount"]["json_type"]) == ("integer", "double")
+
+
+@pytest.mark.parametrize("utf16", [True, False])  # [UNVERIFIED] how Zoho counts a field's length
+def test_lengths_count_utf16_units_or_code_points_as_configured(clock: Clock, utf16: bool) -> None:
+    from magento_zoho_sims.zoho import ZohoConfig
+
+    sim = ZohoSimulator(seed=2, clock=clock, config=ZohoConfig(utf16_lengths=utf16))
+    token = sim.issue_access_token()
+    headers = {"Authorization": f"Zoho-oauthtoken {token}"}
+    with httpx2.Client(transport=sim.transport(), base_url="http://z", headers=headers) as api:
+        emoji_at_limit = "a" * 39 + "🎉"  # 40 code points, 41 UTF-16 units; First_Name holds 40
+        [item] = post(api, "/crm/v8/Contacts", {"data": [contact(1, First_Name=emoji_at_limit)]}).json()["data"]
+        assert item["status"] == ("error" if utf16 else "success")
+        [item] = post(api, "/crm/v8/Contacts", {"data": [contact(2, First_Name="a" * 38 + "🎉")]}).json()["data"]
+        assert item["status"] == "success"  # 40 units either way
