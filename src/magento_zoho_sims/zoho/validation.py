@@ -109,7 +109,7 @@ def clean_record(
             continue
         kind = spec.data_type
         if kind == "text" and type(value) is str:  # fast path: most of a contact is single-line text
-            if _too_long(value, spec.length, utf16_lengths):
+            if 2 * len(value) > spec.length and _too_long(value, spec.length, utf16_lengths):
                 return {}, invalid_data(api_name, index, maximum_length=spec.length)
             values[api_name] = value
             continue
