@@ -316,7 +316,10 @@ class SyncEngine:
         if plan.mode == "full":
             self._sweep_deleted(previous_last, None, set())
 
-    def _handle_customers(self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True) -> None:
+    def _handle_customers(
+        self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True, only: set[int] | None = None
+    ) -> None:
+        """Map, decide and queue a page of customers (``only``: decide just these; the others are context)."""
         mapped: list[MappedRecord] = []
         page_failures: list[FailureRecord] = []
         if count_read:
@@ -324,7 +327,10 @@ class SyncEngine:
         mapper = self.mapper.map
         for item in items:
             result = mapper(item)
-            if isinstance(result, FailureRecord):
+            if only is not None and result.customer_id not in only:
+                if not isinstance(result, FailureRecord):
+                    mapped.append(result)  # context only: not counted, failed or said again
+            elif isinstance(result, FailureRecord):
                 page_failures.append(result)
             else:
                 mapped.append(result)
@@ -345,6 +351,8 @@ class SyncEngine:
         by_email = {email: _as_read(links, current) for email, links in by_email.items()}
         self._refreshed.clear()
         for record in mapped:
+            if only is not None and record.customer_id not in only:
+                continue
             own = own_links.get(record.customer_id)
             moved_from = own.email if own is not None and own.email and own.email != record.email else None
             if self._writer.settle(record.email, moved_from):
@@ -478,6 +486,12 @@ class SyncEngine:
                     LinkUpdate(record.customer_id, record.email, record.updated_at, own.zoho_id, own.payload_hash)
                 )
             return
+        moved = own is not None and bool(own.email) and own.email != record.email
+        if moved:
+            # customers left on the old email may need their own contact: also when this customer is merged into
+            # another or rejected on its new email (its data stays on the old email's contact until they are sent)
+            assert own is not None and own.email
+            self._orphaned_emails.add(own.email)
         if decision.action is Action.MERGED:
             assert decision.merged_into is not None
             self._merged(record, into=decision.merged_into)
@@ -490,10 +504,11 @@ class SyncEngine:
         for other in same_email:
             if other.customer_id != record.customer_id:
                 self._note_merge(other.customer_id, record.customer_id, record.email)
-        if own is not None and own.email and own.email != record.email:
-            self._orphaned_emails.add(own.email)  # customers left on the old email may need their own contact
         upsert = decision.action is Action.UPSERT
-        linked = own.zoho_id if upsert and own is not None else None
+        # an upsert that inserts although the customer's contact held this email means the contact's email was
+        # edited in Zoho (said); a customer that moved to a new email gets a new contact when its old one stays
+        # with the customers still on the old email: nothing to say then
+        linked = own.zoho_id if upsert and own is not None and not moved else None
         self._queue(record, decision.action, None if upsert else decision.zoho_id, linked=linked)
 
     def _queue(self, record: MappedRecord, action: Action, zoho_id: str | None, *, linked: str | None = None) -> None:
@@ -758,8 +773,21 @@ class SyncEngine:
             if not ids:
                 return
             customers = list(self.source.get_customers(ids))
+            # Decided again: the customers that hold the email now. Not one that moved away (decided on its new
+            # email already), nor one that failed in this run (a customer rejected on the email it moved to is
+            # still linked to the old one; the next run retries it): both are read, so that what they hold now,
+            # not their link, is what the others compete with.
+            held = set(emails)
+            failed = self.state.failed_in_run(self._run_id, ids)
+            decided = {
+                int(customer["id"])
+                for customer in customers
+                if int(customer["id"]) not in failed
+                and self.mapper.normalise_email(str(customer.get("email") or "")) in held
+            }
             for start in range(0, len(customers), self.options.page_size):
-                self._handle_customers(customers[start : start + self.options.page_size], count_read=False)
+                page = customers[start : start + self.options.page_size]
+                self._handle_customers(page, count_read=False, only=decided)
             self._drain()
 
     # -- the end --------------------------------------------------------------------------------------------------

@@ -532,6 +532,11 @@ class StateStore:
         )
         return [int(row[0]) for row in rows]
 
+    def failed_in_run(self, run_id: int, customer_ids: Sequence[int]) -> set[int]:
+        """Those of ``customer_ids`` whose last failure (parked or not) was in run ``run_id``."""
+        rows = self._select_in("SELECT customer_id, last_run_id FROM failures WHERE customer_id IN {in}", customer_ids)
+        return {int(row[0]) for row in rows if row[1] == run_id}
+
     def failed_ids(self, customer_ids: Sequence[int]) -> set[int]:
         rows = self._select_in("SELECT customer_id FROM failures WHERE customer_id IN {in}", list(customer_ids))
         return {int(row[0]) for row in rows}

@@ -208,6 +208,45 @@ def test_one_email_on_two_websites_is_one_contact_with_the_latest_data(make_worl
     assert contact["Last_Name"] == "Website1-renamed"
 
 
+def test_a_customer_rejected_on_the_email_it_moves_back_to_leaves_the_other_email_to_its_customer(
+    make_world: Any,
+) -> None:
+    world: World = make_world(0)
+    eoin = add_customer(world, "eoin@example.com", firstname="Eoin", lastname="OBrien", website_id=1)
+    world.magento.clock.advance(3600)  # Eoin is out of the next runs' overlap
+    alice = add_customer(world, "alice@example.com", firstname="Alice", lastname="Anders", website_id=2)
+    world.sync()
+    world.zoho.add_contact(Email="alice@example.com", Last_Name="HandMade")  # a rep's twin of Alice's contact
+    world.magento.clock.advance(3600)  # Eoin is out of the next runs' overlap
+    world.magento.backend.update_customer(alice, email="eoin@example.com")  # onto Eoin's email: Alice wins it
+    world.sync()
+    assert [c["Last_Name"] for c in contacts(world, "eoin@example.com")] == ["Anders"]
+    world.magento.clock.advance(3600)  # Eoin is out of the next runs' overlap
+    world.magento.backend.update_customer(alice, email="alice@example.com")  # and back, where Zoho holds two
+    result = world.sync()
+    assert [(f.customer_id, f.code) for f in result.tally.failures] == [(alice, "ZOHO_DUPLICATE_CONTACTS")]
+    assert result.tally.failed == 1  # once, not again when the email she left is decided anew
+    # Eoin is the only customer on his email again: his contact holds his data, not Alice's until a full run
+    assert [c["Last_Name"] for c in contacts(world, "eoin@example.com")] == ["OBrien"]
+    assert result.tally.updated == 1 and eoin not in [f.customer_id for f in result.tally.failures]
+
+
+def test_a_customer_leaving_a_shared_email_gets_a_contact_of_its_own_without_a_warning(make_world: Any) -> None:
+    world: World = make_world(0)
+    bob = add_customer(world, "shared@example.com", firstname="Bob", lastname="Builder", website_id=2)
+    world.sync()
+    world.magento.clock.advance(60)
+    add_customer(world, "shared@example.com", firstname="Alice", lastname="Anders", website_id=1)
+    world.sync()  # Alice is the latest: the shared contact holds her data, Bob is merged into it
+    world.magento.clock.advance(60)
+    world.magento.backend.update_customer(bob, email="bob.new@example.com")
+    result = world.sync()
+    assert [c["Last_Name"] for c in contacts(world, "shared@example.com")] == ["Anders"]
+    assert [c["Last_Name"] for c in contacts(world, "bob.new@example.com")] == ["Builder"]
+    # nothing was edited in Zoho: no "merge the two in Zoho" advice about two different people
+    assert [w.code for w in result.tally.warnings] == []
+
+
 def test_an_email_change_updates_the_same_contact(make_world: Any) -> None:
     world: World = make_world(0)
     customer = add_customer(world, "before@example.com")
