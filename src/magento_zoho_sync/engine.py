@@ -161,6 +161,7 @@ class SyncEngine:
         self._reported_merges: set[int] = set()
         self._orphaned_emails: set[str] = set()
         self._refreshed: list[LinkUpdate] = []
+        self._page_unchanged: set[int] = set()  # counted unchanged on this page: moved to merged if one merges them
         self._reconsidering = False
         self._total: int | None = None
         # a dry run's failures are its plan of rejects, listed in full; a real run keeps a page of them and
@@ -350,6 +351,7 @@ class SyncEngine:
         current = {record.customer_id: record for record in mapped}
         by_email = {email: _as_read(links, current) for email, links in by_email.items()}
         self._refreshed.clear()
+        self._page_unchanged.clear()
         for record in mapped:
             if only is not None and record.customer_id not in only:
                 continue
@@ -480,7 +482,9 @@ class SyncEngine:
         self, record: MappedRecord, decision: Decision, same_email: Sequence[Link], own: Link | None = None
     ) -> None:
         if decision.action is Action.UNCHANGED:
-            self.tally.unchanged += not self._reconsidering
+            if not self._reconsidering:
+                self.tally.unchanged += 1
+                self._page_unchanged.add(record.customer_id)
             if own is not None and own.updated_at != record.updated_at:  # keeps "the latest update wins" true
                 self._refreshed.append(
                     LinkUpdate(record.customer_id, record.email, record.updated_at, own.zoho_id, own.payload_hash)
@@ -543,6 +547,9 @@ class SyncEngine:
         if merged_id in self._reported_merges:
             return
         self._reported_merges.add(merged_id)
+        if merged_id in self._page_unchanged:  # read before the customer that now wins its email: one outcome
+            self._page_unchanged.discard(merged_id)
+            self.tally.unchanged -= 1
         self.tally.merged += 1
         self.tally.merges.append((merged_id, into, email))
 

@@ -237,7 +237,9 @@ def test_a_customer_leaving_a_shared_email_gets_a_contact_of_its_own_without_a_w
     world.sync()
     world.magento.clock.advance(60)
     add_customer(world, "shared@example.com", firstname="Alice", lastname="Anders", website_id=1)
-    world.sync()  # Alice is the latest: the shared contact holds her data, Bob is merged into it
+    second = world.sync()  # Alice is the latest: the shared contact holds her data, Bob is merged into it
+    tally = second.tally  # Bob is read again (the runs' overlap): merged, and only merged, not unchanged too
+    assert (tally.read, tally.updated, tally.unchanged, tally.merged) == (2, 1, 0, 1)
     world.magento.clock.advance(60)
     world.magento.backend.update_customer(bob, email="bob.new@example.com")
     result = world.sync()
