@@ -43,6 +43,11 @@ _UNWRITABLE_TYPES = frozenset(
 )
 
 
+#: JSON values no mapping rule makes (a lookup's ``{"id": ...}``, a multi-select's list): a field of another type
+#: than those above that takes one cannot be filled either.
+_OBJECT_JSON_TYPES = frozenset({"jsonobject", "jsonarray"})
+
+
 def targets(spec: MappingSpec) -> list[str]:
     """The Zoho fields the mapping writes, in order."""
     return list(dict.fromkeys(rule.field for rule in spec.rules))
@@ -73,7 +78,7 @@ def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fie
             problems.append(
                 f"mapping.fields: Zoho's Contacts field {name!r} is read-only; map onto another field or remove it"
             )
-        elif meta.data_type.lower() in _UNWRITABLE_TYPES:
+        elif meta.data_type.lower() in _UNWRITABLE_TYPES or meta.json_type in _OBJECT_JSON_TYPES:
             problems.append(
                 f"mapping.fields: Zoho's Contacts field {name!r} is a {meta.data_type} field, which the mapping "
                 "cannot fill (it sends text, numbers and yes/no values); remove it from [mapping.fields]"

@@ -101,3 +101,14 @@ def test_the_field_check_compares_kinds_and_its_signature_follows_them() -> None
     assert signature(raw, ["Email"]) != signature(fixed, ["Email"])
     same_kind = build_spec({"Is_VIP": "custom_attributes.vip | negate"})
     assert signature(fixed, ["Email"]) == signature(same_kind, ["Email"])
+
+
+def test_a_field_that_takes_an_object_or_a_list_cannot_be_mapped_whatever_its_type() -> None:
+    fields = [
+        FieldMeta("Email", "email", 100, json_type="string"),
+        FieldMeta("Last_Name", "text", 80, json_type="string"),
+        FieldMeta("Related", "multi_module_lookup", None, json_type="jsonobject"),
+    ]
+    spec = build_spec({"Email": "email", "Last_Name": "lastname", "Related": "firstname"}, replace_defaults=True)
+    [problem] = field_problems(spec, ["Email"], fields)
+    assert "'Related' is a multi_module_lookup field, which the mapping cannot fill" in problem
