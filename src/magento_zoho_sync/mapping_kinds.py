@@ -79,7 +79,7 @@ def keeps_numbers(rule: FieldRule) -> bool:
 
 
 def _fix(field: str, rule: FieldRule, transform: str) -> str:
-    return f'add the {transform} transform ({field} = "{rule.describe()} | {transform}")'
+    return f'add the {transform} transform: {field} = "{rule.describe()} | {transform}"'
 
 
 def kind_problem(rule: FieldRule, data_type: str, json_type: str | None) -> str | None:

@@ -45,7 +45,7 @@ def test_the_kind_a_rule_sends(text: str, kind: str) -> None:
 @pytest.mark.parametrize(
     ("text", "data_type", "json_type", "fix"),
     [
-        ("custom_attributes.vip", "boolean", "boolean", 'bool transform (Custom_X = "custom_attributes.vip | bool")'),
+        ("custom_attributes.vip", "boolean", "boolean", 'bool transform: Custom_X = "custom_attributes.vip | bool"'),
         ("custom_attributes.points", "integer", "integer", "add the number transform"),
         ("custom_attributes.discount", "currency", "double", "add the number transform"),
         ("created_at", "date", "string", "add the date transform"),
