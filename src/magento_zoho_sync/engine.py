@@ -193,7 +193,11 @@ class SyncEngine:
         self._tracker.read_through = plan.after_id  # every customer up to the checkpoint is handled
         self._known_through = self._state_through = self.state.highest_customer_id()
         if plan.resumed:
-            self._earlier_failures = set(self.state.run_failure_ids(self._run_id))
+            # the first part's failures up to the checkpoint are retried; those after it (the first part read
+            # ahead of the batches in flight) are read again by this part, and are not counted or listed twice
+            self.state.forget_run_errors_after(self._run_id, plan.after_id)
+            failed_before = self.state.run_failure_ids(self._run_id)
+            self._earlier_failures = {customer_id for customer_id in failed_before if customer_id <= plan.after_id}
         try:
             # a full run reads Zoho's contacts once the first page proves the Magento login: a wrong Magento
             # setting then costs no Zoho token refresh (Zoho allows a few per token and 10 minutes) nor credits
@@ -750,6 +754,8 @@ class SyncEngine:
         size = self.options.page_size
         for start in range(0, len(pending), size):  # a page at a time: memory stays flat
             chunk = pending[start : start + size]
+            if self._earlier_failures:  # a resumed run: its first part listed these; listed again if they fail
+                self.state.forget_run_errors_of(self._run_id, [cid for cid in chunk if cid in self._earlier_failures])
             found = list(self.source.get_customers(chunk))
             present = {int(customer["id"]) for customer in found}
             gone = [customer_id for customer_id in chunk if customer_id not in present]

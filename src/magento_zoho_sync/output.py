@@ -59,6 +59,7 @@ def build_report(result: RunResult) -> RunReport:
     report = RunReport(
         mode="dry-run" if result.dry_run else tally.mode,
         full_reason=tally.full_reason,
+        resumed=tally.resumed,
         run_id=None if result.dry_run else result.run_id,
         started_at=datetime.fromtimestamp(result.started, UTC),
         status=tally.status,
@@ -167,6 +168,10 @@ def print_interrupted(console: Console, exc: Interrupted, signal_number: int) ->
     console.print(f"[bold yellow]Interrupted[/bold yellow] (signal {signal_number}): {exc}")
 
 
+#: What ``runs --json`` says of a run that left no summary (still running, or killed): every key, null.
+_NO_SUMMARY: dict[str, Any] = {"full_reason": None, "resumed": None, "counts": None, "error": None}
+
+
 def run_row_dict(row: RunRow) -> dict[str, Any]:
     return {
         "run_id": row.id,
@@ -174,6 +179,7 @@ def run_row_dict(row: RunRow) -> dict[str, Any]:
         "finished_at": row.finished_at,
         "mode": row.mode,
         "status": row.status,
+        **_NO_SUMMARY,
         **row.summary,
     }
 

@@ -10,7 +10,8 @@ The JSON report is a public contract (scripts read it). Stable keys::
     run_id, mode, status, dry_run, started_at, finished_at, duration_seconds, parked[], warnings[], plan[],
     identity_problems[], schema_version, error (why a run stopped: status "failed"; else null),
     full_reason (why the run reads every customer: "--full", "scheduled, every 24 hours", "the mapping changed",
-    ...; a dry run says it of the run it plans; null for an incremental or resumed run)
+    ...; a dry run says it of the run it plans; null for an incremental or resumed run),
+    resumed (true when this run finished an interrupted one, under the same run_id; its counts are this part's)
 
 New keys may be added; existing ones keep their names and meaning.
 """
@@ -50,6 +51,7 @@ REPORT_KEYS: Final = (
     "run_id",
     "mode",
     "full_reason",
+    "resumed",
     "status",
     "error",
     "dry_run",
@@ -133,6 +135,7 @@ class IdentityProblem:
 class RunReport:
     mode: str = "incremental"  # incremental | full | dry-run ...
     full_reason: str | None = None  # why the run (or the run a dry run plans) reads every customer
+    resumed: bool = False  # this run finished an interrupted one (same run_id); the counts are this part's
     run_id: int | str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
@@ -200,6 +203,7 @@ class RunReport:
             "run_id": self.run_id,
             "mode": self.mode,
             "full_reason": self.full_reason,
+            "resumed": self.resumed,
             "status": self.status,
             "error": self.error,
             "dry_run": self.dry_run,
@@ -318,6 +322,7 @@ def summary_rows(report: RunReport) -> list[tuple[str, str]]:
     rows = [
         ("Run", f"{report.run_id if report.run_id is not None else '-'} ({report.mode}, {report.status})"),
         *([("Full run because", report.full_reason)] if report.full_reason else []),
+        *([("Resumed", "finishes the interrupted run; the counts are this part's")] if report.resumed else []),
         ("Read from Magento", str(c.read)),
         (f"{prefix}Inserted".capitalize(), str(c.inserted)),
         (f"{prefix}Updated".capitalize(), str(c.updated)),

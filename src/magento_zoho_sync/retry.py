@@ -1,7 +1,8 @@
 """Retries of transient failures, with stamina (exponential backoff with jitter, attempts and a total deadline).
 
 Transient: timeouts, connection errors, dropped connections, HTTP 5xx (Magento's 503 HTML maintenance page
-included), HTTP 429. Everything else is final at once; in particular credential errors
+included), HTTP 429, and a Magento 200 whose JSON cannot be read (the Magento client raises it as a
+:class:`TransientStatus`). Everything else is final at once; in particular credential errors
 (:class:`~magento_zoho_sync.errors.AuthError`) are never retried, because Magento locks an admin user after
 6 failed logins and Zoho locks out clients that ask for tokens too often.
 

@@ -578,6 +578,19 @@ class StateStore:
             result.setdefault(row[0], []).append((row[1], row[2], row[3]))
         return result
 
+    def forget_run_errors_after(self, run_id: int, after_id: int) -> None:
+        """A resumed run reads again the customers after its checkpoint: what its first part said of them goes
+        (the first part read ahead of the checkpoint), so that each failure is listed once."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM run_errors WHERE run_id = ? AND customer_id > ?", (run_id, after_id))
+
+    def forget_run_errors_of(self, run_id: int, customer_ids: Sequence[int]) -> None:
+        """What run ``run_id`` said of these customers goes: they are tried again in it (a resumed run's retries)."""
+        with self.transaction() as db:
+            db.executemany(
+                "DELETE FROM run_errors WHERE run_id = ? AND customer_id = ?", [(run_id, cid) for cid in customer_ids]
+            )
+
     def forget_contacts(self, zoho_ids: Sequence[str]) -> None:
         """Contacts deleted in Zoho hold no email any more."""
         with self.transaction() as db:

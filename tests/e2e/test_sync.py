@@ -496,6 +496,11 @@ def test_spent_credits_stop_the_run_with_what_to_do_and_the_next_run_goes_on(
     result = world.sync()
     assert result.tally.resumed and len(world.zoho.duplicate_emails()) == 0
     assert world.zoho.count() + result.tally.failed + result.tally.merged >= 1400
+    report = build_report(result)  # the report and the summary say the run finished an interrupted one
+    assert report.to_dict()["resumed"] is True and (
+        "Resumed",
+        "finishes the interrupted run; the counts are this part's",
+    ) in summary_rows(report)
 
 
 def test_an_email_change_onto_an_email_a_contact_got_since_the_last_full_run_makes_no_twin(make_world: Any) -> None:
@@ -741,3 +746,16 @@ def test_the_report_the_summary_and_the_runs_say_why_a_run_is_full(make_world: A
     finally:
         state.close()
     assert reasons == ["the mapping changed", None, "no completed full run yet"]  # `runs --json`, newest first
+    assert build_report(world.sync()).to_dict()["resumed"] is False
+    state = StateStore.open(world.state_path)
+    try:
+        state.start_run("incremental")  # a run that is still running, or was killed: no summary yet
+        row = run_row_dict(state.runs()[0])
+    finally:
+        state.close()
+    assert row["status"] == "running" and (row["counts"], row["resumed"], row["full_reason"], row["error"]) == (
+        None,
+        None,
+        None,
+        None,
+    )

@@ -603,6 +603,28 @@ def test_a_resumed_run_retries_the_failures_of_its_part_before_the_interruption(
     assert len(zoho.contacts) == 300
 
 
+def test_a_resumed_run_counts_and_lists_each_failure_once(state: StateStore) -> None:
+    # every 10th customer has no valid email; the first part reads ahead of the batches it has in flight, so it
+    # has failed customers after its checkpoint, which the resumed part reads again
+    magento = FakeMagento([customer(i, f"c{i}@example.com" if i % 10 else f"broken{i}") for i in range(1, 1001)])
+    zoho = FailingZoho(fail_after_calls=4)
+    with pytest.raises(ZohoAuthError):
+        run(magento, zoho, state, page_size=100, concurrency=1)
+    checkpoint = state.checkpoint()
+    assert checkpoint is not None
+    ahead = [f.customer_id for f in state.run_errors(1) if f.customer_id and f.customer_id > checkpoint.after_id]
+    assert ahead  # the situation this test is about
+    zoho.fail_after_calls = 10_000
+    resumed = run(magento, zoho, state, page_size=100, concurrency=2)
+    assert resumed.resumed
+    listed = [f.customer_id for f in state.run_errors(1)]
+    assert sorted(listed) == list(range(10, 1001, 10))  # both parts' failures, each once
+    assert resumed.failed == len([i for i in range(10, 1001, 10) if i > checkpoint.after_id]) + len(
+        [i for i in range(10, checkpoint.after_id + 1, 10)]
+    )
+    assert resumed.read <= 1000 - checkpoint.after_id + checkpoint.after_id // 10
+
+
 def test_full_after_an_interrupted_full_run_reads_every_customer_again(state: StateStore) -> None:
     stop = threading.Event()
     magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 301)])

@@ -212,6 +212,28 @@ def test_maintenance_page_is_retried_then_succeeds() -> None:
     assert stats.magento_calls == 2
 
 
+def test_a_page_cut_short_is_read_again_and_one_that_stays_unreadable_says_where_to_look() -> None:
+    cut = httpx2.Response(200, content=b'{"items": [{"id": 1, "em', headers={"Content-Type": "application/json"})
+    answers = [cut]
+    store = FakeStore(3)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return answers.pop() if answers else store(request)
+
+    pages = list(_client(handler).iter_customer_pages())
+    assert [c["id"] for p in pages for c in p.items] == [1, 2, 3]  # one bad answer from a proxy: not a failed run
+    calls: list[httpx2.Request] = []
+
+    def broken(request: httpx2.Request) -> httpx2.Response:
+        calls.append(request)
+        return httpx2.Response(200, text="Notice: Undefined index {}", headers={"Content-Type": "application/json"})
+
+    with pytest.raises(MagentoError) as info:
+        list(_client(broken).iter_customer_pages())
+    assert len(calls) == 3  # every attempt (3 under test)
+    assert "HTTP 200 but a body that is not JSON" in str(info.value) and "PHP's logs" in str(info.value)
+
+
 def test_persistent_maintenance_becomes_a_magento_error() -> None:
     calls = []
 

@@ -26,7 +26,10 @@ from magento_zoho_sync.magento.wire import error_body, error_message, is_html, s
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 
-__all__ = ["CustomerPage", "MagentoClient"]
+__all__ = ["NOT_READ", "CustomerPage", "MagentoClient"]
+
+#: The body of an answer that is not a 200 with JSON (an error, a redirect, an HTML page): not read as JSON.
+NOT_READ: Any = object()
 
 
 @dataclass(frozen=True)
@@ -110,28 +113,46 @@ class MagentoClient:
 
     # ------------------------------------------------------------------------------------------------ requests
 
-    def _get(self, path: str, query: str | None = None) -> httpx2.Response:
-        """GET ``path`` (relative to ``/V1``) with retries; returns any non-transient response."""
+    def _get(self, path: str, query: str | None = None) -> tuple[httpx2.Response, Any]:
+        """GET ``path`` (relative to ``/V1``) with retries: any non-transient response, and its JSON body when it is
+        a 200 that is not an HTML page (else :data:`NOT_READ`).
+
+        A 200 whose JSON cannot be read (cut short by a proxy or a dropped connection) is tried again, as a 5xx is.
+        """
         url = f"{path}?{query}" if query else path
 
-        def attempt() -> httpx2.Response:
+        def attempt() -> tuple[httpx2.Response, Any]:
             response = self._http.get(url)
             if is_transient_status(response.status_code):
                 detail = (
                     " (an HTML page: maintenance mode?)" if response.status_code == 503 and is_html(response) else ""
                 )
                 raise TransientStatus.from_response("Magento", response, detail=detail)
-            return response
+            if response.status_code != 200 or is_html(response):
+                return response, NOT_READ
+            try:
+                return response, jsonio.loads(response.content)
+            except (ValueError, UnicodeDecodeError):
+                kind = response.headers.get("Content-Type", "no Content-Type")
+                raise TransientStatus.from_response(
+                    "Magento", response, detail=f" but a body that is not JSON ({kind})"
+                ) from None
 
         try:
-            response = self._retry.call(f"magento GET {path}", attempt)
+            response, body = self._retry.call(f"magento GET {path}", attempt)
         except RetriesExhausted as exc:
             last = exc.last
             if isinstance(last, TransientStatus):
+                hint = "Try again later; a 503 HTML page means the store is in maintenance mode."
+                if last.status_code == 200:
+                    hint = (
+                        "Something between the tool and Magento cuts its answers short, or PHP prints notices into "
+                        "them (display_errors on): see the web server's and PHP's logs."
+                    )
                 raise MagentoError(
                     f"Magento kept answering {last.method} {last.path} with HTTP {last.status_code}{last.detail} "
                     f"after {exc.attempts} attempts.",
-                    hint="Try again later; a 503 HTML page means the store is in maintenance mode.",
+                    hint=hint,
                 ) from None
             raise MagentoError(
                 f"Magento at {self._http.base_url.host} could not be reached for GET {path} "
@@ -146,9 +167,12 @@ class MagentoClient:
         refusal = self.auth.refusal(response)
         if refusal is not None:
             raise refusal
-        return response
+        return response, body
 
-    def _json(self, response: httpx2.Response) -> Any:
+    def _json(self, response: httpx2.Response, body: Any) -> Any:
+        """``body``, the JSON of a 200; for any other answer, the :class:`MagentoError` that says what to fix."""
+        if body is not NOT_READ:
+            return body
         where = f"GET {response.request.url.path}"
         if 300 <= response.status_code < 400:
             raise MagentoError(
@@ -165,18 +189,10 @@ class MagentoClient:
             raise MagentoError(
                 f"Magento answered {where} with HTTP {response.status_code}: {error_message(response)}.", hint=hint
             )
-        if is_html(response):
-            raise MagentoError(
-                f"Magento answered {where} with HTTP 200 but an HTML page instead of JSON.",
-                hint="Check MAGENTO_BASE_URL: it must be the store's base URL, without /rest or /admin.",
-            )
-        try:
-            return jsonio.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
-            raise MagentoError(
-                f"Magento answered {where} with HTTP 200 but a body that is not JSON "
-                f"({response.headers.get('Content-Type', 'no Content-Type')})."
-            ) from None
+        raise MagentoError(
+            f"Magento answered {where} with HTTP 200 but an HTML page instead of JSON.",
+            hint="Check MAGENTO_BASE_URL: it must be the store's base URL, without /rest or /admin.",
+        )
 
     # ------------------------------------------------------------------------------------------------ customers
 
@@ -194,10 +210,10 @@ class MagentoClient:
         size = page_size or self.page_size
         last = after_id
         while True:
-            response = self._get(
+            response, body = self._get(
                 "/customers/search", customer_keyset_query(after_id=last, page_size=size, updated_since=updated_since)
             )
-            body = self._json(response)
+            body = self._json(response, body)
             path = response.request.url.path
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise MagentoError(
@@ -240,8 +256,8 @@ class MagentoClient:
         found: list[dict[str, Any]] = []
         for start in range(0, len(ids), self.page_size):
             chunk = ids[start : start + self.page_size]
-            response = self._get("/customers/search", customers_by_id_query(chunk))
-            body = self._json(response)
+            response, body = self._get("/customers/search", customers_by_id_query(chunk))
+            body = self._json(response, body)
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise MagentoError(
                     f"Magento answered GET {response.request.url.path} without an 'items' list; "
@@ -253,10 +269,10 @@ class MagentoClient:
 
     def get_customer(self, customer_id: int) -> dict[str, Any] | None:
         """``GET /V1/customers/{id}``; None when Magento answers 404 (no such customer)."""
-        response = self._get(f"/customers/{int(customer_id)}")
+        response, body = self._get(f"/customers/{int(customer_id)}")
         if response.status_code == 404 and _is_no_such_entity(response):
             return None
-        body = self._json(response)
+        body = self._json(response, body)
         if not isinstance(body, dict) or _customer_id(body) is None:
             raise MagentoError(
                 f"Magento answered GET {response.request.url.path} with something that is not a customer."
