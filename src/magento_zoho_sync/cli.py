@@ -194,42 +194,52 @@ def run_and_report(
     if report_path is not None:
         RunReport.check_destination(report_path)  # before the run, not after it
     console = console or Console(stderr=False)
-    stop = threading.Event()
+    stop, finished = threading.Event(), threading.Event()
     received: list[int] = []
-    with _signals(stop, received), output.progress(console) as progress:
-        try:
-            result = run_sync(settings, full=full, dry_run=dry_run, stop=stop, progress=progress, transport=transport)
-        except Interrupted as exc:
-            signal_number = received[0] if received else signal.SIGINT
-            output.print_interrupted(console, exc, signal_number)
-            if isinstance(exc.partial, RunResult):  # the partial summary: what was done is saved
-                partial = output.build_report(exc.partial)
-                if report_path is not None:
-                    partial.write_json(report_path)
-                output.print_summary(console, partial, exc.partial, max_rows=max_rows)
-            raise Interrupted(str(exc), signal_number=signal_number) from None
-        except Exception as exc:
-            # a monitor reading the report must not see the last good run's (but a sync refused because another
-            # is running leaves the report to that one)
-            if report_path is not None and not isinstance(exc, LockedError):
-                done = exc.partial if isinstance(exc, SyncError) and isinstance(exc.partial, RunResult) else None
-                try:
-                    output.failed_report(done, exc, dry_run=dry_run).write_json(report_path)
-                except SyncError as report_error:  # (a full disk, say) the run's own error is the one to show
-                    log.warning("%s", report_error)
-            raise
-    report = output.build_report(result)
-    if report_path is not None:  # first: a closed stdout (`| head`) must not lose the report
-        report.write_json(report_path)
-    output.print_summary(console, report, result, max_rows=max_rows)
-    if report_path is not None:
-        console.print(f"Report written to {report_path}")
+    # the handlers stay until the report is written: a signal just after the run (a service stopped as it ends)
+    # must not kill the process before it says what the run did
+    with _signals(stop, received, finished):
+        with output.progress(console) as progress:
+            try:
+                result = run_sync(
+                    settings, full=full, dry_run=dry_run, stop=stop, progress=progress, transport=transport
+                )
+            except Interrupted as exc:
+                signal_number = received[0] if received else signal.SIGINT
+                output.print_interrupted(console, exc, signal_number)
+                if isinstance(exc.partial, RunResult):  # the partial summary: what was done is saved
+                    partial = output.build_report(exc.partial)
+                    if report_path is not None:
+                        partial.write_json(report_path)
+                    output.print_summary(console, partial, exc.partial, max_rows=max_rows)
+                raise Interrupted(str(exc), signal_number=signal_number) from None
+            except Exception as exc:
+                # a monitor reading the report must not see the last good run's (but a sync refused because
+                # another is running leaves the report to that one)
+                if report_path is not None and not isinstance(exc, LockedError):
+                    done = exc.partial if isinstance(exc, SyncError) and isinstance(exc.partial, RunResult) else None
+                    try:
+                        output.failed_report(done, exc, dry_run=dry_run).write_json(report_path)
+                    except SyncError as report_error:  # (a full disk, say) the run's own error is the one to show
+                        log.warning("%s", report_error)
+                raise
+        finished.set()
+        report = output.build_report(result)
+        if report_path is not None:  # first: a closed stdout (`| head`) must not lose the report
+            report.write_json(report_path)
+        output.print_summary(console, report, result, max_rows=max_rows)
+        if report_path is not None:
+            console.print(f"Report written to {report_path}")
     return report.exit_code  # 1 also while customers are parked: they failed in earlier runs, still not in Zoho
 
 
 @contextmanager
-def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
-    """First SIGINT/SIGTERM/SIGHUP: stop reading, finish in-flight batches, save. Second: exit at once."""
+def _signals(stop: threading.Event, received: list[int], finished: threading.Event | None = None) -> Iterator[None]:
+    """First SIGINT/SIGTERM/SIGHUP: stop reading, finish in-flight batches, save. Second: exit at once.
+
+    Once ``finished`` is set (the run is over and saved), a first signal only lets the report be written: the run
+    keeps its own exit code, as it did all its work.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -237,8 +247,11 @@ def _signals(stop: threading.Event, received: list[int]) -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         if stop.is_set():
             os._exit(128 + signum)  # the state is consistent: every commit is one SQLite transaction
-        received.append(signum)
         stop.set()
+        if finished is not None and finished.is_set():
+            click.echo("\nThe run is done and saved: writing its report (press again to quit at once)", err=True)
+            return
+        received.append(signum)
         STOPPING.set()  # a service that keeps failing gets no more attempts
         click.echo("\nStopping: finishing the batches in flight and saving (press again to quit at once)", err=True)
 

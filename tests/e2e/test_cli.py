@@ -337,3 +337,25 @@ def test_the_demo_refuses_a_state_file_of_an_earlier_demo(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["demo", "--customers", "20", "--state", str(state)], catch_exceptions=False)
     assert result.exit_code == 2
     assert "every demo starts a new simulated store" in result.output and "does not exist yet" in result.output
+
+
+def test_a_signal_just_after_the_run_still_gets_its_report_written_and_its_own_exit_code(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    from magento_zoho_sync import output
+
+    live.add(5)
+    build = output.build_report
+
+    def signalled_then_built(result: Any) -> Any:  # a service stopped just as the run ends
+        os.kill(os.getpid(), signal.SIGINT)
+        return build(result)
+
+    monkeypatch.setattr(output, "build_report", signalled_then_built)
+    result = live.sync()
+    assert result.exit_code == 0, result.output  # the run did all its work: its own code, not 130
+    report = json.loads(live.report.read_text())
+    assert (report["status"], report["counts"]["inserted"]) == ("completed", 5)
+    assert "The run is done and saved: writing its report" in result.output
