@@ -7,6 +7,7 @@ overrides and the TOML file, merged by pydantic-settings in precedence order (fl
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,7 +184,24 @@ def read_env(env: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
         if var.is_list:
             value = [item.strip() for item in raw.split(",") if item.strip()]
         _set_dotted(values, var.setting, value)
+    problems.extend(_unknown_env(env))
     return values, problems
+
+
+#: The prefix of this tool's variables: another name with it is a typo, which would otherwise be ignored unseen.
+_PREFIX = "MZSYNC_"
+
+
+def _unknown_env(env: Mapping[str, str]) -> list[str]:
+    known = {var.name for var in ENV_VARS if var.name.startswith(_PREFIX)}
+    problems = []
+    for name in sorted(env):
+        if not name.startswith(_PREFIX) or name in known or name.removesuffix("_FILE") in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        guess = f"did you mean {close[0]}? " if close else ""
+        problems.append(f"{name} is not a setting of magento-zoho-sync; {guess}fix its name or unset it")
+    return problems
 
 
 def nest_overrides(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -509,6 +509,16 @@ def test_toml_problems(tmp_path: Path) -> None:
     assert "not found" in config_error(config_file=tmp_path / "nope.toml", env=BASE_ENV)
 
 
+def test_a_misspelt_environment_variable_is_named_instead_of_ignored() -> None:
+    message = config_error(env=BASE_ENV | {"MZSYNC_ZOHO_CONCURENCY": "50", "MZSYNC_STATE_PATH": "/srv/x"})
+    assert "MZSYNC_ZOHO_CONCURENCY is not a setting of magento-zoho-sync; did you mean MZSYNC_ZOHO_CONCURRENCY?" in (
+        message
+    )
+    assert "MZSYNC_STATE_PATH is not a setting" in message
+    # the known names, and their _FILE forms, are settings; other programs' variables are not looked at
+    load_settings(env=BASE_ENV | {"MZSYNC_ZOHO_CONCURRENCY": "4", "OTHER_TOOL_STATE": "x"})
+
+
 def test_config_file_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     config = tmp_path / "bin.toml"
     config.write_bytes(b"\xff\xfe[x]")
