@@ -354,9 +354,9 @@ def test_transform_failure_is_a_mapping_error() -> None:
 
 
 def test_object_value_is_a_mapping_error() -> None:
-    failure = failed(
-        map_customer(customer(addresses=[address(17)]), spec_with(Region="address.region")), "MAPPING_ERROR"
-    )
+    # a path the settings cannot know to hold an object (address.region is refused when they load)
+    c = customer(custom_attributes=[{"attribute_code": "prefs", "value": {"channel": "email"}}])
+    failure = failed(map_customer(c, spec_with(Prefs="custom_attributes.prefs")), "MAPPING_ERROR")
     assert "is an object" in failure.message
 
 
@@ -552,3 +552,18 @@ def test_gender_codes_become_magentos_labels(code: Any, sent: str | None) -> Non
 def test_an_unknown_gender_code_fails_that_customer() -> None:
     failure = failed(map_customer(customer(gender=7), spec_with(Gender="gender | gender")), "MAPPING_ERROR")
     assert "transform gender failed" in failure.message and "gender codes (1, 2, 3)" in failure.message
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("address.region", "address.region.region for the name"),
+        ("billing.region", "is an object"),
+        ("addresses", "is a list of addresses"),
+        ("extension_attributes", "extension_attributes.is_subscribed"),
+    ],
+)
+def test_a_path_to_an_object_is_refused_when_the_settings_load(path: str, said: str) -> None:
+    with pytest.raises(MappingConfigError) as info:
+        build_spec({"Title": path})
+    assert said in str(info.value) and "[mapping.fields] Title" in str(info.value)

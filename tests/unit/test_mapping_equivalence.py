@@ -170,9 +170,10 @@ customers = weighted(
 # ---- specs ----------------------------------------------------------------------------------------------------
 
 PATHS = [
-    "email", "firstname", "lastname", "middlename", "gender", "id", "addresses", "updated_at",
-    "custom_attributes.tier", "custom_attributes.vip", "extension_attributes.is_subscribed", "extension_attributes",
-    "address.street", "address.city", "address.region.region", "address.region", "address.telephone",
+    "email", "firstname", "lastname", "middlename", "gender", "id", "extension_attributes.company", "updated_at",
+    "custom_attributes.tier", "custom_attributes.vip", "extension_attributes.is_subscribed",
+    "address.extension_attributes.x", "address.street", "address.city", "address.region.region",
+    "address.region.region_id", "address.telephone",
     "address.custom_attributes.delivery_notes", "billing.city", "billing.street", "shipping.street", "shipping.city",
     "shipping.region.region_code", "address.id",
 ]  # fmt: skip
