@@ -125,7 +125,13 @@ def _settings_options(fn: Callable[P, R]) -> Callable[P, R]:
         click.option(
             "--insecure-http", is_flag=True, help="Allow plain http:// to hosts that are not loopback (not advised)."
         ),
-        click.option("-v", "--verbose", is_flag=True, help="Debug logging (secrets are always masked)."),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            help="Debug logging: each API call (method, path, status), module names, tracebacks of unexpected "
+            "errors (secrets are always masked).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -277,7 +283,7 @@ def _signals(stop: threading.Event, received: list[int], finished: threading.Eve
     type=click.Path(dir_okay=False, path_type=Path),
     help="Keep the state here (a new file each time: every demo starts a new store and org).",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging: each API call (method, path, status).")
 @_guard
 def demo(customers: int, seed: int, report_path: Path | None, state_path: Path | None, verbose: bool) -> int:
     """Run the real sync against the bundled Magento and Zoho simulators (no credentials needed)."""

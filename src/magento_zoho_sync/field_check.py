@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from magento_zoho_sync.mapping_config import MappingSpec
-from magento_zoho_sync.mapping_kinds import kind_problem, output_kind
+from magento_zoho_sync.mapping_kinds import a_type, kind_problem, output_kind
 from magento_zoho_sync.zoho.records import FieldMeta
 
 __all__ = ["SYSTEM_DUPLICATE_CHECK_FIELD", "field_problems", "signature", "targets"]
@@ -80,7 +80,7 @@ def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fie
             )
         elif meta.data_type.lower() in _UNWRITABLE_TYPES or meta.json_type in _OBJECT_JSON_TYPES:
             problems.append(
-                f"mapping.fields: Zoho's Contacts field {name!r} is a {meta.data_type} field, which the mapping "
+                f"mapping.fields: Zoho's Contacts field {name!r} is {a_type(meta.data_type)} field, which the mapping "
                 "cannot fill (it sends text, numbers and yes/no values); remove it from [mapping.fields]"
             )
         elif (problem := kind_problem(rules[name], meta.data_type, meta.json_type)) is not None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import ssl
 import threading
@@ -30,6 +31,9 @@ __all__ = [
     "is_loopback_host",
     "zoho_write_credits",
 ]
+
+
+log = logging.getLogger(__name__)
 
 
 def _version() -> str:
@@ -93,6 +97,7 @@ def build_client(
     all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     all_headers.update(headers or {})
     hooks: dict[str, list[Callable[..., object]]] = {"request": [on_request]} if on_request else {}
+    hooks["response"] = [_log_response]
     return httpx2.Client(
         base_url=base_url.rstrip("/"),
         timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
@@ -103,6 +108,13 @@ def build_client(
         headers=all_headers,
         event_hooks=hooks,
     )
+
+
+def _log_response(response: httpx2.Response) -> None:
+    """``-v``: one debug line per API call: method, host, path (never the query or a body) and status."""
+    if log.isEnabledFor(logging.DEBUG):
+        request = response.request
+        log.debug("%s %s%s: HTTP %d", request.method, request.url.host, request.url.path, response.status_code)
 
 
 _DNS_FAILURES = (

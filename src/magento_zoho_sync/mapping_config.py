@@ -156,6 +156,11 @@ def _negate(value: Any) -> Any:
 
 
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_DECIMAL = re.compile(r"^[+-]?[0-9]+\.[0-9]+$")
+#: A date, or a date and time as Magento (``2024-03-01 08:15:00``) or ISO 8601 (``T``, an offset or ``Z``) write it.
+_TIME = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+)
 
 
 def _to_number(value: Any) -> Any:
@@ -172,13 +177,11 @@ def _to_number(value: Any) -> Any:
         return None
     if _INTEGER.match(text):
         return int(text)
-    try:
+    if _DECIMAL.match(text):  # digits and a point only: not "1e3", "1_000", "1,5" nor other scripts' digits
         number = float(text)
-    except ValueError:
-        raise ValueError("is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError("is not a number")
-    return number
+        if math.isfinite(number):
+            return number
+    raise ValueError("is not a number (digits, and a point for decimals)")
 
 
 #: Magento's ``gender`` codes (0: no answer, left out).
@@ -206,14 +209,13 @@ def _to_date(value: Any) -> Any:
     text = _time_text(value)
     if text is None:
         return None
-    day, separator, _ = text.partition("T") if "T" in text else text.partition(" ")
     try:
-        parsed = date.fromisoformat(day)
-        if separator:
-            datetime.fromisoformat(text)  # the time after it must be one too
+        if not _TIME.match(text):
+            raise ValueError
+        datetime.fromisoformat(text)  # a real day (and time)
     except ValueError:
         raise ValueError("is not a date (YYYY-MM-DD)") from None
-    return parsed.isoformat()
+    return date.fromisoformat(text[:10]).isoformat()
 
 
 def _to_datetime(value: Any) -> Any:
@@ -221,6 +223,8 @@ def _to_datetime(value: Any) -> Any:
     if text is None:
         return None
     try:
+        if not _TIME.match(text):
+            raise ValueError
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError("is not a date and time (YYYY-MM-DD HH:MM:SS)") from None

@@ -14,7 +14,7 @@ from typing import Final
 
 from magento_zoho_sync.mapping_config import FieldRule, SourcePath
 
-__all__ = ["KINDS", "keeps_numbers", "kind_problem", "output_kind"]
+__all__ = ["KINDS", "a_type", "keeps_numbers", "kind_problem", "output_kind"]
 
 TEXT: Final = "text"
 YES_NO: Final = "yes/no"
@@ -61,6 +61,11 @@ def _path_kind(path: SourcePath | None) -> str:
     return TEXT  # numbers from Magento (ids, gender) are sent as text unless a rule says number
 
 
+def a_type(data_type: str) -> str:
+    """``a boolean``, ``an integer``: a Zoho data type with its article."""
+    return f"{'an' if data_type[:1].lower() in 'aeiou' else 'a'} {data_type}"
+
+
 def output_kind(rule: FieldRule) -> str:
     """The kind of value ``rule`` sends (one of :data:`KINDS`)."""
     kind = _path_kind(rule.path)
@@ -89,7 +94,7 @@ def kind_problem(rule: FieldRule, data_type: str, json_type: str | None) -> str 
     """
     kind, kind_of = output_kind(rule), data_type.lower()
     field, source = rule.field, rule.describe()
-    head = f'mapping.fields: Zoho\'s Contacts field {field!r} is a {data_type} field, but {field} = "{source}"'
+    head = f'mapping.fields: Zoho\'s Contacts field {field!r} is {a_type(data_type)} field, but {field} = "{source}"'
     if kind == MIXED:
         return (
             f"{head} sends the text of default:<value> when Magento has no value; put default:<value> before "

@@ -205,6 +205,15 @@ class RetrySettings(BaseModel):
     wait_initial: float = Field(default=0.5, ge=0, le=MAX_RETRY_WAIT, allow_inf_nan=False)
     wait_max: float = Field(default=30.0, ge=0, le=MAX_RETRY_WAIT, allow_inf_nan=False)
 
+    @model_validator(mode="after")
+    def _waits_in_order(self) -> RetrySettings:
+        if self.wait_initial > self.wait_max:
+            raise ValueError(
+                f"wait_initial ({self.wait_initial:g} s) is more than wait_max ({self.wait_max:g} s), the longest "
+                "wait; lower wait_initial or raise wait_max"
+            )
+        return self
+
 
 class NetworkSettings(BaseModel):
     model_config = _FROZEN

@@ -526,7 +526,7 @@ def test_a_field_the_org_made_mandatory_or_one_no_mapping_can_fill_stops_the_run
     assert "'Must_Have' is mandatory in this org but the mapping does not fill it" in str(info.value)
     with pytest.raises(ConfigError) as info:
         world.sync(**{"mapping.fields": {"Must_Have": "constant:yes", "Owner": "constant:5843104000000425001"}})
-    assert "'Owner' is a ownerlookup field, which the mapping cannot fill" in str(info.value)
+    assert "'Owner' is an ownerlookup field, which the mapping cannot fill" in str(info.value)
     assert world.zoho.stats()["writes"] == 0
     result = world.sync(**{"mapping.fields": {"Must_Have": "constant:yes"}})
     assert result.tally.failed == 0 and world.zoho.count() >= 3
@@ -560,7 +560,7 @@ def test_values_of_another_kind_than_a_zoho_field_takes_stop_the_run_with_the_tr
         world.sync(**{"mapping.fields": RAW_TYPED})
     said = str(info.value)
     assert "'Is_VIP' is a boolean field" in said and 'Is_VIP = "custom_attributes.vip | bool"' in said
-    assert "'Loyalty_Points' is a integer field" in said and "add the number transform" in said
+    assert "'Loyalty_Points' is an integer field" in said and "add the number transform" in said
     assert "'Customer_Since' is a datetime field" in said and "add the datetime transform" in said
     assert world.zoho.stats()["writes"] == 0  # not a failure per customer, retried and then parked
     result = world.sync(**{"mapping.fields": TYPED})
@@ -759,3 +759,19 @@ def test_the_report_the_summary_and_the_runs_say_why_a_run_is_full(make_world: A
         None,
         None,
     )
+
+
+def test_verbose_logging_shows_each_api_call_without_a_query_or_a_secret(
+    make_world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    world: World = make_world(3)
+    with caplog.at_level(logging.DEBUG, logger="magento_zoho_sync.http"):
+        world.sync()
+    lines = [r.getMessage() for r in caplog.records if r.name == "magento_zoho_sync.http"]
+    assert any(line.startswith("POST ") and "/crm/v8/Contacts/upsert: HTTP 20" in line for line in lines), lines
+    assert any("/rest/all/V1/customers/search: HTTP 200" in line for line in lines)
+    text = "\n".join(lines)
+    assert "?" not in text and "searchCriteria" not in text  # never a query (emails, tokens)
+    assert world.zoho.client_secret not in text and world.refresh_token not in text

@@ -528,6 +528,12 @@ def test_typed_transforms_leave_an_empty_value_out(transform: str, empty: str | 
     [
         ("number", "12 apples", "is not a number"),
         ("number", "nan", "is not a number"),
+        ("number", "1e3", "is not a number"),
+        ("number", "1_000", "is not a number"),
+        ("number", "1,5", "is not a number"),
+        ("number", "١٢", "is not a number"),  # digits of another script
+        ("date", "2024-W09", "is not a date"),
+        ("date", "20240301", "is not a date"),
         ("number", True, "is a yes/no value"),
         ("date", "01/02/2024", "is not a date"),
         ("date", "2024-02-30", "is not a date"),

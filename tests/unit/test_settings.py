@@ -519,6 +519,11 @@ def test_a_misspelt_environment_variable_is_named_instead_of_ignored() -> None:
     load_settings(env=BASE_ENV | {"MZSYNC_ZOHO_CONCURRENCY": "4", "OTHER_TOOL_STATE": "x"})
 
 
+def test_a_first_retry_wait_longer_than_the_longest_is_refused() -> None:
+    message = config_error(env=BASE_ENV | {"MZSYNC_RETRY_WAIT_INITIAL": "20", "MZSYNC_RETRY_WAIT_MAX": "1"})
+    assert "retry: wait_initial (20 s) is more than wait_max (1 s)" in message
+
+
 def test_config_file_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     config = tmp_path / "bin.toml"
     config.write_bytes(b"\xff\xfe[x]")
