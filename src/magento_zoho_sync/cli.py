@@ -276,7 +276,12 @@ def _signals(stop: threading.Event, received: list[int], finished: threading.Eve
     "--customers", default=3000, show_default=True, type=click.IntRange(min=1), help="Size of the simulated store."
 )
 @click.option("--seed", default=7, show_default=True, help="Seed of the simulated store and Zoho org.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON report of the first run (the one that writes to Zoho).",
+)
 @click.option(
     "--state",
     "state_path",

@@ -35,3 +35,16 @@ def test_the_systemd_unit_has_no_comment_after_a_value() -> None:
     settings = [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith(("#", ";"))]
     assert settings and all(" #" not in line for line in settings), settings
     assert any(line.startswith("ExecStart=") and "sync" in line for line in settings)
+
+
+def test_every_report_key_is_listed() -> None:
+    from dataclasses import fields
+
+    from magento_zoho_sync.report import REPORT_KEYS, Counts, Failure, IdentityProblem, PlanEntry
+
+    listed = README[README.index("Every key, in full") : README.index("`runs --json` gives each run")]
+    for key in REPORT_KEYS:
+        assert f"`{key}" in listed, key
+    for kind in (Counts, Failure, IdentityProblem, PlanEntry):
+        for field in fields(kind):
+            assert f"`{field.name}`" in listed, (kind.__name__, field.name)
