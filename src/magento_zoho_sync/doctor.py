@@ -387,12 +387,21 @@ def run_doctor_despite(
     """The settings could not be loaded: their problems, then the checks of the other service when every problem
     is in one service's settings (loaded again with stand-ins for that service)."""
     checks = settings_failure(exc)
-    sides = {check.detail.partition(".")[0] for check in checks}
+    names = [check.detail.partition(":")[0] for check in checks]
+    # a wrong setting that has a default (a page size, a timeout) does not stop the checks: they run with the
+    # default; a wrong URL or credential does, for its side
+    defaults = {name: default for name in names if (default := _default_of(name)) is not None}
+    sides = {name.partition(".")[0] for name in names if name not in defaults}
+    if not sides:
+        try:
+            return checks + run_doctor(load(defaults), transport=transport)
+        except ConfigError:
+            return checks
     if len(sides) != 1 or not sides <= set(_STAND_INS):
         return checks
     (broken,) = sides
     try:
-        settings = load(_STAND_INS[broken])
+        settings = load({**defaults, **_STAND_INS[broken]})
     except ConfigError:
         return checks
     name = broken.capitalize()
@@ -404,12 +413,23 @@ def run_doctor_despite(
     return checks + check_magento(settings, transport)
 
 
+def _default_of(setting: str) -> Any:
+    """The default value of ``section.key``, or None (no such setting, or one without a default)."""
+    section, _, key = setting.partition(".")
+    model = Settings.model_fields.get(section)
+    fields = getattr(model.annotation, "model_fields", {}) if model is not None else {}
+    field = fields.get(key)
+    if field is None or field.is_required():
+        return None
+    return field.get_default(call_default_factory=True)
+
+
 def settings_failure(exc: ConfigError) -> list[Check]:
     """The doctor's answer when the settings cannot even be loaded: one failed check per problem."""
     lines = [line.strip().removeprefix("- ") for line in exc.message.splitlines()]
     problems = [line for line in lines[1:] if line] if len(lines) > 1 else lines
     problems = [p.removeprefix("Invalid settings: ") for p in problems]
-    fix = exc.hint or "Set what the line names; docs/authentication.md lists the credentials of each mode."
+    fix = exc.hint or "Set what the line names: README's Settings table; docs/authentication.md for credentials."
     return [failed(f"settings.{n}", "Settings", problem, fix) for n, problem in enumerate(problems, 1)]
 
 

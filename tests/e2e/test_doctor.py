@@ -366,6 +366,20 @@ def test_settings_that_cannot_be_loaded_are_one_failed_check(make_world: Any) ->
     assert "magento.invalid" not in result.output  # the stand-ins are never called nor shown
 
 
+def test_wrong_settings_that_have_defaults_still_check_both_services(make_world: Any) -> None:
+    world = _world(make_world)
+    with served(world) as env:
+        result = invoke(["doctor"], {**env, "MZSYNC_MAGENTO_PAGE_SIZE": "0", "MZSYNC_ZOHO_CONCURRENCY": "0"})
+    assert result.exit_code == 2
+    fail_lines = [line for line in result.output.splitlines() if line.strip().startswith("FAIL")]
+    assert len(fail_lines) == 2 and "magento.page_size" in fail_lines[0] and "zoho.concurrency" in fail_lines[1]
+    assert "README's Settings table" in result.output  # the fix names where settings are, not credentials
+    # a page size or a concurrency does not stop the checks: both services are checked (with the defaults)
+    assert "ok    Magento login" in result.output and "ok    Magento customer read" in result.output
+    assert "ok    Zoho access token" in result.output
+    assert "skip  Magento checks" not in result.output and "skip  Zoho checks" not in result.output
+
+
 def test_missing_zoho_settings_still_check_magento(make_world: Any) -> None:
     world = _world(make_world)
     with served(world) as env:
