@@ -506,8 +506,12 @@ def _describe(error: Mapping[str, Any]) -> str:
         shown = f" (got {value!r})"
     where = f"; {_where(setting)}" if var or len(loc) >= 2 else ""
     message = _range_message(loc) if error["type"] in _RANGE_ERRORS else None
-    message = message or str(error["msg"]).removeprefix("Value error, ")
+    message = message or _PLAIN_MESSAGES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
     return f"{setting}: {message}{shown}{where}"
+
+
+#: pydantic's messages that name Python types, in the words of a settings file.
+_PLAIN_MESSAGES: Final = {"path_type": "must be a path (text)", "string_type": "must be text"}
 
 
 def _register_secrets(settings: Settings) -> None:

@@ -524,6 +524,11 @@ def test_a_first_retry_wait_longer_than_the_longest_is_refused() -> None:
     assert "retry: wait_initial (20 s) is more than wait_max (1 s)" in message
 
 
+def test_a_number_where_the_file_needs_text_is_said_in_its_words(tmp_path: Path) -> None:
+    message = config_error(config_file=write_toml(tmp_path, "[sync]\nstate_path = 5\n"), env=BASE_ENV)
+    assert "sync.state_path: must be a path (text) (got 5)" in message and "class" not in message
+
+
 def test_config_file_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     config = tmp_path / "bin.toml"
     config.write_bytes(b"\xff\xfe[x]")
