@@ -43,7 +43,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
@@ -197,37 +197,32 @@ def _gender(value: Any) -> Any:
     return _GENDERS[code]
 
 
-def _time_text(value: Any) -> str | None:
+def _read_time(value: Any, what: str) -> datetime | None:
+    """A date, or a date and time, as :data:`_TIME` allows; None for no value; else ValueError saying ``what``."""
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError("is not a date")
-    return value.strip() or None
+        raise ValueError(f"is not {what}")
+    text = value.strip()
+    if not text:  # empty: left out, as every empty value
+        return None
+    try:
+        if not _TIME.match(text):
+            raise ValueError
+        return datetime.fromisoformat(text)  # a real day (and time)
+    except ValueError:
+        raise ValueError(f"is not {what}") from None
 
 
 def _to_date(value: Any) -> Any:
-    text = _time_text(value)
-    if text is None:
-        return None
-    try:
-        if not _TIME.match(text):
-            raise ValueError
-        datetime.fromisoformat(text)  # a real day (and time)
-    except ValueError:
-        raise ValueError("is not a date (YYYY-MM-DD)") from None
-    return date.fromisoformat(text[:10]).isoformat()
+    parsed = _read_time(value, "a date (YYYY-MM-DD)")
+    return None if parsed is None else parsed.date().isoformat()
 
 
 def _to_datetime(value: Any) -> Any:
-    text = _time_text(value)
-    if text is None:
+    parsed = _read_time(value, "a date and time (YYYY-MM-DD HH:MM:SS)")
+    if parsed is None:
         return None
-    try:
-        if not _TIME.match(text):
-            raise ValueError
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError("is not a date and time (YYYY-MM-DD HH:MM:SS)") from None
     if parsed.tzinfo is None:  # Magento's times are UTC
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.replace(microsecond=0).isoformat()
