@@ -586,10 +586,20 @@ class StateStore:
 
     def forget_run_errors_of(self, run_id: int, customer_ids: Sequence[int]) -> None:
         """What run ``run_id`` said of these customers goes: they are tried again in it (a resumed run's retries)."""
+        if not customer_ids:
+            return
+        array = json_array(list(customer_ids)) if self._parts.bulk else None
         with self.transaction() as db:
-            db.executemany(
-                "DELETE FROM run_errors WHERE run_id = ? AND customer_id = ?", [(run_id, cid) for cid in customer_ids]
-            )
+            if array is not None:  # one pass over the run's errors, however many customers
+                db.execute(
+                    "DELETE FROM run_errors WHERE run_id = ? AND customer_id IN (SELECT value FROM json_each(?))",
+                    (run_id, array),
+                )
+            else:
+                db.executemany(
+                    "DELETE FROM run_errors WHERE run_id = ? AND customer_id = ?",
+                    [(run_id, cid) for cid in customer_ids],
+                )
 
     def forget_contacts(self, zoho_ids: Sequence[str]) -> None:
         """Contacts deleted in Zoho hold no email any more."""

@@ -603,7 +603,9 @@ def test_a_resumed_run_retries_the_failures_of_its_part_before_the_interruption(
     assert len(zoho.contacts) == 300
 
 
-def test_a_resumed_run_counts_and_lists_each_failure_once(state: StateStore) -> None:
+@pytest.mark.parametrize("bulk", [True, False])  # SQLite with json_each, and without
+def test_a_resumed_run_counts_and_lists_each_failure_once(state: StateStore, bulk: bool) -> None:
+    state._parts.bulk = bulk
     # every 10th customer has no valid email; the first part reads ahead of the batches it has in flight, so it
     # has failed customers after its checkpoint, which the resumed part reads again
     magento = FakeMagento([customer(i, f"c{i}@example.com" if i % 10 else f"broken{i}") for i in range(1, 1001)])
