@@ -30,6 +30,7 @@ __all__ = [
     "RetriesExhausted",
     "RetryPolicy",
     "TransientStatus",
+    "attempts_text",
     "install_retry_hooks",
     "is_transient_status",
     "log_retry",
@@ -72,10 +73,19 @@ class RetriesExhausted(Exception):
     """A transient failure persisted through every attempt (or the total timeout); ``last`` is the last error."""
 
     def __init__(self, name: str, attempts: int, last: Exception) -> None:
-        super().__init__(f"{name}: still failing after {attempts} attempts ({type(last).__name__})")
+        super().__init__(f"{name}: still failing after {attempts_text(attempts)} ({type(last).__name__})")
         self.name = name
         self.attempts = attempts
         self.last = last
+
+    @property
+    def tries(self) -> str:
+        """``1 attempt``, ``6 attempts``: for messages."""
+        return attempts_text(self.attempts)
+
+
+def attempts_text(attempts: int) -> str:
+    return f"{attempts} attempt{'' if attempts == 1 else 's'}"
 
 
 class TransientStatus(Exception):

@@ -273,6 +273,21 @@ def test_an_unreachable_store_is_a_magento_error_after_the_attempts() -> None:
         list(_client(handler).iter_customer_pages())
 
 
+def test_a_store_too_slow_for_the_timeout_names_the_settings_to_raise() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ReadTimeout("timed out")
+
+    with pytest.raises(MagentoError) as info:
+        list(_client(handler).iter_customer_pages())
+    assert "MZSYNC_MAGENTO_TIMEOUT" in str(info.value) and "MZSYNC_RETRY_TIMEOUT" in str(info.value)
+
+
+def test_attempts_are_counted_in_words() -> None:
+    from magento_zoho_sync.retry import attempts_text
+
+    assert (attempts_text(1), attempts_text(6)) == ("1 attempt", "6 attempts")
+
+
 def test_from_settings_uses_store_code_page_size_and_url_policy() -> None:
     settings = Settings(
         magento=MagentoSettings(

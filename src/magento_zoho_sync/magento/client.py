@@ -151,13 +151,21 @@ class MagentoClient:
                     )
                 raise MagentoError(
                     f"Magento kept answering {last.method} {last.path} with HTTP {last.status_code}{last.detail} "
-                    f"after {exc.attempts} attempts.",
+                    f"after {exc.tries}.",
                     hint=hint,
                 ) from None
+            hint = "Check MAGENTO_BASE_URL, the network and the store's availability."
+            if isinstance(last, httpx2.TimeoutException):
+                waited = self._http.timeout.read
+                hint = (
+                    f"Each call waits {waited:g} s for an answer (MZSYNC_MAGENTO_TIMEOUT) and all attempts of a call "
+                    "at most MZSYNC_RETRY_TIMEOUT: raise them if the store is slow; else check MAGENTO_BASE_URL and "
+                    "the network."
+                )
             raise MagentoError(
                 f"Magento at {self._http.base_url.host} could not be reached for GET {path} "
-                f"after {exc.attempts} attempts ({transport_problem(last)}).",
-                hint="Check MAGENTO_BASE_URL, the network and the store's availability.",
+                f"after {exc.tries} ({transport_problem(last)}).",
+                hint=hint,
             ) from None
         except httpx2.HTTPError as exc:
             raise MagentoError(f"GET {path} to Magento failed ({transport_problem(exc)}).") from None

@@ -335,11 +335,10 @@ class ZohoTokenManager:
             last = exc.last
             if isinstance(last, TransientStatus):
                 raise ZohoError(
-                    f"Zoho Accounts kept answering POST {TOKEN_PATH} with HTTP {last.status_code} "
-                    f"after {exc.attempts} attempts."
+                    f"Zoho Accounts kept answering POST {TOKEN_PATH} with HTTP {last.status_code} after {exc.tries}."
                 ) from None
             raise ZohoError(
-                f"Zoho Accounts at {self.accounts_url} could not be reached after {exc.attempts} attempts "
+                f"Zoho Accounts at {self.accounts_url} could not be reached after {exc.tries} "
                 f"({transport_problem(last)}).",
                 hint="Check ZOHO_ACCOUNTS_URL and the network.",
             ) from None

@@ -202,7 +202,7 @@ class ZohoClient:
             if isinstance(last, TransientStatus) and last.status_code == 429:
                 raise ZohoRateLimited(
                     f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP 429 (TOO_MANY_REQUESTS) after "
-                    f"{exc.attempts} attempts, at {self.pacer.limit} call(s) at once: the org's API credits for the "
+                    f"{exc.tries}, at {self.pacer.limit} call(s) at once: the org's API credits for the "
                     "last 24 hours are probably used up, or other apps take its concurrent calls.",
                     hint="Run again when credits are back (a rolling 24 hours); what Zoho acknowledged is saved. If "
                     "other integrations call the same org at the same time, lower MZSYNC_ZOHO_CONCURRENCY.",
@@ -210,11 +210,11 @@ class ZohoClient:
             if isinstance(last, TransientStatus):
                 raise ZohoError(
                     f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP {last.status_code} after "
-                    f"{exc.attempts} attempts."
+                    f"{exc.tries}."
                 ) from None
             raise ZohoError(
                 f"Zoho CRM at {self.api_url} could not be reached for {method} {API_PREFIX}{path} after "
-                f"{exc.attempts} attempts ({transport_problem(last)}).",
+                f"{exc.tries} ({transport_problem(last)}).",
                 hint="Check ZOHO_API_URL (or ZOHO_REGION) and the network.",
             ) from None
         except httpx2.HTTPError as exc:
