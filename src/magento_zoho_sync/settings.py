@@ -183,6 +183,12 @@ class ZohoSettings(BaseModel):
                 raise ValueError(f"unknown trigger {shown!r}; use any of {', '.join(ZOHO_TRIGGERS)}, or none")
         return list(dict.fromkeys(names))
 
+    @field_validator("duplicate_check_fields", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """A plain string in the config file is a comma-separated list, as in the environment and for trigger."""
+        return [item for item in value.split(",") if item.strip()] if isinstance(value, str) else value
+
     @field_validator("duplicate_check_fields")
     @classmethod
     def _api_names(cls, value: list[str]) -> list[str]:

@@ -529,6 +529,14 @@ def test_a_number_where_the_file_needs_text_is_said_in_its_words(tmp_path: Path)
     assert "sync.state_path: must be a path (text) (got 5)" in message and "class" not in message
 
 
+def test_upsert_keys_as_one_string_in_the_file_are_a_list_as_triggers_are(tmp_path: Path) -> None:
+    text = '[zoho]\nduplicate_check_fields = "Email, Magento_Customer_ID"\ntrigger = "workflow"\n'
+    config = write_toml(tmp_path, text)
+    settings = load_settings(config_file=config, env=BASE_ENV)
+    assert settings.zoho.duplicate_check_fields == ["Email", "Magento_Customer_ID"]
+    assert settings.zoho.trigger == ["workflow"]
+
+
 def test_config_file_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     config = tmp_path / "bin.toml"
     config.write_bytes(b"\xff\xfe[x]")
