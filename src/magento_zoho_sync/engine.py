@@ -162,6 +162,7 @@ class SyncEngine:
         self._orphaned_emails: set[str] = set()
         self._refreshed: list[LinkUpdate] = []
         self._page_unchanged: set[int] = set()  # counted unchanged on this page: moved to merged if one merges them
+        self._zoho_read_now = False  # whether this run read Zoho's contacts (a full run)
         self._reconsidering = False
         self._total: int | None = None
         # a dry run's failures are its plan of rejects, listed in full; a real run keeps a page of them and
@@ -288,6 +289,7 @@ class SyncEngine:
             if ref.email
         )
         self.tally.zoho_index_size = count
+        self._zoho_read_now = True  # this run's Zoho index: a linked contact missing from it is gone from Zoho
 
     # -- reading ----------------------------------------------------------------------------------------------
 
@@ -477,6 +479,7 @@ class SyncEngine:
             must_resend=must_resend,
             duplicate_policy=self.options.duplicate_policy,
             old_email_shared=old_email_shared,
+            zoho_read_now=self._zoho_read_now,
         )
         for code, message in decision.warnings:
             self.tally.warnings.append(FailureRecord(record.customer_id, record.email, code, message))

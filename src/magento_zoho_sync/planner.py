@@ -84,11 +84,14 @@ def decide(
     must_resend: bool,
     duplicate_policy: DuplicatePolicy,
     old_email_shared: bool = False,
+    zoho_read_now: bool = False,
 ) -> Decision:
     """Decide the action for one customer.
 
     ``same_email`` holds the other live customers with the same email; ``old_email_shared`` says whether other
     live customers still hold the email this customer had before (then its contact stays with them).
+    ``zoho_read_now``: ``zoho_matches`` come from Zoho's contacts read by this run (a full run), so a linked
+    contact missing from them was deleted in Zoho, or its email edited there, since the customer was written.
     """
     for other in same_email:
         if other.customer_id != candidate.customer_id and wins_over(
@@ -106,7 +109,14 @@ def decide(
         # contact may hold another customer's data, so its own (unchanged) data is sent again
         and (not same_email or own.updated_at == candidate.updated_at)
     ):
-        return Decision(Action.UNCHANGED, zoho_id=own.zoho_id)
+        if not zoho_read_now or any(match.zoho_id == own.zoho_id for match in zoho_matches or ()):
+            return Decision(Action.UNCHANGED, zoho_id=own.zoho_id)
+        if not zoho_matches:
+            # a full run found the contact gone from the email (deleted, or its email edited, in Zoho): Magento's
+            # data is sent again by id, as for a changed customer (an edited email comes back; a deleted contact
+            # answers "invalid id" and the customer is upserted on its email, counted as inserted)
+            return Decision(Action.UPDATE_BY_ID, zoho_id=own.zoho_id)
+        # another contact holds the email now: decided below, as for a changed customer
 
     matches = list(zoho_matches or ())
     if own is not None and own.zoho_id and own.email and own.email != candidate.email and not old_email_shared:

@@ -230,6 +230,22 @@ def test_a_linked_contact_deleted_in_zoho_is_made_again_by_email(state: StateSto
     assert (again.unchanged, zoho.writes()) == (1, 3)  # linked to the new contact: nothing left to send
 
 
+def test_a_full_run_makes_again_a_contact_deleted_in_zoho_although_its_customer_did_not_change(
+    state: StateStore,
+) -> None:
+    magento = FakeMagento([customer(1, "a@example.com"), customer(2, "b@example.com")])
+    zoho = FakeZoho()
+    run(magento, zoho, state)
+    gone = next(cid for cid, contact in zoho.contacts.items() if contact["Email"] == "a@example.com")
+    del zoho.contacts[gone]  # a sales rep deletes it; customer 1 does not change
+    assert run(magento, zoho, state).unchanged == 0 and len(zoho.contacts) == 1  # incremental: nothing read
+    tally = run(magento, zoho, state, full=True)  # the full run reads Zoho's contacts: the contact is missing
+    assert (tally.inserted, tally.unchanged, tally.failed) == (1, 1, 0)
+    assert sorted(contact["Email"] for contact in zoho.contacts.values()) == ["a@example.com", "b@example.com"]
+    writes = zoho.writes()
+    assert run(magento, zoho, state, full=True).unchanged == 2 and zoho.writes() == writes  # and then stays
+
+
 @pytest.mark.parametrize("full", [False, True])
 @pytest.mark.parametrize("winner", [1, 3], ids=["merged-customer-updated", "new-customer-same-email"])
 def test_a_new_winner_of_a_shared_email_updates_the_emails_contact_by_id(
