@@ -775,3 +775,19 @@ def test_verbose_logging_shows_each_api_call_without_a_query_or_a_secret(
     text = "\n".join(lines)
     assert "?" not in text and "searchCriteria" not in text  # never a query (emails, tokens)
     assert world.zoho.client_secret not in text and world.refresh_token not in text
+
+
+def test_a_full_run_and_its_dry_run_make_again_a_contact_deleted_in_zoho_for_an_unchanged_customer(
+    make_world: Any,
+) -> None:
+    world: World = make_world(0)
+    add_customer(world, "a@example.com")
+    add_customer(world, "b@example.com")
+    world.sync()
+    [gone] = contacts(world, "a@example.com")
+    world.zoho.backend.delete([gone["id"]])  # a sales rep deletes it; the customer does not change
+    assert world.sync().tally.unchanged == 0 and contacts(world, "a@example.com") == []  # incremental: not read
+    planned = world.sync(full=True, dry_run=True).tally
+    done = world.sync(full=True).tally
+    assert (planned.inserted, planned.unchanged) == (done.inserted, done.unchanged) == (1, 1)
+    assert len(contacts(world, "a@example.com")) == 1 and done.warnings == []
