@@ -162,7 +162,6 @@ class SyncEngine:
         self._orphaned_emails: set[str] = set()
         self._refreshed: list[LinkUpdate] = []
         self._page_unchanged: set[int] = set()  # counted unchanged on this page: moved to merged if one merges them
-        self._zoho_read_now = False  # whether this run read Zoho's contacts (a full run)
         self._reconsidering = False
         self._total: int | None = None
         # a dry run's failures are its plan of rejects, listed in full; a real run keeps a page of them and
@@ -289,7 +288,6 @@ class SyncEngine:
             if ref.email
         )
         self.tally.zoho_index_size = count
-        self._zoho_read_now = True  # this run's Zoho index: a linked contact missing from it is gone from Zoho
 
     # -- reading ----------------------------------------------------------------------------------------------
 
@@ -362,7 +360,7 @@ class SyncEngine:
             if only is not None and record.customer_id not in only:
                 continue
             own = own_links.get(record.customer_id)
-            moved_from = own.email if own is not None and own.email and own.email != record.email else None
+            moved_from = _moved_from(own, record.email)
             if self._writer.settle(record.email, moved_from):
                 # a write for one of these emails was on its way: decide on what Zoho acknowledged
                 self._flush()
@@ -479,7 +477,8 @@ class SyncEngine:
             must_resend=must_resend,
             duplicate_policy=self.options.duplicate_policy,
             old_email_shared=old_email_shared,
-            zoho_read_now=self._zoho_read_now,
+            # this run read Zoho's contacts (a full run): a linked contact missing from them is gone from Zoho
+            zoho_read_now=self.tally.zoho_index_size is not None,
         )
         for code, message in decision.warnings:
             self.tally.warnings.append(FailureRecord(record.customer_id, record.email, code, message))
@@ -497,12 +496,11 @@ class SyncEngine:
                     LinkUpdate(record.customer_id, record.email, record.updated_at, own.zoho_id, own.payload_hash)
                 )
             return
-        moved = own is not None and bool(own.email) and own.email != record.email
-        if moved:
+        moved_from = _moved_from(own, record.email)
+        if moved_from is not None:
             # customers left on the old email may need their own contact: also when this customer is merged into
             # another or rejected on its new email (its data stays on the old email's contact until they are sent)
-            assert own is not None and own.email
-            self._orphaned_emails.add(own.email)
+            self._orphaned_emails.add(moved_from)
         if decision.action is Action.MERGED:
             assert decision.merged_into is not None
             self._merged(record, into=decision.merged_into)
@@ -519,7 +517,7 @@ class SyncEngine:
         # an upsert that inserts although the customer's contact held this email means the contact's email was
         # edited in Zoho (said); a customer that moved to a new email gets a new contact when its old one stays
         # with the customers still on the old email: nothing to say then
-        linked = own.zoho_id if upsert and own is not None and not moved else None
+        linked = own.zoho_id if upsert and own is not None and moved_from is None else None
         self._queue(record, decision.action, None if upsert else decision.zoho_id, linked=linked)
 
     def _queue(self, record: MappedRecord, action: Action, zoho_id: str | None, *, linked: str | None = None) -> None:
@@ -848,6 +846,11 @@ class SyncEngine:
                 "parked": tally.parked,
             },
         }
+
+
+def _moved_from(own: Link | None, email: str) -> str | None:
+    """The email a linked customer had before this one, or None (not linked, or the same email)."""
+    return own.email if own is not None and own.email and own.email != email else None
 
 
 def _as_read(links: Sequence[Link], current: Mapping[int, MappedRecord]) -> list[Link]:

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
 from magento_zoho_sync.mapping_config import TRANSFORMS, FieldRule, MappingSpec, SourcePath, Transform
+from magento_zoho_sync.mapping_kinds import keeps_numbers
 from magento_zoho_sync.mapping_values import (
     MAPPING_ERROR,
     MappingProblem,
@@ -53,7 +54,7 @@ if type(value) is str:
     if value:
         payload[field_{i}] = value
 elif value is not None:
-    value = _clean(value, rule_{i})
+    value = _clean(value, rule_{i}, keep_numbers_{i})
     if value is not None:
         payload[field_{i}] = value
 """
@@ -138,6 +139,7 @@ class _Source:
 
     def rule(self, i: int, rule: FieldRule) -> None:
         self.env[f"field_{i}"], self.env[f"rule_{i}"] = rule.field, rule
+        self.env[f"keep_numbers_{i}"] = keeps_numbers(rule)  # worked out once, not per customer
         if rule.path is None:
             self._emit("value = None")
         else:

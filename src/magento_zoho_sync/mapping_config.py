@@ -347,23 +347,24 @@ def parse_path(text: str) -> SourcePath:
             f"Magento path {text!r}: {parts[0]!r} is not a field of {what} in Magento's REST API ({guess}known: "
             f"{', '.join(sorted(known))}; other data is under custom_attributes.<code> or extension_attributes.<key>)"
         )
-    if len(parts) == 1 and parts[0] in _OBJECTS[root != "customer"]:
-        what, key = _OBJECTS[root != "customer"][parts[0]]
+    objects = _OBJECTS["customer" if root == "customer" else "address"]
+    if len(parts) == 1 and parts[0] in objects:
+        what, key = objects[parts[0]]
         raise MappingConfigError(f"Magento path {text!r} is {what}, not a value; map one of its keys ({key})")
     return SourcePath(root=root, keys=tuple(parts))
 
 
-#: Keys whose value is an object or a list of objects (for a customer, for an address): a path must go into them.
-_OBJECTS: Final = (
-    {
+#: Keys whose value is an object or a list of objects, of a customer and of an address: a path must go into them.
+_OBJECTS: Final = {
+    "customer": {
         "addresses": ("a list of addresses", "address.city, billing.city, shipping.city, ..."),
         "extension_attributes": ("an object", "extension_attributes.is_subscribed, ..."),
     },
-    {
+    "address": {
         "region": ("an object", "address.region.region for the name, address.region.region_code for the code"),
         "extension_attributes": ("an object", "address.extension_attributes.<key>"),
     },
-)
+}
 
 
 def parse_transform(text: str) -> Transform:

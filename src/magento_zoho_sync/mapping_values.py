@@ -166,9 +166,9 @@ def resolve(customer: Mapping[str, Any], path: SourcePath) -> Any:
     return value
 
 
-def clean(value: Any, rule: FieldRule) -> Any:
+def clean(value: Any, rule: FieldRule, keep_numbers: bool | None = None) -> Any:
     """The value to send: trimmed text, a bool, a number (the ``number`` transform's), or ``None`` for "leave the
-    field out"."""
+    field out". ``keep_numbers`` is :func:`keeps_numbers` of ``rule``, when the caller worked it out once."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -176,9 +176,9 @@ def clean(value: Any, rule: FieldRule) -> Any:
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, _NUMBERS):
-        return value if keeps_numbers(rule) else str(value)
+        return value if (keeps_numbers(rule) if keep_numbers is None else keep_numbers) else str(value)
     if isinstance(value, _SEQUENCES):
-        parts = [clean(v, rule) for v in value]
+        parts = [clean(v, rule, keep_numbers) for v in value]
         if any(isinstance(p, bool) for p in parts):
             message = f"{rule.field}: {rule.describe()} is a list of yes/no values"
             raise MappingProblem(MAPPING_ERROR, message, rule.field)
