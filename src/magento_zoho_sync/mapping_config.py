@@ -21,6 +21,8 @@ Transforms (applied left to right)
     ``negate``             boolean not
     ``bool_to_opt_out``    newsletter ``is_subscribed`` → ``Email_Opt_Out`` (true → false, false → true)
     ``gender``             Magento's gender code → ``Male`` (1), ``Female`` (2), ``Not Specified`` (3); 0 is no answer
+    ``phone``              a telephone as Zoho's phone fields take it: ``030/1234567`` → ``030 1234567``,
+                           ``+44 (0)20 7946 0958`` → ``+44 20 7946 0958`` (:mod:`magento_zoho_sync.phones`)
     ``number``             ``"42"``/42 → 42, ``"9.5"`` → 9.5, sent as a JSON number (Zoho number fields)
     ``date``               ``"2024-03-01 08:15:00"`` or ``"2024-03-01"`` → ``"2024-03-01"`` (Zoho date fields)
     ``datetime``           Magento's UTC ``"2024-03-01 08:15:00"`` → ``"2024-03-01T08:15:00+00:00"`` (Zoho
@@ -47,6 +49,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
+from magento_zoho_sync.phones import clean_phone
 
 ROOTS: Final = ("address", "billing", "shipping")
 
@@ -197,6 +200,14 @@ def _gender(value: Any) -> Any:
     return _GENDERS[code]
 
 
+def _to_phone(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("is not a phone number")
+    return clean_phone(str(value))
+
+
 def _read_time(value: Any, what: str) -> datetime | None:
     """A date, or a date and time, as :data:`_TIME` allows; None for no value; else ValueError saying ``what``."""
     if value is None:
@@ -251,6 +262,7 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "negate": _negate,
     "bool_to_opt_out": _negate,
     "gender": _gender,
+    "phone": _to_phone,
     "number": _to_number,
     "date": _to_date,
     "datetime": _to_datetime,
@@ -422,7 +434,7 @@ DEFAULT_MAPPING: Final[dict[str, str]] = dict(
         ("Email", "email | trim | lowercase"),
         ("First_Name", "firstname"),
         ("Last_Name", "lastname"),
-        ("Phone", "address.telephone"),
+        ("Phone", "address.telephone | phone"),
         ("Mailing_Street", "address.street | join_lines"),
         ("Mailing_City", "address.city"),
         ("Mailing_State", "address.region.region"),

@@ -396,6 +396,7 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "number": PRODUCT_TRANSFORMS["number"],
     "date": PRODUCT_TRANSFORMS["date"],
     "datetime": PRODUCT_TRANSFORMS["datetime"],
+    "phone": PRODUCT_TRANSFORMS["phone"],
 }
 
 

@@ -19,6 +19,7 @@ from magento_zoho_sims.magento.seed import (
     _website,
     digest,
     fmt_ts,
+    telephone,
 )
 
 _NO_REGION = '"region":{"region_code":null,"region":null,"region_id":0},"region_id":0'
@@ -50,8 +51,7 @@ def _address(cid: int, k: int, a: bytes, locale: Any, names: tuple[str, str]) ->
     if a[9] < 52:
         parts += [',"company":', _s(_COMPANIES[a[10] % len(_COMPANIES)])]
     if a[11] < 205:
-        middle, end = (a[13] | a[14] << 8) % 900 + 100, (a[15] | a[16] << 8) % 9000 + 1000
-        parts += [',"telephone":"+', str(a[12] % 99 + 1), " ", str(middle), " ", str(end), '"']
+        parts += [',"telephone":', _s(telephone(a))]
     firstname = first if a[17] < 218 else _split(firsts[a[18] % len(firsts)])[0]
     parts += [',"postcode":', _s(postcode), ',"city":', _s(city), ',"firstname":', _s(firstname)]
     parts += [',"lastname":', _s(last)]

@@ -283,6 +283,7 @@ class ZohoBackend:
             owner_ids=self.owner_ids,
             numeric_strings=self.config.numeric_strings,
             utf16_lengths=self.config.utf16_lengths,
+            phone_parentheses=self.config.phone_parentheses,
         )
 
     def _insert_one(self, record: Any, index: int, now: float, *, batch: set[int]) -> dict[str, Any]:

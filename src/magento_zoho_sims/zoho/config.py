@@ -28,6 +28,7 @@ class ZohoConfig:
     upsert_mixed_status: int = 207  # [UNVERIFIED] all succeeded but some inserted, some updated: 207 or 200
     reject_unknown_fields: bool = True  # unknown field API names → INVALID_DATA (else silently ignored)
     numeric_strings: bool = False  # [UNVERIFIED] a number field takes "42" as well as 42 (else INVALID_DATA)
+    phone_parentheses: bool = False  # [UNVERIFIED] phone fields take ( ) (an example has them; the pattern refuses)
     utf16_lengths: bool = True  # [UNVERIFIED] a field's length counts UTF-16 units (an emoji is 2), else code points
     missing_record_status: int = 204  # [UNVERIFIED] GET /Contacts/{unknown id}: 204 or 400 INVALID_DATA
     magento_id_field: bool = True  # the org has a unique custom field Magento_Customer_ID

@@ -14,7 +14,13 @@ from magento_zoho_sims.zoho.fields import FieldSpec
 _EMAIL = re.compile(
     r"^[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$"
 )
-_PHONE = re.compile(r"^[0-9+()\-./ #*]*(?:\s*(?:x|ext\.?)\s*[0-9]+)?$", re.IGNORECASE)
+#: Zoho's pattern for phone fields, as published (CRM API v7 docs, Insert Records, "Phone"); Java's \d is 0-9.
+_PHONE = re.compile(
+    r"^([+]?)(?![.-])(?>(?>[.-]?[ ]?[\da-zA-Z]+)+|([ ]?((?![.-])(?>[ .-]?[\da-zA-Z]+)+)(?![.])([ -]?[\da-zA-Z]+)?)+)+"
+    r"(?>(?>([,]+)?[;]?[\da-zA-Z]+)+(([#][\da-zA-Z]+)+)?)?[#;]?$",
+    re.ASCII,
+)
+_PARENTHESES = str.maketrans("", "", "()")
 _ID = re.compile(r"^[0-9]{1,19}$")
 _INTEGER_TEXT = re.compile(r"^-?[0-9]+$")
 _NUMBER_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
@@ -27,16 +33,23 @@ def is_valid_email(value: str) -> bool:
     return len(value) <= 254 and _EMAIL.match(value) is not None
 
 
-def _type_error(spec: FieldSpec, value: Any, *, numeric_strings: bool = False) -> bool:
+def is_valid_phone(value: str, *, parentheses: bool = False) -> bool:
+    """Zoho's published pattern; ``parentheses``: ``(`` and ``)`` are taken too, as one of Zoho's own examples
+    (``91(987)654321``) has them while the pattern refuses them [UNVERIFIED]."""
+    return _PHONE.match(value.translate(_PARENTHESES) if parentheses else value) is not None
+
+
+def _type_error(spec: FieldSpec, value: Any, *, numeric_strings: bool = False, phone_parentheses: bool = False) -> bool:
     """True when ``value`` (not None) does not fit the field's data type (``numeric_strings``: a number field also
-    takes a number written as text, which the reference leaves open)."""
+    takes a number written as text, which the reference leaves open; ``phone_parentheses``: a phone field takes
+    parentheses, likewise open)."""
     kind = spec.data_type
     if kind in {"text", "picklist", "textarea", "website"}:
         return not isinstance(value, str)
     if kind == "email":
         return not isinstance(value, str) or (value != "" and not is_valid_email(value))
     if kind == "phone":
-        return not isinstance(value, str) or _PHONE.match(value) is None
+        return not isinstance(value, str) or not is_valid_phone(value, parentheses=phone_parentheses)
     if kind == "boolean":
         return not isinstance(value, bool)
     if kind == "date":
@@ -84,6 +97,7 @@ def clean_record(
     owner_ids: frozenset[str],
     numeric_strings: bool = False,
     utf16_lengths: bool = True,
+    phone_parentheses: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The writable values of one input record, or the first error Zoho would report for it."""
     if not isinstance(record, dict):
@@ -113,7 +127,7 @@ def clean_record(
                 return {}, invalid_data(api_name, index, maximum_length=spec.length)
             values[api_name] = value
             continue
-        if _type_error(spec, value, numeric_strings=numeric_strings):
+        if _type_error(spec, value, numeric_strings=numeric_strings, phone_parentheses=phone_parentheses):
             return {}, invalid_data(api_name, index, expected_data_type=kind)
         if isinstance(value, str) and _too_long(value, spec.length, utf16_lengths):
             return {}, invalid_data(api_name, index, maximum_length=spec.length)

@@ -85,6 +85,8 @@ def explain(message: str, details: Mapping[str, Any]) -> str:
     duplicate = details.get("duplicate_record")
     if isinstance(duplicate, dict) and duplicate.get("id"):
         extra.append(f"existing record {duplicate['id']}")
+    if details.get("expected_data_type") == "phone":
+        extra.append("add the phone transform to the rule of this field")
     return f"{message} ({', '.join(extra)})" if extra else message
 
 

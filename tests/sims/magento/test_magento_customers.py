@@ -69,7 +69,9 @@ def _in_order(keys: list[str], order: list[str]) -> bool:
 
 def test_every_seeded_customer_has_the_2_4_shape() -> None:
     sim = MagentoSimulator(customers=3000, seed=3)
-    stats = {"region_less": 0, "billing_not_first": 0, "no_phone": 0, "long_street": 0, "subscribed": 0}
+    stats = dict.fromkeys(
+        ("region_less", "billing_not_first", "no_phone", "phone_as_typed", "long_street", "subscribed"), 0
+    )
     for customer in sim.backend.iter_customers():
         assert _in_order(list(customer), CUSTOMER_ORDER)
         assert None not in customer.values()
@@ -95,6 +97,7 @@ def test_every_seeded_customer_has_the_2_4_shape() -> None:
             if address["region"] == {"region_code": None, "region": None, "region_id": 0}:
                 stats["region_less"] += 1
             stats["no_phone"] += "telephone" not in address
+            stats["phone_as_typed"] += not re.fullmatch(r"\+[0-9]+ [0-9]+ [0-9]+", address.get("telephone", "+1 2 3"))
             stats["long_street"] += any(len(line) > 255 for line in address["street"])
     assert all(count > 0 for count in stats.values()), stats
 

@@ -1,0 +1,73 @@
+"""Magento telephones → text that a Zoho phone field takes, for the ``phone`` transform.
+
+Magento keeps a telephone as the customer typed it (``030/1234567``, ``(555) 123-4567``, ``+44 (0)20 7946 0958``,
+``555-1234 #12``). Zoho checks phone fields against a published pattern (:data:`ZOHO_PHONE`, from the Insert
+Records page of the CRM API docs): a ``+`` first, then groups of letters and digits separated by one ``.`` or ``-``
+and a space, with ``,`` and ``;`` for pauses. A slash, a star, a ``#`` extension or a space before a dash fail it,
+and Zoho refuses the whole contact (``INVALID_DATA``). Whether Zoho takes parentheses is not settled (its pattern
+refuses them, one of its own examples has them), so they are never sent.
+
+:func:`clean_phone` keeps a value the pattern takes as it is, and rewrites any other one: the trunk ``(0)`` after a
+country code is dropped (``+44 (0)20`` is dialled ``+44 20`` from abroad), so is a label (``Tel.:``), a ``#``
+extension is written ``ext``, and every other run of separators becomes one ``-``, one ``.`` or one space,
+whichever it held. Digits and letters are kept in their order; a value without a digit (``n/a``, ``-``) is no
+phone and is left out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+__all__ = ["ZOHO_PHONE", "clean_phone"]
+
+#: Zoho's pattern for phone fields (CRM API v7 docs, Insert Records, "Phone"), as published.
+ZOHO_PHONE: Final = re.compile(
+    r"^([+]?)(?![.-])(?>(?>[.-]?[ ]?[\da-zA-Z]+)+|([ ]?((?![.-])(?>[ .-]?[\da-zA-Z]+)+)(?![.])([ -]?[\da-zA-Z]+)?)+)+"
+    r"(?>(?>([,]+)?[;]?[\da-zA-Z]+)+(([#][\da-zA-Z]+)+)?)?[#;]?$",
+    re.ASCII,  # Zoho's \d (Java) is 0-9 only
+)
+
+_LABEL: Final = re.compile(r"^[^0-9+:]*:")  # "Tel.:", "Mobile:" before the number
+_TRUNK_ZERO: Final = re.compile(r"\(\s*0\s*\)")
+_HASH_EXTENSION: Final = re.compile(r"\s*#\s*(?=[0-9A-Za-z])")
+_GROUPS: Final = re.compile(r"[0-9A-Za-z]+")
+
+
+def _ascii(text: str) -> str:
+    """Other scripts' digits as ASCII digits (``٠١٢`` → ``012``); other characters as they are."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.digit(c)) if c.isdecimal() else c for c in text)
+
+
+def _separator(between: str) -> str:
+    if between in ("-", ".", " ", "- ", ". "):
+        return between
+    if "-" in between:
+        return "-"
+    if "." in between:
+        return "."
+    return " "
+
+
+def clean_phone(text: str) -> str | None:
+    """``text`` as a Zoho phone field takes it, or None when it holds no digit (see the module's docstring)."""
+    text = text.strip()
+    if ZOHO_PHONE.match(text):
+        return text if any(c.isdigit() for c in text) else None
+    text = _LABEL.sub("", _ascii(text))
+    international = text.lstrip("( ").startswith("+")
+    if international:
+        text = _TRUNK_ZERO.sub(" ", text)
+    text = _HASH_EXTENSION.sub(" ext ", text)
+    groups = list(_GROUPS.finditer(text))
+    if not any(c.isdigit() for match in groups for c in match.group()):
+        return None
+    parts = ["+" if international else ""]
+    for i, match in enumerate(groups):
+        if i:
+            parts.append(_separator(text[groups[i - 1].end() : match.start()]))
+        parts.append(match.group())
+    return "".join(parts)
