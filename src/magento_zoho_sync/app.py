@@ -23,7 +23,7 @@ import httpx2
 
 from magento_zoho_sync.dryrun import DryRunSink
 from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
-from magento_zoho_sync.errors import ConfigError, SyncError
+from magento_zoho_sync.errors import ConfigError, LockedError, SyncError
 from magento_zoho_sync.field_check import field_problems, signature
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.client import MagentoClient
@@ -195,6 +195,11 @@ def run_sync(
         create_parents = settings.sync.state_path_is_default
         if dry_run:  # the sync would refuse a path whose folders are missing: so does its dry run, making none
             make_state_folder(state_path, create_parents=create_parents, create=False)
+            if StateStore.in_use(state_path):  # its state is half-written: a plan from it is no sync's plan
+                raise LockedError(
+                    f"A sync is running with the state file {state_path} now.",
+                    hint="Run the dry run when it has finished: it plans from the state, which that sync is writing.",
+                )
             state_path = _scratch_copy(state_path, stack)
         state = StateStore.open(state_path, create_parents=create_parents)
         stack.callback(state.close)

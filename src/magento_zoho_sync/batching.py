@@ -28,6 +28,7 @@ class Pending:
     zoho_id: str | None = None
     fell_back: bool = False  # an update by id that came back "invalid id" and is now sent as an upsert
     linked_id: str | None = None  # an upsert of a customer the state links to this contact
+    leaving: str | None = None  # the email the state links this customer to until this write is acknowledged
 
     def body(self) -> dict[str, Any]:
         if self.action is Action.UPDATE_BY_ID:

@@ -234,7 +234,7 @@ class SyncEngine:
         # An interrupted run is finished first; --full starts a new full run instead, which reads every customer
         # now (resuming an interrupted full run would not read again those it read before, and so miss what
         # changed since without a new updated_at, such as address edits).
-        if checkpoint is not None and not self.options.dry_run and not self.options.full:
+        if checkpoint is not None and not self.options.full:
             log.info("Resuming run %s after customer %s", checkpoint.run_id, checkpoint.after_id)
             return RunPlan(
                 mode=checkpoint.mode,
@@ -303,7 +303,7 @@ class SyncEngine:
                 if self.stop.is_set():  # a signal while Zoho was being read: stop before writing anything
                     return
             if self.tally.server_start is None:
-                self.tally.server_start = plan.server_start or _format(page.server_time or self.clock())
+                self.tally.server_start = plan.server_start or self._server_time(page.server_time)
             if self._total is None and page.total_count is not None:
                 self._total = self.tally.read + page.total_count
             self._handle_customers(page.items)
@@ -317,9 +317,23 @@ class SyncEngine:
         if before_first_page is not None:  # no page at all (an empty store, or a resumed run at its end)
             before_first_page()
         if self.tally.server_start is None:
-            self.tally.server_start = plan.server_start or _format(self.source.server_time or self.clock())
+            self.tally.server_start = plan.server_start or self._server_time(self.source.server_time)
         if plan.mode == "full":
             self._sweep_deleted(previous_last, None, set())
+
+    def _server_time(self, said: datetime | None) -> str:
+        """Magento's time at the start of the run (the next watermark), from its Date header; this machine's clock,
+        said once, when the answer had none (a proxy that drops it): then the clocks must agree within the overlap."""
+        if said is not None:
+            return _format(said)
+        log.warning(
+            "Magento's answer had no Date header (a proxy in front of it removes it?): the next incremental run "
+            "reads the customers changed since this machine's time, minus overlap_minutes (%s). If Magento's clock "
+            "differs from this machine's by more than that, edits are missed until the next full run: keep the "
+            "Date header, or the clocks in step (NTP), or raise MZSYNC_OVERLAP_MINUTES.",
+            self.options.overlap_minutes,
+        )
+        return _format(self.clock())
 
     def _handle_customers(
         self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True, only: set[int] | None = None
@@ -518,9 +532,17 @@ class SyncEngine:
         # edited in Zoho (said); a customer that moved to a new email gets a new contact when its old one stays
         # with the customers still on the old email: nothing to say then
         linked = own.zoho_id if upsert and own is not None and moved_from is None else None
-        self._queue(record, decision.action, None if upsert else decision.zoho_id, linked=linked)
+        self._queue(record, decision.action, None if upsert else decision.zoho_id, linked=linked, leaving=moved_from)
 
-    def _queue(self, record: MappedRecord, action: Action, zoho_id: str | None, *, linked: str | None = None) -> None:
+    def _queue(
+        self,
+        record: MappedRecord,
+        action: Action,
+        zoho_id: str | None,
+        *,
+        linked: str | None = None,
+        leaving: str | None = None,
+    ) -> None:
         self._writer.queue(
             Pending(
                 customer_id=record.customer_id,
@@ -531,6 +553,7 @@ class SyncEngine:
                 action=action,
                 zoho_id=zoho_id,
                 linked_id=linked,
+                leaving=leaving,
             )
         )
 

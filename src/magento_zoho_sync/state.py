@@ -326,6 +326,25 @@ class StateStore:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    @staticmethod
+    def in_use(path: Path) -> bool:
+        """Whether a sync holds the state file at ``path`` now (its lock, as :meth:`lock` takes it)."""
+        real = path.expanduser().resolve()
+        lock_path = real.with_name(real.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR)
+        except OSError:  # no lock file: no sync ever ran with it
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
     def close(self) -> None:
         self._db.close()
 

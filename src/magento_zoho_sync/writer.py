@@ -38,6 +38,9 @@ class BatchWriter:
         self._open_by_email: dict[str, Pending] = {}
         self._inflight: dict[Outcomes, Batch] = {}
         self._inflight_emails: dict[str, Outcomes] = {}
+        # writes of customers moving off an email: until acknowledged, the state still links them to it
+        self._open_leaving: dict[str, list[Pending]] = {}
+        self._inflight_leaving: dict[str, set[Outcomes]] = {}
 
     def queued(self, email: str) -> Pending | None:
         """The customer queued (not yet sent) for this email, if any."""
@@ -51,6 +54,8 @@ class BatchWriter:
             self._tracker.waiting(batch)
         batch.add(pending)
         self._open_by_email[pending.email] = pending
+        if pending.leaving is not None:
+            self._open_leaving.setdefault(pending.leaving, []).append(pending)
         if batch.full():
             self.submit(pending.action)
 
@@ -59,6 +64,16 @@ class BatchWriter:
         if batch is not None and pending in batch.records:
             batch.remove(pending)
         self._open_by_email.pop(pending.email, None)
+        self._forget_open_leaving(pending)
+
+    def _forget_open_leaving(self, pending: Pending) -> None:
+        if pending.leaving is None:
+            return
+        leaving = self._open_leaving.get(pending.leaving, [])
+        if pending in leaving:
+            leaving.remove(pending)
+            if not leaving:
+                del self._open_leaving[pending.leaving]
 
     def submit(self, action: Action) -> None:
         """Send the open batch of this action (waiting first if ``concurrency`` calls are in flight)."""
@@ -75,6 +90,9 @@ class BatchWriter:
         for record in batch.records:
             self._open_by_email.pop(record.email, None)
             self._inflight_emails[record.email] = future
+            if record.leaving is not None:
+                self._forget_open_leaving(record)
+                self._inflight_leaving.setdefault(record.leaving, set()).add(future)
 
     def _write(self, action: Action, bodies: list[dict[str, Any]]) -> Sequence[RecordOutcome]:
         if action is Action.UPDATE_BY_ID:
@@ -82,13 +100,22 @@ class BatchWriter:
         return self._sink.upsert_contacts(bodies)
 
     def settle(self, email: str, moved_from: str | None) -> bool:
-        """Wait until no write for ``email`` is in flight, nor (after an email change) for the old email.
+        """Wait until no write for ``email`` is in flight, nor (after an email change) for the old email, nor a
+        write of another customer moving off ``email``.
 
         Two writes for one email must never travel at once (two concurrent upserts of a new email can both
-        insert), and an email change is decided on what Zoho acknowledged for the email it leaves. True when
-        something was waited for (the caller should read the state again).
+        insert), and an email change is decided on what Zoho acknowledged for the email it leaves. A customer
+        whose write moves it off ``email`` is linked to it until Zoho acknowledges the write (and its contact may
+        still hold the email in Zoho): whoever takes the email is decided after that. True when something was
+        waited for (the caller should read the state again).
         """
         settled = False
+        for pending in list(self._open_leaving.get(email, ())):
+            self.submit(pending.action)
+        for leaving in list(self._inflight_leaving.get(email, ())):
+            wait([leaving])
+            self.harvest(block=False)
+            settled = True
         for address in (email, moved_from):
             if address is None:
                 continue
@@ -113,8 +140,17 @@ class BatchWriter:
             for record in batch.records:
                 if self._inflight_emails.get(record.email) is future:
                     del self._inflight_emails[record.email]
+                if record.leaving is not None:
+                    self._done_leaving(record.leaving, future)
             self._on_done(batch, future)
         self._on_harvested()
+
+    def _done_leaving(self, email: str, future: Outcomes) -> None:
+        futures = self._inflight_leaving.get(email)
+        if futures is not None:
+            futures.discard(future)
+            if not futures:
+                del self._inflight_leaving[email]
 
     def drain(self) -> None:
         """Send every open batch and wait for every write (including fallbacks queued meanwhile)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -12,9 +13,10 @@ import httpx2
 import pytest
 
 from magento_zoho_sims.common.faults import FaultKind
+from magento_zoho_sims.magento.config import MagentoConfig
 from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.fields import FieldSpec
-from magento_zoho_sync.errors import ConfigError, MagentoAuthError, SyncError, ZohoRateLimited
+from magento_zoho_sync.errors import ConfigError, LockedError, MagentoAuthError, SyncError, ZohoRateLimited
 from magento_zoho_sync.output import build_report, run_row_dict
 from magento_zoho_sync.report import summary_rows
 from magento_zoho_sync.settings import load_settings
@@ -286,6 +288,38 @@ def test_an_email_change_updates_the_same_contact(make_world: Any) -> None:
     assert world.zoho.count() == 1
 
 
+@pytest.mark.parametrize("pages_between", [False, True])
+def test_an_email_left_by_one_customer_and_taken_by_a_new_one_is_two_contacts(
+    make_world: Any, pages_between: bool
+) -> None:
+    # A customer moves to a new email and a new customer takes the one it left. Until Zoho acknowledges the move,
+    # the state still links the first customer to the old email: the new one is decided after that, whether they
+    # are read on one page or on pages far apart (a false merge gave both customers one contact, for ever).
+    world: World = make_world(0)
+    mover = add_customer(world, "old@example.com", firstname="Max", lastname="Mover")
+    fillers = [add_customer(world, f"fill{n}@example.com") for n in range(60)]
+    world.sync()
+    [contact] = contacts(world, "old@example.com")
+    world.magento.clock.advance(60)
+    world.magento.backend.update_customer(mover, email="max.new@example.com")
+    if pages_between:
+        for n in fillers:
+            world.magento.backend.update_customer(n, middlename="M")
+    taker = add_customer(world, "old@example.com", firstname="Zoe", lastname="Taker")
+    result = world.sync(**{"magento.page_size": 5})
+    tally = result.tally
+    assert [c["Last_Name"] for c in contacts(world, "old@example.com")] == ["Taker"]
+    [moved] = contacts(world, "max.new@example.com")
+    assert moved["id"] == contact["id"] and moved["Last_Name"] == "Mover"
+    assert tally.merges == [] and tally.failures == []
+    assert tally.inserted + tally.updated + tally.unchanged + tally.merged == tally.read
+    links = StateStore.open(world.state_path, read_only=True).links_for([mover, taker])
+    assert links[mover].zoho_id == contact["id"] and links[taker].zoho_id not in (None, contact["id"])
+    for full in (False, True):  # nothing left to do, and a full run agrees
+        again = world.sync(full=full)
+        assert (again.tally.inserted, again.tally.updated, again.tally.merged) == (0, 0, 0)
+
+
 def test_the_state_file_is_private(make_world: Any) -> None:
     world: World = make_world(5)
     world.sync()
@@ -498,6 +532,53 @@ def test_more_writers_than_the_org_allows_at_once_slow_down_instead_of_failing(
     assert len(world.zoho.duplicate_emails()) == 0
 
 
+def test_a_dry_run_after_an_interrupted_run_plans_its_resumption_as_the_sync_then_does_it(make_world: Any) -> None:
+    world: World = make_world(1500, zoho_kwargs={"config": ZohoConfig(credits_per_day=60)})
+    with pytest.raises(ZohoRateLimited):
+        world.sync(**{"zoho.concurrency": 2})
+    world.zoho.config.credits_per_day = 10_000
+    first_part = world.zoho.count()
+    plan = world.sync(dry_run=True)
+    assert world.zoho.count() == first_part  # a dry run writes nothing
+    result = world.sync()
+    assert plan.tally.resumed and result.tally.resumed and plan.tally.full_reason == result.tally.full_reason
+    planned = {(customer_id, action) for customer_id, _email, action, _id, _message in plan.tally.planned}
+    done = (plan.tally.read, plan.tally.inserted, plan.tally.updated, plan.tally.merged, plan.tally.failed)
+    assert done == (
+        result.tally.read,
+        result.tally.inserted,
+        result.tally.updated,
+        result.tally.merged,
+        result.tally.failed,
+    )
+    assert len(planned) == result.tally.inserted + result.tally.updated
+
+
+@pytest.mark.parametrize("date_header", [True, False])
+def test_without_magentos_date_header_the_watermark_is_this_machines_time_and_the_log_says_so(
+    make_world: Any, date_header: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    world: World = make_world(5, magento_kwargs={"config": MagentoConfig(date_header=date_header)})
+    world.magento.clock.advance(-3600)  # Magento's clock an hour behind this machine's
+    result = world.sync()
+    said = "no Date header" in caplog.text
+    assert said is not date_header and ("MZSYNC_OVERLAP_MINUTES" in caplog.text) is said
+    magento_now = world.magento.clock.now()
+    start = datetime.strptime(result.tally.server_start or "", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    assert abs(start - magento_now) < 5 if date_header else start - magento_now > 3000
+
+
+def test_a_dry_run_while_a_sync_runs_on_the_state_file_is_refused(make_world: Any) -> None:
+    world: World = make_world(20)
+    world.sync()
+    store = StateStore.open(world.state_path)
+    with store.lock(), pytest.raises(LockedError, match="A sync is running") as info:  # as a running sync holds it
+        world.sync(dry_run=True)
+    assert "when it has finished" in (info.value.hint or "")
+    store.close()
+    assert world.sync(dry_run=True).tally.mode == "incremental"  # once it is done
+
+
 @pytest.mark.parametrize("message", [None, "Too many requests"])
 def test_spent_credits_stop_the_run_with_what_to_do_and_the_next_run_goes_on(
     make_world: Any, message: str | None, caplog: pytest.LogCaptureFixture
@@ -537,6 +618,23 @@ def test_an_email_change_onto_an_email_a_contact_got_since_the_last_full_run_mak
     assert [c["id"] for c in contacts(world, "taken@example.com")] == [web_form]  # updated, not joined by a twin
     assert world.zoho.contact(web_form)["Last_Name"] == "Mover"
     assert [w.code for w in result.tally.warnings] == ["EMAIL_TAKEN_IN_ZOHO"]
+
+
+@pytest.mark.parametrize("escape", ["backslash", "doubled", "both"])  # [UNVERIFIED] how COQL escapes a quote
+def test_an_email_with_a_quote_is_looked_up_whichever_escape_zohos_coql_takes(make_world: Any, escape: str) -> None:
+    world: World = make_world(0, zoho_kwargs={"config": ZohoConfig(coql_quote_escape=escape)})  # type: ignore[arg-type]
+    movers = [add_customer(world, f"old{n}@example.com", lastname=f"Mover{n}") for n in range(2)]
+    world.sync()
+    web_forms = [world.zoho.add_contact(Email=f"o'brien{n}@example.com", Last_Name="Webform") for n in range(2)]
+    for n, mover in enumerate(movers):
+        world.magento.backend.update_customer(mover, email=f"o'brien{n}@example.com")
+    result = world.sync()
+    for n, web_form in enumerate(web_forms):  # found, and updated: no twin
+        assert [c["id"] for c in contacts(world, f"o'brien{n}@example.com")] == [web_form]
+        assert world.zoho.contact(web_form)["Last_Name"] == f"Mover{n}"
+    assert [w.code for w in result.tally.warnings] == ["EMAIL_TAKEN_IN_ZOHO"] * 2
+    refused = [r for r in world.zoho.log if r.path.endswith("/coql") and r.status == 400]
+    assert len(refused) == (1 if escape == "doubled" else 0)  # the backslash first; the escape learned once
 
 
 def test_a_field_the_org_made_mandatory_or_one_no_mapping_can_fill_stops_the_run_before_any_write(

@@ -235,23 +235,28 @@ class RestApp:
         self.backend.fragments.schedule()  # read ahead of a keyset reader once its page is on the wire
 
     def handle(self, request: Request, body: bytes) -> Response:
+        response = self._handle(request, body)
+        if not self.backend.config.date_header:  # a proxy in front of the store that drops it
+            del response.headers["Date"]
+        return response
+
+    def _handle(self, request: Request, body: bytes) -> Response:
+        # The Date header is the time the answer is sent, after the query ran (as the web tier stamps it).
         backend = self.backend
-        now = backend.clock.now()
         path: str = request.scope["path"]
         if not path.startswith("/rest/"):
             return HTMLResponse(STOREFRONT_404, status_code=404)
         try:
             data = self._dispatch(request, path[len("/rest") :], body)
-            return json_response(200, data, now)
+            return json_response(200, data, backend.clock.now())
         except MagentoError as exc:
             segment = path[len("/rest/") :].split("/", 1)[0]
             locale = backend.config.store_locales.get(segment)
-            return json_response(
-                exc.status, translate(exc.body(developer_mode=backend.config.developer_mode), locale), now
-            )
+            body_out = translate(exc.body(developer_mode=backend.config.developer_mode), locale)
+            return json_response(exc.status, body_out, backend.clock.now())
         except Exception as exc:  # any bug becomes the masked 500, as in production
             error = internal_error(repr(exc), developer_mode=backend.config.developer_mode)
-            return json_response(500, error.body(developer_mode=backend.config.developer_mode), now)
+            return json_response(500, error.body(developer_mode=backend.config.developer_mode), backend.clock.now())
 
     def _dispatch(self, request: Request, path: str, body: bytes) -> Any:
         method = request.method

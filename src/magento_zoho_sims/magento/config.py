@@ -48,6 +48,7 @@ class MagentoConfig:
 
     admins: list[AdminUser] = field(default_factory=lambda: [AdminUser()])
     integrations: list[Integration] = field(default_factory=lambda: [Integration()])
+    date_header: bool = True  # False: the answers carry no Date header (a proxy in front of the store drops it)
     two_factor_enabled: bool = False  # Magento_TwoFactorAuth on: plain admin token endpoint refuses (400)
     totp_leeway: int = 29  # twofactorauth/google/leeway, seconds
     admin_token_ttl: int = 3600  # JWT admin_expiration (2.4.4+); 14400 mirrors the docs ("docs mode")
