@@ -10,6 +10,7 @@
     ├── ServiceError               a service unreachable after retries, or answering nonsense → exit 2
     │   ├── MagentoError
     │   └── ZohoError
+    │       ├── ZohoReadRefused    a read refused with an error code (a COQL SYNTAX_ERROR, ...)
     │       ├── ZohoRequestRefused a refusal every call would repeat (module, URL, permission): stops at once
     │       └── ZohoRateLimited    credits or concurrency spent, after retries
     ├── StateError                 the state file cannot be opened, migrated or written    → exit 2
@@ -78,6 +79,14 @@ class MagentoError(ServiceError):
 
 class ZohoError(ServiceError):
     """Zoho CRM could not be written or read."""
+
+
+class ZohoReadRefused(ZohoError):
+    """Zoho refused a read with an error code (``code``: ``SYNTAX_ERROR``, ``INVALID_QUERY``, ...)."""
+
+    def __init__(self, message: str, *, code: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
 
 
 class ZohoRequestRefused(ZohoError):

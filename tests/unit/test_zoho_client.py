@@ -373,17 +373,46 @@ def test_find_contacts_by_email_chunks_escapes_and_groups_exactly() -> None:
     client, recorder = _client(api)
     found = client.find_contacts_by_email(emails)
     queries = [call[3]["select_query"] for call in recorder.calls]
-    assert len(queries) == 3  # 119 distinct emails in chunks of 50
+    assert len(queries) == 4  # 119 distinct emails in chunks of 50, and the one with a quote alone
     assert all(call[:2] == ("POST", "/crm/v8/coql") for call in recorder.calls)
     assert queries[0].startswith(
         "select id, Email, Created_Time from Contacts where Email in ('user0@example.com','user1@example.com',"
     )
-    assert [q.count("@") for q in queries] == [MAX_COQL_VALUES, MAX_COQL_VALUES, 19]
+    assert [q.count("@") for q in queries] == [MAX_COQL_VALUES, MAX_COQL_VALUES, 18, 1]
     assert len(found) == 119
     assert [ref.id for ref in found["user0@example.com"]] == ["20", "30"]  # oldest first
     assert [ref.email for ref in found["o'brien@example.com"]] == ["o'brien@example.com"]
     assert found["user5@example.com"] == []
-    assert client.stats.zoho_credits == 3
+    assert client.stats.zoho_credits == 4
+
+
+def test_coql_quote_doubled() -> None:
+    assert coql_quote("o'brien@example.com", doubled=True) == "'o''brien@example.com'"
+
+
+def test_a_quote_zoho_refuses_after_a_backslash_is_sent_doubled_and_that_is_kept() -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        query = json.loads(request.content)["select_query"]
+        if "\\'" in query:
+            return _json(400, {"code": "SYNTAX_ERROR", "details": {}, "message": "error", "status": "error"})
+        value = query.split("in (")[1].rstrip(")")
+        return _json(200, {"data": [{"id": "7", "Email": value[1:-1].replace("''", "'")}], "info": {}})
+
+    client, recorder = _client(api)
+    found = client.find_contacts_by_email(["o'brien@example.com", "d'arcy@example.com"])
+    assert [ref.id for ref in found["o'brien@example.com"]] == ["7"] and len(found["d'arcy@example.com"]) == 1
+    queries = [call[3]["select_query"] for call in recorder.calls]
+    assert ["\\'" in q for q in queries] == [True, False, False]  # learned on the first email
+
+
+def test_a_coql_refusal_other_than_a_syntax_error_is_not_retried_with_the_other_escape() -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        return _json(400, {"code": "INVALID_QUERY", "details": {}, "message": "invalid query", "status": "error"})
+
+    client, recorder = _client(api)
+    with pytest.raises(ZohoError, match="INVALID_QUERY"):
+        client.find_contacts_by_email(["o'brien@example.com"])
+    assert len(recorder.calls) == 1
 
 
 def test_more_records_splits_the_chunk() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from magento_zoho_sims.zoho.coql import QuoteEscape
 from magento_zoho_sims.zoho.fields import FieldSpec
 
 # Simultaneous in-flight API calls per org per OAuth app, by edition (reference §5).
@@ -36,6 +37,7 @@ class ZohoConfig:
     index_lag: float = 0.0  # seconds during which fresh writes are invisible to /search
     time_zone_offset_minutes: int = 330  # the user's time zone in datetimes (Zoho's samples are +05:30)
     coql_max_rows: int = 2000  # rows per COQL call
+    coql_quote_escape: QuoteEscape = "doubled"  # [UNVERIFIED] a quote in a COQL string: '' (SQL), \' or either
     coql_max_reachable: int = 100_000  # offset + limit ceiling [conflicting sources: 10,000 or 100,000]
     # --- limits ------------------------------------------------------------------------------------------
     edition: str = "enterprise"

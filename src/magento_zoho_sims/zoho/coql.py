@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any
+from typing import Any, Literal
 
 from magento_zoho_sims.zoho.errors import ZohoError
 from magento_zoho_sims.zoho.fields import FieldSpec
@@ -19,10 +19,21 @@ MAX_SELECT_FIELDS = 50
 MAX_WHERE_CONDITIONS = 25
 MAX_IN_VALUES = 100
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^'\\]|\\.|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>!=|>=|<=|=|<|>)"
-    r"|(?P<punct>[(),*])|(?P<word>[A-Za-z_$][\w$.]*))"
-)
+#: How a quote is written inside a string literal [UNVERIFIED: Zoho's COQL pages do not say]: ``\'`` (backslash),
+#: ``''`` (doubled, as in SQL) or either.
+QuoteEscape = Literal["backslash", "doubled", "both"]
+_STRINGS: dict[str, str] = {
+    "backslash": r"'(?:[^'\\]|\\.)*'",
+    "doubled": r"'(?:[^']|'')*'",
+    "both": r"'(?:[^'\\]|\\.|'')*'",
+}
+_TOKENS = {
+    escape: re.compile(
+        rf"\s*(?:(?P<str>{string})|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>!=|>=|<=|=|<|>)"
+        r"|(?P<punct>[(),*])|(?P<word>[A-Za-z_$][\w$.]*))"
+    )
+    for escape, string in _STRINGS.items()
+}
 _KEYWORDS = {
     "select",
     "from",
@@ -66,12 +77,13 @@ def syntax_error(near: str) -> ZohoError:
     return ZohoError(400, "SYNTAX_ERROR", "error occured while parsing the query", {"near": near})
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
+def _tokens(text: str, escape: QuoteEscape) -> list[tuple[str, str]]:
+    token = _TOKENS[escape]
     out: list[tuple[str, str]] = []
     pos = 0
     text = text.strip()
     while pos < len(text):
-        match = _TOKEN.match(text, pos)
+        match = token.match(text, pos)
         if match is None or match.end() == pos:
             raise syntax_error(text[pos : pos + 20])
         kind = match.lastgroup or ""
@@ -83,8 +95,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
-        self.toks = _tokens(text)
+    def __init__(self, text: str, escape: QuoteEscape = "both") -> None:
+        self.escape = escape
+        self.toks = _tokens(text, escape)
         self.pos = 0
         self.conditions = 0
 
@@ -117,7 +130,10 @@ class _Parser:
     def literal(self) -> Any:
         kind, value = self.take()
         if kind == "str":
-            return value[1:-1].replace("''", "'").replace("\\'", "'")
+            inner = value[1:-1]
+            if self.escape != "backslash":
+                inner = inner.replace("''", "'")
+            return inner if self.escape == "doubled" else inner.replace("\\'", "'")
         if kind == "num":
             return float(value) if "." in value else int(value)
         if kind == "word" and value.lower() in {"true", "false"}:
@@ -226,8 +242,10 @@ class _Parser:
         raise syntax_error(value or "end of query")
 
 
-def parse(text: str, specs: dict[str, FieldSpec], *, max_rows: int, max_reachable: int) -> Query:
-    query = _Parser(text).query()
+def parse(
+    text: str, specs: dict[str, FieldSpec], *, max_rows: int, max_reachable: int, escape: QuoteEscape = "both"
+) -> Query:
+    query = _Parser(text, escape).query()
     if query.module != "Contacts":
         raise ZohoError(
             400, "INVALID_QUERY", "invalid query formed", {"reason": "invalid module", "module": query.module}

@@ -291,6 +291,7 @@ class Reader:
             self.backend.specs,
             max_rows=config.coql_max_rows,
             max_reachable=config.coql_max_reachable,
+            escape=config.coql_quote_escape,
         )
         sensitive = frozenset({"Email", "Secondary_Email"}) if config.email_case_sensitive else frozenset()
         predicate = coql_mod.compile_where(query.where, case_sensitive_fields=sensitive)

@@ -109,8 +109,11 @@ class FieldMeta:
     unique: bool = False
 
 
-def coql_quote(value: str) -> str:
-    """A COQL string literal: single quotes, with backslash and quote escaped by a backslash."""
+def coql_quote(value: str, *, doubled: bool = False) -> str:
+    """A COQL string literal: single quotes, with backslash and quote escaped by a backslash, or (``doubled``) a
+    quote written twice, as SQL does. Zoho's COQL pages do not say which it takes."""
+    if doubled:
+        return "'" + value.replace("'", "''") + "'"
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 

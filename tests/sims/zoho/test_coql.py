@@ -6,6 +6,7 @@ import httpx2
 import pytest
 
 from magento_zoho_sims.zoho import ZohoSimulator
+from magento_zoho_sims.zoho.coql import QuoteEscape
 
 from .conftest import assert_error_shape
 
@@ -130,3 +131,17 @@ def test_where_id_accepts_strings_and_numbers(api: httpx2.Client, people: dict[s
     assert [r["id"] for r in quoted["data"]] == [people["ann"], people["cy"]]
     bare = coql(api, f"select Email from Contacts where id = {people['bob']}").json()  # noqa: S608
     assert [r["id"] for r in bare["data"]] == [people["bob"]]
+
+
+@pytest.mark.parametrize("escape", ["backslash", "doubled", "both"])  # [UNVERIFIED] how COQL escapes a quote
+def test_a_quote_in_a_string_is_escaped_as_the_switch_says(
+    api: httpx2.Client, sim: ZohoSimulator, escape: QuoteEscape
+) -> None:
+    sim.config.coql_quote_escape = escape
+    wanted = sim.add_contact(Last_Name="OBrien", Email="o'brien@example.com")
+    for written, taken in (("o\\'brien", escape != "doubled"), ("o''brien", escape != "backslash")):
+        response = coql(api, f"select id from Contacts where Email = '{written}@example.com'")  # noqa: S608 - test literals
+        if taken:
+            assert [row["id"] for row in response.json()["data"]] == [wanted], written
+        else:
+            assert response.status_code == 400 and response.json()["code"] == "SYNTAX_ERROR", written
