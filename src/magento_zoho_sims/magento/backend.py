@@ -12,7 +12,7 @@ import heapq
 import random
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 from magento_zoho_sims.common.clock import Clock
 from magento_zoho_sims.magento.auth import AuthState
@@ -52,6 +52,9 @@ SAVE_COLUMNS = [
     "disable_auto_group_change",
 ]
 DUPLICATE_EMAIL = "A customer with the same email address already exists in an associated website."
+
+
+_ABSENT: Final = object()
 
 
 class MagentoBackend:
@@ -219,13 +222,16 @@ class MagentoBackend:
             return copy.deepcopy(record)
 
     def update_customer(self, cid: int, **fields: Any) -> Record:
-        """Change customer columns (``email``, ``firstname``, ...): ``updated_at`` becomes now."""
+        """Change customer columns (``email``, ``firstname``, ...): ``updated_at`` becomes now, unless no value
+        changes (MySQL's ``ON UPDATE CURRENT_TIMESTAMP`` leaves a row whose values are the same)."""
         with self._lock:
             record = self._own(cid)
             if "email" in fields or "website_id" in fields:
                 self._check_unique(
                     str(fields.get("email", record["email"])), fields.get("website_id", record.get("website_id")), cid
                 )
+            if all(record.get(key, _ABSENT) == value for key, value in fields.items()):
+                return copy.deepcopy(self._changed.get(cid, record))
             record.update(fields)
             record["updated_at"] = self._now()
             self._changed[cid] = order_customer(record)
@@ -361,12 +367,14 @@ class MagentoBackend:
     # ----------------------------------------------------------------- search
     def search(self, criteria: SearchCriteria) -> tuple[list[Record], int]:
         """Items of the requested page and the total count, as ``CustomerRepository::getList``."""
-        ids, total, records = self._search(criteria)
-        return [records[c] if c in records else self._record(c) for c in ids], total
+        ids, total, records, number = self._search(criteria)
+        items = [records[c] if c in records else self._record(c) for c in ids]
+        self._run_search_hooks(number)
+        return items, total
 
     def search_encoded(self, criteria: SearchCriteria) -> tuple[list[bytes], int]:
         """The same page as PHP-encoded JSON items (cached and read ahead for base customers)."""
-        ids, total, records = self._search(criteria)
+        ids, total, records, number = self._search(criteria)
         out: list[bytes] = []
         for cid in ids:
             record = records.get(cid)
@@ -374,7 +382,13 @@ class MagentoBackend:
                 with self._lock:
                     record = copy.deepcopy(self._changed[cid]) if cid in self._changed else None
             out.append(encode(record) if record is not None else self.fragments.get(cid))
+        self._run_search_hooks(number)
         return out, total
+
+    def _run_search_hooks(self, number: int) -> None:
+        """After the n-th page's answer is made: a hook's change shows in later pages, never in this one."""
+        for hook in list(self._search_hooks):
+            hook(number)
 
     def _record(self, cid: int) -> Record:
         with self._lock:
@@ -382,8 +396,8 @@ class MagentoBackend:
                 return copy.deepcopy(self._changed[cid])
         return base_customer(self.layout, cid)
 
-    def _search(self, criteria: SearchCriteria) -> tuple[list[int], int, dict[int, Record]]:
-        """Ids of the page, the total, and any records already built (for non-id sorts)."""
+    def _search(self, criteria: SearchCriteria) -> tuple[list[int], int, dict[int, Record], int]:
+        """Ids of the page, the total, any records already built (for non-id sorts), and the search's number."""
         records: dict[int, Record] = {}
         for group in criteria.filter_groups:
             for flt in group:
@@ -427,9 +441,7 @@ class MagentoBackend:
                 ids = [r["id"] for r in page_records]
             self.searches += 1
             number = self.searches
-        for hook in list(self._search_hooks):
-            hook(number)
-        return ids, total, records
+        return ids, total, records, number
 
     @staticmethod
     def _sortable(field: str) -> bool:

@@ -240,6 +240,26 @@ def test_search_hook_mutates_between_pages(client: httpx2.Client, auth: dict[str
     assert 15 not in seen and 51 in seen and len(seen) == len(set(seen)) == 50
 
 
+def test_a_search_hook_runs_after_its_page_is_answered(
+    client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator
+) -> None:
+    sim.backend.add_search_hook(lambda number: sim.backend.update_customer(3, firstname=f"After{number}"))
+    first = search(client, auth, criteria([[("entity_id", "0", "gt")]], [("entity_id", "ASC")], 10, 1)).json()
+    assert [i["firstname"] for i in first["items"] if i["id"] == 3] != ["After1"]  # page 1 as it was
+    again = search(client, auth, criteria([[("entity_id", "0", "gt")]], [("entity_id", "ASC")], 10, 1)).json()
+    assert [i["firstname"] for i in again["items"] if i["id"] == 3] == ["After1"]
+
+
+def test_an_update_that_changes_no_value_leaves_updated_at(sim: MagentoSimulator) -> None:
+    before = sim.backend.get(4)
+    assert before is not None
+    sim.clock.advance(60)
+    same = sim.backend.update_customer(4, firstname=before["firstname"])
+    assert same["updated_at"] == before["updated_at"]
+    changed = sim.backend.update_customer(4, firstname=before["firstname"] + "x")
+    assert changed["updated_at"] > before["updated_at"]
+
+
 def test_restart_reuses_ids_like_old_mysql(sim: MagentoSimulator) -> None:
     sim.backend.delete_customer(50)
     sim.backend.delete_customer(49)
