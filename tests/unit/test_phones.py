@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from magento_zoho_sync.mapping_config import TRANSFORMS
-from magento_zoho_sync.phones import ZOHO_PHONE, clean_phone
+from magento_zoho_sync.phones import _PLAIN, ZOHO_PHONE, clean_phone
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,10 @@ def test_whatever_is_typed_the_result_is_left_out_or_taken_by_zoho_and_keeps_the
     else:  # only a trunk (0) may be dropped
         rest = iter(typed_digits)
         assert all(d in rest for d in digits) and len(typed_digits) - len(digits) <= typed.count("(")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789 +-.aZ/(#,;"), max_size=16))
+def test_the_fast_check_of_usual_telephones_takes_only_what_zoho_takes(typed: str) -> None:
+    if _PLAIN.fullmatch(typed):
+        assert ZOHO_PHONE.match(typed)
