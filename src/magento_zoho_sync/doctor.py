@@ -372,6 +372,7 @@ _STAND_INS: dict[str, dict[str, Any]] = {
         "magento.access_token": "stand-in-" + "0" * 23,
     },
     "zoho": {
+        "zoho.region": "us",
         "zoho.accounts_url": "https://accounts.zoho.invalid",
         "zoho.api_url": "https://www.zohoapis.invalid",
         "zoho.client_id": "stand-in",
@@ -379,6 +380,10 @@ _STAND_INS: dict[str, dict[str, Any]] = {
         "zoho.refresh_token": "stand-in",
     },
 }
+
+#: Settings that have a default but choose what is checked: a wrong value never falls back to the default (a typo
+#: in MAGENTO_AUTH must not check, and report on, the admin login the user did not choose).
+_NO_FALLBACK = frozenset({"magento.auth", "zoho.region"})
 
 
 def run_doctor_despite(
@@ -389,37 +394,58 @@ def run_doctor_despite(
     checks = settings_failure(exc)
     names = [check.detail.partition(":")[0] for check in checks]
     # a wrong setting that has a default (a page size, a timeout) does not stop the checks: they run with the
-    # default; a wrong URL or credential does, for its side
+    # default; a wrong URL, credential or auth mode does, for its side
     defaults = {name: default for name in names if (default := _default_of(name)) is not None}
     sides = {name.partition(".")[0] for name in names if name not in defaults}
     if not sides:
         try:
             return checks + run_doctor(load(defaults), transport=transport)
         except ConfigError:
-            return checks
+            return checks + _not_checked(("magento", "zoho", "state"))
     if len(sides) != 1 or not sides <= set(_STAND_INS):
-        return checks
+        return checks + _not_checked(("magento", "zoho", "state"))
     (broken,) = sides
+    stand_ins = {name: "stand-in" for name in names if name.startswith(f"{broken}.") and _is_setting(name)}
     try:
-        settings = load({**defaults, **_STAND_INS[broken]})
+        settings = load({**defaults, **stand_ins, **_STAND_INS[broken]})
     except ConfigError:
-        return checks
-    name = broken.capitalize()
-    checks.append(skipped(f"{broken}.all", f"{name} checks", f"not checked: the {name} settings above are wrong"))
+        return checks + _not_checked(("magento", "zoho", "state"))
+    checks.extend(_not_checked((broken,)))
     if broken == "magento":
         from magento_zoho_sync.doctor_zoho import check_zoho  # noqa: PLC0415 - it builds on this module
 
-        return checks + check_zoho(settings, transport)
-    return checks + check_magento(settings, transport)
+        return checks + check_zoho(settings, transport) + _not_checked(("state",))
+    return checks + check_magento(settings, transport) + _not_checked(("state",))
 
 
-def _default_of(setting: str) -> Any:
-    """The default value of ``section.key``, or None (no such setting, or one without a default)."""
+_SIDE_LINES = {
+    "magento": ("magento.all", "Magento checks", "not checked: the Magento settings above are wrong"),
+    "zoho": ("zoho.all", "Zoho checks", "not checked: the Zoho settings above are wrong"),
+    "state": ("state.file", "State file", "not checked: the settings above are wrong"),
+}
+
+
+def _not_checked(sides: Sequence[str]) -> list[Check]:
+    """One skipped line per side that the wrong settings stop (so that every side is listed)."""
+    return [skipped(*_SIDE_LINES[side]) for side in sides]
+
+
+def _field(setting: str) -> Any:
     section, _, key = setting.partition(".")
     model = Settings.model_fields.get(section)
     fields = getattr(model.annotation, "model_fields", {}) if model is not None else {}
-    field = fields.get(key)
-    if field is None or field.is_required():
+    return fields.get(key)
+
+
+def _is_setting(setting: str) -> bool:
+    return _field(setting) is not None
+
+
+def _default_of(setting: str) -> Any:
+    """The default value of ``section.key``, or None (no such setting, one without a default, or one that
+    chooses what is checked)."""
+    field = _field(setting)
+    if field is None or field.is_required() or setting in _NO_FALLBACK:
         return None
     return field.get_default(call_default_factory=True)
 

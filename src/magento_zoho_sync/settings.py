@@ -580,7 +580,9 @@ def _load_raw(
             )
     flags, problems = nest_overrides(overrides or {})
     env_values, env_problems = read_env(env)
-    problems += env_problems
+    # a flag wins over the environment: a problem with a variable whose setting a flag gives does not count
+    given = {f"{section}.{key}" for section, keys in flags.items() for key in keys}
+    problems += [p for p in env_problems if p.partition(":")[0] not in given]
     try:
         raw = merge_layers(flags, env_values, document)
     except ValidationError as exc:

@@ -497,3 +497,56 @@ def test_a_damaged_state_file_or_a_missing_folder_fails_the_state_check(make_wor
     check = _doctor(world, **{"sync.state_path": typo})["state.file"]
     assert check.status == "fail" and "does not exist" in check.detail
     assert not typo.parent.exists()  # and made nothing
+
+
+# ------------------------------------------------------------------------------------------- D1: wrong selectors
+
+
+def test_a_misspelt_auth_mode_never_falls_back_to_admin(make_world: Any) -> None:
+    world = _world(make_world, "admin", two_factor_enabled=True)
+    with served(world) as env:
+        result = invoke(["doctor"], {**env, **_env_for("admin-totp"), "MAGENTO_AUTH": "admin_totp"})
+    assert result.exit_code == 2
+    assert "magento.auth" in result.output and "admin_totp" in result.output
+    assert "Magento login (admin)" not in result.output  # the mode the user did not choose is not checked
+    assert "skip  Magento checks" in result.output
+    assert "ok    Zoho access token" in result.output and "skip  State file" in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "named", "checked"),
+    [
+        ({"MAGENTO_AUTH": "oauth1"}, "magento.auth", "ok    Zoho access token"),
+        ({"ZOHO_REGION": "xx"}, "zoho.region", "ok    Magento customer read"),
+        ({"MAGENTO_PASSWORD_FILE": "/nonexistent/pw"}, "magento.password", "ok    Zoho access token"),
+        ({"ZOHO_CLIENT_SECRET_FILE": "/nonexistent/secret"}, "zoho.client_secret", "ok    Magento customer read"),
+    ],
+)
+def test_one_wrong_side_still_checks_the_other(
+    make_world: Any, extra: dict[str, str], named: str, checked: str
+) -> None:
+    world = _world(make_world)
+    with served(world) as served_env:
+        env = {**served_env, **_env_for("admin")}
+        if "MAGENTO_PASSWORD_FILE" in extra:
+            env["MAGENTO_PASSWORD"] = ""
+        if "ZOHO_CLIENT_SECRET_FILE" in extra:
+            env["ZOHO_CLIENT_SECRET"] = ""
+        result = invoke(["doctor"], {**env, **extra})
+    assert result.exit_code == 2
+    fail_lines = [line for line in result.output.splitlines() if line.strip().startswith("FAIL")]
+    assert len(fail_lines) == 1 and named in fail_lines[0], result.output
+    assert checked in result.output, result.output
+    assert "skip  State file" in result.output
+    assert "invalid" not in result.output  # the stand-ins are never called nor shown
+
+
+def test_the_password_file_and_the_password_both_set_still_checks_zoho(make_world: Any, tmp_path: Any) -> None:
+    world = _world(make_world)
+    secret = tmp_path / "pw"
+    secret.write_text("whatever\n")
+    with served(world) as env:
+        result = invoke(["doctor"], {**env, **_env_for("admin"), "MAGENTO_PASSWORD_FILE": str(secret)})
+    assert result.exit_code == 2
+    assert "both MAGENTO_PASSWORD and MAGENTO_PASSWORD_FILE" in result.output
+    assert "ok    Zoho access token" in result.output and "skip  Magento checks" in result.output

@@ -268,6 +268,13 @@ def test_file_indirection_problems(tmp_path: Path) -> None:
     ]
 
 
+def test_a_flag_wins_over_a_broken_variable_of_the_same_setting(tmp_path: Path) -> None:
+    env = BASE_ENV | {"MAGENTO_PASSWORD_FILE": str(tmp_path / "missing")}
+    s = load_settings(env=env | {"MAGENTO_PASSWORD": ""}, overrides={"magento.password": "from-a-flag"})
+    assert s.magento.password is not None and s.magento.password.get_secret_value() == "from-a-flag"
+    assert "MAGENTO_PASSWORD_FILE" in config_error(env=env)  # without the flag, the variable's problem counts
+
+
 def secret_file(tmp_path: Path, content: bytes) -> str:
     path = tmp_path / "secret"
     path.write_bytes(content)
