@@ -278,7 +278,7 @@ def _magento_login(settings: Settings, transport: Transport) -> list[Check]:
     try:
         page = next(iter(client.iter_customer_pages(page_size=1)), None)
     except MagentoAuthRefused as exc:
-        acl = exc.reason == "token_refused" or (
+        acl = exc.reason in ("token_refused", "oauth_acl") or (
             exc.reason == "oauth_refused" and "authorized to access" in exc.message.lower()
         )
         if acl:
@@ -318,6 +318,8 @@ _FINDINGS = {
     "oauth_consumer": "OAuth consumer key unknown",
     "oauth_revoked": "the integration's access token is revoked",
     "bad_credentials": "user name or password refused (or the user is locked after 6 failures)",
+    "no_role": "the admin user has no role (the password was accepted)",
+    "ims_disabled": "admin tokens are disabled: the store uses Adobe IMS",
     "totp_refused": "the one-time code was refused: MAGENTO_TOTP_SECRET or this machine's clock",
     "oauth_token": "the integration's access token is unknown or malformed",
 }

@@ -184,6 +184,42 @@ def test_an_admin_without_the_customer_acl_fails_the_read(make_world: Any) -> No
     assert f"{admin.username!r} logged in" in checks["magento.auth"].detail
 
 
+def test_an_admin_without_a_role_is_told_to_give_it_one_not_to_check_the_password(make_world: Any) -> None:
+    world = _world(make_world, "admin")
+    world.magento.config.admins[0].has_role = False
+    auth = _doctor(world)["magento.auth"]
+    assert auth.status == "fail" and auth.detail.startswith("the admin user has no role")
+    assert auth.fix is not None and "Magento_Customer::customer" in auth.fix and "MAGENTO_PASSWORD" not in auth.fix
+
+
+def test_a_store_with_adobe_ims_is_told_to_use_an_integration(make_world: Any) -> None:
+    world = _world(make_world, "admin", ims_enabled=True)
+    auth = _doctor(world)["magento.auth"]
+    assert auth.status == "fail" and "Adobe IMS" in auth.detail
+    assert auth.fix is not None and "integration-oauth1" in auth.fix and "MAGENTO_PASSWORD" not in auth.fix
+
+
+def test_a_non_ascii_admin_password_logs_in(make_world: Any) -> None:
+    world = _world(make_world, "admin")
+    world.magento.config.admins[0].password = "Pässwörd-€-7f3a"
+    checks = _doctor(world, **{"magento.password": "Pässwörd-€-7f3a"})
+    assert _failed(checks) == set()
+    wrong = _doctor(world, **{"magento.password": "Pässwörd-€-0000"})["magento.auth"]
+    assert wrong.status == "fail" and wrong.detail.startswith("user name or password refused")
+
+
+def test_swapped_integration_token_and_secret_name_the_access_token(make_world: Any) -> None:
+    world = _world(make_world, "integration-oauth1")
+    overrides = mode_overrides("integration-oauth1")
+    swapped = {
+        "magento.access_token": overrides["magento.access_token_secret"],
+        "magento.access_token_secret": overrides["magento.access_token"],
+    }
+    auth = _doctor(world, **swapped)["magento.auth"]
+    assert auth.status == "fail" and auth.detail.startswith("the integration's access token is unknown")
+    assert auth.fix is not None and "not its Access Token Secret" in auth.fix
+
+
 def _acl_less(resolve: Any) -> Any:
     from magento_zoho_sims.magento.auth import Principal
 

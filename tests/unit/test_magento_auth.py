@@ -477,3 +477,41 @@ def test_build_magento_auth_names_missing_credentials() -> None:
     assert "MAGENTO_CONSUMER_KEY" in str(info.value)
     assert "MAGENTO_ACCESS_TOKEN_SECRET" in str(info.value)
     _assert_no_secret(str(info.value))
+
+
+@pytest.mark.parametrize(
+    ("message", "reason", "says"),
+    [
+        ("More permissions are needed to access this.", "no_role", "Magento_Customer::customer"),
+        (
+            "Admin token generation is disabled. Please use Adobe IMS ACCESS_TOKEN.",
+            "ims_disabled",
+            "integration-oauth1",
+        ),
+    ],
+)
+def test_admin_401s_that_are_not_a_wrong_password_say_what_to_fix(message: str, reason: str, says: str) -> None:
+    store = Store(login=lambda r: _json(401, {"message": message}))
+    with pytest.raises(MagentoAuthRefused) as info:
+        list(_client(_admin(), store).iter_customer_pages())
+    assert len(store.requests) == 1
+    assert info.value.reason == reason
+    assert info.value.hint is not None and says in info.value.hint
+    assert "MAGENTO_PASSWORD" not in info.value.hint  # checking a right password again only counts to the lockout
+
+
+def test_oauth1_unknown_access_token_names_the_token_not_its_secret() -> None:
+    unknown = {"message": "A token with the specified ID wasn't found"}
+    with pytest.raises(MagentoAuthRefused) as info:
+        list(_client(_oauth1(), lambda r: _json(401, unknown)).iter_customer_pages())
+    assert info.value.reason == "oauth_token"
+    assert info.value.hint is not None and "not its Access Token Secret" in info.value.hint
+
+
+def test_oauth1_acl_refusal_does_not_blame_the_signature() -> None:
+    with pytest.raises(MagentoAuthRefused) as info:
+        list(_client(_oauth1(), lambda r: _json(401, NOT_AUTHORIZED)).iter_customer_pages())
+    assert info.value.reason == "oauth_acl"
+    assert "accepted the OAuth 1.0a signature" in info.value.message
+    assert info.value.hint is not None and "Magento_Customer::customer" in info.value.hint
+    assert "MAGENTO_CONSUMER_SECRET" not in info.value.hint

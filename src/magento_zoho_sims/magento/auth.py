@@ -73,7 +73,7 @@ class AuthState:
             if count >= self.config.lock_max_failures and expires > now:
                 raise MagentoError(401, BAD_CREDENTIALS)
             admin = self._admin(username)
-            if admin is None or not hmac.compare_digest(admin.password, password) or not admin.active:
+            if admin is None or not hmac.compare_digest(admin.password.encode(), password.encode()) or not admin.active:
                 self._failures[username] = (count + 1, now + self.config.lock_timeout)
                 raise MagentoError(401, BAD_CREDENTIALS)
             self._failures.pop(username, None)
@@ -116,7 +116,7 @@ class AuthState:
         now = self.clock.now()
         leeway = self.config.totp_leeway
         moments = {now, now - leeway, now + leeway}
-        if not any(hmac.compare_digest(totp.at(int(t)), creds["otp"]) for t in moments):
+        if not any(hmac.compare_digest(totp.at(int(t)).encode(), creds["otp"].encode()) for t in moments):
             raise MagentoError(401, "Invalid code.")
         return self.issue(admin)
 
@@ -152,7 +152,7 @@ class AuthState:
             return Principal("admin", admin.username)
         if self.config.enable_integration_as_bearer:
             for integration in self.config.integrations:
-                if not integration.revoked and hmac.compare_digest(integration.access_token, token):
+                if not integration.revoked and hmac.compare_digest(integration.access_token.encode(), token.encode()):
                     return integration_principal(integration)
         return None
 

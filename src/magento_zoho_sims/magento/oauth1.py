@@ -115,6 +115,6 @@ def verify(
     if integration.revoked:
         raise MagentoError(401, "Access token has been revoked")
     expected = sign(method, url, params, integration.consumer_secret, integration.access_token_secret)
-    if not hmac.compare_digest(expected, params["oauth_signature"]):
+    if not hmac.compare_digest(expected.encode(), params["oauth_signature"].encode()):
         raise MagentoError(401, "The signature is invalid. Verify and try again.")
     return integration_principal(integration)

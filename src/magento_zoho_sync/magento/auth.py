@@ -56,6 +56,10 @@ LOCKOUT_NOTE = (
     "6 failed attempts, and then refuses even the right password with the same message."
 )
 OAUTH1_ADVICE = "For unattended syncs an integration with MAGENTO_AUTH=integration-oauth1 avoids expiry and 2FA."
+IMS_HINT = (
+    "The store signs admins in with Adobe IMS, which disables admin tokens for every user: create an integration "
+    "(docs/authentication.md) and use MAGENTO_AUTH=integration-oauth1."
+)
 #: Clock difference (seconds) worth mentioning; Magento refuses OAuth timestamps more than 600 s ahead.
 SKEW_WORTH_MENTIONING = 60.0
 
@@ -75,10 +79,11 @@ def clock_skew_note(server: datetime | None, *, now: datetime | None = None) -> 
 class MagentoAuthRefused(MagentoAuthError):
     """A :class:`MagentoAuthError` with a machine-readable ``reason`` (for the doctor and tests).
 
-    Reasons: ``bad_credentials``, ``two_factor_required``, ``two_factor_setup``, ``endpoint_missing``,
-    ``login_refused``, ``token_refused`` (a fresh admin token refused: permissions), ``bearer_refused``,
-    ``oauth_signature``, ``oauth_clock`` (timestamp or nonce), ``oauth_consumer``, ``oauth_revoked``,
-    ``oauth_refused``, ``refused``.
+    Reasons: ``bad_credentials``, ``no_role`` (the password was right), ``ims_disabled`` (Adobe IMS),
+    ``two_factor_required``, ``two_factor_setup``, ``endpoint_missing``, ``login_refused``, ``token_refused`` (a
+    fresh admin token refused: permissions), ``bearer_refused``, ``oauth_signature``, ``oauth_clock`` (timestamp or
+    nonce), ``oauth_consumer``, ``oauth_token``, ``oauth_revoked``, ``oauth_acl`` (the signature was accepted, the
+    ACL refused), ``oauth_refused``, ``refused``.
     """
 
     def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
@@ -184,10 +189,11 @@ class _LoginAuth(MagentoAuth, ABC):
             raise TransientStatus.from_response("magento", response)
         message = error_message(response)
         if status == 401:
+            reason, hint = self._login_401(message)
             raise MagentoAuthRefused(
                 f"Magento refused the login of admin user {self._username!r} at {where} (HTTP 401: {message}).",
-                hint=self._bad_credentials_hint(),
-                reason=self._refusal_reason(message),
+                hint=hint,
+                reason=reason,
             )
         if status == 400:
             raise self._login_400(response, where, message)
@@ -206,6 +212,19 @@ class _LoginAuth(MagentoAuth, ABC):
         raise MagentoAuthRefused(
             f"Magento refused the login at {where} (HTTP {status}: {message}).", reason="login_refused"
         )
+
+    def _login_401(self, message: str) -> tuple[str, str]:
+        """(reason, hint) of a 401 from the login endpoint: Magento says which of the three refusals it is."""
+        lowered = message.lower()
+        if "ims" in lowered or "token generation is disabled" in lowered:
+            return "ims_disabled", IMS_HINT
+        if "permission" in lowered:
+            return "no_role", (
+                f"The password was accepted, but the admin user {self._username!r} has no role: give it one that "
+                "includes Customers > All Customers (Magento_Customer::customer), in System > Permissions > All "
+                f"Users > the user > User Role. {OAUTH1_ADVICE}"
+            )
+        return self._refusal_reason(message), self._bad_credentials_hint()
 
     def _bad_credentials_hint(self) -> str:
         return f"Check MAGENTO_USERNAME and MAGENTO_PASSWORD. {LOCKOUT_NOTE}"
@@ -387,11 +406,19 @@ class IntegrationOAuth1Auth(MagentoAuth):
         elif "consumer" in lowered and ("exist" in lowered or "length" in lowered):
             reason = "oauth_consumer"
             hint = "Check MAGENTO_CONSUMER_KEY (32 characters, from System > Extensions > Integrations)."
-        elif "token" in lowered and ("exist" in lowered or "length" in lowered):
+        elif "token" in lowered and any(w in lowered for w in ("exist", "length", "found")):
             reason = "oauth_token"
             hint = (
                 "Check MAGENTO_ACCESS_TOKEN: the integration's Access Token (32 characters, System > Extensions > "
                 "Integrations > the integration's Integration Details), not its Access Token Secret."
+            )
+        elif "authorized to access" in lowered:
+            return MagentoAuthRefused(
+                f"Magento accepted the OAuth 1.0a signature, but the integration may not call "
+                f"{response.request.method} {response.request.url.path} (HTTP {status}: {message}).",
+                hint="Give the integration the ACL resource Magento_Customer::customer (Customers > All Customers): "
+                "System > Extensions > Integrations > Edit > API, then reactivate it.",
+                reason="oauth_acl",
             )
         elif "revoked" in lowered:
             reason = "oauth_revoked"
