@@ -22,7 +22,6 @@ holds the sync of this Magento store into this Zoho org (a sync refuses another 
 from __future__ import annotations
 
 import json
-import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from magento_zoho_sync.magento.wire import error_body, error_message, is_html, s
 from magento_zoho_sync.redact import redact
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import NetworkSettings, Settings
+from magento_zoho_sync.tls import tls_failure, tls_fix
 
 __all__ = [
     "Check",
@@ -107,19 +107,18 @@ def doctor_retry(settings: Settings) -> RetryPolicy:
 
 def transport_failure(exc: BaseException | None, where: str, setting: str) -> tuple[str, str]:
     """(detail, fix) for a request that never got an answer; names TLS failures as such."""
-    chain: list[BaseException] = []
-    while exc is not None and len(chain) < 10:
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    text = " ".join(str(e) for e in chain)
-    if any(isinstance(e, ssl.SSLError) for e in chain) or "CERTIFICATE_VERIFY_FAILED" in text:
+    tls, fix = tls_failure(exc), tls_fix(exc, setting.partition(" ")[0])
+    if tls == "certificate" and fix:
+        return f"TLS failed with {where}: the certificate could not be verified.", fix
+    if tls == "plain_http" and fix:
+        return f"TLS handshake failed with {where}: the port answers plain http, not https.", fix
+    if tls == "handshake":
         return (
-            f"TLS failed with {where}: the certificate could not be verified.",
-            "Fix the server's certificate chain, or install its CA on this machine (SSL_CERT_FILE); "
-            "MZSYNC_VERIFY_TLS=false is for testing only.",
+            f"TLS handshake failed with {where} ({transport_problem(exc)}).",
+            f"Check the scheme and port in {setting}, and the server's TLS setup (protocol versions, SNI).",
         )
     return (
-        f"{where} could not be reached ({transport_problem(chain[0] if chain else None)}).",
+        f"{where} could not be reached ({transport_problem(exc)}).",
         f"Check {setting}, DNS, the network and firewalls.",
     )
 

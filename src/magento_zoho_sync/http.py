@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import httpx2
 
 from magento_zoho_sync.errors import ConfigError
 from magento_zoho_sync.loopback import is_loopback_host
+from magento_zoho_sync.tls import tls_failure
 
 __all__ = [
     "USER_AGENT",
@@ -141,9 +141,12 @@ def transport_problem(exc: BaseException | None) -> str:
         cause = cause.__cause__ or cause.__context__
     text = " ".join(str(e) for e in chain).lower()
     kind = type(exc).__name__
-    if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in text or "certificate" in text:
-        if "certificate_verify_failed" in text or "certificate" in text:
-            return f"{kind}: TLS failed, the certificate could not be verified"
+    tls = tls_failure(exc)
+    if tls == "certificate":
+        return f"{kind}: TLS failed, the certificate could not be verified"
+    if tls == "plain_http":
+        return f"{kind}: the TLS handshake failed, the port answers plain http (an https URL for a plain http port?)"
+    if tls is not None:
         return f"{kind}: the TLS handshake failed (an https URL for a plain http port?)"
     if any(marker in text for marker in _DNS_FAILURES):
         return f"{kind}: the host name does not resolve (DNS)"

@@ -1,10 +1,11 @@
 """Retries of transient failures, with stamina (exponential backoff with jitter, attempts and a total deadline).
 
-Transient: timeouts, connection errors, dropped connections, HTTP 5xx (Magento's 503 HTML maintenance page
-included), HTTP 429, and a Magento 200 whose JSON cannot be read (the Magento client raises it as a
-:class:`TransientStatus`). Everything else is final at once; in particular credential errors
-(:class:`~magento_zoho_sync.errors.AuthError`) are never retried, because Magento locks an admin user after
-6 failed logins and Zoho locks out clients that ask for tokens too often.
+Transient: timeouts, connection errors (not a TLS certificate that cannot be verified, nor an https URL for a
+plain-http port: those are raised as :class:`RetriesExhausted` after one attempt), dropped connections, HTTP 5xx
+(Magento's 503 HTML maintenance page included), HTTP 429, and a Magento 200 whose JSON cannot be read (the
+Magento client raises it as a :class:`TransientStatus`). Everything else is final at once; in particular
+credential errors (:class:`~magento_zoho_sync.errors.AuthError`) are never retried, because Magento locks an admin
+user after 6 failed logins and Zoho locks out clients that ask for tokens too often.
 
 stamina's default retry hooks log the arguments of the retried callable, which would put customer records
 into the log. :func:`install_retry_hooks` (called by every :class:`RetryPolicy`) replaces them with
@@ -24,6 +25,8 @@ from typing import Protocol, TypeVar
 import httpx2
 import stamina
 from stamina.instrumentation import RetryDetails
+
+from magento_zoho_sync.tls import is_final_tls_failure
 
 __all__ = [
     "TRANSIENT_TRANSPORT_ERRORS",
@@ -150,7 +153,8 @@ def retry_decision(exc: Exception, *, wait_max: float = 30.0) -> bool | float:
         if exc.retry_after is not None:
             return min(exc.retry_after, wait_max)
         return True
-    return isinstance(exc, TRANSIENT_TRANSPORT_ERRORS)
+    # a certificate that cannot be verified, or an https URL for a plain-http port, fails the same way every time
+    return isinstance(exc, TRANSIENT_TRANSPORT_ERRORS) and not is_final_tls_failure(exc)
 
 
 _call_name: contextvars.ContextVar[str] = contextvars.ContextVar("mzs_retry_call_name", default="<call>")
@@ -233,7 +237,9 @@ class RetryPolicy:
                     attempts += 1
                     return fn()
         except Exception as exc:
-            if retry_decision(exc) is False:
+            if retry_decision(exc) is False and not (
+                isinstance(exc, TRANSIENT_TRANSPORT_ERRORS) and is_final_tls_failure(exc)
+            ):
                 raise
             raise RetriesExhausted(name, attempts, exc) from exc
         finally:

@@ -469,6 +469,34 @@ def test_a_certificate_that_cannot_be_verified_is_named_as_tls(make_world: Any) 
     assert reach.fix is not None and "MZSYNC_VERIFY_TLS=false is for testing only" in reach.fix
 
 
+@pytest.mark.parametrize("verify", ["true", "false"])
+def test_an_https_url_for_a_plain_http_port_names_the_scheme_and_port(make_world: Any, verify: str) -> None:
+    world = _world(make_world)
+    with served(world) as env:
+        https = {
+            "MAGENTO_BASE_URL": env["MAGENTO_BASE_URL"].replace("http://", "https://"),
+            "ZOHO_ACCOUNTS_URL": env["ZOHO_ACCOUNTS_URL"].replace("http://", "https://"),
+            "MZSYNC_VERIFY_TLS": verify,
+        }
+        result = invoke(["doctor", "--json"], {**env, **_env_for("admin"), **https})
+    checks = {c["key"]: c for c in json.loads(result.output)["checks"]}
+    for key, setting in (("magento.reachable", "MAGENTO_BASE_URL"), ("zoho.token", "ZOHO_ACCOUNTS_URL")):
+        assert checks[key]["status"] == "fail"
+        assert "plain http" in checks[key]["detail"]
+        assert f"scheme and port in {setting}" in checks[key]["fix"]
+        assert "certificate" not in checks[key]["detail"] + checks[key]["fix"]
+
+
+def test_sync_tries_an_https_url_for_a_plain_http_port_once(make_world: Any) -> None:
+    world = _world(make_world)
+    with served(world) as env:
+        https = {"MAGENTO_BASE_URL": env["MAGENTO_BASE_URL"].replace("http://", "https://")}
+        result = invoke(["sync"], {**env, **_env_for("admin"), **https, "MZSYNC_RETRY_ATTEMPTS": "6"})
+    assert result.exit_code == 2
+    assert "after 1 attempt " in result.output and "plain http" in result.output
+    assert "retrying" not in result.output
+
+
 def test_a_failing_customer_search_after_a_good_login_blames_the_read_not_the_login(make_world: Any) -> None:
     world = _world(make_world, "admin")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -128,6 +129,45 @@ def test_policy_never_retries_credential_errors() -> None:
     with pytest.raises(MagentoAuthError):
         RetryPolicy(attempts=6).call("test refused", refused)
     assert calls == [1]
+
+
+def _tls_error(reason: str) -> httpx2.ConnectError:
+    """A ConnectError caused by an ssl.SSLError with ``reason``, as httpx2 raises it."""
+    cause = ssl.SSLError(1, f"[SSL: {reason}] {reason.lower().replace('_', ' ')}")
+    cause.reason = reason  # type: ignore[misc]
+    try:
+        try:
+            raise cause
+        except ssl.SSLError as inner:
+            raise httpx2.ConnectError(str(inner)) from inner
+    except httpx2.ConnectError as outer:
+        return outer
+
+
+@pytest.mark.parametrize("reason", ["WRONG_VERSION_NUMBER", "CERTIFICATE_VERIFY_FAILED"])
+def test_a_tls_failure_that_cannot_heal_is_tried_once(reason: str) -> None:
+    calls = []
+
+    def plain_http_port() -> None:
+        calls.append(1)
+        raise _tls_error(reason)
+
+    with pytest.raises(RetriesExhausted) as info:  # the clients' "could not be reached" message, after 1 attempt
+        RetryPolicy(attempts=6).call("test tls", plain_http_port)
+    assert calls == [1] and info.value.attempts == 1
+
+
+def test_a_tls_handshake_cut_short_is_still_retried() -> None:
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 2:
+            raise _tls_error("UNEXPECTED_EOF_WHILE_READING")
+        return "ok"
+
+    assert RetryPolicy(attempts=6).call("test eof", flaky) == "ok"
+    assert len(calls) == 2
 
 
 def test_policy_reraises_the_last_transient_error_when_attempts_run_out() -> None:

@@ -30,6 +30,7 @@ from magento_zoho_sync.http import ApiStats, build_client, is_loopback_host, tra
 from magento_zoho_sync.redact import redact, register_secret
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
+from magento_zoho_sync.tls import tls_fix
 from magento_zoho_sync.zoho.regions import region_of_api_host
 
 __all__ = [
@@ -340,7 +341,7 @@ class ZohoTokenManager:
             raise ZohoError(
                 f"Zoho Accounts at {self.accounts_url} could not be reached after {exc.tries} "
                 f"({transport_problem(last)}).",
-                hint="Check ZOHO_ACCOUNTS_URL and the network.",
+                hint=tls_fix(last, "ZOHO_ACCOUNTS_URL") or "Check ZOHO_ACCOUNTS_URL and the network.",
             ) from None
         except httpx2.HTTPError as exc:
             raise ZohoError(f"The token request to Zoho Accounts failed ({transport_problem(exc)}).") from None
