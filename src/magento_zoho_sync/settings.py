@@ -132,6 +132,12 @@ def default_state_path(env: Mapping[str, str] | None = None) -> Path:
     return root / "magento-zoho-sync" / "state.sqlite"
 
 
+def _strip_token(value: Any) -> Any:
+    """Tokens, keys and client secrets never hold spaces: a space or newline around one is a copy-paste slip, which
+    Zoho and Magento would answer with 'revoked' or 'not the correct length' (passwords are kept as given)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class MagentoSettings(BaseModel):
     model_config = _FROZEN
 
@@ -148,6 +154,10 @@ class MagentoSettings(BaseModel):
     page_size: int = Field(default=200, ge=1, le=300)
     timeout: float = Field(default=30.0, gt=0, le=MAX_REQUEST_TIMEOUT, allow_inf_nan=False)
 
+    _tokens = field_validator("access_token", "consumer_key", "consumer_secret", "access_token_secret", mode="before")(
+        _strip_token
+    )
+
 
 class ZohoSettings(BaseModel):
     model_config = _FROZEN
@@ -162,6 +172,8 @@ class ZohoSettings(BaseModel):
     trigger: list[str] = Field(default_factory=list)
     duplicate_check_fields: list[str] = Field(default_factory=lambda: ["Email"], min_length=1)
     timeout: float = Field(default=30.0, gt=0, le=MAX_REQUEST_TIMEOUT, allow_inf_nan=False)
+
+    _tokens = field_validator("client_id", "client_secret", "refresh_token", mode="before")(_strip_token)
 
     @field_validator("trigger", mode="before")
     @classmethod
@@ -689,6 +701,8 @@ class ZohoClientSettings(BaseModel):
     timeout: float = Field(default=30.0, gt=0, le=MAX_REQUEST_TIMEOUT, allow_inf_nan=False)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+
+    _tokens = field_validator("client_id", "client_secret", mode="before")(_strip_token)
 
 
 def load_zoho_client_settings(

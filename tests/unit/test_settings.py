@@ -275,6 +275,32 @@ def test_a_flag_wins_over_a_broken_variable_of_the_same_setting(tmp_path: Path) 
     assert "MAGENTO_PASSWORD_FILE" in config_error(env=env)  # without the flag, the variable's problem counts
 
 
+def test_spaces_around_tokens_keys_and_client_secrets_are_dropped_not_around_passwords() -> None:
+    env = BASE_ENV | {
+        "ZOHO_REFRESH_TOKEN": " 1000.pasted.token \n",
+        "ZOHO_CLIENT_SECRET": "client-secret\t",
+        "MAGENTO_AUTH": "integration-oauth1",
+        "MAGENTO_CONSUMER_KEY": "k" * 32 + " ",
+        "MAGENTO_CONSUMER_SECRET": " consumer-secret",
+        "MAGENTO_ACCESS_TOKEN": "t" * 32 + "\r\n",
+        "MAGENTO_ACCESS_TOKEN_SECRET": " token-secret ",
+        "MAGENTO_PASSWORD": " a password with spaces ",
+    }
+    s = load_settings(env=env)
+    assert s.zoho.refresh_token.get_secret_value() == "1000.pasted.token"
+    assert s.zoho.client_secret.get_secret_value() == "client-secret"
+    values = [s.magento.consumer_key, s.magento.consumer_secret, s.magento.access_token, s.magento.access_token_secret]
+    assert [v.get_secret_value() if v else None for v in values] == [
+        "k" * 32,
+        "consumer-secret",
+        "t" * 32,
+        "token-secret",
+    ]
+    assert s.magento.password is not None and s.magento.password.get_secret_value() == " a password with spaces "
+    client = load_zoho_client_settings(env=env)
+    assert client.client_secret.get_secret_value() == "client-secret"
+
+
 def secret_file(tmp_path: Path, content: bytes) -> str:
     path = tmp_path / "secret"
     path.write_bytes(content)
