@@ -48,7 +48,7 @@ REFRESH_LIMIT_WARNING = (
     "Zoho keeps at most 20 refresh tokens per user and client: creating a 21st silently revokes the oldest one, "
     "and whatever used it starts failing with invalid_code. Do not generate tokens in a loop; reuse this one."
 )
-_LINE = re.compile(rf"^\s*(export\s+)?{ENV_NAME}\s*=")
+_LINE = re.compile(rf"^(\s*(?:export\s+)?){ENV_NAME}\s*=")
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 
 
@@ -111,9 +111,9 @@ def write_env_file(path: Path, token: SecretStr) -> bool:
     replaced = False
     kept: list[str] = []
     for line in lines:
-        if _LINE.match(line):
+        if match := _LINE.match(line):
             if not replaced:
-                kept.append(env_line(token))
+                kept.append(match.group(1) + env_line(token))  # keeps its `export ` (and indentation)
             replaced = True
         else:
             kept.append(line)

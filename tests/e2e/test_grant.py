@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from magento_zoho_sync.grant import REFRESH_LIMIT_WARNING, read_grant_code, run_grant
+from magento_zoho_sync.grant import REFRESH_LIMIT_WARNING, read_grant_code, run_grant, write_env_file
 from magento_zoho_sync.settings import ZohoClientSettings
 from tests.e2e.auth_support import assert_no_secret, invoke, served, transport_with_hosts
 from tests.e2e.conftest import World
@@ -95,7 +95,7 @@ def test_an_existing_line_is_replaced_other_lines_kept_and_the_mode_tightened(zo
     assert result.exit_code == 0, result.output
     lines = target.read_text().splitlines()
     assert lines[0] == "MAGENTO_BASE_URL=https://shop.example.com"
-    assert lines[1].startswith("ZOHO_REFRESH_TOKEN=1000.") and "old" not in lines[1]
+    assert lines[1].startswith("export ZOHO_REFRESH_TOKEN=1000.") and "old" not in lines[1]  # export kept
     assert lines[2] == "# note"
     assert len(lines) == 3
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -224,3 +224,13 @@ def test_grant_token_dash_on_a_terminal_prompts_instead_of_waiting_for_end_of_fi
     assert asked == ["prompted"] and code.get_secret_value() == "1000.abc.def"
     piped = read_grant_code("-", stdin_text=lambda: "1000.piped\n", prompt=None)
     assert piped.get_secret_value() == "1000.piped"
+
+
+def test_a_replaced_export_line_keeps_its_export(tmp_path: Path) -> None:
+    target = tmp_path / "z.env"
+    target.write_text("FOO=bar\nexport ZOHO_REFRESH_TOKEN=old\n")
+    assert write_env_file(target, SecretStr("1000.new.token")) is True
+    assert target.read_text() == "FOO=bar\nexport ZOHO_REFRESH_TOKEN=1000.new.token\n"
+    target.write_text("ZOHO_REFRESH_TOKEN=old\n")
+    write_env_file(target, SecretStr("1000.newer.token"))
+    assert target.read_text() == "ZOHO_REFRESH_TOKEN=1000.newer.token\n"
