@@ -39,6 +39,7 @@ from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.zoho.auth import ApiDomainMismatch, ZohoAuth, ZohoTokenError, ZohoTokenManager
 from magento_zoho_sync.zoho.client import API_PREFIX, SCOPES, ZohoClient
 from magento_zoho_sync.zoho.regions import REGIONS, region_of_api_host
+from magento_zoho_sync.zoho.scopes import scope_covers
 
 __all__ = ["ScopeNeed", "check_zoho", "missing_scopes", "needed_scopes", "scope_covers"]
 
@@ -94,14 +95,6 @@ def needed_scopes(on_deleted: str | None = None) -> list[ScopeNeed]:
         ScopeNeed(scope, "; ".join(dict.fromkeys(reasons)), optional[scope][0] if optional[scope] else None)
         for scope, reasons in whys.items()
     ]
-
-
-def scope_covers(held: str, needed: str) -> bool:
-    """Whether a granted scope covers a needed one (``ZohoCRM.modules.ALL`` covers ``…contacts.CREATE``)."""
-    have, want = held.strip().lower().split("."), needed.strip().lower().split(".")
-    if len(have) < 2 or len(want) < 2 or want[: len(have) - 1] != have[:-1]:
-        return False
-    return have[-1] in ("all", want[-1]) or (have[-1] == "write" and want[-1] in ("create", "update", "delete"))
 
 
 def missing_scopes(held: Sequence[str], needs: Sequence[ScopeNeed]) -> list[ScopeNeed]:

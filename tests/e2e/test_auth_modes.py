@@ -189,3 +189,13 @@ def test_a_token_response_naming_another_data_centre_stops_the_sync(make_world: 
     assert caught.value.region == "eu"
     assert "ZOHO_API_URL=https://www.zohoapis.eu" in str(caught.value)
     assert world.zoho.count() == 0
+
+
+def test_a_sync_whose_token_lacks_a_write_scope_names_only_that_scope(make_world: Any) -> None:
+    world: World = make_world(3, **_store_for("admin"))
+    held = ["ZohoCRM.modules.contacts.READ", "ZohoCRM.modules.contacts.UPDATE", "ZohoCRM.coql.READ"]
+    token = world.zoho.issue_refresh_token([*held, "ZohoCRM.settings.fields.READ"])
+    with served(world) as env:
+        result = invoke(["sync"], {**env, "ZOHO_REFRESH_TOKEN": token})
+    assert result.exit_code == 2
+    assert "lacks the scope(s) ZohoCRM.modules.contacts.CREATE;" in result.output, result.output

@@ -10,6 +10,7 @@ from pathlib import Path
 from magento_zoho_sync.doctor_zoho import needed_scopes
 from magento_zoho_sync.zoho.client import ZohoClient
 from magento_zoho_sync.zoho.records import SCOPES
+from magento_zoho_sync.zoho.scopes import lacking_scopes
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ROOT / "src" / "magento_zoho_sync"
@@ -63,3 +64,13 @@ def test_the_docs_ask_for_the_scopes_the_doctor_checks() -> None:
     assert ",".join(listed.split(",")) in guide  # the box to paste into the self-client
     for optional in table - always:
         assert optional in readme, optional
+
+
+def test_a_scope_error_names_only_the_scopes_the_token_lacks() -> None:
+    needed = "ZohoCRM.modules.contacts.CREATE ZohoCRM.modules.contacts.UPDATE"
+    held = ("ZohoCRM.modules.contacts.READ", "ZohoCRM.modules.contacts.UPDATE")
+    assert lacking_scopes(needed, held) == "ZohoCRM.modules.contacts.CREATE"
+    coql = "ZohoCRM.coql.READ ZohoCRM.modules.contacts.READ ZohoCRM.settings.fields.READ"
+    assert lacking_scopes(coql, ("ZohoCRM.modules.contacts.ALL", "ZohoCRM.settings.fields.READ")) == "ZohoCRM.coql.READ"
+    assert lacking_scopes(needed, ()) == needed  # Zoho did not list the token's scopes: name them all
+    assert lacking_scopes(needed, ("ZohoCRM.modules.ALL",)) == needed  # Zoho wants one more: name them all

@@ -46,6 +46,7 @@ from magento_zoho_sync.zoho.records import (
     same_for_all,
     text,
 )
+from magento_zoho_sync.zoho.scopes import lacking_scopes
 
 __all__ = [
     "API_PREFIX",
@@ -268,7 +269,8 @@ class ZohoClient:
         if code == "OAUTH_SCOPE_MISMATCH":
             raise ZohoAuthError(
                 said,
-                hint=f"The refresh token lacks the scope(s) {SCOPES.get(operation, '?')}; "
+                hint=f"The refresh token lacks the scope(s) "
+                f"{lacking_scopes(SCOPES.get(operation, '?'), self.token_manager.scope)}; "
                 "create a new one with `magento-zoho-sync auth zoho-grant` and every scope the "
                 "README lists.",
             )
