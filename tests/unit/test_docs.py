@@ -48,3 +48,12 @@ def test_every_report_key_is_listed() -> None:
     for kind in (Counts, Failure, IdentityProblem, PlanEntry):
         for field in fields(kind):
             assert f"`{field.name}`" in listed, (kind.__name__, field.name)
+
+
+def test_the_zoho_refresh_limit_is_documented_where_the_readme_links() -> None:
+    auth = (Path(__file__).resolve().parents[2] / "docs" / "authentication.md").read_text(encoding="utf-8")
+    link = "docs/authentication.md#5-one-token-request-per-run-zohos-refresh-limit"
+    assert link in README and "10 per 10 minutes per refresh token" in README
+    heading = "### 5. One token request per run: Zoho's refresh limit"
+    assert heading in auth  # GitHub's anchor of this heading is the link's
+    assert "Access Denied" in auth and "never on disk" in auth
