@@ -30,6 +30,7 @@ from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
 from magento_zoho_sync.mapping import payload_hash as hash_payload
 from magento_zoho_sync.mapping_config import MappingSpec
+from magento_zoho_sync.mapping_options import with_option_labels
 from magento_zoho_sync.memory import limit_malloc_arenas
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.sources import ContactSink, MappedRecord
@@ -189,6 +190,7 @@ def run_sync(
     with ExitStack() as stack:
         magento = MagentoClient.from_settings(settings, stats=stats, transport=transport)
         stack.callback(magento.close)
+        spec = with_option_labels(spec, magento.attribute_metadata)  # one call per option_label attribute
         zoho = ZohoClient.from_settings(settings, stats=stats, transport=transport)
         stack.callback(zoho.close)
         state_path = settings.sync.state_path

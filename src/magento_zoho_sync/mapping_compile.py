@@ -8,13 +8,21 @@ does exactly what :func:`magento_zoho_sync.mapping_values.resolve` and ``clean``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
-from magento_zoho_sync.mapping_config import TRANSFORMS, FieldRule, MappingSpec, SourcePath, Transform
+from magento_zoho_sync.mapping_config import (
+    TRANSFORMS,
+    FieldRule,
+    MappingSpec,
+    SourcePath,
+    Transform,
+    option_label,
+)
 from magento_zoho_sync.mapping_kinds import keeps_numbers
 from magento_zoho_sync.mapping_values import (
     MAPPING_ERROR,
@@ -86,6 +94,8 @@ def _default(arg: str | None) -> Callable[[Any], Any]:
 def _transform_function(transform: Transform) -> Callable[[Any], Any]:
     """The plain function :meth:`Transform.apply` would run, without its per-value dispatch on the name."""
     if type(transform) is Transform:
+        if transform.labels is not None:
+            return functools.partial(option_label, dict(transform.labels))
         if transform.name == "constant":
             return _constant(transform.arg)
         if transform.name == "default":

@@ -23,6 +23,8 @@ Transforms (applied left to right)
     ``gender``             Magento's gender code → ``Male`` (1), ``Female`` (2), ``Not Specified`` (3); 0 is no answer
     ``phone``              a telephone as Zoho's phone fields take it: ``030/1234567`` → ``030 1234567``,
                            ``+44 (0)20 7946 0958`` → ``+44 20 7946 0958`` (:mod:`magento_zoho_sync.phones`)
+    ``option_label``       a select or multiselect attribute's option ids (``"12"``, ``"12,14"``) → their labels
+                           (``"Français"``, ``"Running, Swimming"``), read from Magento when a run starts
     ``number``             ``"42"``/42 → 42, ``"9.5"`` → 9.5, sent as a JSON number (Zoho number fields)
     ``date``               ``"2024-03-01 08:15:00"`` or ``"2024-03-01"`` → ``"2024-03-01"`` (Zoho date fields)
     ``datetime``           Magento's UTC ``"2024-03-01 08:15:00"`` → ``"2024-03-01T08:15:00+00:00"`` (Zoho
@@ -200,12 +202,29 @@ def _gender(value: Any) -> Any:
     return _GENDERS[code]
 
 
+def option_label(labels: Mapping[str, str], value: Any) -> Any:
+    """A select attribute's option id, or a multiselect's ids joined by commas, as their labels (joined by ", ")."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("is not an option id")
+    ids = [part.strip() for part in str(value).split(",") if part.strip()]
+    unknown = [i for i in ids if i not in labels]
+    if unknown:
+        raise ValueError(f"has option id {unknown[0]}, which the attribute does not list (deleted in Magento?)")
+    return ", ".join(labels[i] for i in ids) or None
+
+
 def _to_phone(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError("is not a phone number")
     return clean_phone(str(value))
+
+
+def _labels_not_read(value: Any) -> Any:
+    raise ValueError("the attribute's option labels were not read from Magento")  # the run reads them first
 
 
 def _read_time(value: Any, what: str) -> datetime | None:
@@ -266,6 +285,8 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "number": _to_number,
     "date": _to_date,
     "datetime": _to_datetime,
+    # replaced, when a run starts, by the attribute's own labels (magento_zoho_sync.mapping_options)
+    "option_label": _labels_not_read,
 }
 
 #: Transforms written ``name:<argument>``.
@@ -276,8 +297,12 @@ ARG_TRANSFORMS: Final = ("constant", "default")
 class Transform:
     name: str
     arg: str | None = None
+    #: ``option_label``: the attribute's options (id, label), read from Magento when a run starts
+    labels: tuple[tuple[str, str], ...] | None = None
 
     def apply(self, value: Any) -> Any:
+        if self.labels is not None:
+            return option_label(dict(self.labels), value)
         if self.name == "constant":
             return self.arg
         if self.name == "default":
@@ -423,6 +448,13 @@ def parse_rule(field: str, value: Any) -> FieldRule | None:
         raise MappingConfigError('expected "path | transform ...", a table {path, transforms} or false')
     transforms = tuple(parse_transform(t) for t in transforms_text if t.strip())
     path = parse_path(path_text) if path_text else None
+    if any(t.name == "option_label" for t in transforms) and (
+        path is None or len(path.keys) != 2 or path.keys[0] != "custom_attributes"
+    ):
+        raise MappingConfigError(
+            "option_label reads the labels of a select or multiselect attribute: use it on custom_attributes.<code> "
+            "or address.custom_attributes.<code>"
+        )
     if path is None and not any(t.name == "constant" for t in transforms):
         raise MappingConfigError("needs a Magento path or a constant:<value> transform")
     return FieldRule(field=field, path=path, transforms=transforms)

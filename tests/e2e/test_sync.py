@@ -637,6 +637,42 @@ def test_an_email_with_a_quote_is_looked_up_whichever_escape_zohos_coql_takes(ma
     assert len(refused) == (1 if escape == "doubled" else 0)  # the backslash first; the escape learned once
 
 
+LABELLED = (
+    FieldSpec("Language", "Language", "text", 50, custom_field=True),
+    FieldSpec("Interests", "Interests", "text", 255, custom_field=True),
+)
+
+
+def test_select_and_multiselect_attributes_reach_zoho_as_their_labels(make_world: Any) -> None:
+    world: World = make_world(300, zoho_kwargs={"config": ZohoConfig(extra_fields=LABELLED)})
+    add_customer(world, "runner@example.com", custom_attributes={"interests": "21,23", "preferred_language": "12"})
+    mapping = {
+        "mapping.fields": {
+            "Language": "custom_attributes.preferred_language | option_label",
+            "Interests": "custom_attributes.interests | option_label",
+        }
+    }
+    result = world.sync(**mapping)
+    assert result.tally.failures == [] or {f.code for f in result.tally.failures} <= {"INVALID_EMAIL", "VALUE_TOO_LONG"}
+    [contact] = contacts(world, "runner@example.com")
+    assert (contact["Language"], contact["Interests"]) == ("Français", "Running, Swimming")
+    languages = {c.get("Language") for c in world.zoho.contacts() if c.get("Language")}
+    assert languages <= {"English", "Français", "Deutsch", "日本語"} and len(languages) > 1  # the seeded store's ids
+    metadata_calls = [r for r in world.magento.log if "/attributeMetadata/" in r.path]
+    assert len(metadata_calls) == 2  # once per attribute, not per customer
+    again = world.sync(**mapping)  # the labels read again are no change of mapping: no full run, no write
+    assert (again.tally.mode, again.tally.updated, again.tally.inserted) == ("incremental", 0, 0)
+
+
+def test_option_label_on_an_attribute_without_options_stops_the_run_before_any_write(make_world: Any) -> None:
+    world: World = make_world(5)
+    with pytest.raises(ConfigError, match="'loyalty_tier' is a text attribute") as info:
+        world.sync(**{"mapping.fields": {"Description": "custom_attributes.loyalty_tier | option_label"}})
+    assert "drop it from this rule" in str(info.value) and world.zoho.count() == 0
+    with pytest.raises(ConfigError, match="Magento has no customer attribute 'tier'"):
+        world.sync(**{"mapping.fields": {"Description": "custom_attributes.tier | option_label"}})
+
+
 def test_a_field_the_org_made_mandatory_or_one_no_mapping_can_fill_stops_the_run_before_any_write(
     make_world: Any,
 ) -> None:

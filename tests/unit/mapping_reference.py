@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
-from magento_zoho_sync.mapping_config import DEFAULT_SPEC, FieldRule, MappingSpec, SourcePath, Transform
+from magento_zoho_sync.mapping_config import DEFAULT_SPEC, FieldRule, MappingSpec, SourcePath, Transform, option_label
 from magento_zoho_sync.mapping_config import TRANSFORMS as PRODUCT_TRANSFORMS
 from magento_zoho_sync.mapping_kinds import keeps_numbers
 
@@ -397,11 +397,15 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "date": PRODUCT_TRANSFORMS["date"],
     "datetime": PRODUCT_TRANSFORMS["datetime"],
     "phone": PRODUCT_TRANSFORMS["phone"],
+    "option_label": PRODUCT_TRANSFORMS["option_label"],  # labels not read: fails, as the product's does
 }
 
 
 def _transform_apply(self: Transform, value: Any) -> Any:
-    """``Transform.apply`` as it was (``self`` kept, so that the body is verbatim)."""
+    """``Transform.apply`` as it was (``self`` kept, so that the body is verbatim), and ``option_label`` given its
+    labels (added after the optimisation)."""
+    if self.labels is not None:
+        return option_label(dict(self.labels), value)
     if self.name == "constant":
         return self.arg
     if self.name == "default":

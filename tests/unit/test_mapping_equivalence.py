@@ -177,7 +177,15 @@ PATHS = [
     "address.custom_attributes.delivery_notes", "billing.city", "billing.street", "shipping.street", "shipping.city",
     "shipping.region.region_code", "address.id",
 ]  # fmt: skip
-NAMED_TRANSFORMS = [*TRANSFORMS, "constant:X", "constant:", "default:Y", "default: n/a "]
+# option_label only after a custom attribute, and given its labels when a run starts: the hand-built specs below
+# carry it (unread, and read)
+NAMED_TRANSFORMS = [
+    *(t for t in TRANSFORMS if t != "option_label"),
+    "constant:X",
+    "constant:",
+    "default:Y",
+    "default: n/a ",
+]
 FIELDS = ["Email", "Last_Name", "First_Name", "Phone", "Mailing_Street", "Mailing_City", "Tier", "VIP", "Notes"]
 
 rule_text = st.builds(
@@ -208,7 +216,12 @@ hand_paths = st.none() | st.builds(
     st.sampled_from(["customer", "address", "billing", "shipping", "store"]),
     st.lists(st.sampled_from(KEYS), max_size=4).map(tuple),
 )
-hand_transforms = st.builds(Transform, st.sampled_from([*TRANSFORMS, *ARG_TRANSFORMS, "bogus"]), st.none() | text)
+hand_transforms = st.builds(
+    Transform,
+    st.sampled_from([*TRANSFORMS, *ARG_TRANSFORMS, "bogus"]),
+    st.none() | text,
+    st.none() | st.just((("1", "One"), ("yes", "Yes, indeed"), ("0", ""))),  # option_label's, read
+)
 hand_rules = st.builds(FieldRule, st.sampled_from(FIELDS), hand_paths, st.lists(hand_transforms, max_size=2).map(tuple))
 hand_specs = st.builds(
     lambda rules, truncating: MappingSpec(rules=tuple(rules), truncate_long_values=truncating),

@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from magento_zoho_sims.common.faults import FaultRenderers
 from magento_zoho_sims.magento import oauth1
+from magento_zoho_sims.magento.attributes import attribute_metadata
 from magento_zoho_sims.magento.auth import Principal
 from magento_zoho_sims.magento.backend import MagentoBackend
 from magento_zoho_sims.magento.config import CUSTOMER_RESOURCE, MagentoConfig
@@ -184,6 +185,12 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, str]] = [
     ("POST", re.compile(r"^/V1/tfa/provider/google/authenticate$"), _google, ANONYMOUS),
     ("GET", re.compile(r"^/V1/customers/search$"), _search, CUSTOMER_RESOURCE),
     ("GET", re.compile(r"^/V1/customerGroups/search$"), _groups, "Magento_Customer::group"),
+    (
+        "GET",
+        re.compile(r"^/V1/attributeMetadata/(?P<entity>customer|customerAddress)/attribute/(?P<code>[^/]+)$"),
+        lambda call: attribute_metadata(call.params["entity"], call.params["code"]),
+        CUSTOMER_RESOURCE,
+    ),
     ("GET", re.compile(r"^/V1/store/websites$"), lambda call: WEBSITES, "Magento_Backend::stores"),
     ("GET", re.compile(r"^/V1/store/storeViews$"), lambda call: STORE_VIEWS, "Magento_Backend::stores"),
     ("GET", re.compile(r"^/V1/customers/(?P<id>[^/]+)$"), _get_customer, CUSTOMER_RESOURCE),

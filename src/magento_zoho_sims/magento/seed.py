@@ -347,7 +347,8 @@ def base_customer(layout: StoreLayout, cid: int) -> dict[str, Any]:
     if d[26] < 77:
         custom.append({"attribute_code": "loyalty_tier", "value": _TIERS[d[27] % 3]})
     if d[28] < 52:
-        custom.append({"attribute_code": "preferred_language", "value": ("en", "fr", "de", "ja")[d[29] % 4]})
+        # a select attribute: Magento gives its option id (labels: attributes.LANGUAGE_OPTIONS)
+        custom.append({"attribute_code": "preferred_language", "value": ("11", "12", "13", "14")[d[29] % 4]})
     if custom:
         customer["custom_attributes"] = custom
     return customer

@@ -110,7 +110,7 @@ def base_fragment(layout: StoreLayout, cid: int) -> bytes:
     if d[26] < 77:
         custom.append(f'{{"attribute_code":"loyalty_tier","value":"{_TIERS[d[27] % 3]}"}}')
     if d[28] < 52:
-        custom.append(f'{{"attribute_code":"preferred_language","value":"{("en", "fr", "de", "ja")[d[29] % 4]}"}}')
+        custom.append(f'{{"attribute_code":"preferred_language","value":"{("11", "12", "13", "14")[d[29] % 4]}"}}')
     if custom:
         out += [',"custom_attributes":[', ",".join(custom), "]"]
     out.append("}")

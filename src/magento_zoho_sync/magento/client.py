@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 
@@ -284,6 +285,19 @@ class MagentoClient:
         if not isinstance(body, dict) or _customer_id(body) is None:
             raise MagentoError(
                 f"Magento answered GET {response.request.url.path} with something that is not a customer."
+            )
+        return body
+
+    def attribute_metadata(self, entity: str, code: str) -> dict[str, Any] | None:
+        """``GET /V1/attributeMetadata/{customer|customerAddress}/attribute/{code}``: a custom attribute's metadata
+        (``frontend_input``, ``options``: ``{label, value}``); None when Magento has no such attribute (404)."""
+        response, body = self._get(f"/attributeMetadata/{entity}/attribute/{quote(code, safe='')}")
+        if response.status_code == 404 and _is_no_such_entity(response):
+            return None
+        body = self._json(response, body)
+        if not isinstance(body, dict):
+            raise MagentoError(
+                f"Magento answered GET {response.request.url.path} with something that is not attribute metadata."
             )
         return body
 

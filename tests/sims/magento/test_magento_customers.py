@@ -341,3 +341,24 @@ def test_put_round_trips_every_seeded_address(
         saved = client.put(f"/rest/V1/customers/{customer['id']}", headers=auth, json={"customer": customer})
         assert saved.status_code == 200
         assert saved.json() == customer  # nothing changed: same record, same updated_at
+
+
+def test_attribute_metadata_gives_a_select_attributes_option_labels(
+    client: httpx2.Client, auth: dict[str, str]
+) -> None:
+    found = client.get("/rest/V1/attributeMetadata/customer/attribute/preferred_language", headers=auth)
+    assert found.status_code == 200
+    body = found.json()
+    assert body["frontend_input"] == "select" and body["attribute_code"] == "preferred_language"
+    assert {"label": "Français", "value": "12"} in body["options"] and body["options"][0]["value"] == ""
+    address = client.get("/rest/V1/attributeMetadata/customerAddress/attribute/delivery_window", headers=auth)
+    assert [o["label"] for o in address.json()["options"]][1:] == ["Morning", "Afternoon"]
+    missing = client.get("/rest/V1/attributeMetadata/customer/attribute/nope", headers=auth)
+    assert missing.status_code == 404
+    assert missing.json()["parameters"] == {
+        "fieldName": "entityType",
+        "fieldValue": "customer",
+        "field2Name": "attributeCode",
+        "field2Value": "nope",
+    }
+    assert client.get("/rest/V1/attributeMetadata/customer/attribute/preferred_language").status_code == 401
