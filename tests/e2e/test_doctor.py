@@ -220,6 +220,17 @@ def test_swapped_integration_token_and_secret_name_the_access_token(make_world: 
     assert auth.fix is not None and "not its Access Token Secret" in auth.fix
 
 
+@pytest.mark.parametrize(("state", "says"), [("not_configured", "e-mailed"), ("not_assigned", "administrator")])
+def test_2fa_not_set_up_yet_is_not_answered_with_use_admin_totp(make_world: Any, state: str, says: str) -> None:
+    from magento_zoho_sims.magento.config import TwoFactorState
+
+    world = _world(make_world, "admin", two_factor_enabled=True)
+    world.magento.config.admins[0].two_factor = TwoFactorState(state)
+    auth = _doctor(world)["magento.auth"]
+    assert auth.status == "fail" and auth.detail.startswith("2FA is not set up")
+    assert auth.fix is not None and says in auth.fix
+
+
 def _acl_less(resolve: Any) -> Any:
     from magento_zoho_sims.magento.auth import Principal
 

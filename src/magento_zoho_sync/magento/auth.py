@@ -251,6 +251,31 @@ def _two_factor_parameters(response: httpx2.Response) -> bool:
     )
 
 
+def _two_factor_setup_needed(response: httpx2.Response) -> str | None:
+    """The fix when 2FA is on but the user cannot use Google Authenticator yet (admin-totp could not work), or None.
+
+    Magento lists the user's ``providers`` with no ``active_providers`` when the user has not configured one (it
+    e-mailed a set-up link), and asks for an administrator when no provider is assigned to the user.
+    """
+    body = error_body(response) or {}
+    params = body.get("parameters")
+    text = str(body.get("message", "")).lower()
+    unconfigured = isinstance(params, dict) and params.get("active_providers") == [] and bool(params.get("providers"))
+    if unconfigured or "configure personal" in text:
+        return (
+            "The user must first set up Google Authenticator: open the link Magento e-mailed to the user (or sign "
+            "in to the admin panel once) and scan the code; then set MAGENTO_AUTH=admin-totp and "
+            f"MAGENTO_TOTP_SECRET to the secret it showed. {OAUTH1_ADVICE}"
+        )
+    if "administrator" in text and "2fa" in text:
+        return (
+            "An administrator must first assign Google Authenticator to this user (Stores > Configuration > "
+            "Security > 2FA, and the user's 2FA settings); then the user sets it up, and MAGENTO_AUTH=admin-totp "
+            f"with MAGENTO_TOTP_SECRET works. {OAUTH1_ADVICE}"
+        )
+    return None
+
+
 class AdminTokenAuth(_LoginAuth):
     """``MAGENTO_AUTH=admin``: ``POST /V1/integration/admin/token`` → bare JSON string token."""
 
@@ -261,6 +286,14 @@ class AdminTokenAuth(_LoginAuth):
         return {"username": self._username, "password": self._password.get_secret_value()}
 
     def _login_400(self, response: httpx2.Response, where: str, message: str) -> MagentoAuthError:
+        setup = _two_factor_setup_needed(response)
+        if setup is not None:
+            return MagentoAuthRefused(
+                f"Magento requires two-factor authentication for admin user {self._username!r}, and it is not set "
+                f"up for this user yet (HTTP 400 from {where}: {message}).",
+                hint=setup,
+                reason="two_factor_setup",
+            )
         if _two_factor_parameters(response):
             return MagentoAuthRefused(
                 f"Magento requires two-factor authentication for admin user {self._username!r}: the plain admin "
