@@ -184,9 +184,10 @@ class ZohoAccounts:
                 return self.config.throttle_status, dict(THROTTLE_BODY)
             refresh.attempts.append(now)
             access = self._mint(refresh)
-            return 200, {
-                "access_token": access.token,
-                "scope": " ".join(refresh.scopes),
+            answer: dict[str, Any] = {"access_token": access.token}
+            if self.config.scope_in_token_response:
+                answer["scope"] = " ".join(refresh.scopes)
+            return 200, answer | {
                 "api_domain": api_domain,
                 "token_type": "Bearer",
                 "expires_in": self.config.access_token_ttl,

@@ -50,6 +50,7 @@ class ZohoConfig:
     api_domain: str | None = None  # None: the simulator's own base URL (from the request's Host)
     expired_access_error: str = "INVALID_TOKEN"  # or AUTHENTICATION_FAILURE, reported for stale tokens at times
     access_token_ttl: int = 3600
+    scope_in_token_response: bool = True  # reference §1.2: "appears in some responses and not others"
     max_access_tokens_per_refresh_token: int = 15
     refresh_throttle_limit: int = 10  # refreshes per refresh token per window; the next is "Access Denied"
     refresh_throttle_window: float = 600.0

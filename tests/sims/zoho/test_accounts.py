@@ -35,6 +35,12 @@ def test_refresh_grant_form_body(raw: httpx2.Client, sim: ZohoSimulator) -> None
     assert "expires_in_sec" not in body and "refresh_token" not in body
 
 
+def test_a_refresh_answer_without_the_scope_list_when_configured(raw: httpx2.Client, sim: ZohoSimulator) -> None:
+    sim.config.scope_in_token_response = False  # the reference: "appears in some responses and not others"
+    body = _refresh(raw, sim, sim.issue_refresh_token()).json()
+    assert set(body) == {"access_token", "api_domain", "token_type", "expires_in"}
+
+
 def test_refresh_grant_query_string(raw: httpx2.Client, sim: ZohoSimulator) -> None:
     params = {
         "refresh_token": sim.issue_refresh_token(),
