@@ -515,3 +515,15 @@ def test_oauth1_acl_refusal_does_not_blame_the_signature() -> None:
     assert "accepted the OAuth 1.0a signature" in info.value.message
     assert info.value.hint is not None and "Magento_Customer::customer" in info.value.hint
     assert "MAGENTO_CONSUMER_SECRET" not in info.value.hint
+
+
+def test_totp_refusal_in_a_sync_measures_the_clock_against_the_store() -> None:
+    store_time = format_datetime(datetime.now(UTC) - timedelta(seconds=120), usegmt=True)
+    store = Store(login=lambda r: _json(401, {"message": "Invalid code."}, Date=store_time))
+    auth = AdminTotpAuth(
+        base_url=BASE, username="sync-bot", password=SecretStr(PASSWORD), totp_secret=SecretStr(TOTP_SECRET)
+    )
+    with pytest.raises(MagentoAuthRefused) as info:
+        list(_client(auth, store).iter_customer_pages())
+    assert info.value.reason == "totp_refused"
+    assert info.value.hint is not None and "s ahead of the store's" in info.value.hint

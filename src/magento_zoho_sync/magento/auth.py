@@ -190,6 +190,8 @@ class _LoginAuth(MagentoAuth, ABC):
         message = error_message(response)
         if status == 401:
             reason, hint = self._login_401(message)
+            if reason == "totp_refused":  # the code depends on this machine's clock: say how far off it is
+                hint = f"{hint} {clock_skew_note(server_date(response))}"
             raise MagentoAuthRefused(
                 f"Magento refused the login of admin user {self._username!r} at {where} (HTTP 401: {message}).",
                 hint=hint,
