@@ -32,6 +32,7 @@ from magento_zoho_sync.doctor import (
 from magento_zoho_sync.errors import ConfigError, SyncError, ZohoAuthError, ZohoError
 from magento_zoho_sync.field_check import field_problems, targets
 from magento_zoho_sync.http import ApiStats, build_client
+from magento_zoho_sync.loopback import is_loopback_host
 from magento_zoho_sync.magento.wire import is_html
 from magento_zoho_sync.redact import redact
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
@@ -287,6 +288,15 @@ def _zoho_token(manager: ZohoTokenManager) -> tuple[Check, Check]:
         return issued, warned(dc_key, dc_name, " ".join(manager.warnings))
     if manager.api_domain is None:
         return issued, passed(dc_key, dc_name, "the token response names no api_domain; ZOHO_API_URL is used")
+    named, configured = httpx2.URL(manager.api_domain), httpx2.URL(manager.api_url)
+    if is_loopback_host(named.host) and (named.host, named.port) != (configured.host, configured.port):
+        return issued, warned(
+            dc_key,
+            dc_name,
+            f"the token response names {manager.api_domain}, not ZOHO_API_URL {manager.api_url} (both on this "
+            "machine, so no data centre can be compared)",
+            f"Set ZOHO_API_URL={manager.api_domain} if that is the CRM API these tokens belong to.",
+        )
     return issued, passed(dc_key, dc_name, f"the token response names {manager.api_domain}, which matches ZOHO_API_URL")
 
 

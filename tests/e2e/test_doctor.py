@@ -625,3 +625,17 @@ def test_the_password_file_and_the_password_both_set_still_checks_zoho(make_worl
     assert result.exit_code == 2
     assert "both MAGENTO_PASSWORD and MAGENTO_PASSWORD_FILE" in result.output
     assert "ok    Zoho access token" in result.output and "skip  Magento checks" in result.output
+
+
+def test_a_token_response_naming_another_local_server_is_not_said_to_match(make_world: Any) -> None:
+    world = _world(make_world)
+    with served(world) as env:
+        other = make_world(1)  # a second Zoho: ZOHO_API_URL names it, the tokens come from the first
+        with served(other) as other_env:
+            result = invoke(
+                ["doctor", "--json"], {**env, **_env_for("admin"), "ZOHO_API_URL": other_env["ZOHO_API_URL"]}
+            )
+    checks = {c["key"]: c for c in json.loads(result.output)["checks"]}
+    dc = checks["zoho.data_centre"]
+    assert dc["status"] == "warn" and "which matches" not in dc["detail"]
+    assert env["ZOHO_ACCOUNTS_URL"] in dc["fix"]
