@@ -386,6 +386,20 @@ def test_find_contacts_by_email_chunks_escapes_and_groups_exactly() -> None:
     assert client.stats.zoho_credits == 4
 
 
+@pytest.mark.parametrize("read", [True, False])
+def test_an_answer_that_is_not_json_names_the_api_url_to_check(read: bool) -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(404, content=b"<html>Not Found</html>", headers={"Content-Type": "text/html"})
+
+    client, _ = _client(api)
+    with pytest.raises(ZohoError, match="not JSON") as info:
+        if read:
+            client.find_contacts_by_email(["ann@example.com"])
+        else:
+            client.upsert_contacts([{"Email": "ann@example.com", "Last_Name": "Lee"}])
+    assert f"Is ZOHO_API_URL ({API})" in str(info.value) and "ZOHO_REGION" in str(info.value)
+
+
 def test_coql_quote_doubled() -> None:
     assert coql_quote("o'brien@example.com", doubled=True) == "'o''brien@example.com'"
 

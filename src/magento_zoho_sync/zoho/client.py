@@ -308,9 +308,7 @@ class ZohoClient:
         try:
             payload = _json(response)
         except (ValueError, UnicodeDecodeError):
-            raise ZohoError(
-                f"Zoho CRM answered {where} with HTTP {response.status_code} and a body that is not JSON."
-            ) from None
+            raise self._not_json(where, response) from None
         if payload is None:
             return same_for_all(n, "NO_RESULT", f"Zoho answered {where} with HTTP {response.status_code} and no body")
         if isinstance(payload, dict) and isinstance(payload.get("data"), list):
@@ -392,6 +390,18 @@ class ZohoClient:
 
     # ------------------------------------------------------------------------------------------------ reads
 
+    def _not_json(self, where: str, response: httpx2.Response) -> ZohoError:
+        """Zoho CRM answers JSON, even for its errors: anything else comes from another server (a wrong URL, a
+        proxy), so the message names the setting."""
+        return ZohoError(
+            f"Zoho CRM answered {where} with HTTP {response.status_code} and a body that is not JSON.",
+            hint=(
+                f"Is ZOHO_API_URL ({self.api_url}) Zoho's CRM API for your data centre? It is the api_domain of "
+                "Zoho's token answer (https://www.zohoapis.com, .eu, .in, .com.au, ...), without /crm/v8; or set "
+                "ZOHO_REGION instead. A proxy in between can also answer this."
+            ),
+        )
+
     def _read(
         self,
         path: str,
@@ -407,9 +417,7 @@ class ZohoClient:
         try:
             payload = _json(response)
         except (ValueError, UnicodeDecodeError):
-            raise ZohoError(
-                f"Zoho CRM answered {where} with HTTP {response.status_code} and a body that is not JSON."
-            ) from None
+            raise self._not_json(where, response) from None
         if response.status_code >= 400:
             code = text(payload.get("code")) if isinstance(payload, dict) else ""
             message = text(payload.get("message")) if isinstance(payload, dict) else ""
