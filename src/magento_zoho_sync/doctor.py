@@ -35,6 +35,7 @@ from magento_zoho_sync.magento.auth import OAUTH1_ADVICE, MagentoAuthRefused, bu
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.magento.search import customer_keyset_query
 from magento_zoho_sync.magento.wire import error_body, error_message, is_html, server_date
+from magento_zoho_sync.mapping_options import with_option_labels
 from magento_zoho_sync.redact import redact
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import NetworkSettings, Settings
@@ -297,10 +298,36 @@ def _magento_login(settings: Settings, transport: Transport) -> list[Check]:
             else skipped("magento.auth", auth_name, "not confirmed: the request failed before Magento judged it")
         )
         return [first, failed("magento.customers", read_name, exc.message, exc.hint)]
+    else:
+        read = "customer search works (the store has no customers yet)" if page is None else "customer search works"
+        return [
+            passed("magento.auth", auth_name, success),
+            passed("magento.customers", read_name, f"{read} (pageSize=1)"),
+            *_option_labels(settings, client),
+        ]
     finally:
         client.close()
-    read = "customer search works (the store has no customers yet)" if page is None else "customer search works"
-    return [passed("magento.auth", auth_name, success), passed("magento.customers", read_name, f"{read} (pageSize=1)")]
+
+
+def _option_labels(settings: Settings, client: MagentoClient) -> list[Check]:
+    """The options of the attributes the mapping reads with ``option_label``, read as a sync reads them (a check
+    only when the mapping has one)."""
+    name = "Magento option labels"
+    spec = settings.mapping_spec()
+    try:
+        resolved = with_option_labels(spec, client.attribute_metadata)
+    except SyncError as exc:
+        return [failed("magento.option_labels", name, exc.message, exc.hint)]
+    if resolved is spec:
+        return []
+    read = {
+        str(rule.path): len(transform.labels)
+        for rule in resolved.rules
+        for transform in rule.transforms
+        if transform.labels is not None
+    }
+    listed = ", ".join(f"{path} ({count} options)" for path, count in read.items())
+    return [passed("magento.option_labels", name, f"read for option_label: {listed}")]
 
 
 def _skip_read(why: str) -> Check:

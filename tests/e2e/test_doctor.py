@@ -541,6 +541,18 @@ def test_zoho_fields_the_settings_name_are_checked_against_the_org(make_world: A
     assert yes_no["zoho.fields"].ok
 
 
+def test_the_attributes_read_with_option_label_are_checked_only_when_the_mapping_has_one(make_world: Any) -> None:
+    world = _world(make_world)
+    assert "magento.option_labels" not in _doctor(world)
+    labels = {"mapping.fields": {"Description": "custom_attributes.preferred_language | option_label"}}
+    good = _doctor(world, **labels)["magento.option_labels"]
+    assert good.ok and "preferred_language (4 options)" in good.detail
+    text = _doctor(world, **{"mapping.fields": {"Description": "custom_attributes.loyalty_tier | option_label"}})
+    assert _failed(text) == {"magento.option_labels"}
+    check = text["magento.option_labels"]
+    assert "'loyalty_tier' is a text attribute" in check.detail and "drop it from this rule" in (check.fix or "")
+
+
 # ------------------------------------------------------------------------------------------- the state file
 
 
