@@ -19,6 +19,7 @@ with :mod:`magento_zoho_sync.redact` when loaded, and never appear in a message.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
@@ -515,7 +516,12 @@ def _describe(error: Mapping[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         if len(loc) == 1:
             return f"[{loc[0]}]: unknown section in the config file (known: {', '.join(SECTIONS)})"
-        return f"{setting}: unknown setting (check the spelling in the config file)"
+        section = Settings.model_fields.get(loc[0])
+        model = section.annotation if section is not None else None
+        known = list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+        close = difflib.get_close_matches(loc[1], known, n=1)
+        guess = f"did you mean {loc[0]}.{close[0]}? " if close else ""
+        return f"{setting}: unknown setting ({guess}check the spelling in the config file)"
     if error["type"] == "missing":
         return f"{setting}: not set; {_where(setting)}"
     shown = ""

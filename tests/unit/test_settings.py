@@ -536,7 +536,9 @@ def test_toml_problems(tmp_path: Path) -> None:
     assert "magento is given a value, not a section; write [magento]" in message and "[zoho]" in message
     assert "a-secret-value" not in message  # the value could be a secret written in the wrong place
     message = config_error(config_file=write_toml(tmp_path, "[magento]\npage_sise = 1\n"), env=BASE_ENV)
-    assert "magento.page_sise: unknown setting" in message
+    assert "magento.page_sise: unknown setting (did you mean magento.page_size?" in message
+    message = config_error(config_file=write_toml(tmp_path, "[zoho]\nwhatever_else = 1\n"), env=BASE_ENV)
+    assert "zoho.whatever_else: unknown setting (check the spelling" in message  # nothing close: no guess
     message = config_error(config_file=write_toml(tmp_path, "[magento\n"), env=BASE_ENV)
     assert "cannot be read" in message
     assert "not found" in config_error(config_file=tmp_path / "nope.toml", env=BASE_ENV)
