@@ -318,10 +318,22 @@ _REGRANT_ADVICE = (
 
 
 def _zoho_scopes(probe: _Prober, held: Sequence[str], needs: Sequence[ScopeNeed]) -> list[Check]:
-    return [_scope_check(probe, held, need) for need in needs]
+    """One check per scope; once a probe fails for a reason that is not the scope (Zoho unreachable, the token
+    refused by another server), the probes after it are skipped instead of failing again for the same cause."""
+    checks: list[Check] = []
+    blocked: str | None = None
+    for need in needs:
+        if blocked is not None and need.scope in _PROBES:
+            checks.append(skipped(f"zoho.scope.{need.scope}", f"Zoho scope {need.scope}", f"not checked: {blocked}"))
+            continue
+        check, cause = _scope_check(probe, held, need)
+        checks.append(check)
+        blocked = blocked or cause
+    return checks
 
 
-def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> Check:
+def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> tuple[Check, str | None]:
+    """The check, and (when its probe failed for a reason every probe would meet) what that reason was."""
     key, name = f"zoho.scope.{need.scope}", f"Zoho scope {need.scope}"
     purpose = need.why + (f" (only for {need.only_for})" if need.only_for else "")
     fix = _REGRANT_ADVICE.format(scope=need.scope)
@@ -336,10 +348,10 @@ def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> Check:
         answer = probe(method, path, params=params, body=body)
         call = f"{method} {API_PREFIX}{path}"
         if answer.error:
-            return bad(f"{call} failed: {answer.error}", answer.fix)
+            return bad(f"{call} failed: {answer.error}", answer.fix), f"the same failure as {name}"
         if answer.code == "OAUTH_SCOPE_MISMATCH":
             also = " (COQL also needs ZohoCRM.settings.fields.READ)" if path == "/coql" else ""
-            return bad(f"missing: {call} was refused with OAUTH_SCOPE_MISMATCH{also}; needed to {purpose}", fix)
+            return bad(f"missing: {call} was refused with OAUTH_SCOPE_MISMATCH{also}; needed to {purpose}", fix), None
         if answer.status in (401, 403):
             hint = (
                 "Give the Zoho user's profile access to Contacts (Setup > Users and Control > Profiles)."
@@ -347,21 +359,22 @@ def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> Check:
                 else "Zoho rejected a fresh access token, so ZOHO_API_URL is probably of another data centre or "
                 "environment (production vs sandbox) than the refresh token; set ZOHO_REGION."
             )
-            return bad(f"{call} was refused (HTTP {answer.status} {answer.code}: {answer.message})", hint)
+            refused = bad(f"{call} was refused (HTTP {answer.status} {answer.code}: {answer.message})", hint)
+            return refused, (f"the same refusal as {name}" if answer.status == 401 else None)
         if answer.status >= 400:
-            return bad(f"{call} answered HTTP {answer.status} {answer.code}: {answer.message}", None)
-        return passed(key, name, f"granted: {call} works; needed to {purpose}")
+            return bad(f"{call} answered HTTP {answer.status} {answer.code}: {answer.message}", None), None
+        return passed(key, name, f"granted: {call} works; needed to {purpose}"), None
     if held:
         listed = "the token's scope list"
         if any(scope_covers(h, need.scope) for h in held):
-            return passed(key, name, f"granted according to {listed}; needed to {purpose}")
-        return bad(f"missing from {listed}; needed to {purpose}", fix)
+            return passed(key, name, f"granted according to {listed}; needed to {purpose}"), None
+        return bad(f"missing from {listed}; needed to {purpose}", fix), None
     return skipped(
         key,
         name,
         "cannot be checked: only a write would prove it, and Zoho did not return the token's scopes; "
         f"needed to {purpose}. A missing scope shows as OAUTH_SCOPE_MISMATCH in the first sync.",
-    )
+    ), None
 
 
 FIELDS_CHECK = "Zoho fields of the mapping"

@@ -651,3 +651,12 @@ def test_a_token_response_naming_another_local_server_is_not_said_to_match(make_
     dc = checks["zoho.data_centre"]
     assert dc["status"] == "warn" and "which matches" not in dc["detail"]
     assert env["ZOHO_ACCOUNTS_URL"] in dc["fix"]
+    # the other server refuses the token: said once, by the first scope probe; the other probes are not run
+    probes = [checks[f"zoho.scope.{scope}"] for scope in READ_SCOPES]
+    assert [p["status"] for p in probes].count("fail") == 1, probes
+    failing = next(p for p in probes if p["status"] == "fail")
+    assert all(
+        p["status"] == "skip" and f"the same refusal as {failing['name']}" in p["detail"]
+        for p in probes
+        if p is not failing
+    )
