@@ -200,7 +200,8 @@ def _magento_reach(settings: Settings, transport: Transport) -> tuple[Check, dat
     where = f"GET /rest/{m.store_code}/V1{path}"
     base_fix = "Set MAGENTO_BASE_URL to the store's base URL, without /rest or /admin (e.g. https://shop.example.com)."
     if 300 <= status < 400:
-        target = response.headers.get("Location", "?")
+        location = httpx2.URL(response.headers.get("Location", "?"))  # its query may be long, and private
+        target = str(location.copy_with(query=None, fragment=None)) + (" (with a query)" if location.query else "")
         return failed(key, name, f"{where} is redirected (HTTP {status}) to {target}.", base_fix), when
     if status == 503 and is_html(response):
         return failed(key, name, "Magento answers 503 with an HTML page: maintenance mode.", "Try again later."), when

@@ -258,6 +258,21 @@ def test_a_store_in_maintenance_is_reported(make_world: Any) -> None:
     assert "maintenance" in checks["magento.reachable"].detail
 
 
+def test_a_redirected_store_names_where_without_the_query(make_world: Any) -> None:
+    world = _world(make_world)
+
+    def redirect(request: httpx2.Request, response: httpx2.Response) -> httpx2.Response | None:
+        if "/rest/" in request.url.path and "/token" not in request.url.path:
+            location = "https://login.example.com/sso?session=s3cr3t-session-id&next=%2Fadmin"
+            return httpx2.Response(302, headers={"Location": location})
+        return None
+
+    checks = _doctor(world, transport=HookTransport(world.transport, redirect))
+    reach = checks["magento.reachable"]
+    assert not reach.ok and "redirected (HTTP 302) to https://login.example.com/sso (with a query)" in reach.detail
+    assert "s3cr3t" not in reach.detail and "MAGENTO_BASE_URL" in (reach.fix or "")
+
+
 def test_a_wrong_store_code_is_reported(make_world: Any) -> None:
     world = _world(make_world, "admin")
     checks = _doctor(world, **{"magento.store_code": "nosuchstore"})
