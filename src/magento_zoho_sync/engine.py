@@ -365,7 +365,7 @@ class SyncEngine:
         by_email = self.state.links_by_email(emails + previous)
         failed = set() if unknown else self.state.failed_ids(ids)
         matches = self.state.zoho_contacts_for(emails)
-        self._look_up_new_emails(mapped, own_links, matches)
+        asked_zoho = self._look_up_new_emails(mapped, own_links, matches)
         current = {record.customer_id: record for record in mapped}
         by_email = {email: _as_read(links, current) for email, links in by_email.items()}
         self._refreshed.clear()
@@ -384,6 +384,12 @@ class SyncEngine:
                 )
                 own_links.update(self.state.links_for([record.customer_id]))
                 own = own_links.get(record.customer_id)
+                # what holds these emails in Zoho, after what was just acknowledged (a contact moved off one)
+                settled = [email for email in (record.email, moved_from) if email]
+                fresh_matches = self.state.zoho_contacts_for(settled)
+                for email in settled:
+                    matches[email] = fresh_matches.get(email, [])
+                self._ask_zoho([email for email in settled if email in asked_zoho], matches)
             left_behind = by_email.get(moved_from, []) if moved_from else []
             self._consider(
                 record,
@@ -414,18 +420,23 @@ class SyncEngine:
         mapped: Sequence[MappedRecord],
         own_links: Mapping[int, Link],
         matches: dict[str, list[tuple[str, str, str | None]]],
-    ) -> None:
+    ) -> set[str]:
         """Add what Zoho holds now for the emails customers changed to: the index is only as fresh as the last full
         run, and a contact created since (a web form, another integration) must not get a twin when a linked
-        contact moves onto its email. One exact COQL query per 50 changed emails; none on a first sync."""
+        contact moves onto its email. One exact COQL query per 50 changed emails; none on a first sync. Returns
+        the emails asked about."""
         changed = [
             record.email
             for record in mapped
             if (own := own_links.get(record.customer_id)) is not None and own.email and own.email != record.email
         ]
-        if not changed:
+        self._ask_zoho(changed, matches)
+        return set(changed)
+
+    def _ask_zoho(self, emails: Sequence[str], matches: dict[str, list[tuple[str, str, str | None]]]) -> None:
+        if not emails:
             return
-        for email, refs in self.sink.find_contacts_by_email(changed).items():
+        for email, refs in self.sink.find_contacts_by_email(emails).items():
             known = matches.setdefault(email, [])
             ids = {zoho_id for zoho_id, _, _ in known}
             known.extend((ref.id, ref.email, ref.created_time) for ref in refs if ref.id not in ids)

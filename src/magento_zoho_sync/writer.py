@@ -110,12 +110,15 @@ class BatchWriter:
         waited for (the caller should read the state again).
         """
         settled = False
-        for pending in list(self._open_leaving.get(email, ())):
-            self.submit(pending.action)
-        for leaving in list(self._inflight_leaving.get(email, ())):
-            wait([leaving])
-            self.harvest(block=False)
-            settled = True
+        # until none is left: an acknowledged write can queue another one leaving the email (an update by id
+        # whose contact was deleted in Zoho comes back as an upsert)
+        while self._open_leaving.get(email) or self._inflight_leaving.get(email):
+            for pending in list(self._open_leaving.get(email, ())):
+                self.submit(pending.action)
+            for leaving in list(self._inflight_leaving.get(email, ())):
+                wait([leaving])
+                self.harvest(block=False)
+                settled = True
         for address in (email, moved_from):
             if address is None:
                 continue
