@@ -715,7 +715,7 @@ class SyncEngine:
         if low >= self._state_through:
             return  # above the state's highest id at the start, only this page's customers (seen) can be linked
         self._flush()
-        candidates = [cid for cid in self.state.linked_ids_between(low, high) if cid not in seen]
+        candidates = [cid for cid in self.state.known_ids_between(low, high) if cid not in seen]
         gone = [cid for cid, customer in zip(candidates, self._fetch_each(candidates), strict=True) if customer is None]
         if gone:
             self._handle_deleted(gone)

@@ -455,19 +455,16 @@ class StateStore:
         for chunk in _chunks(values, chunk_size):
             yield from self._db.execute(_in_clause(sql, len(chunk)), list(chunk) * sql.count("{in}"))
 
-    def linked_ids_between(self, low_exclusive: int, high_inclusive: int | None) -> list[int]:
-        """Live linked customer ids in (low, high]: the candidates for 'deleted in Magento' on a full run."""
-        if high_inclusive is None:
-            rows = self._db.execute(
-                "SELECT customer_id FROM links WHERE customer_id > ? AND deleted = 0 ORDER BY customer_id",
-                (low_exclusive,),
-            )
-        else:
-            rows = self._db.execute(
-                "SELECT customer_id FROM links WHERE customer_id > ? AND customer_id <= ? AND deleted = 0 "
-                "ORDER BY customer_id",
-                (low_exclusive, high_inclusive),
-            )
+    def known_ids_between(self, low_exclusive: int, high_inclusive: int | None) -> list[int]:
+        """Live linked customer ids in (low, high], and the ids of failed customers (parked ones too): the
+        candidates for 'deleted in Magento' on a full run (a parked customer deleted in Magento would otherwise
+        stay parked, and every run exit 1, for ever)."""
+        high = 2**63 - 1 if high_inclusive is None else high_inclusive
+        rows = self._db.execute(
+            "SELECT customer_id FROM links WHERE customer_id > ? AND customer_id <= ? AND deleted = 0 "
+            "UNION SELECT customer_id FROM failures WHERE customer_id > ? AND customer_id <= ? ORDER BY 1",
+            (low_exclusive, high, low_exclusive, high),
+        )
         return [int(row[0]) for row in rows]
 
     def highest_customer_id(self) -> int:

@@ -324,6 +324,20 @@ def test_an_email_left_by_one_customer_and_taken_by_a_new_one_is_two_contacts(
         assert (again.tally.inserted, again.tally.updated, again.tally.merged) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("parked", [False, True])
+def test_a_failed_customer_deleted_in_magento_is_let_go_by_the_next_full_run(make_world: Any, parked: bool) -> None:
+    world: World = make_world(0)
+    add_customer(world, "ok@example.com")
+    bad = add_customer(world, "not an email")
+    for _ in range(2 if parked else 1):  # max_failed_runs 2: parked after the second
+        world.sync(**{"sync.max_failed_runs": 2})
+    assert [f.customer_id for f in StateStore.open(world.state_path, read_only=True).failures(parked=parked)] == [bad]
+    world.magento.backend.delete_customer(bad)
+    result = world.sync(full=True, **{"sync.max_failed_runs": 2})
+    assert result.tally.deleted_ids == [bad] and result.tally.failures == [] and result.parked == []
+    assert result.tally.status == "completed"  # exit 0 again: nothing is left to fix in Magento
+
+
 def test_the_state_file_is_private(make_world: Any) -> None:
     world: World = make_world(5)
     world.sync()

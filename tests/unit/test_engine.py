@@ -404,8 +404,8 @@ def test_pages_above_every_customer_the_state_knows_skip_the_per_id_reads(
 
         monkeypatch.setattr(state, name, spy)
     sweeps: list[tuple[int, int | None]] = []
-    between = state.linked_ids_between
-    monkeypatch.setattr(state, "linked_ids_between", lambda low, high: sweeps.append((low, high)) or between(low, high))
+    between = state.known_ids_between
+    monkeypatch.setattr(state, "known_ids_between", lambda low, high: sweeps.append((low, high)) or between(low, high))
     magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 251)])
     magento.customers[7]["email"] = "c3@example.com"  # a duplicate across pages is still merged
     zoho = FakeZoho()
