@@ -204,21 +204,15 @@ def run_and_report(
     received: list[int] = []
     # the handlers stay until the report is written: a signal just after the run (a service stopped as it ends)
     # must not kill the process before it says what the run did
-    with _signals(stop, received, finished):
+    with _signals(stop, received, finished, resumable=not dry_run):
+        interrupted: Interrupted | None = None
         with output.progress(console) as progress:
             try:
                 result = run_sync(
                     settings, full=full, dry_run=dry_run, stop=stop, progress=progress, transport=transport
                 )
             except Interrupted as exc:
-                signal_number = received[0] if received else signal.SIGINT
-                output.print_interrupted(console, exc, signal_number)
-                if isinstance(exc.partial, RunResult):  # the partial summary: what was done is saved
-                    partial = output.build_report(exc.partial)
-                    if report_path is not None:
-                        partial.write_json(report_path)
-                    output.print_summary(console, partial, exc.partial, max_rows=max_rows)
-                raise Interrupted(str(exc), signal_number=signal_number) from None
+                interrupted = exc  # said once the progress display is closed (it would be drawn again under it)
             except Exception as exc:
                 # a monitor reading the report must not see the last good run's (but a sync refused because
                 # another is running leaves the report to that one)
@@ -229,22 +223,41 @@ def run_and_report(
                     except SyncError as report_error:  # (a full disk, say) the run's own error is the one to show
                         log.warning("%s", report_error)
                 raise
+        if interrupted is not None:
+            signal_number = received[0] if received else signal.SIGINT
+            partial = interrupted.partial if isinstance(interrupted.partial, RunResult) else None
+            output.print_interrupted(console, interrupted, signal_number, partial)
+            if partial is not None:  # the partial summary: what was done is saved
+                partial_report = output.build_report(partial)
+                if report_path is not None:
+                    partial_report.write_json(report_path)
+                output.print_summary(console, partial_report, partial, max_rows=max_rows)
+                if report_path is not None:
+                    console.print(f"Report written to {report_path}", markup=False, highlight=False)
+            raise Interrupted(str(interrupted), signal_number=signal_number) from None
         finished.set()
         report = output.build_report(result)
         if report_path is not None:  # first: a closed stdout (`| head`) must not lose the report
             report.write_json(report_path)
         output.print_summary(console, report, result, max_rows=max_rows)
         if report_path is not None:
-            console.print(f"Report written to {report_path}")
+            console.print(f"Report written to {report_path}", markup=False, highlight=False)
     return report.exit_code  # 1 also while customers are parked: they failed in earlier runs, still not in Zoho
 
 
 @contextmanager
-def _signals(stop: threading.Event, received: list[int], finished: threading.Event | None = None) -> Iterator[None]:
+def _signals(
+    stop: threading.Event,
+    received: list[int],
+    finished: threading.Event | None = None,
+    *,
+    resumable: bool = True,
+) -> Iterator[None]:
     """First SIGINT/SIGTERM/SIGHUP: stop reading, finish in-flight batches, save. Second: exit at once.
 
     Once ``finished`` is set (the run is over and saved), a first signal only lets the report be written: the run
-    keeps its own exit code, as it did all its work.
+    keeps its own exit code, as it did all its work. ``resumable``: the run saves a state the next sync resumes
+    (not a dry run's).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -252,6 +265,12 @@ def _signals(stop: threading.Event, received: list[int], finished: threading.Eve
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if stop.is_set():
+            if finished is not None and finished.is_set():
+                click.echo("\nQuitting at once: the run is saved; its report may not be written", err=True)
+            elif resumable:
+                click.echo(
+                    "\nQuitting at once: what Zoho acknowledged is saved; the next sync resumes the run", err=True
+                )
             os._exit(128 + signum)  # the state is consistent: every commit is one SQLite transaction
         stop.set()
         if finished is not None and finished.is_set():
@@ -307,10 +326,17 @@ def _open_state(config_file: Path | None, state_path: Path | None) -> StateStore
     return StateStore.open(state_path, read_only=True)
 
 
+def _run_limit(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    """``runs --limit``: a number of runs, or -1 for all (0 would list nothing, and other negatives mean nothing)."""
+    if value < 1 and value != -1:
+        raise click.BadParameter(f"{value} is not a number of runs: give at least 1, or -1 for all.")
+    return value
+
+
 @main.command()
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="State file.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
-@click.option("--limit", default=20, show_default=True, help="How many runs to list.")
+@click.option("--limit", default=20, show_default=True, callback=_run_limit, help="How many runs to list (-1: all).")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @_guard
 @_listing

@@ -164,8 +164,15 @@ def print_summary(console: Console, report: RunReport, result: RunResult, *, max
     render_summary(report, console, max_failures=max_rows)
 
 
-def print_interrupted(console: Console, exc: Interrupted, signal_number: int) -> None:
-    console.print(f"[bold yellow]Interrupted[/bold yellow] (signal {signal_number}): {exc}")
+def print_interrupted(console: Console, exc: Interrupted, signal_number: int, partial: RunResult | None = None) -> None:
+    """The line an interrupted run starts its partial summary with, and how the run goes on."""
+    console.print(f"[bold yellow]Interrupted[/bold yellow] (signal {signal_number}): {exc}", highlight=False)
+    if partial is not None and not partial.dry_run and partial.run_id:
+        console.print(
+            f"The next sync resumes run {partial.run_id} where it stopped (sync --full starts a new run).",
+            markup=False,
+            highlight=False,
+        )
 
 
 #: What ``runs --json`` says of a run that left no summary (still running, or killed): every key, null.

@@ -359,3 +359,123 @@ def test_a_signal_just_after_the_run_still_gets_its_report_written_and_its_own_e
     report = json.loads(live.report.read_text())
     assert (report["status"], report["counts"]["inserted"]) == ("completed", 5)
     assert "The run is done and saved: writing its report" in result.output
+
+
+def _interrupted_on_a_terminal(
+    make_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, terminal: bool
+) -> tuple[str, Any, Path, list[str]]:
+    """A run stopped by Ctrl-C once its first page is read; its console output (a terminal's, or a pipe's), the
+    error it raised, its report, and the order in which the summary and the progress log line came."""
+    import io
+    import logging
+    import signal
+
+    from rich.console import Console
+
+    from magento_zoho_sync import output
+    from magento_zoho_sync.cli import run_and_report
+    from magento_zoho_sync.errors import Interrupted
+
+    world = make_world(0, seed=5)
+    for n in range(450):
+        world.magento.backend.create_customer(email=f"c{n}@example.com", firstname="F", lastname=f"L{n}")
+    update = output.EngineProgress.update
+    pressed: list[int] = []
+
+    def ctrl_c_after_the_first_page(self: Any, *, read: int, written: int, total: int | None) -> None:
+        update(self, read=read, written=written, total=total)
+        if read and not pressed:  # the handler as a Ctrl-C runs it, at once (no waiting for a thread)
+            pressed.append(read)
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # type: ignore[operator]
+
+    monkeypatch.setattr(output.EngineProgress, "update", ctrl_c_after_the_first_page)
+    order: list[str] = []
+    print_summary = output.print_summary
+    monkeypatch.setattr(output, "print_summary", lambda *a, **k: (order.append("summary"), print_summary(*a, **k))[1])
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("progress:"):
+                order.append("progress line")
+
+    handler, logger = Lines(), logging.getLogger("magento_zoho_sync")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=terminal, width=120, color_system=None)
+    report = tmp_path / "interrupted.json"
+    try:
+        with pytest.raises(Interrupted) as raised:
+            run_and_report(
+                world.settings(),
+                full=False,
+                dry_run=False,
+                report_path=report,
+                transport=world.transport,
+                console=console,
+            )
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert pressed
+    return buffer.getvalue(), raised.value, report, order
+
+
+def test_an_interrupted_run_closes_the_progress_bar_before_its_summary_and_says_how_it_goes_on(
+    make_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text, error, report, _ = _interrupted_on_a_terminal(make_world, tmp_path, monkeypatch, terminal=True)
+    assert error.exit_code == 130
+    assert json.loads(report.read_text())["status"] == "interrupted"
+    summary = text.index("Sync summary")
+    assert "━" in text[:summary]  # the bar was shown ...
+    assert "━" not in text[summary:] and "/s" not in text[summary:]  # ... and is not drawn again under the summary
+    assert text.rstrip().endswith(f"Report written to {report}")
+    said = " ".join(text.split())
+    assert "Interrupted (signal 2)" in said and "The next sync resumes run 1" in said
+
+
+def test_an_interrupted_run_into_a_pipe_logs_its_last_progress_line_before_the_summary(
+    make_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text, _, report, order = _interrupted_on_a_terminal(make_world, tmp_path, monkeypatch, terminal=False)
+    assert order[-1] == "summary", order
+    assert "progress line" in order
+    assert text.rstrip().endswith(f"Report written to {report}")
+
+
+def test_a_second_signal_says_what_is_kept_before_it_quits(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    import signal
+    import threading
+
+    from magento_zoho_sync import cli
+
+    quit_with: list[int] = []
+    monkeypatch.setattr(cli.os, "_exit", quit_with.append)
+    stop = threading.Event()
+    with cli._signals(stop, []):
+        handler = signal.getsignal(signal.SIGINT)
+        handler(signal.SIGINT, None)  # type: ignore[operator]
+        handler(signal.SIGINT, None)  # type: ignore[operator]
+    assert quit_with == [130]
+    said = " ".join(capsys.readouterr().err.split())
+    assert "Quitting at once" in said and "the next sync resumes the run" in said
+
+
+@pytest.mark.parametrize("limit", ["0", "-5"])
+def test_runs_refuses_a_limit_that_lists_nothing_or_means_nothing(live: Live, limit: str) -> None:
+    live.add(1)
+    assert live.sync().exit_code == 0
+    result = live.run("runs", "--state", str(live.state), "--limit", limit)
+    assert result.exit_code == 2
+    assert "--limit" in result.output and "at least 1" in result.output and "-1" in result.output
+
+
+def test_runs_limit_minus_one_lists_every_run(live: Live) -> None:
+    live.add(1)
+    for _ in range(3):
+        assert live.sync().exit_code == 0
+    result = live.run("runs", "--state", str(live.state), "--limit", "-1", "--json")
+    assert result.exit_code == 0 and len(json.loads(result.output)) == 3
+    assert len(json.loads(live.run("runs", "--state", str(live.state), "--limit", "2", "--json").output)) == 2
