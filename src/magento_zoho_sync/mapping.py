@@ -264,7 +264,7 @@ def map_customer(
         plan = cached[1] if cached is not None and cached[0] is spec else plan_for(spec)
         payload = plan.run(customer)
         email_norm = _checked_email(payload)
-        truncated = _enforce_limits(payload, limits, spec.truncate_long_values)
+        truncated = _enforce_limits(payload, limits, spec.truncate_long_values, spec.whole_fields)
     except MappingProblem as problem:
         return MappingFailure(customer_id, _raw_email(customer), problem.code, problem.message, problem.field)
     except Exception as exc:  # the last line of defence: one odd record must not stop a run
@@ -298,12 +298,15 @@ def _long_values(payload: dict[str, Any], limits: Mapping[str, int]) -> list[tup
     return found
 
 
-def _enforce_limits(payload: dict[str, Any], limits: Mapping[str, int], truncate_long: bool) -> tuple[str, ...]:
-    """Cut the long values when the mapping allows it (returns the fields cut), else a ``VALUE_TOO_LONG`` problem."""
+def _enforce_limits(
+    payload: dict[str, Any], limits: Mapping[str, int], truncate_long: bool, whole: frozenset[str] = NEVER_TRUNCATE
+) -> tuple[str, ...]:
+    """Cut the long values when the mapping allows it (returns the fields cut), else a ``VALUE_TOO_LONG`` problem.
+    The ``whole`` fields are never cut (the email; phone numbers)."""
     truncated: list[str] = []
     too_long: list[tuple[str, int, int]] = []
     for name, value, length, limit in _long_values(payload, limits):
-        if truncate_long and name not in NEVER_TRUNCATE:
+        if truncate_long and name not in whole:
             cut = truncate(value, limit)
             if cut:
                 payload[name] = cut
@@ -314,7 +317,11 @@ def _enforce_limits(payload: dict[str, Any], limits: Mapping[str, int], truncate
             too_long.append((name, length, limit))
     if too_long:
         details = ", ".join(f"{f} has {n} characters, Zoho allows {lim}" for f, n, lim in too_long)
-        hint = "" if {f for f, _, _ in too_long} <= NEVER_TRUNCATE else " (or set truncate_long_values)"
+        fields = {f for f, _, _ in too_long}
+        if not fields <= whole:
+            hint = " (or set truncate_long_values)"
+        else:
+            hint = "" if fields <= NEVER_TRUNCATE else " (a phone number is never cut: fix it in Magento)"
         raise MappingProblem(VALUE_TOO_LONG, f"value too long: {details}{hint}", too_long[0][0])
     return tuple(truncated)
 

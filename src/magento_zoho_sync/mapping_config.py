@@ -43,6 +43,7 @@ TOML forms, under ``[mapping.fields]``::
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -347,6 +348,12 @@ class MappingSpec:
 
     def rule(self, field: str) -> FieldRule | None:
         return next((r for r in self.rules if r.field == field), None)
+
+    @functools.cached_property
+    def whole_fields(self) -> frozenset[str]:
+        """Fields whose value is never cut to Zoho's length: the match key, and phone numbers (a cut number would
+        be someone else's)."""
+        return frozenset({"Email"} | {r.field for r in self.rules if any(t.name == "phone" for t in r.transforms)})
 
     def signature(self) -> str:
         """The rules as one stable text (field ← path | transforms, sorted by field): equal for the same mapping

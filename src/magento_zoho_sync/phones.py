@@ -8,10 +8,11 @@ and Zoho refuses the whole contact (``INVALID_DATA``). Whether Zoho takes parent
 refuses them, one of its own examples has them), so they are never sent.
 
 :func:`clean_phone` keeps a value the pattern takes as it is, and rewrites any other one: the trunk ``(0)`` after a
-country code is dropped (``+44 (0)20`` is dialled ``+44 20`` from abroad), so is a label (``Tel.:``), a ``#``
-extension is written ``ext``, and every other run of separators becomes one ``-``, one ``.`` or one space,
-whichever it held. Digits and letters are kept in their order; a value without a digit (``n/a``, ``-``) is no
-phone and is left out.
+country code is dropped (``+44 (0)20`` and ``0044 (0)20`` are dialled without it from abroad), so is a label
+(``Tel.:``), a ``#`` extension is written ``x``, of two numbers in one field only the first is kept, and every
+other run of separators becomes one ``-``, one ``.`` or one space, whichever it held. Full-width forms and other
+scripts' digits become ASCII. Digits and letters are kept in their order; a value without a digit (``n/a``, ``-``)
+is no phone and is left out.
 """
 
 from __future__ import annotations
@@ -34,14 +35,28 @@ _PLAIN: Final = re.compile(r"\+?[0-9A-Za-z]+(?:[ .-][0-9A-Za-z]+)*", re.ASCII)
 _LABEL: Final = re.compile(r"^[^0-9+:]*:")  # "Tel.:", "Mobile:" before the number
 _TRUNK_ZERO: Final = re.compile(r"\(\s*0\s*\)")
 _HASH_EXTENSION: Final = re.compile(r"\s*#\s*(?=[0-9A-Za-z])")
+#: Where a second number starts: "030 1234567 / 030 7654321", "+44 20 7946 0958, +44 7700 900123"
+_SECOND_NUMBER: Final = re.compile(r"\s*(?:[/|,;]|\b(?:or|oder|ou|o)\b)\s*(?=[+(]?[0-9])", re.IGNORECASE)
+_MIN_DIGITS: Final = 6  # a part with fewer digits is an area code (030/1234567) or an extension (555-1234;12)
 _GROUPS: Final = re.compile(r"[0-9A-Za-z]+")
 
 
 def _ascii(text: str) -> str:
-    """Other scripts' digits as ASCII digits (``٠١٢`` → ``012``); other characters as they are."""
+    """Full-width forms as ASCII (a full-width plus and digits → ``+81``), other scripts' digits as ASCII digits
+    (``٠١٢`` → ``012``), invisible formatting characters (a left-to-right mark pasted with a number) left out."""
     if text.isascii():
         return text
-    return "".join(str(unicodedata.digit(c)) if c.isdecimal() else c for c in text)
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.digit(c)) if c.isdecimal() else c for c in text if unicodedata.category(c) != "Cf")
+
+
+def _first_number(text: str) -> str:
+    """The first of several numbers in one field; a slash or a comma inside one number is kept."""
+    for match in _SECOND_NUMBER.finditer(text):
+        before, after = text[: match.start()], text[match.end() :]
+        if sum(c.isdigit() for c in before) >= _MIN_DIGITS and sum(c.isdigit() for c in after) >= _MIN_DIGITS:
+            return before
+    return text
 
 
 def _separator(between: str) -> str:
@@ -59,11 +74,12 @@ def clean_phone(text: str) -> str | None:
     text = text.strip()
     if _PLAIN.fullmatch(text) or ZOHO_PHONE.match(text):
         return text if any(c.isdigit() for c in text) else None
-    text = _LABEL.sub("", _ascii(text))
-    international = text.lstrip("( ").startswith("+")
-    if international:
+    text = _first_number(_LABEL.sub("", _ascii(text)))
+    start = text.lstrip("( ")
+    international = start.startswith("+")
+    if international or start.startswith("00"):  # +44 (0)20 and 0044 (0)20 are dialled without the trunk 0
         text = _TRUNK_ZERO.sub(" ", text)
-    text = _HASH_EXTENSION.sub(" ext ", text)
+    text = _HASH_EXTENSION.sub(" x", text)
     groups = list(_GROUPS.finditer(text))
     if not any(c.isdigit() for match in groups for c in match.group()):
         return None

@@ -168,7 +168,7 @@ def test_telephones_as_customers_type_them_reach_zoho_in_a_form_its_phone_patter
         "slash@example.com": ("030/1234567", "030 1234567"),
         "us@example.com": ("(555) 123-4567", "555 123-4567"),
         "uk@example.com": ("+44 (0)20 7946 0958", "+44 20 7946 0958"),
-        "hash@example.com": ("+49 30 1234567 #12", "+49 30 1234567 ext 12"),
+        "hash@example.com": ("+49 30 1234567 #12", "+49 30 1234567 x12"),
         "label@example.com": ("Tel.: +49 30 12345", "+49 30 12345"),
         "plain@example.com": ("+1 555-123-4567 ext. 9", "+1 555-123-4567 ext. 9"),  # taken as it is
         "none@example.com": ("n/a", None),  # no digit: no phone, and the contact is still synced

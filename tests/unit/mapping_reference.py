@@ -283,11 +283,17 @@ def map_customer(
         if not isinstance(payload.get("Last_Name"), str):
             raise _Problem(MISSING_LAST_NAME, "the customer has no last name, which Zoho requires", "Last_Name")
 
-        truncated, too_long = _enforce_limits(payload, limits, spec.truncate_long_values)
+        # added after the optimisation: a phone number (a rule ending in the phone transform) is never cut
+        whole = NEVER_TRUNCATE | {r.field for r in spec.rules if any(t.name == "phone" for t in r.transforms)}
+        truncated, too_long = _enforce_limits(payload, limits, spec.truncate_long_values, whole)
         if too_long:
             first_field = too_long[0][0]
             details = ", ".join(f"{f} has {n} characters, Zoho allows {lim}" for f, n, lim in too_long)
-            hint = "" if {f for f, _, _ in too_long} <= NEVER_TRUNCATE else " (or set truncate_long_values)"
+            fields = {f for f, _, _ in too_long}
+            if not fields <= whole:
+                hint = " (or set truncate_long_values)"
+            else:
+                hint = "" if fields <= NEVER_TRUNCATE else " (a phone number is never cut: fix it in Magento)"
             raise _Problem(VALUE_TOO_LONG, f"value too long: {details}{hint}", first_field)
     except _Problem as problem:
         return MappingFailure(customer_id, _raw_email(customer), problem.code, problem.message, problem.field)
@@ -307,7 +313,7 @@ def map_customer(
 
 
 def _enforce_limits(
-    payload: dict[str, Any], limits: Mapping[str, int], truncate_long: bool
+    payload: dict[str, Any], limits: Mapping[str, int], truncate_long: bool, whole: frozenset[str]
 ) -> tuple[list[str], list[tuple[str, int, int]]]:
     truncated: list[str] = []
     too_long: list[tuple[str, int, int]] = []
@@ -320,7 +326,7 @@ def _enforce_limits(
         length = zoho_length(value)
         if length <= limit:
             continue
-        if truncate_long and name not in NEVER_TRUNCATE:
+        if truncate_long and name not in whole:
             cut = truncate(value, limit)
             if cut:
                 payload[name] = cut
