@@ -328,16 +328,27 @@ class StateStore:
 
     @staticmethod
     def in_use(path: Path) -> bool:
-        """Whether a sync holds the state file at ``path`` now (its lock, as :meth:`lock` takes it)."""
+        """Whether a sync holds the state file at ``path`` now (its lock, as :meth:`lock` takes it).
+
+        The lock file is opened read-only (it may belong to the service user, or sit on a read-only mount) and probed
+        with a shared lock, released at once: probes never take each other for a sync, and the probe never holds the
+        exclusive lock a sync takes. Only a missing lock file means that no sync ever ran with the state file.
+        """
         real = path.expanduser().resolve()
         lock_path = real.with_name(real.name + ".lock")
         try:
-            fd = os.open(lock_path, os.O_RDWR)
-        except OSError:  # no lock file: no sync ever ran with it
+            fd = os.open(lock_path, os.O_RDONLY)
+        except FileNotFoundError:  # no lock file: no sync ever ran with it
             return False
+        except OSError as exc:
+            raise StateError(
+                f"Cannot tell whether a sync is using the state file {path}: its lock file {lock_path} cannot be "
+                f"opened ({exc.strerror or exc}).",
+                hint="Run the dry run as the user the sync runs as, or let this user read the lock file.",
+            ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # a sync holds the exclusive lock
             return True
         else:
             fcntl.flock(fd, fcntl.LOCK_UN)
