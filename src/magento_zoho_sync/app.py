@@ -190,7 +190,6 @@ def run_sync(
     with ExitStack() as stack:
         magento = MagentoClient.from_settings(settings, stats=stats, transport=transport)
         stack.callback(magento.close)
-        spec = with_option_labels(spec, magento.attribute_metadata)  # one call per option_label attribute
         zoho = ZohoClient.from_settings(settings, stats=stats, transport=transport)
         stack.callback(zoho.close)
         state_path = settings.sync.state_path
@@ -208,6 +207,8 @@ def run_sync(
         stack.enter_context(state.lock())
         check_store(state, settings, record=True)  # one state file never serves two stores
         check_zoho_org(state, settings, record=True)  # nor two Zoho orgs (a sandbox, then production)
+        # one call per option_label attribute; after the checks above, so that a refused run logs in to nothing
+        spec = with_option_labels(spec, magento.attribute_metadata)
         dry_sink = DryRunSink(zoho) if dry_run else None
         sink: ContactSink = dry_sink if dry_sink is not None else zoho
         engine = SyncEngine(

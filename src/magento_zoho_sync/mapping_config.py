@@ -213,7 +213,7 @@ def option_label(labels: Mapping[str, str], value: Any) -> Any:
     unknown = [i for i in ids if i not in labels]
     if unknown:
         raise ValueError(f"has option id {unknown[0]}, which the attribute does not list (deleted in Magento?)")
-    return ", ".join(labels[i] for i in ids) or None
+    return ", ".join(dict.fromkeys(labels[i] for i in ids if labels[i])) or None  # an option without a label: none
 
 
 def _to_phone(value: Any) -> Any:

@@ -62,7 +62,7 @@ def _options(
         )
     options = metadata.get("options")
     pairs = tuple(
-        (str(option["value"]).strip(), str(option.get("label", "")).strip())
+        (str(option["value"]).strip(), label.strip() if isinstance(label := option.get("label"), str) else "")
         for option in (options if isinstance(options, list) else [])
         if isinstance(option, dict) and option.get("value") not in (None, "") and str(option["value"]).strip()
     )

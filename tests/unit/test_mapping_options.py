@@ -75,6 +75,13 @@ def test_an_option_id_the_attribute_does_not_list_fails_that_customer() -> None:
     assert failure.code == "MAPPING_ERROR" and "option id 99" in failure.message  # type: ignore[union-attr]
 
 
+def test_an_option_whose_label_is_missing_reads_as_no_label() -> None:
+    metadata = {"frontend_input": "select", "options": [{"value": "5", "label": None}, {"value": "6"}]}
+    spec = with_option_labels(build_spec({"Language": "custom_attributes.l | option_label"}), lambda _e, _c: metadata)
+    [transform] = [t for t in spec.rules[-1].transforms if t.name == "option_label"]
+    assert transform.labels == (("5", ""), ("6", ""))  # not "None"
+
+
 def test_a_mapping_without_option_label_reads_no_attribute() -> None:
     calls: list[tuple[str, str]] = []
     spec = build_spec({"Tier": "custom_attributes.loyalty_tier"})
@@ -102,8 +109,10 @@ def test_option_label_is_refused_on_a_path_that_is_not_a_custom_attribute(path: 
 
 
 def test_the_transform_itself() -> None:
-    labels = {"11": "English", "12": "Français"}
+    labels = {"11": "English", "12": "Français", "13": ""}
     assert option_label(labels, None) is None and option_label(labels, "") is None
+    assert option_label(labels, "13") is None and option_label(labels, "13,12") == "Français"  # no label: none
+    assert option_label(labels, "11,11,12") == "English, Français"  # an id given twice: once
     assert option_label(labels, 11) == "English" and option_label(labels, " 11 , 12 ") == "English, Français"
     for value in (True, ["11"], 1.5):
         with pytest.raises(ValueError, match="is not an option id"):

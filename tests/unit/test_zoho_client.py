@@ -417,6 +417,8 @@ def test_a_quote_zoho_refuses_after_a_backslash_is_sent_doubled_and_that_is_kept
     assert [ref.id for ref in found["o'brien@example.com"]] == ["7"] and len(found["d'arcy@example.com"]) == 1
     queries = [call[3]["select_query"] for call in recorder.calls]
     assert ["\\'" in q for q in queries] == [True, False, False]  # learned on the first email
+    client.find_contacts_by_email(["o'hara@example.com", "plain@example.com", "d'arcy@example.com"])
+    assert recorder.calls[-1][3]["select_query"].count("@") == 3 and len(recorder.calls) == 4  # then one query
 
 
 def test_a_coql_refusal_other_than_a_syntax_error_is_not_retried_with_the_other_escape() -> None:

@@ -445,6 +445,8 @@ class ZohoClient:
         return found
 
     def _coql_emails(self, chunk: list[str]) -> list[ContactRef]:
+        if self._coql_doubled is not None:  # the escape Zoho takes is known: one query, quotes or not
+            return self._coql_email_rows(chunk, doubled=self._coql_doubled)
         plain = [email for email in chunk if "'" not in email]
         refs = self._coql_email_rows(plain) if plain else []
         for email in chunk:
