@@ -571,15 +571,15 @@ class Progress:
         else:
             self._maybe_log()
 
-    def line(self) -> str:
-        """The plain progress line: counts, rate, and ETA when the total is known."""
+    def line(self, *, eta: bool = True) -> str:
+        """The plain progress line: counts, rate, and ETA when the total is known (and ``eta``)."""
         with self._lock:
             read, written, total = self.read, self.written, self.total
         elapsed = max(self._clock() - self._started, 1e-9)
         rate = read / elapsed
         text = f"progress: read {read}" + (f"/{total} ({100 * read // total}%)" if total else "")
         text += f", written {written}, {rate:,.0f} customers/s"
-        if total and rate > 0 and read < total:
+        if eta and total and rate > 0 and read < total:
             text += f", ETA {_duration((total - read) / rate)}"
         return text
 
@@ -594,5 +594,5 @@ class Progress:
     def close(self) -> None:
         if self._rich is not None:
             self._rich.stop()
-        elif self.read or self.written:
-            self._log.info(self.line())
+        elif self.read or self.written:  # the last line: the run has ended (or stopped), no time is left
+            self._log.info(self.line(eta=False))
