@@ -200,8 +200,9 @@ def _magento_reach(settings: Settings, transport: Transport) -> tuple[Check, dat
     where = f"GET /rest/{m.store_code}/V1{path}"
     base_fix = "Set MAGENTO_BASE_URL to the store's base URL, without /rest or /admin (e.g. https://shop.example.com)."
     if 300 <= status < 400:
-        location = httpx2.URL(response.headers.get("Location", "?"))  # its query may be long, and private
-        target = str(location.copy_with(query=None, fragment=None)) + (" (with a query)" if location.query else "")
+        location = httpx2.URL(response.headers.get("Location", "?"))  # its query and user:pass@ may be private
+        shown = location.copy_with(userinfo=b"", query=None, fragment=None)
+        target = str(shown) + (" (with a query)" if location.query else "")
         return failed(key, name, f"{where} is redirected (HTTP {status}) to {target}.", base_fix), when
     if status == 503 and is_html(response):
         return failed(key, name, "Magento answers 503 with an HTML page: maintenance mode.", "Try again later."), when
@@ -246,6 +247,10 @@ _MODE_SUCCESS = {
     "integration-bearer": "the store accepts the integration access token (Bearer)",
     "integration-oauth1": "the OAuth 1.0a HMAC-SHA256 signature was accepted",
 }
+_OAUTH_ACL_UNSURE = (
+    "Magento gives the same 'not authorized' answer to an accepted OAuth 1.0a signature whose integration may not "
+    "read customers and to a request whose Authorization header never reached it"
+)
 _ACL_FIX = "Give the {who} the ACL resource Magento_Customer::customer (Customers > All Customers): {where}. {advice}"
 
 
@@ -279,7 +284,12 @@ def _magento_login(settings: Settings, transport: Transport) -> list[Check]:
     try:
         page = next(iter(client.iter_customer_pages(page_size=1)), None)
     except MagentoAuthRefused as exc:
-        acl = exc.reason in ("token_refused", "oauth_acl") or (
+        if exc.reason == "oauth_acl":  # a good signature the ACL refused, or no Authorization header reached PHP
+            return [
+                skipped("magento.auth", auth_name, f"not confirmed: {_OAUTH_ACL_UNSURE}"),
+                failed("magento.customers", read_name, exc.message, exc.hint),
+            ]
+        acl = exc.reason == "token_refused" or (
             exc.reason == "oauth_refused" and "authorized to access" in exc.message.lower()
         )
         if acl:

@@ -169,10 +169,35 @@ def test_an_integration_without_the_customer_acl_fails_the_read_not_the_login(ma
     world = _world(make_world, "integration-oauth1", resources=())
     checks = _doctor(world)
     assert _failed(checks) == {"magento.customers"}
-    assert checks["magento.auth"].status == "ok"
+    assert checks["magento.auth"].status == "skip"  # Magento's answer cannot tell this from a stripped header
     read = checks["magento.customers"]
     assert read.fix is not None and "Magento_Customer::customer" in read.fix
     assert "Integrations" in read.fix
+
+
+class _StripsAuthorization(httpx2.BaseTransport):
+    """A web server that does not pass the Authorization header to PHP (Apache with PHP-FPM, no CGIPassAuth)."""
+
+    def __init__(self, inner: httpx2.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if "/rest/" in request.url.path:
+            request.headers.pop("Authorization", None)
+        return self.inner.handle_request(request)
+
+
+def test_an_authorization_header_stripped_by_the_web_server_is_not_called_an_accepted_signature(
+    make_world: Any,
+) -> None:
+    world = _world(make_world, "integration-oauth1")  # the integration may read customers
+    checks = _doctor(world, _StripsAuthorization(world.transport))
+    assert _failed(checks) == {"magento.customers"}
+    auth, read = checks["magento.auth"], checks["magento.customers"]
+    assert auth.status == "skip" and "signature was accepted" not in auth.detail
+    assert "Authorization header never reached" in read.detail
+    assert "accepted the OAuth 1.0a signature, but" not in read.detail
+    assert read.fix is not None and "CGIPassAuth On" in read.fix and "Magento_Customer::customer" in read.fix
 
 
 def test_an_admin_without_the_customer_acl_fails_the_read(make_world: Any) -> None:
@@ -271,6 +296,19 @@ def test_a_redirected_store_names_where_without_the_query(make_world: Any) -> No
     reach = checks["magento.reachable"]
     assert not reach.ok and "redirected (HTTP 302) to https://login.example.com/sso (with a query)" in reach.detail
     assert "s3cr3t" not in reach.detail and "MAGENTO_BASE_URL" in (reach.fix or "")
+
+
+def test_a_redirect_to_a_url_with_credentials_does_not_show_them(make_world: Any) -> None:
+    world = _world(make_world)
+
+    def redirect(request: httpx2.Request, response: httpx2.Response) -> httpx2.Response | None:
+        if "/rest/" in request.url.path and "/token" not in request.url.path:
+            return httpx2.Response(301, headers={"Location": "https://deploy:hunter2-basic@staging.example.com/shop/"})
+        return None
+
+    reach = _doctor(world, transport=HookTransport(world.transport, redirect))["magento.reachable"]
+    assert not reach.ok and "redirected (HTTP 301) to https://staging.example.com/shop/." in reach.detail
+    assert "hunter2" not in reach.detail and "deploy" not in reach.detail
 
 
 def test_a_wrong_store_code_is_reported(make_world: Any) -> None:

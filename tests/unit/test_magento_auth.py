@@ -265,6 +265,19 @@ def test_totp_mode_wrong_code_is_not_retried_and_mentions_the_clock() -> None:
     _assert_no_secret(text)
 
 
+@pytest.mark.parametrize(
+    "pasted", [" JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP ", "jbswy3dp\tehpk3pxp\njbswy3dpehpk3pxp\r\n"]
+)
+def test_totp_secret_is_read_without_any_whitespace(pasted: str) -> None:
+    store = Store()
+    auth = AdminTotpAuth(
+        base_url=BASE, username="sync-bot", password=SecretStr(PASSWORD), totp_secret=SecretStr(pasted)
+    )
+    list(_client(auth, store).iter_customer_pages())
+    (login,) = store.logins
+    assert pyotp.TOTP(TOTP_SECRET).verify(json.loads(login.content)["otp"], valid_window=1)
+
+
 def test_totp_mode_refuses_a_secret_that_is_not_base32_without_showing_it() -> None:
     with pytest.raises(ConfigError) as info:
         AdminTotpAuth(base_url=BASE, username="u", password=SecretStr(PASSWORD), totp_secret=SecretStr("not base32!!1"))
@@ -500,6 +513,28 @@ def test_admin_401s_that_are_not_a_wrong_password_say_what_to_fix(message: str, 
     assert "MAGENTO_PASSWORD" not in info.value.hint  # checking a right password again only counts to the lockout
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The token claims could not be verified.",
+        "Sign-in refused: the request's claims are incomplete.",
+    ],
+)
+def test_a_401_that_merely_contains_the_letters_ims_is_not_taken_for_adobe_ims(message: str) -> None:
+    store = Store(login=lambda r: _json(401, {"message": message}))
+    with pytest.raises(MagentoAuthRefused) as info:
+        list(_client(_admin(), store).iter_customer_pages())
+    assert info.value.reason == "bad_credentials"
+    assert info.value.hint is not None and "MAGENTO_PASSWORD" in info.value.hint
+
+
+def test_a_401_naming_ims_as_a_word_is_adobe_ims() -> None:
+    store = Store(login=lambda r: _json(401, {"message": "This store signs admins in with IMS."}))
+    with pytest.raises(MagentoAuthRefused) as info:
+        list(_client(_admin(), store).iter_customer_pages())
+    assert info.value.reason == "ims_disabled"
+
+
 def test_oauth1_unknown_access_token_names_the_token_not_its_secret() -> None:
     unknown = {"message": "A token with the specified ID wasn't found"}
     with pytest.raises(MagentoAuthRefused) as info:
@@ -512,9 +547,21 @@ def test_oauth1_acl_refusal_does_not_blame_the_signature() -> None:
     with pytest.raises(MagentoAuthRefused) as info:
         list(_client(_oauth1(), lambda r: _json(401, NOT_AUTHORIZED)).iter_customer_pages())
     assert info.value.reason == "oauth_acl"
-    assert "accepted the OAuth 1.0a signature" in info.value.message
     assert info.value.hint is not None and "Magento_Customer::customer" in info.value.hint
     assert "MAGENTO_CONSUMER_SECRET" not in info.value.hint
+
+
+def test_oauth1_acl_refusal_also_names_an_authorization_header_the_web_server_dropped() -> None:
+    """Magento answers a request without an Authorization header (as a guest) with the same 401."""
+    with pytest.raises(MagentoAuthRefused) as info:
+        list(_client(_oauth1(), lambda r: _json(401, NOT_AUTHORIZED)).iter_customer_pages())
+    message, hint = info.value.message, info.value.hint or ""
+    assert "Magento accepted the OAuth 1.0a signature" not in message  # it may never have seen one
+    assert "either it accepted the OAuth 1.0a signature" in message
+    assert "Authorization header never reached Magento" in message
+    assert "Magento_Customer::customer" in hint and "Integrations" in hint  # cause 1: the integration's ACL
+    assert "CGIPassAuth On" in hint and "HTTP_AUTHORIZATION" in hint  # cause 2: the web server
+    _assert_no_secret(message + hint)
 
 
 def test_totp_refusal_in_a_sync_measures_the_clock_against_the_store() -> None:

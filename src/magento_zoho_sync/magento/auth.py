@@ -18,6 +18,7 @@ login for 30 minutes after 6 failures. Error texts name settings and quote Magen
 
 from __future__ import annotations
 
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Generator
@@ -60,6 +61,15 @@ IMS_HINT = (
     "The store signs admins in with Adobe IMS, which disables admin tokens for every user: create an integration "
     "(docs/authentication.md) and use MAGENTO_AUTH=integration-oauth1."
 )
+#: The two causes of the OAuth 1.0a "consumer isn't authorized" 401, and how to tell them apart.
+OAUTH_ACL_HINT = (
+    "Check both causes. (1) The integration may not read customers: its API access must include Customers > All "
+    "Customers (Magento_Customer::customer), in System > Extensions > Integrations > Edit > API, then reactivate "
+    "it (copy the tokens again if they change). (2) The web server does not pass the Authorization header to PHP "
+    "(Magento then sees no credentials at all): Apache with PHP-FPM or CGI needs CGIPassAuth On, or a rewrite rule "
+    "such as RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}], and a proxy or load balancer in front "
+    "must forward the header. If the integration already lists Customers, look at the web server first."
+)
 #: Clock difference (seconds) worth mentioning; Magento refuses OAuth timestamps more than 600 s ahead.
 SKEW_WORTH_MENTIONING = 60.0
 
@@ -82,8 +92,8 @@ class MagentoAuthRefused(MagentoAuthError):
     Reasons: ``bad_credentials``, ``no_role`` (the password was right), ``ims_disabled`` (Adobe IMS),
     ``two_factor_required``, ``two_factor_setup``, ``endpoint_missing``, ``login_refused``, ``token_refused`` (a
     fresh admin token refused: permissions), ``bearer_refused``, ``oauth_signature``, ``oauth_clock`` (timestamp or
-    nonce), ``oauth_consumer``, ``oauth_token``, ``oauth_revoked``, ``oauth_acl`` (the signature was accepted, the
-    ACL refused), ``oauth_refused``, ``refused``.
+    nonce), ``oauth_consumer``, ``oauth_token``, ``oauth_revoked``, ``oauth_acl`` (Magento's generic "not authorized":
+    the ACL refused a good signature, or no Authorization header reached PHP), ``oauth_refused``, ``refused``.
     """
 
     def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
@@ -218,7 +228,7 @@ class _LoginAuth(MagentoAuth, ABC):
     def _login_401(self, message: str) -> tuple[str, str]:
         """(reason, hint) of a 401 from the login endpoint: Magento says which of the three refusals it is."""
         lowered = message.lower()
-        if "ims" in lowered or "token generation is disabled" in lowered:
+        if re.search(r"\bims\b", lowered) or "token generation is disabled" in lowered:
             return "ims_disabled", IMS_HINT
         if "permission" in lowered:
             return "no_role", (
@@ -315,7 +325,7 @@ class AdminTotpAuth(_LoginAuth):
 
     def __init__(self, *, base_url: str, username: str, password: SecretStr, totp_secret: SecretStr) -> None:
         super().__init__(base_url=base_url, username=username, password=password)
-        seed = totp_secret.get_secret_value().replace(" ", "").upper()
+        seed = "".join(totp_secret.get_secret_value().split()).upper()  # pasted with spaces, tabs or a newline
         try:
             self._totp = pyotp.TOTP(seed)
             self._totp.now()
@@ -448,11 +458,14 @@ class IntegrationOAuth1Auth(MagentoAuth):
                 "Integrations > the integration's Integration Details), not its Access Token Secret."
             )
         elif "authorized to access" in lowered:
+            # Magento answers this same 401 to a request it read as a guest's: one with no Authorization header
+            # (a web server or proxy that does not pass it to PHP) as well as a signed one the ACL refuses.
             return MagentoAuthRefused(
-                f"Magento accepted the OAuth 1.0a signature, but the integration may not call "
-                f"{response.request.method} {response.request.url.path} (HTTP {status}: {message}).",
-                hint="Give the integration the ACL resource Magento_Customer::customer (Customers > All Customers): "
-                "System > Extensions > Integrations > Edit > API, then reactivate it.",
+                f"Magento refused {response.request.method} {response.request.url.path} as not authorized "
+                f"(HTTP {status}: {message}): either it accepted the OAuth 1.0a signature but the integration may "
+                "not read customers, or the Authorization header never reached Magento (it then answers as to a "
+                "guest, with this same message).",
+                hint=OAUTH_ACL_HINT,
                 reason="oauth_acl",
             )
         elif "revoked" in lowered:
