@@ -204,7 +204,7 @@ class _Source:
     def _transform(self, i: int, j: int, transform: Transform) -> None:
         self.env[f"transform_{i}_{j}"] = _transform_function(transform)
         self.env[f"label_{i}_{j}"] = str(transform)
-        on_text = _ON_TEXT.get(transform.name) if type(transform) is Transform else None
+        on_text = _ON_TEXT.get(transform.name) if type(transform) is Transform and transform.labels is None else None
         if on_text is None:
             self._emit(_TRANSFORM_SOURCE.format(i=i, j=j))
         else:

@@ -78,12 +78,6 @@ def test_the_lock_file_is_opened_read_only(state_path: Path, monkeypatch: pytest
     assert flags and all(flag & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) == 0 for flag in flags)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root opens any file for writing")
-def test_a_lock_file_this_user_may_only_read_is_probed(state_path: Path) -> None:
-    _lock_path(state_path).chmod(0o400)
-    assert StateStore.in_use(state_path) is False
-
-
 def test_a_lock_file_that_cannot_be_opened_is_an_error_naming_it_not_no_sync(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
