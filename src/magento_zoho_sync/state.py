@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from magento_zoho_sync.errors import ConfigError, LockedError, StateError
 from magento_zoho_sync.state_commit import PartWriter, json_array, json_supported
@@ -235,6 +235,10 @@ class RunRow:
     mode: str
     status: str
     summary: dict[str, Any]
+
+
+#: Runs (and their failures) kept for ``runs`` and ``errors --run N``; older ones go when a run starts.
+RUNS_KEPT: Final = 10_000
 
 
 class StateStore:
@@ -657,7 +661,11 @@ class StateStore:
             # the caller holds the lock: a run still "running" was killed before it could say so
             db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
             cursor = db.execute("INSERT INTO runs(started_at, mode, status) VALUES(?, ?, 'running')", (utc_now(), mode))
-            return int(cursor.lastrowid or 0)
+            run_id = int(cursor.lastrowid or 0)
+            # the history is bounded: a run every 5 minutes keeps about 5 weeks of it, a daily run decades
+            db.execute("DELETE FROM run_errors WHERE run_id <= ?", (run_id - RUNS_KEPT,))
+            db.execute("DELETE FROM runs WHERE id <= ?", (run_id - RUNS_KEPT,))
+            return run_id
 
     def finish_run(
         self,

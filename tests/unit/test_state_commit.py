@@ -102,3 +102,21 @@ def test_reads_by_list_agree_in_both_forms(
         assert answers[0] == answers[1]
     finally:
         store.close()
+
+
+def test_the_run_history_keeps_the_last_runs_and_their_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("magento_zoho_sync.state.RUNS_KEPT", 3)
+    store = StateStore.open(tmp_path / "state.sqlite")
+    try:
+        run_ids = []
+        for n in range(5):
+            run_id = store.start_run("incremental")
+            store.commit(run_id=run_id, failures=[FailureRecord(n + 1, f"c{n}@example.com", "INVALID_EMAIL", "bad")])
+            store.finish_run(run_id, status="completed_with_failures", summary={})
+            run_ids.append(run_id)
+        assert [row.id for row in store.runs(limit=100)] == run_ids[:-4:-1]  # the newest 3
+        assert store.run_errors(run_ids[1]) == [] and len(store.run_errors(run_ids[-1])) == 1
+    finally:
+        store.close()
