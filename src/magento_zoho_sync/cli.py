@@ -348,7 +348,8 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
         click.echo(json.dumps([output.run_row_dict(row) for row in rows], indent=2))
         return EXIT_OK
     table = Table(title="Runs")
-    for column in ("run", "started (UTC)", "mode", "status", "read", "inserted", "updated", "unchanged", "failed"):
+    counted = ("read", "inserted", "updated", "unchanged", "failed", "merged")  # the outcomes add up to read
+    for column in ("run", "started (UTC)", "mode", "status", *counted):
         table.add_column(column)
     for row in rows:
         counts = row.summary.get("counts", {})
@@ -357,7 +358,7 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
             row.started_at,
             row.mode,
             row.status,
-            *(str(counts.get(key, "")) for key in ("read", "inserted", "updated", "unchanged", "failed")),
+            *(str(counts.get(key, "")) for key in counted),
         )
     console = output.table_console()
     console.print(table)

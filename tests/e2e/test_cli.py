@@ -90,6 +90,7 @@ def test_exit_1_when_some_customers_failed_with_their_id_email_code_and_message(
     # into a pipe, the tables keep whole dates, statuses and emails (rich would cut them at 80 columns)
     piped = live.run("runs", "--state", str(live.state)).output
     assert row["started_at"] in piped and "completed_with_failures" in piped
+    assert "merged" in piped  # every outcome has its column: they add up to read
     assert "broken@@example.com" in live.run("errors", "--state", str(live.state)).output
 
 
