@@ -289,10 +289,7 @@ def _magento_login(settings: Settings, transport: Transport) -> list[Check]:
                 skipped("magento.auth", auth_name, f"not confirmed: {_OAUTH_ACL_UNSURE}"),
                 failed("magento.customers", read_name, exc.message, exc.hint),
             ]
-        acl = exc.reason == "token_refused" or (
-            exc.reason == "oauth_refused" and "authorized to access" in exc.message.lower()
-        )
-        if acl:
+        if exc.reason == "token_refused":  # a fresh admin token refused: the login worked, the ACL did not
             return [
                 passed("magento.auth", auth_name, success),
                 failed("magento.customers", read_name, f"may not read customers: {exc.message}", acl_fix),

@@ -237,6 +237,12 @@ class RunRow:
     summary: dict[str, Any]
 
 
+def _lock_path(path: Path) -> Path:
+    """The lock file of a state file: one per file, whatever name (a symlink, another path) it is given by."""
+    real = path.expanduser().resolve()
+    return real.with_name(real.name + ".lock")
+
+
 #: Runs (and their failures) kept for ``runs`` and ``errors --run N``; older ones go when a run starts.
 RUNS_KEPT: Final = 10_000
 
@@ -313,9 +319,7 @@ class StateStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """One sync per state file. The kernel drops the lock when the process dies, even on SIGKILL."""
-        real = self.path.resolve()  # one lock per file, whatever name (a symlink, another path) it is given by
-        lock_path = real.with_name(real.name + ".lock")
-        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+        fd = os.open(_lock_path(self.path), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -338,8 +342,7 @@ class StateStore:
         with a shared lock, released at once: probes never take each other for a sync, and the probe never holds the
         exclusive lock a sync takes. Only a missing lock file means that no sync ever ran with the state file.
         """
-        real = path.expanduser().resolve()
-        lock_path = real.with_name(real.name + ".lock")
+        lock_path = _lock_path(path)
         try:
             fd = os.open(lock_path, os.O_RDONLY)
         except FileNotFoundError:  # no lock file: no sync ever ran with it

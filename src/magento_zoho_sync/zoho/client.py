@@ -448,26 +448,26 @@ class ZohoClient:
         if self._coql_doubled is not None:  # the escape Zoho takes is known: one query, quotes or not
             return self._coql_email_rows(chunk, doubled=self._coql_doubled)
         plain = [email for email in chunk if "'" not in email]
+        quoted = [email for email in chunk if "'" in email]
         refs = self._coql_email_rows(plain) if plain else []
-        for email in chunk:
-            if "'" in email:  # o'brien@example.com: alone, so that a refused escape costs no other email
-                refs += self._coql_quoted_email(email)
+        if quoted:  # o'brien@example.com: the first alone tells the escape (a refusal costs no other email)
+            refs += self._coql_quoted_email(quoted[0])
+            if len(quoted) > 1:
+                refs += self._coql_email_rows(quoted[1:], doubled=bool(self._coql_doubled))
         return refs
 
     def _coql_quoted_email(self, email: str) -> list[ContactRef]:
         """The contacts of an email with a quote in it. Zoho's COQL pages do not say how a quote is escaped in a
         string: a backslash is tried, then the quote written twice; the one Zoho takes is kept for the run."""
-        styles = [self._coql_doubled] if self._coql_doubled is not None else [False, True]
-        for doubled in styles:
-            try:
-                refs = self._coql_email_rows([email], doubled=doubled)
-            except ZohoReadRefused as exc:
-                if exc.code != "SYNTAX_ERROR" or doubled is styles[-1]:
-                    raise
-                continue
-            self._coql_doubled = doubled
-            return refs
-        raise AssertionError("unreachable")  # pragma: no cover - the last style returns or raises
+        try:
+            refs = self._coql_email_rows([email], doubled=False)
+        except ZohoReadRefused as exc:
+            if exc.code != "SYNTAX_ERROR":
+                raise
+            refs, self._coql_doubled = self._coql_email_rows([email], doubled=True), True
+        else:
+            self._coql_doubled = False
+        return refs
 
     def _coql_email_rows(self, chunk: list[str], *, doubled: bool = False) -> list[ContactRef]:
         values = ",".join(coql_quote(e, doubled=doubled) for e in chunk)
