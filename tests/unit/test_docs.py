@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from magento_zoho_sync.cli import main
@@ -57,3 +58,55 @@ def test_the_zoho_refresh_limit_is_documented_where_the_readme_links() -> None:
     heading = "### 5. One token request per run: Zoho's refresh limit"
     assert heading in auth  # GitHub's anchor of this heading is the link's
     assert "Access Denied" in auth and "never on disk" in auth
+
+
+# ---- docs/mapping.md: the mapping reference the README links to ----------------------------------------------
+
+MAPPING_DOC = (Path(__file__).resolve().parents[2] / "docs" / "mapping.md").read_text(encoding="utf-8")
+
+
+def _table_first_cells(text: str, header: str) -> list[str]:
+    """The first cell of each row of the Markdown table whose header line starts with ``header``."""
+    rows = itertools.takewhile(lambda line: line.startswith("|"), text[text.index(header) :].splitlines()[2:])
+    return [row.split("|")[1].strip() for row in rows]
+
+
+def _github_anchor(heading: str) -> str:
+    kept = "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -_")
+    return "#" + kept.replace(" ", "-")
+
+
+def test_the_readme_links_the_mapping_reference_and_lists_every_transform() -> None:
+    from magento_zoho_sync.mapping_config import ARG_TRANSFORMS, TRANSFORMS
+
+    section = README[README.index("## Mapping") : README.index("## How a run works")]
+    assert "(docs/mapping.md)" in section
+    for name in [*TRANSFORMS, *(f"{n}:<value>" for n in ARG_TRANSFORMS)]:
+        assert f"`{name}`" in section, name
+
+
+def test_every_transform_has_a_row_in_the_mapping_reference() -> None:
+    from magento_zoho_sync.mapping_config import ARG_TRANSFORMS, TRANSFORMS
+
+    rows = _table_first_cells(MAPPING_DOC, "| transform | reads | sends |")
+    documented = {name.strip(" `") for row in rows for name in row.split(",")}
+    assert documented == {*TRANSFORMS, *(f"{n}:<value>" for n in ARG_TRANSFORMS)}
+
+
+def test_both_default_mapping_tables_are_the_code_s_default_mapping() -> None:
+    from magento_zoho_sync.mapping_config import DEFAULT_MAPPING
+
+    for text in (README, MAPPING_DOC):
+        fields = [cell.strip("`") for cell in _table_first_cells(text, "| Zoho | Magento |")]
+        assert fields == list(DEFAULT_MAPPING), fields
+        for field, rule in DEFAULT_MAPPING.items():  # each row names the rule's path
+            path = rule.split("|")[0].strip()
+            row = next(line for line in text.splitlines() if line.startswith(f"| `{field}` |"))
+            assert f"`{path}`" in row, (field, path)
+
+
+def test_the_mapping_reference_s_contents_links_resolve() -> None:
+    anchors = {_github_anchor(line.lstrip("#")) for line in MAPPING_DOC.splitlines() if line.startswith("## ")}
+    links = [part.split(")", 1)[0] for part in MAPPING_DOC.split("](")[1:] if part.startswith("#")]
+    assert links and set(links) <= anchors, set(links) - anchors
+    assert "../README.md#mapping" in MAPPING_DOC and "## Mapping\n" in README
