@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from magento_zoho_sync.engine import DELETED_CHECKS_AT_ONCE, EngineOptions, SyncEngine, Tally
+from magento_zoho_sync.engine import EngineOptions, SyncEngine, Tally
+from magento_zoho_sync.engine_deleted import DELETED_CHECKS_AT_ONCE
 from magento_zoho_sync.errors import Interrupted, MagentoError, ZohoAuthError, ZohoError, ZohoRequestRefused
 from magento_zoho_sync.state import StateStore
 from tests.unit.fakes import FakeMagento, FakeMapper, FakeZoho, Outcome, customer

@@ -1,0 +1,106 @@
+"""Customers deleted in Magento: found on full runs (linked or failed customers missing from the pages, confirmed
+with ``GET /V1/customers/{id}``), their Zoho contacts tagged or deleted as ``on_deleted`` says, their links gone.
+
+A part of :class:`~magento_zoho_sync.engine.SyncEngine`, whose state it shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from magento_zoho_sync.state import FailureRecord, Link, LinkUpdate
+
+if TYPE_CHECKING:
+    from magento_zoho_sync.engine_options import EngineOptions
+    from magento_zoho_sync.engine_tally import Tally
+    from magento_zoho_sync.sources import ContactSink, CustomerSource
+    from magento_zoho_sync.state import StateStore
+
+#: GET /V1/customers/{id} calls at once when confirming deleted customers (a purge can leave thousands)
+DELETED_CHECKS_AT_ONCE = 4
+
+
+class DeletedCustomers:
+    """Customers deleted in Magento; a part of :class:`~magento_zoho_sync.engine.SyncEngine`."""
+
+    if TYPE_CHECKING:
+        source: CustomerSource
+        sink: ContactSink
+        state: StateStore
+        options: EngineOptions
+        tally: Tally
+        _reported_merges: set[int]
+        _orphaned_emails: set[str]
+        _state_through: int
+
+        def _flush(self) -> None: ...
+
+        def _commit(
+            self,
+            *,
+            links: Sequence[LinkUpdate] = (),
+            failures: Sequence[FailureRecord] = (),
+            resolved: Sequence[int] = (),
+            deleted: Sequence[int] = (),
+        ) -> None: ...
+
+    def _sweep_deleted(self, low: int, high: int | None, seen: set[int]) -> None:
+        if low >= self._state_through:
+            return  # above the state's highest id at the start, only this page's customers (seen) can be linked
+        self._flush()
+        candidates = [cid for cid in self.state.known_ids_between(low, high) if cid not in seen]
+        gone = [cid for cid, customer in zip(candidates, self._fetch_each(candidates), strict=True) if customer is None]
+        if gone:
+            self._handle_deleted(gone)
+
+    def _fetch_each(self, customer_ids: Sequence[int]) -> list[Mapping[str, Any] | None]:
+        """``GET /V1/customers/{id}`` for each (None: Magento's 404), DELETED_CHECKS_AT_ONCE at a time."""
+        if len(customer_ids) <= 1:
+            return [self.source.get_customer(cid) for cid in customer_ids]
+        pool = ThreadPoolExecutor(min(DELETED_CHECKS_AT_ONCE, len(customer_ids)), thread_name_prefix="magento-check")
+        try:
+            return list(pool.map(self.source.get_customer, customer_ids))
+        finally:  # after an error (Magento unreachable, say) the checks not yet started are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _handle_deleted(self, customer_ids: Sequence[int]) -> None:
+        self._flush()
+        links = self.state.links_for(customer_ids)
+        if self.options.on_deleted in ("tag", "delete"):
+            zoho_ids = sorted({link.zoho_id for link in links.values() if link.zoho_id and self._sole_owner(link)})
+            for start in range(0, len(zoho_ids), 100):
+                chunk = zoho_ids[start : start + 100]
+                if self.options.on_deleted == "tag":
+                    outcomes = self.sink.add_tags(chunk, self.options.deleted_tag)
+                    self.tally.deleted_tagged += sum(1 for outcome in outcomes if outcome.ok)
+                else:
+                    outcomes = self.sink.delete_contacts(chunk)
+                    self.state.forget_contacts([z for z, o in zip(chunk, outcomes, strict=False) if o.ok])
+                    self.tally.deleted_removed += sum(1 for outcome in outcomes if outcome.ok)
+                for zoho_id, outcome in zip(chunk, outcomes, strict=False):
+                    if not outcome.ok:
+                        self.tally.warnings.append(
+                            FailureRecord(None, None, outcome.code, f"Zoho contact {zoho_id}: {outcome.message}")
+                        )
+        self._orphaned_emails.update(link.email for link in links.values() if link.email)
+        self._forget_merges(set(customer_ids))
+        self.tally.deleted += len(customer_ids)
+        self.tally.deleted_ids.extend(customer_ids)
+        self._commit(deleted=customer_ids)
+
+    def _forget_merges(self, gone: set[int]) -> None:
+        """Merges this run reported into (or of) customers now found deleted: the customers merged into them are
+        decided again (:meth:`_reconsider_orphans`), and a deleted customer is no one's winner."""
+        kept = [merge for merge in self.tally.merges if merge[0] not in gone and merge[1] not in gone]
+        dropped = {merge[0] for merge in self.tally.merges} - {merge[0] for merge in kept}
+        self._reported_merges -= dropped
+        self.tally.merged -= len(dropped)
+        self.tally.merges = kept
+
+    def _sole_owner(self, link: Link) -> bool:
+        """A contact shared with another live customer (same email) is neither tagged nor deleted."""
+        self._flush()
+        others = self.state.links_by_email([link.email]) if link.email else {}
+        return not any(other.customer_id != link.customer_id for other in others.get(link.email or "", []))

@@ -1,0 +1,132 @@
+"""Zoho's answers to the written batches: inserts and updates counted and linked, failures kept, updates by an id
+gone from Zoho sent again as upserts on the email; and the warnings those answers call for.
+
+A part of :class:`~magento_zoho_sync.engine.SyncEngine`, called by its writer as each batch is acknowledged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from magento_zoho_sync.batching import Batch, Pending
+from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited, ZohoRequestRefused
+from magento_zoho_sync.planner import Action
+from magento_zoho_sync.sources import RecordOutcome
+from magento_zoho_sync.state import FailureRecord, LinkUpdate
+from magento_zoho_sync.writer import Outcomes
+from magento_zoho_sync.zoho.records import explain
+
+if TYPE_CHECKING:
+    from magento_zoho_sync.batching import CheckpointTracker
+    from magento_zoho_sync.engine_options import EngineOptions
+    from magento_zoho_sync.engine_tally import Progress, Tally
+    from magento_zoho_sync.writer import BatchWriter
+
+CONSECUTIVE_BATCH_ERRORS_FATAL = 3
+
+
+class OutcomeHandling:
+    """What Zoho answered for each batch; a part of :class:`~magento_zoho_sync.engine.SyncEngine`."""
+
+    if TYPE_CHECKING:
+        options: EngineOptions
+        stop: threading.Event
+        progress: Progress | None
+        tally: Tally
+        _tracker: CheckpointTracker
+        _writer: BatchWriter
+        _batch_errors: int
+        _total: int | None
+        _failures_kept: int
+
+        def _commit(
+            self,
+            *,
+            links: Sequence[LinkUpdate] = (),
+            failures: Sequence[FailureRecord] = (),
+            resolved: Sequence[int] = (),
+            deleted: Sequence[int] = (),
+        ) -> None: ...
+
+        def _record_failures(self, failures: Sequence[FailureRecord]) -> None: ...
+
+        def _handled(self) -> int: ...
+
+    def _acknowledge(self, batch: Batch, future: Outcomes) -> None:
+        try:
+            outcomes = future.result()
+        except (ZohoAuthError, ZohoRateLimited, ZohoRequestRefused):
+            raise  # every batch would get it; the batch stays "waiting": the checkpoint must not pass it
+        except ZohoError as exc:
+            if self.stop.is_set():  # cut short by the stop signal: not the customers' failure; the checkpoint stays
+                return  # before the batch, so the next run sends it again
+            self._batch_errors += 1
+            self._tracker.done(batch)
+            self._record_failures(
+                [FailureRecord(r.customer_id, r.email, "RETRIES_EXHAUSTED", str(exc)) for r in batch.records]
+            )
+            if self._batch_errors >= CONSECUTIVE_BATCH_ERRORS_FATAL:
+                raise
+            return
+        self._batch_errors = 0
+        links: list[LinkUpdate] = []
+        failures: list[FailureRecord] = []
+        resolved: list[int] = []
+        retry: list[Pending] = []
+        for record, outcome in zip(batch.records, outcomes, strict=True):
+            if outcome.ok:
+                action = "insert" if batch.action is Action.UPSERT and outcome.action == "insert" else "update"
+                if action == "insert":
+                    self.tally.inserted += 1
+                else:
+                    self.tally.updated += 1
+                if self.options.dry_run:
+                    self.tally.planned.append((record.customer_id, record.email, action, outcome.id, outcome.message))
+                if action == "insert" and record.linked_id and outcome.id and outcome.id != record.linked_id:
+                    self._note_relinked(record, outcome.id)
+                links.append(
+                    LinkUpdate(record.customer_id, record.email, record.updated_at, outcome.id, record.payload_hash)
+                )
+                resolved.append(record.customer_id)
+            elif batch.action is Action.UPDATE_BY_ID and _invalid_id(outcome) and not record.fell_back:
+                retry.append(record)
+            else:
+                message = explain(outcome.message, outcome.details)
+                failures.append(FailureRecord(record.customer_id, record.email, outcome.code, message))
+        self._tracker.done(batch)
+        for record in retry:  # the linked contact is gone from Zoho: relink by email
+            if record.zoho_id is not None:
+                self._note_gone(record.customer_id, record.zoho_id)
+            record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
+            self._writer.queue(record)
+        self.tally.add_failures(failures, keep=self._failures_kept)
+        self._commit(links=links, failures=failures, resolved=resolved)
+        if self.progress is not None:
+            self.progress.update(read=self.tally.read, written=self._handled(), total=self._total)
+
+    def _note_relinked(self, record: Pending, new_id: str) -> None:
+        """An upsert made a new contact although the customer was linked to one: that contact no longer holds
+        the email in Zoho (edited there, say). Said, so that the two can be merged in Zoho."""
+        message = (
+            f"contact {record.linked_id} no longer holds {record.email} in Zoho (edited there?): contact {new_id} "
+            f"was created for it; merge the two in Zoho if they are the same person"
+        )
+        warning = FailureRecord(record.customer_id, record.email, "ZOHO_CONTACT_EMAIL_CHANGED", message)
+        self.tally.warnings.append(warning)
+
+    def _note_gone(self, customer_id: int, zoho_id: str) -> None:
+        """A warning that named the contact an update by id was for (the oldest of several sharing an email, the
+        one holding a new email) is corrected when that contact turned out to be gone from Zoho."""
+        warnings = self.tally.warnings
+        for index, warning in enumerate(warnings):
+            if warning.customer_id == customer_id and zoho_id in warning.message:
+                note = f" But contact {zoho_id} was gone from Zoho (deleted or merged there): upserted on the email."
+                warnings[index] = replace(warning, message=warning.message + note)
+
+
+def _invalid_id(outcome: RecordOutcome) -> bool:
+    """Zoho's answer to an update by an id that no longer exists (deleted or merged in Zoho)."""
+    return outcome.code == "INVALID_DATA" and ("id" in outcome.details or "id given" in outcome.message.lower())
