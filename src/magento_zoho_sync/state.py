@@ -22,24 +22,45 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from magento_zoho_sync.errors import ConfigError, LockedError, StateError
+from magento_zoho_sync.errors import LockedError, StateError
 from magento_zoho_sync.state_commit import PartWriter, json_array, json_supported
+from magento_zoho_sync.state_file import folder_given, make_state_folder, sqlite_uri, state_error
+from magento_zoho_sync.state_records import (
+    Checkpoint,
+    CommitPart,
+    FailureRecord,
+    Link,
+    LinkUpdate,
+    RunRow,
+    StoredFailure,
+)
+
+#: the state's public names, importable from here whichever module holds them
+__all__ = [
+    "Checkpoint",
+    "CommitPart",
+    "FailureRecord",
+    "Link",
+    "LinkUpdate",
+    "RunRow",
+    "StateStore",
+    "StoredFailure",
+    "make_state_folder",
+    "sqlite_uri",
+    "state_error",
+]
 
 SCHEMA_VERSION = 1
 #: meta key: what decided what was sent at the last completed full run (the mapping, truncate_long_values, ...; a
 #: JSON object, name -> value); a run where one differs is a full one
 FULL_RUN_INPUTS_KEY = "full_run_inputs"
-
-log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,145 +117,8 @@ CREATE INDEX IF NOT EXISTS run_errors_run ON run_errors(run_id);
 """
 
 
-def state_error(exc: sqlite3.DatabaseError, path: Path | str = "") -> StateError:
-    """What an SQLite error means for the state file (SQLite's own words in brackets), and what to do."""
-    where = f"The state file {path}" if path else "The state file"
-    lowered = str(exc).lower()
-    if "full" in lowered or "i/o" in lowered:
-        return StateError(
-            f"{where} could not be written: the disk is full or failing ({exc}).",
-            hint="Free some space (while a large run goes on, the state and its -wal file can take about 40 MB) and "
-            "run again: what was saved is kept and the run goes on from there.",
-        )
-    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
-        return StateError(
-            f"{where} cannot be written or opened ({exc}): the file or its folder is read-only or missing.",
-            hint="Check MZSYNC_STATE (or --state) and the permissions of its folder.",
-        )
-    return StateError(
-        f"{where} is damaged or not a magento-zoho-sync state file ({exc}).",
-        hint="Restore it from a backup, or delete it (or point --state elsewhere): the next sync matches Zoho contacts "
-        "by email, so nothing is duplicated (it reads and compares every customer once).",
-    )
-
-
-def make_state_folder(path: Path, *, create_parents: bool, create: bool = True) -> None:
-    """The folder of the state file ``path``, made if missing (``create``; else only checked, for a dry run).
-
-    The default path's missing folders are all made (``create_parents``). Of a path the user gave (``--state``,
-    ``MZSYNC_STATE``, ``[sync] state_path``) at most the last folder is, and said so: a typo higher up makes no
-    folders but a :class:`ConfigError`."""
-    if path.is_dir():  # SQLite would say "disk I/O error", which a sync takes for a full or failing disk
-        raise ConfigError(_folder_given(path))
-    folder = path.parent
-    if folder.is_dir():
-        return
-    above = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), None)
-    if above is not None and not above.is_dir():  # mkdir would say "File exists", "Not a directory"
-        raise ConfigError(
-            f"{above} is a file, not a folder, in the path of the state file {path}; fix the path (--state, "
-            "MZSYNC_STATE or [sync] state_path)"
-        )
-    if not create_parents and not folder.parent.is_dir():
-        raise ConfigError(
-            f"The folder {folder.parent} of the state file {path} does not exist; create it or fix the path "
-            "(--state, MZSYNC_STATE or [sync] state_path)"
-        )
-    if create:
-        folder.mkdir(parents=create_parents, exist_ok=True, mode=0o700)
-        if not create_parents:
-            log.info("made the folder %s for the state file", folder)
-
-
-def _folder_given(path: Path) -> str:
-    return (
-        f"{path} is a folder, not the state file; give the path of a file in it, such as "
-        f"{path / 'state.sqlite'} (--state, MZSYNC_STATE or [sync] state_path)"
-    )
-
-
-def sqlite_uri(path: Path, options: str) -> str:
-    """An SQLite ``file:`` URI for ``path`` with query ``options`` (``mode=ro``): percent-encoded, so that a ``?``,
-    a ``#`` or a ``%`` in a folder's name is part of the path, not the start of the options."""
-    return f"{path.resolve().as_uri()}?{options}"
-
-
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-@dataclass(slots=True)  # one per customer: a frozen dataclass is 4x slower to build
-class Link:
-    customer_id: int
-    email: str | None
-    updated_at: str | None
-    zoho_id: str | None
-    payload_hash: str | None
-    deleted: bool = False
-
-
-@dataclass(slots=True)  # one per customer: a frozen dataclass is 4x slower to build
-class LinkUpdate:
-    """What a committed batch says about one customer."""
-
-    customer_id: int
-    email: str | None
-    updated_at: str | None
-    zoho_id: str | None
-    payload_hash: str | None
-    #: merged into another customer of the same email: its data is in no contact (no contact id, no hash)
-    merged: bool = False
-
-
-@dataclass(slots=True)  # one per customer: a frozen dataclass is 4x slower to build
-class FailureRecord:
-    customer_id: int | None
-    email: str | None
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
-class CommitPart:
-    """One acknowledged outcome: links written or merged, failures, failures resolved, customers deleted."""
-
-    links: Sequence[LinkUpdate] = ()
-    failures: Sequence[FailureRecord] = ()
-    resolved: Sequence[int] = ()
-    deleted: Sequence[int] = ()
-
-
-@dataclass(frozen=True)
-class StoredFailure:
-    customer_id: int
-    email: str | None
-    code: str
-    message: str
-    failed_runs: int
-    parked: bool
-    last_failed_at: str
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """Where an unfinished run stands: every customer with id ≤ ``after_id`` it read has been handled."""
-
-    run_id: int
-    mode: str
-    updated_since: str | None
-    after_id: int
-    server_start: str | None
-    started_at: str | None = None  # when the run first started (this machine's clock); absent in older states
-
-
-@dataclass(frozen=True)
-class RunRow:
-    id: int
-    started_at: str
-    finished_at: str | None
-    mode: str
-    status: str
-    summary: dict[str, Any]
 
 
 def _lock_path(path: Path) -> Path:
@@ -267,7 +151,7 @@ class StateStore:
                 if not path.exists():
                     raise StateError(f"No state file at {path}: run a sync first, or pass --state PATH.")
                 if path.is_dir():
-                    raise StateError(_folder_given(path))
+                    raise StateError(folder_given(path))
                 # a WAL database is read through its -shm file, which a read-only folder (a monitoring user's
                 # view, a read-only mount) cannot hold: then read the file as it is on disk
                 options = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"

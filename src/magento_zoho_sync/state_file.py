@@ -1,0 +1,75 @@
+"""The state file on disk: its folder (made or checked), its SQLite URI, and what an SQLite error on it means."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from magento_zoho_sync.errors import ConfigError, StateError
+
+# the state store's logger: what is said of the state file keeps the name it is logged under
+log = logging.getLogger("magento_zoho_sync.state")
+
+
+def state_error(exc: sqlite3.DatabaseError, path: Path | str = "") -> StateError:
+    """What an SQLite error means for the state file (SQLite's own words in brackets), and what to do."""
+    where = f"The state file {path}" if path else "The state file"
+    lowered = str(exc).lower()
+    if "full" in lowered or "i/o" in lowered:
+        return StateError(
+            f"{where} could not be written: the disk is full or failing ({exc}).",
+            hint="Free some space (while a large run goes on, the state and its -wal file can take about 40 MB) and "
+            "run again: what was saved is kept and the run goes on from there.",
+        )
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return StateError(
+            f"{where} cannot be written or opened ({exc}): the file or its folder is read-only or missing.",
+            hint="Check MZSYNC_STATE (or --state) and the permissions of its folder.",
+        )
+    return StateError(
+        f"{where} is damaged or not a magento-zoho-sync state file ({exc}).",
+        hint="Restore it from a backup, or delete it (or point --state elsewhere): the next sync matches Zoho contacts "
+        "by email, so nothing is duplicated (it reads and compares every customer once).",
+    )
+
+
+def make_state_folder(path: Path, *, create_parents: bool, create: bool = True) -> None:
+    """The folder of the state file ``path``, made if missing (``create``; else only checked, for a dry run).
+
+    The default path's missing folders are all made (``create_parents``). Of a path the user gave (``--state``,
+    ``MZSYNC_STATE``, ``[sync] state_path``) at most the last folder is, and said so: a typo higher up makes no
+    folders but a :class:`ConfigError`."""
+    if path.is_dir():  # SQLite would say "disk I/O error", which a sync takes for a full or failing disk
+        raise ConfigError(folder_given(path))
+    folder = path.parent
+    if folder.is_dir():
+        return
+    above = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), None)
+    if above is not None and not above.is_dir():  # mkdir would say "File exists", "Not a directory"
+        raise ConfigError(
+            f"{above} is a file, not a folder, in the path of the state file {path}; fix the path (--state, "
+            "MZSYNC_STATE or [sync] state_path)"
+        )
+    if not create_parents and not folder.parent.is_dir():
+        raise ConfigError(
+            f"The folder {folder.parent} of the state file {path} does not exist; create it or fix the path "
+            "(--state, MZSYNC_STATE or [sync] state_path)"
+        )
+    if create:
+        folder.mkdir(parents=create_parents, exist_ok=True, mode=0o700)
+        if not create_parents:
+            log.info("made the folder %s for the state file", folder)
+
+
+def folder_given(path: Path) -> str:
+    return (
+        f"{path} is a folder, not the state file; give the path of a file in it, such as "
+        f"{path / 'state.sqlite'} (--state, MZSYNC_STATE or [sync] state_path)"
+    )
+
+
+def sqlite_uri(path: Path, options: str) -> str:
+    """An SQLite ``file:`` URI for ``path`` with query ``options`` (``mode=ro``): percent-encoded, so that a ``?``,
+    a ``#`` or a ``%`` in a folder's name is part of the path, not the start of the options."""
+    return f"{path.resolve().as_uri()}?{options}"
