@@ -179,6 +179,8 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
                 self.tally.server_start = plan.server_start or self._server_time(page.server_time)
             if self._total is None and page.total_count is not None:
                 self._total = self.tally.read + page.total_count
+            if page.rejected:
+                self._reject_without_id(page.rejected)
             self._handle_customers(page.items)
             if plan.mode == "full" and page.items:
                 self._sweep_deleted(previous_last, page.last_id, {int(item["id"]) for item in page.items})

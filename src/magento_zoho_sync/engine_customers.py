@@ -12,6 +12,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from magento_zoho_sync.batching import Pending
+from magento_zoho_sync.mapping import normalise_email
+from magento_zoho_sync.mapping_values import MAPPING_ERROR
 from magento_zoho_sync.planner import Action, Candidate, Decision, ZohoMatch, decide, wins_over
 from magento_zoho_sync.sources import MappedRecord
 from magento_zoho_sync.state import FailureRecord, Link, LinkUpdate
@@ -62,6 +64,12 @@ class CustomerHandling:
         def _record_failures(self, failures: Sequence[FailureRecord]) -> None: ...
 
         def _handled(self) -> int: ...
+
+    def _reject_without_id(self, items: Sequence[Any]) -> None:
+        """Items of a page that have no valid customer id: read, and each one a failure of the run (without an id,
+        the state cannot track them, so they are reported again by every run that reads them)."""
+        self.tally.read += len(items)
+        self._record_failures([_without_id(item) for item in items])
 
     def _handle_customers(
         self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True, only: set[int] | None = None
@@ -316,3 +324,20 @@ def _as_read(links: Sequence[Link], current: Mapping[int, MappedRecord]) -> list
         elif record.email == link.email:
             view.append(replace(link, updated_at=record.updated_at))
     return view
+
+
+def _without_id(item: Any) -> FailureRecord:
+    if not isinstance(item, Mapping):
+        what, email = f"an item that is not a customer object ({type(item).__name__})", None
+    else:
+        raw = item.get("id")
+        shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:37] + "..."
+        what = "a customer without an id" if raw is None else f"a customer whose id is not a valid one ({shown})"
+        email = normalise_email(item["email"]) or None if isinstance(item.get("email"), str) else None
+    return FailureRecord(
+        None,
+        email,
+        MAPPING_ERROR,
+        f"Magento listed {what}: it cannot be synced or tracked. Look at this customer in Magento's admin, and at "
+        "any extension that changes the customer search API's answers.",
+    )

@@ -6,6 +6,7 @@ A part of :class:`~magento_zoho_sync.engine.SyncEngine`, whose state it shares.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from magento_zoho_sync.engine_tally import Tally
     from magento_zoho_sync.sources import ContactSink, CustomerSource
     from magento_zoho_sync.state import StateStore
+
+log = logging.getLogger("magento_zoho_sync.engine")
 
 #: GET /V1/customers/{id} calls at once when confirming deleted customers (a purge can leave thousands)
 DELETED_CHECKS_AT_ONCE = 4
@@ -37,6 +40,10 @@ class DeletedCustomers:
 
         def _flush(self) -> None: ...
 
+        def _handle_customers(
+            self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True, only: set[int] | None = None
+        ) -> None: ...
+
         def _commit(
             self,
             *,
@@ -51,9 +58,21 @@ class DeletedCustomers:
             return  # above the state's highest id at the start, only this page's customers (seen) can be linked
         self._flush()
         candidates = [cid for cid in self.state.known_ids_between(low, high) if cid not in seen]
-        gone = [cid for cid, customer in zip(candidates, self._fetch_each(candidates), strict=True) if customer is None]
+        fetched = self._fetch_each(candidates)
+        gone = [cid for cid, customer in zip(candidates, fetched, strict=True) if customer is None]
         if gone:
             self._handle_deleted(gone)
+        unlisted = [customer for customer in fetched if customer is not None]
+        if unlisted:  # the search left them out (an extension, a proxy): read one by one, handled like any other
+            log.warning(
+                "Magento's customer search did not list %d customer(s) that exist (ids %s): they were read one by "
+                "one and synced. An extension or a proxy may filter GET /V1/customers/search; customers the tool "
+                "has never seen cannot be found that way.",
+                len(unlisted),
+                ", ".join(str(customer.get("id")) for customer in unlisted[:10])
+                + (", ..." if len(unlisted) > 10 else ""),
+            )
+            self._handle_customers(unlisted)
 
     def _fetch_each(self, customer_ids: Sequence[int]) -> list[Mapping[str, Any] | None]:
         """``GET /V1/customers/{id}`` for each (None: Magento's 404), DELETED_CHECKS_AT_ONCE at a time."""

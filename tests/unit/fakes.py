@@ -24,6 +24,7 @@ class Page:
     last_id: int
     server_time: datetime | None
     total_count: int | None = None
+    rejected: tuple[Any, ...] = ()
 
 
 class FakeMagento:

@@ -778,3 +778,53 @@ def test_a_warning_naming_a_contact_gone_from_zoho_says_so_when_the_update_falls
     [warning] = tally.warnings
     assert warning.code == "ZOHO_DUPLICATE_CONTACTS" and f"Updated the oldest, {oldest}." in warning.message
     assert f"But contact {oldest} was gone from Zoho" in warning.message
+
+
+class SearchHiding(FakeMagento):
+    """A store whose customer search leaves some customers out (an extension, a proxy); GET by id finds them."""
+
+    def __init__(self, customers: list[dict[str, Any]], hidden: set[int]) -> None:
+        super().__init__(customers)
+        self.hidden = hidden
+
+    def iter_customer_pages(self, **kwargs: Any) -> Any:
+        for page in super().iter_customer_pages(**kwargs):
+            items = [c for c in page.items if c["id"] not in self.hidden]
+            yield dataclasses.replace(page, items=items) if items else dataclasses.replace(page, items=[])
+
+
+def test_customers_the_search_leaves_out_are_read_one_by_one_on_a_full_run_not_lost(
+    state: StateStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    customers = [customer(i, f"c{i}@example.com") for i in range(1, 7)]
+    zoho = FakeZoho()
+    run(FakeMagento(customers), zoho, state)
+    customers[1] = customer(2, "c2@example.com", last="Renamed", updated="2025-06-01 00:00:00")
+    magento = SearchHiding(customers, hidden={2, 6})  # 6: above the last page the search gives
+    tally = run(magento, zoho, state, full=True, on_deleted="delete")
+    assert (tally.read, tally.updated, tally.unchanged, tally.deleted, tally.failed) == (6, 1, 5, 0, 0)
+    assert {c["Email"]: c["Last_Name"] for c in zoho.contacts.values()}["c2@example.com"] == "Renamed"
+    assert len(zoho.contacts) == 6
+    assert "did not list 2 customer(s) that exist (ids 2, 6)" in caplog.text
+
+
+class WithoutIds(FakeMagento):
+    """A page that also holds items without a valid id (as the Magento client hands them over: ``rejected``)."""
+
+    def iter_customer_pages(self, **kwargs: Any) -> Any:
+        for n, page in enumerate(super().iter_customer_pages(**kwargs)):
+            extra = ({"id": "abc", "email": " Odd@Example.com "}, [1, 2]) if n == 0 else ()
+            yield dataclasses.replace(page, rejected=extra)
+
+
+def test_items_without_a_valid_id_are_reported_as_failures_and_the_run_goes_on(state: StateStore) -> None:
+    magento = WithoutIds([customer(i, f"c{i}@example.com") for i in range(1, 4)])
+    zoho = FakeZoho()
+    tally = run(magento, zoho, state)
+    assert (tally.read, tally.inserted, tally.failed) == (5, 3, 2)
+    assert tally.failure_codes == {"MAPPING_ERROR": 2}
+    odd, junk = tally.failures
+    assert (odd.customer_id, odd.email) == (None, "odd@example.com")
+    assert "a customer whose id is not a valid one ('abc')" in odd.message
+    assert "an item that is not a customer object (list)" in junk.message
+    assert state.failed_ids([0]) == set()  # nothing the state could mistake for a customer

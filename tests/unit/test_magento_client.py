@@ -139,7 +139,7 @@ def test_a_page_that_does_not_advance_stops_with_an_error_instead_of_looping() -
     iterator = _client(store, page_size=10).iter_customer_pages()
     first = next(iterator)
     assert [c["id"] for c in first.items] == list(range(1, 11))
-    with pytest.raises(MagentoError, match=r"full page .* without any id above 10"):
+    with pytest.raises(MagentoError, match=r"page of customers .* without any id above 10"):
         next(iterator)
     assert len(store.queries) == 2
 
@@ -184,7 +184,6 @@ def test_server_time_comes_from_the_first_date_header() -> None:
         (httpx2.Response(200, text="not json at all", headers={"Content-Type": "application/json"}), "not JSON"),
         (_json(200, {"total_count": 3}), "without an 'items' list"),
         (_json(200, ["a", "b"]), "without an 'items' list"),
-        (_json(200, {"items": [{"email": "no-id@example.com"}]}), "no numeric 'id'"),
         (httpx2.Response(301, headers={"Location": "https://www.shop.example.com/rest"}), "redirected"),
         (_json(400, {"message": "Specified request cannot be processed."}), "HTTP 400: Specified request"),
     ],
@@ -197,6 +196,56 @@ def test_malformed_answers_are_clear_errors_naming_path_and_status(response: htt
     assert "/rest/all/V1/customers/search" in text
     assert "Home page" not in text and TOKEN not in text
     assert "searchCriteria" not in text  # never the query string
+
+
+@pytest.mark.parametrize("bad", [None, "abc", "\u00b2", "", 0, -5, 10**19, "10000000000000000000", True, 1.5])
+def test_an_item_without_a_valid_id_is_rejected_for_the_engine_to_report_not_a_stop(bad: object) -> None:
+    items = [{"id": 1, "email": "a@example.com"}, {"id": bad, "email": "b@example.com"}, "junk", {"id": 3}]
+    pages = list(_client(lambda r: _json(200, {"items": items, "total_count": 4})).iter_customer_pages())
+    assert len(pages) == 1
+    assert [c["id"] for c in pages[0].items] == [1, 3] and pages[0].last_id == 3
+    assert pages[0].rejected == ({"id": bad, "email": "b@example.com"}, "junk")
+
+
+def test_a_short_page_with_customers_left_by_total_count_is_followed_by_the_next(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An extension or a proxy that drops customers from one page must not end the run there (they'd go unread)."""
+    store = FakeStore(25)
+    inner = store
+    calls: list[int] = []
+
+    def dropping(request: httpx2.Request) -> httpx2.Response:
+        response = inner(request)
+        body = json.loads(response.content)
+        calls.append(len(body["items"]))
+        if len(calls) == 1:
+            body["items"] = body["items"][:7]  # 10 asked for, 7 answered, total_count still says 25 are left
+        return _json(200, body)
+
+    pages = list(_client(dropping, page_size=10).iter_customer_pages())
+    read = [c["id"] for page in pages for c in page.items]
+    assert read == [*range(1, 8), *range(8, 26)]  # 8..10 come on the next page: nothing unread
+    assert "total_count says 25 are left" in caplog.text
+
+
+def test_a_short_last_page_ends_without_an_extra_call() -> None:
+    store = FakeStore(25)
+    calls: list[str] = []
+    inner = store
+
+    def counting(request: httpx2.Request) -> httpx2.Response:
+        calls.append(str(request.url))
+        return inner(request)
+
+    pages = list(_client(counting, page_size=10).iter_customer_pages())
+    assert [len(page.items) for page in pages] == [10, 10, 5] and len(calls) == 3
+
+
+def test_a_page_out_of_id_order_stops_the_run_instead_of_leaving_customers_unread() -> None:
+    items = [{"id": 9}, {"id": 8}, {"id": 7}]  # DESC: the sort order ignored
+    with pytest.raises(MagentoError, match=r"out of id order \(9 before 8\).*sort order by entity_id"):
+        list(_client(lambda r: _json(200, {"items": items, "total_count": 3})).iter_customer_pages())
 
 
 def test_maintenance_page_is_retried_then_succeeds() -> None:

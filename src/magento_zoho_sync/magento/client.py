@@ -9,6 +9,8 @@ and which status, never a body that could hold a secret.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,12 @@ from magento_zoho_sync.settings import Settings
 
 __all__ = ["NOT_READ", "CustomerPage", "MagentoClient"]
 
+log = logging.getLogger(__name__)
+
+#: The highest customer id the tool takes (SQLite's integers are 64-bit; Magento's entity_id is an unsigned int).
+MAX_CUSTOMER_ID = 2**63 - 1
+_ID_DIGITS = re.compile(r"[0-9]{1,18}")
+
 #: The body of an answer that is not a 200 with JSON (an error, a redirect, an HTML page): not read as JSON.
 NOT_READ: Any = object()
 
@@ -42,6 +50,9 @@ class CustomerPage:
     server_time: datetime | None
     #: Magento's ``total_count``: customers matching the query from this page on (for progress and ETA).
     total_count: int | None = None
+    #: Items of the page without a valid customer id (an object without ``id``, ids of 0, ``"abc"``, ``null``):
+    #: they cannot be synced or tracked, so the engine reports each one instead of dropping it.
+    rejected: tuple[Any, ...] = ()
 
 
 class MagentoClient:
@@ -211,10 +222,13 @@ class MagentoClient:
         """Customers with ``entity_id > after_id`` (and ``updated_at >= updated_since``), page by page.
 
         Keyset paging: every request asks for page 1 of ``entity_id gt <last id seen>`` sorted by ``entity_id
-        ASC``, so deep offsets never happen and concurrent inserts or deletes shift nothing. Stops after a page
-        with fewer items than the page size. Ids at or below the last one seen, or repeated inside a page, are
-        dropped; a full page that does not advance raises :class:`MagentoError` instead of looping. Only one
-        page is held at a time.
+        ASC``, so deep offsets never happen and concurrent inserts or deletes shift nothing. Stops at an empty page,
+        or at a page with fewer items than the page size that holds all ``total_count`` says are left: a short page
+        that leaves customers behind (an extension or a proxy that drops some) is followed by the next one. Ids at
+        or below the last one seen, or repeated inside a page, are dropped; items without a valid id go to the
+        page's ``rejected``. A page out of ascending id order (the sort order ignored, which would leave customers
+        unread) or one that does not advance raises :class:`MagentoError` instead of missing customers or looping.
+        Only one page is held at a time.
         """
         size = page_size or self.page_size
         last = after_id
@@ -231,32 +245,56 @@ class MagentoClient:
                 )
             raw_items: list[Any] = body["items"]
             fresh: list[dict[str, Any]] = []
+            rejected: list[Any] = []
             seen: set[int] = set()
+            previous = 0
             for item in raw_items:
                 customer_id = _customer_id(item)
                 if customer_id is None:
-                    raise MagentoError(f"Magento answered GET {path} with a customer that has no numeric 'id'.")
+                    rejected.append(item)
+                    continue
+                if customer_id < previous:
+                    raise MagentoError(
+                        f"Magento answered GET {path} with customers out of id order ({previous} before "
+                        f"{customer_id}): the sort order by entity_id is being ignored, so paging would leave "
+                        "customers unread. Stopping before any is missed.",
+                        hint="An extension or a proxy may rewrite customer search; compare with "
+                        "GET /V1/customers/search?searchCriteria[sortOrders][0][field]=entity_id directly.",
+                    )
+                previous = customer_id
                 if customer_id <= last or customer_id in seen:
                     continue
                 seen.add(customer_id)
                 fresh.append(item)
-            fresh.sort(key=lambda c: int(c["id"]))
-            if fresh:
-                last = int(fresh[-1]["id"])
-                total = body.get("total_count")
+            total = body.get("total_count")
+            total_count = total if type(total) is int and total >= 0 else None
+            if fresh or rejected:
+                if fresh:
+                    last = _customer_id(fresh[-1]) or last
                 yield CustomerPage(
                     items=fresh,
                     last_id=last,
                     server_time=server_date(response),
-                    total_count=total if isinstance(total, int) else None,
+                    total_count=total_count,
+                    rejected=tuple(rejected),
                 )
-            if len(raw_items) < size:
+            if not raw_items:
                 return
+            if len(raw_items) < size and (total_count is None or total_count <= len(raw_items)):
+                return  # the last page: a short one, and nothing left beyond it
             if not fresh:
                 raise MagentoError(
-                    f"Magento returned a full page of customers for GET {path} without any id above {last}: "
+                    f"Magento returned a page of customers for GET {path} without any id above {last}: "
                     "the entity_id filter or the sort order is being ignored. Stopping instead of looping.",
                     hint="An extension may rewrite customer search; check with GET /V1/customers/search directly.",
+                )
+            if len(raw_items) < size:
+                log.warning(
+                    "Magento answered a page of %d customers where %d were asked for, though its total_count says "
+                    "%d are left: an extension or a proxy may drop customers from search results. Reading on.",
+                    len(raw_items),
+                    size,
+                    total_count,
                 )
 
     def get_customers(self, customer_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -313,13 +351,13 @@ def _is_no_such_entity(response: httpx2.Response) -> bool:
 
 
 def _customer_id(item: Any) -> int | None:
+    """A customer's id: a positive integer (or its digits) that SQLite can hold; None for anything else."""
     if not isinstance(item, dict):
         return None
     value = item.get("id")
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    if type(value) is int:
+        return value if 0 < value <= MAX_CUSTOMER_ID else None
+    if isinstance(value, str) and _ID_DIGITS.fullmatch(value):
+        number = int(value)
+        return number if 0 < number <= MAX_CUSTOMER_ID else None
     return None
