@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import json
 import logging
 import os
@@ -159,6 +160,9 @@ def _load(
 @click.version_option(package_name="magento-zoho-sync")
 def main() -> None:
     """Keep Zoho CRM contacts in step with the customers of a Magento 2 / Adobe Commerce store."""
+    for stream in (sys.stdout, sys.stderr):  # text that is not valid Unicode (either API can send it) is shown
+        if isinstance(stream, io.TextIOWrapper):  # escaped, instead of failing the summary after a whole run
+            stream.reconfigure(errors="backslashreplace")
 
 
 @main.command()
@@ -180,8 +184,22 @@ def sync(
 ) -> int:
     """Sync Magento customers into Zoho CRM contacts (incremental after the first run)."""
     configure_logging(verbose)
-    settings = _load(config_file, state_path, region, insecure_http)
+    try:
+        settings = _load(config_file, state_path, region, insecure_http)
+    except SyncError as exc:  # a settings mistake (after an edit, an upgrade) must not leave the last good report
+        if report_path is not None:
+            _write_failed_report(report_path, None, exc, dry_run=dry_run)
+        raise
     return run_and_report(settings, full=full, dry_run=dry_run, report_path=report_path)
+
+
+def _write_failed_report(report_path: Path, partial: Any, exc: BaseException, *, dry_run: bool) -> None:
+    """Replace the report with a ``failed`` one; a report that cannot be written is said, the run's error shown."""
+    try:
+        RunReport.check_destination(report_path)
+        output.failed_report(partial, exc, dry_run=dry_run).write_json(report_path)
+    except SyncError as report_error:  # (a full disk, say) the run's own error is the one to show
+        log.warning("%s", report_error)
 
 
 def run_and_report(
@@ -218,10 +236,7 @@ def run_and_report(
                 # another is running leaves the report to that one)
                 if report_path is not None and not isinstance(exc, LockedError):
                     done = exc.partial if isinstance(exc, SyncError) and isinstance(exc.partial, RunResult) else None
-                    try:
-                        output.failed_report(done, exc, dry_run=dry_run).write_json(report_path)
-                    except SyncError as report_error:  # (a full disk, say) the run's own error is the one to show
-                        log.warning("%s", report_error)
+                    _write_failed_report(report_path, done, exc, dry_run=dry_run)
                 raise
         if interrupted is not None:
             signal_number = received[0] if received else signal.SIGINT

@@ -286,21 +286,22 @@ class RunReport:
                 f"Cannot write the report to {target}: {exc.strerror or exc}.", hint="Choose another --report PATH."
             ) from None
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            # text that is not valid Unicode (a lone UTF-16 surrogate from either API) is written as its JSON
+            # escape (\ud800): the file stays UTF-8 and the JSON reads back the same text
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
                 self._write_streaming(fh)
             os.chmod(tmp_name, 0o600)
             os.replace(tmp_name, target)
-        except OSError as exc:  # a full disk, say: no report is better than the last run's, which a monitor trusts
+        except BaseException as exc:  # no report is better than the last run's, which a monitor trusts
             Path(tmp_name).unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 target.unlink(missing_ok=True)
+            if not isinstance(exc, OSError):
+                raise
             raise ConfigError(
                 f"Cannot write the report to {target}: {exc.strerror or exc}; the previous report was removed.",
                 hint="Free some space or choose another --report PATH; the run itself is saved (see `runs`).",
             ) from None
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
         return target
 
 

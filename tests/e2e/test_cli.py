@@ -127,6 +127,32 @@ def test_a_run_that_stops_on_a_fatal_error_replaces_the_report_with_a_failed_one
     assert stat.S_IMODE(os.stat(live.report).st_mode) == 0o600
 
 
+def test_a_settings_mistake_replaces_the_report_with_a_failed_one_too(live: Live) -> None:
+    live.add(2)
+    assert live.sync().exit_code == 0
+    result = live.sync(env={"MZSYNC_ZOHO_CONCURRENCY": "99"})
+    assert result.exit_code == 2 and "zoho.concurrency" in result.output
+    report = json.loads(live.report.read_text())  # not the last good run's, which a monitor would go on reading
+    assert report["status"] == "failed" and "zoho.concurrency" in report["error"]
+    assert report["counts"]["read"] == 0
+    assert all(secret not in live.report.read_text() for secret in live.secrets)
+
+
+def test_text_that_is_not_valid_unicode_is_reported_escaped_not_a_crash_after_the_run(live: Live) -> None:
+    """A lone UTF-16 surrogate (a PHP or Java server can emit one as "\\ud800") reaches the summary and the report."""
+    live.add(3)
+    live.magento.backend.update_customer(1, email="zoe\ud800@example.com")
+    live.magento.backend.update_customer(2, firstname="An\ud800na")
+    result = live.sync()
+    assert result.exit_code == 1, result.output
+    assert "customer 1 <zoe\\ud800@example.com> INVALID_EMAIL" in result.output
+    report = json.loads(live.report.read_bytes().decode("utf-8"))  # strict UTF-8, and JSON that reads back
+    assert report["status"] == "completed_with_failures"
+    assert [(e["magento_customer_id"], e["email"]) for e in report["errors"]] == [(1, "zoe\ud800@example.com")]
+    errors = live.run("errors", "--state", str(live.state))
+    assert errors.exit_code == 0 and "INVALID_EMAIL" in errors.output  # (the state keeps it as "zoe?@...")
+
+
 def test_the_report_is_written_before_the_summary_and_never_into_a_folder_that_does_not_exist(
     live: Live, tmp_path: Path
 ) -> None:
