@@ -73,7 +73,7 @@ class ZohoApp:
         try:
             if path.startswith("/oauth/v2/token"):
                 response = await self._accounts(request)
-            elif path.startswith("/_sim/"):
+            elif path == "/_sim" or path.startswith("/_sim/"):
                 response = await self.control(request)
             else:
                 match = _CRM_PATH.match(path)
