@@ -5,15 +5,14 @@
     python -m magento_zoho_sims both --magento-port 8081 --zoho-port 8082 --customers 10000
 
 Each simulator binds 127.0.0.1 by default; ``--host`` refuses any address that is not loopback unless
-``--allow-non-loopback`` is given as well. On startup the URLs and the demo credentials are printed as
-``export`` lines, so that a person can point the real ``magento-zoho-sync sync`` at the simulators:
-
-    eval "$(python -m magento_zoho_sims both --customers 1000 | grep ^export)"   # (in another shell)
+``--allow-non-loopback`` is given as well. On startup the URLs and the demo credentials (of every
+``MAGENTO_AUTH`` mode, and Zoho's client and refresh token) are printed as ``export`` lines, so that a person
+can point the real ``.venv/bin/magento-zoho-sync sync`` at the simulators from another shell.
 
 ``--ready-file PATH`` writes the same URLs and credentials as JSON once the servers listen (written to a
 temporary name and renamed, so a harness that sees the file can read it whole). The process serves until
-SIGINT or SIGTERM. The ``/_sim/`` control plane of each simulator (reset, faults, stats, mutations) is
-described in ``magento/control.py`` and ``zoho/control.py``.
+SIGINT or SIGTERM. ``GET /_sim/`` on each simulator lists its control endpoints (reset, faults, stats, config,
+mutations); ``docs/simulators.md`` describes the flags, the credentials and the control API.
 """
 
 from __future__ import annotations
@@ -108,7 +107,15 @@ def _magento_options(parser: argparse.ArgumentParser, *, prefix: str = "") -> No
         help="webapi input limits on: pageSize above 300 is refused with 400 (off, as a stock 2.4.6 store)",
     )
     parser.add_argument(
-        "--two-factor", action="store_true", help="Magento_TwoFactorAuth on: the plain admin token endpoint refuses"
+        "--two-factor",
+        action="store_true",
+        help="Magento_TwoFactorAuth on: the plain admin token endpoint refuses; use MAGENTO_AUTH=admin-totp",
+    )
+    parser.add_argument(
+        "--bearer-tokens",
+        action="store_true",
+        help="accept the integration's access token as a Bearer token (MAGENTO_AUTH=integration-bearer); "
+        "off by default, as in Magento 2.4.4+",
     )
 
 
@@ -191,6 +198,7 @@ def make_magento(args: argparse.Namespace) -> MagentoSimulator:
         config.admin_token_ttl = args.admin_token_ttl
     config.input_limit_enabled = bool(args.input_limits)
     config.two_factor_enabled = bool(args.two_factor)
+    config.enable_integration_as_bearer = bool(args.bearer_tokens)
     sim = MagentoSimulator(customers=args.customers, seed=args.seed, config=config)
     sim.faults.latency = args.magento_latency
     sim.faults.latency_jitter = args.magento_jitter
@@ -231,14 +239,55 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+# The product's MAGENTO_AUTH modes and the environment variables each needs, named by their simulator credential.
+AUTH_MODE_ENV: dict[str, dict[str, str]] = {
+    "admin": {"MAGENTO_USERNAME": "username", "MAGENTO_PASSWORD": "password"},
+    "admin-totp": {
+        "MAGENTO_USERNAME": "username",
+        "MAGENTO_PASSWORD": "password",
+        "MAGENTO_TOTP_SECRET": "totp_secret",
+    },
+    "integration-oauth1": {
+        "MAGENTO_CONSUMER_KEY": "consumer_key",
+        "MAGENTO_CONSUMER_SECRET": "consumer_secret",
+        "MAGENTO_ACCESS_TOKEN": "access_token",
+        "MAGENTO_ACCESS_TOKEN_SECRET": "access_token_secret",
+    },
+    "integration-bearer": {"MAGENTO_ACCESS_TOKEN": "access_token"},
+}
+
+
+def auth_modes(sim: MagentoSimulator) -> dict[str, dict[str, Any]]:
+    """Per MAGENTO_AUTH mode: its variables, whether this simulator accepts it as started, and why not."""
+    credentials = sim.credentials()
+    config = sim.config
+    refusals = {
+        "admin": "refused: 2FA is on, use admin-totp" if config.two_factor_enabled else None,
+        "admin-totp": None if config.two_factor_enabled else "refused: 2FA is off, start with --two-factor",
+        "integration-oauth1": None,
+        "integration-bearer": None if config.enable_integration_as_bearer else "refused: start with --bearer-tokens",
+    }
+    return {
+        mode: {
+            "env": {"MAGENTO_AUTH": mode, **{name: credentials[key] for name, key in variables.items()}},
+            "accepted": refusals[mode] is None,
+            "note": refusals[mode] or "",
+        }
+        for mode, variables in AUTH_MODE_ENV.items()
+    }
+
+
 def magento_info(sim: MagentoSimulator, url: str) -> dict[str, Any]:
-    admin = sim.config.admins[0]
+    modes = auth_modes(sim)
     return {
         "url": url,
         "customers": sim.backend.count(),
         "seed": sim.backend.seed,
-        "username": admin.username,
-        "password": admin.password,
+        **sim.credentials(),
+        "two_factor": sim.config.two_factor_enabled,
+        "bearer_tokens": sim.config.enable_integration_as_bearer,
+        "auth": "admin-totp" if sim.config.two_factor_enabled else "admin",
+        "auth_modes": modes,
         "control": f"{url}/_sim/",
     }
 
@@ -263,11 +312,10 @@ def env_vars(info: dict[str, Any]) -> dict[str, str]:
     """The ``magento-zoho-sync`` environment variables that point it at these simulators."""
     env: dict[str, str] = {}
     if "magento" in info:
-        env.update(
-            MAGENTO_BASE_URL=info["magento"]["url"],
-            MAGENTO_USERNAME=info["magento"]["username"],
-            MAGENTO_PASSWORD=info["magento"]["password"],
-        )
+        magento = info["magento"]
+        env.update(MAGENTO_BASE_URL=magento["url"], MAGENTO_AUTH=magento["auth"])
+        for mode in magento["auth_modes"].values():  # every mode's credentials: MAGENTO_AUTH picks the one used
+            env.update({name: value for name, value in mode["env"].items() if name != "MAGENTO_AUTH"})
     if "zoho" in info:
         env.update(
             ZOHO_ACCOUNTS_URL=info["zoho"]["accounts_url"],
@@ -298,6 +346,18 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
+def sync_command() -> str:
+    """How to run the product from here: the console script next to this interpreter (``./run`` makes .venv)."""
+    script = Path(sys.executable).parent / "magento-zoho-sync"
+    if not script.exists():
+        return ".venv/bin/magento-zoho-sync"
+    try:
+        relative = os.path.relpath(script)
+    except ValueError:  # another drive (Windows)
+        return str(script)
+    return str(script) if relative.startswith("..") else relative
+
+
 def print_banner(info: dict[str, Any]) -> None:
     if "magento" in info:
         m = info["magento"]
@@ -308,9 +368,15 @@ def print_banner(info: dict[str, Any]) -> None:
             f"Zoho simulator:    {z['url']}  ({z['edition']}, concurrency {z['concurrency']}, "
             f"sub-concurrency {z['sub_concurrency']}, {z['credits_per_day']} credits/24 h; control {z['control']})"
         )
-    print("# Demo credentials (simulators only). Paste these into a shell, then run: magento-zoho-sync sync")
+    print(f"# Demo credentials (simulators only). Paste these into a shell, then run: {sync_command()} sync")
     for name, value in env_vars(info).items():
         print(f"export {name}={_quote(value)}")
+    if "magento" in info:
+        print("# Magento auth modes (export MAGENTO_AUTH=<mode> to switch; every credential is exported above):")
+        for mode, details in info["magento"]["auth_modes"].items():
+            names = ", ".join(name for name in details["env"] if name != "MAGENTO_AUTH")
+            state = "works" if details["accepted"] else details["note"]
+            print(f"#   {mode:<19} {names}  ({state})")
     print("# Ctrl-C stops the simulators.", flush=True)
 
 
