@@ -9,61 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from magento_zoho_sync.batching import Pending
+from magento_zoho_sync.engine_shared import EngineShared
 from magento_zoho_sync.mapping import normalise_email
 from magento_zoho_sync.mapping_values import MAPPING_ERROR
 from magento_zoho_sync.planner import Action, Candidate, Decision, ZohoMatch, decide, wins_over
 from magento_zoho_sync.sources import MappedRecord
 from magento_zoho_sync.state import FailureRecord, Link, LinkUpdate
 
-if TYPE_CHECKING:
-    from magento_zoho_sync.batching import CheckpointTracker
-    from magento_zoho_sync.engine_options import EngineOptions
-    from magento_zoho_sync.engine_tally import Progress, Tally
-    from magento_zoho_sync.sources import ContactSink, Mapper
-    from magento_zoho_sync.state import StateStore
-    from magento_zoho_sync.writer import BatchWriter
-
 #: Customers with a value cut to Zoho's length named one by one in the warnings (the rest are counted).
 TRUNCATIONS_NAMED = 50
 
 
-class CustomerHandling:
+class CustomerHandling(EngineShared):
     """Customers read: mapped, decided and queued; a part of :class:`~magento_zoho_sync.engine.SyncEngine`."""
-
-    if TYPE_CHECKING:
-        sink: ContactSink
-        state: StateStore
-        mapper: Mapper
-        options: EngineOptions
-        progress: Progress | None
-        tally: Tally
-        _tracker: CheckpointTracker
-        _writer: BatchWriter
-        _reported_merges: set[int]
-        _orphaned_emails: set[str]
-        _refreshed: list[LinkUpdate]
-        _page_unchanged: set[int]
-        _reconsidering: bool
-        _total: int | None
-        _known_through: int
-
-        def _flush(self) -> None: ...
-
-        def _commit(
-            self,
-            *,
-            links: Sequence[LinkUpdate] = (),
-            failures: Sequence[FailureRecord] = (),
-            resolved: Sequence[int] = (),
-            deleted: Sequence[int] = (),
-        ) -> None: ...
-
-        def _record_failures(self, failures: Sequence[FailureRecord]) -> None: ...
-
-        def _handled(self) -> int: ...
 
     def _reject_without_id(self, items: Sequence[Any]) -> None:
         """Items of a page that have no valid customer id: read, and each one a failure of the run (without an id,

@@ -9,15 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from magento_zoho_sync.state import FailureRecord, Link, LinkUpdate
-
-if TYPE_CHECKING:
-    from magento_zoho_sync.engine_options import EngineOptions
-    from magento_zoho_sync.engine_tally import Tally
-    from magento_zoho_sync.sources import ContactSink, CustomerSource
-    from magento_zoho_sync.state import StateStore
+from magento_zoho_sync.engine_shared import EngineShared
+from magento_zoho_sync.state import FailureRecord, Link
 
 log = logging.getLogger("magento_zoho_sync.engine")
 
@@ -25,33 +20,8 @@ log = logging.getLogger("magento_zoho_sync.engine")
 DELETED_CHECKS_AT_ONCE = 4
 
 
-class DeletedCustomers:
+class DeletedCustomers(EngineShared):
     """Customers deleted in Magento; a part of :class:`~magento_zoho_sync.engine.SyncEngine`."""
-
-    if TYPE_CHECKING:
-        source: CustomerSource
-        sink: ContactSink
-        state: StateStore
-        options: EngineOptions
-        tally: Tally
-        _reported_merges: set[int]
-        _orphaned_emails: set[str]
-        _state_through: int
-
-        def _flush(self) -> None: ...
-
-        def _handle_customers(
-            self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True, only: set[int] | None = None
-        ) -> None: ...
-
-        def _commit(
-            self,
-            *,
-            links: Sequence[LinkUpdate] = (),
-            failures: Sequence[FailureRecord] = (),
-            resolved: Sequence[int] = (),
-            deleted: Sequence[int] = (),
-        ) -> None: ...
 
     def _sweep_deleted(self, low: int, high: int | None, seen: set[int]) -> None:
         if low >= self._state_through:

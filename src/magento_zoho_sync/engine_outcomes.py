@@ -6,12 +6,10 @@ A part of :class:`~magento_zoho_sync.engine.SyncEngine`, called by its writer as
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from magento_zoho_sync.batching import Batch, Pending
+from magento_zoho_sync.engine_shared import EngineShared
 from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited, ZohoRequestRefused
 from magento_zoho_sync.planner import Action
 from magento_zoho_sync.sources import RecordOutcome
@@ -19,41 +17,11 @@ from magento_zoho_sync.state import FailureRecord, LinkUpdate
 from magento_zoho_sync.writer import Outcomes
 from magento_zoho_sync.zoho.records import explain
 
-if TYPE_CHECKING:
-    from magento_zoho_sync.batching import CheckpointTracker
-    from magento_zoho_sync.engine_options import EngineOptions
-    from magento_zoho_sync.engine_tally import Progress, Tally
-    from magento_zoho_sync.writer import BatchWriter
-
 CONSECUTIVE_BATCH_ERRORS_FATAL = 3
 
 
-class OutcomeHandling:
+class OutcomeHandling(EngineShared):
     """What Zoho answered for each batch; a part of :class:`~magento_zoho_sync.engine.SyncEngine`."""
-
-    if TYPE_CHECKING:
-        options: EngineOptions
-        stop: threading.Event
-        progress: Progress | None
-        tally: Tally
-        _tracker: CheckpointTracker
-        _writer: BatchWriter
-        _batch_errors: int
-        _total: int | None
-        _failures_kept: int
-
-        def _commit(
-            self,
-            *,
-            links: Sequence[LinkUpdate] = (),
-            failures: Sequence[FailureRecord] = (),
-            resolved: Sequence[int] = (),
-            deleted: Sequence[int] = (),
-        ) -> None: ...
-
-        def _record_failures(self, failures: Sequence[FailureRecord]) -> None: ...
-
-        def _handled(self) -> int: ...
 
     def _acknowledge(self, batch: Batch, future: Outcomes) -> None:
         try:

@@ -4,15 +4,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from magento_zoho_sync.engine_options import EngineOptions
-    from magento_zoho_sync.engine_tally import Tally
-    from magento_zoho_sync.state import StateStore
+from magento_zoho_sync.engine_shared import EngineShared
 
 # the engine's logger: what the choice says keeps the name it is logged under
 log = logging.getLogger("magento_zoho_sync.engine")
@@ -31,14 +26,8 @@ class RunPlan:
     started_at: str | None = None  # a resumed run's first start (this machine's clock), for the full-run schedule
 
 
-class RunPlanning:
+class RunPlanning(EngineShared):
     """The choice of a run's plan; a part of :class:`~magento_zoho_sync.engine.SyncEngine`."""
-
-    if TYPE_CHECKING:
-        state: StateStore
-        options: EngineOptions
-        tally: Tally
-        clock: Callable[[], datetime]
 
     def _choose_plan(self) -> RunPlan:
         checkpoint = self.state.checkpoint()

@@ -6,45 +6,12 @@ A part of :class:`~magento_zoho_sync.engine.SyncEngine`, whose state it shares.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from magento_zoho_sync.engine_options import EngineOptions
-    from magento_zoho_sync.engine_tally import Tally
-    from magento_zoho_sync.sources import CustomerSource, Mapper
-    from magento_zoho_sync.state import StateStore
-    from magento_zoho_sync.writer import BatchWriter
+from magento_zoho_sync.engine_shared import EngineShared
 
 
-class Rereads:
+class Rereads(EngineShared):
     """Earlier failures retried, orphaned emails decided again; a part of
     :class:`~magento_zoho_sync.engine.SyncEngine`."""
-
-    if TYPE_CHECKING:
-        source: CustomerSource
-        state: StateStore
-        mapper: Mapper
-        options: EngineOptions
-        stop: threading.Event
-        tally: Tally
-        _writer: BatchWriter
-        _run_id: int
-        _orphaned_emails: set[str]
-        _reconsidering: bool
-        _total: int | None
-        _earlier_failures: set[int]
-
-        def _flush(self) -> None: ...
-
-        def _drain(self) -> None: ...
-
-        def _handle_customers(
-            self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True, only: set[int] | None = None
-        ) -> None: ...
-
-        def _handle_deleted(self, customer_ids: Sequence[int]) -> None: ...
 
     def _retry_failures(self) -> None:
         """Customers that failed in earlier runs (and are not parked) are read again by id and retried."""
