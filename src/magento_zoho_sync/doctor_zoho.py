@@ -11,13 +11,13 @@ Zoho reports them (``X-API-CREDITS-REMAINING``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 
+from magento_zoho_sync import jsonio
 from magento_zoho_sync.doctor import (
     Check,
     Transport,
@@ -227,7 +227,7 @@ class _Prober:
         except (SyncError, httpx2.HTTPError) as exc:
             return _Answer(0, "", "", error=redact(str(exc)))
         try:
-            payload = json.loads(response.content) if response.content.strip() else {}
+            payload = jsonio.loads(response.content) if response.content.strip() else {}
         except (ValueError, UnicodeDecodeError):
             payload = None
         if not isinstance(payload, dict):

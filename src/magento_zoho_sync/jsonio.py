@@ -21,11 +21,18 @@ CONTENT_TYPE = "application/json"
 
 
 def loads(data: bytes | str) -> Any:
-    """Decode a JSON document; raises ``ValueError`` (or ``UnicodeDecodeError``) when it is not JSON."""
+    """Decode a JSON document; raises ``ValueError`` (or ``UnicodeDecodeError``) when it is not JSON.
+
+    A document nested deeper than the parsers go (orjson stops at 1,024 levels, :mod:`json` at the interpreter's
+    recursion limit) is no answer either service gives: it raises ``ValueError`` too, as malformed JSON.
+    """
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return json.loads(data)  # the lenient parser decides; it raises ValueError for what is truly not JSON
+        try:
+            return json.loads(data)  # the lenient parser decides; it raises ValueError for what is truly not JSON
+        except RecursionError:
+            raise ValueError("JSON nested too deeply to decode") from None
 
 
 def dumps(value: Any) -> bytes:

@@ -43,3 +43,9 @@ def test_a_body_with_a_lone_surrogate_is_sent_escaped() -> None:
 def test_round_trip_equals_the_standard_library(value: object) -> None:
     encoded = jsonio.dumps(value)
     assert jsonio.loads(encoded) == json.loads(encoded) == value
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b'{"a":' * 5000 + b"1" + b"}" * 5000])
+def test_json_nested_deeper_than_the_parsers_go_is_malformed_not_a_crash(body: bytes) -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        jsonio.loads(body)

@@ -367,3 +367,13 @@ def test_from_settings_uses_store_code_page_size_and_url_policy() -> None:
     assert seen == ["/rest/default/V1/customers/search"]
     assert client.page_size == 2
     client.close()
+
+
+def test_json_nested_thousands_deep_is_an_unreadable_answer_not_a_crash() -> None:
+    deep = b"[" * 5000 + b"]" * 5000
+    client = _client(lambda r: httpx2.Response(200, content=deep, headers={"Content-Type": "application/json"}))
+    with pytest.raises(MagentoError, match="HTTP 200 but a body that is not JSON"):
+        list(client.iter_customer_pages())
+    error = _client(lambda r: httpx2.Response(400, content=deep, headers={"Content-Type": "application/json"}))
+    with pytest.raises(MagentoError, match="HTTP 400: a body that is not JSON"):
+        list(error.iter_customer_pages())

@@ -476,3 +476,17 @@ def test_from_settings_builds_a_manager() -> None:
     manager = ZohoTokenManager.from_settings(settings, transport=httpx2.MockTransport(fake))
     assert manager.access_token() == _token(1)
     manager.close()
+
+
+def test_a_token_answer_nested_thousands_deep_is_a_clear_error_not_a_crash() -> None:
+    deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    manager = ZohoTokenManager(
+        accounts_url=ACCOUNTS,
+        api_url=API,
+        client_id=CLIENT_ID,
+        client_secret=SecretStr(CLIENT_SECRET),
+        refresh_token=SecretStr(REFRESH_TOKEN),
+        transport=httpx2.MockTransport(lambda r: httpx2.Response(200, content=deep)),
+    )
+    with pytest.raises(ZohoAuthError, match="not a JSON object"):
+        manager.access_token()

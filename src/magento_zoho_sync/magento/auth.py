@@ -30,6 +30,7 @@ import pyotp
 from oauthlib import oauth1
 from pydantic import SecretStr
 
+from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ConfigError, MagentoAuthError, MagentoError
 from magento_zoho_sync.magento.wire import error_body, error_message, server_date
 from magento_zoho_sync.redact import register_secret
@@ -186,8 +187,8 @@ class _LoginAuth(MagentoAuth, ABC):
         where = f"POST {response.request.url.path}"
         if status == 200:
             try:
-                body = response.json()
-            except ValueError:
+                body = jsonio.loads(response.content)
+            except (ValueError, UnicodeDecodeError):
                 body = None
             if isinstance(body, str) and body.strip():
                 return body.strip()

@@ -7,7 +7,6 @@ the store's locale, so code decides on status codes and parameters and only *sho
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 import httpx2
 
+from magento_zoho_sync import jsonio
 from magento_zoho_sync.redact import redact
 
 __all__ = ["MAX_MESSAGE", "error_body", "error_message", "is_html", "render_template", "server_date"]
@@ -50,7 +50,7 @@ def error_body(response: httpx2.Response) -> dict[str, Any] | None:
     if not response.content or is_html(response):
         return None
     try:
-        body = json.loads(response.content)
+        body = jsonio.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         return None
     return body if isinstance(body, dict) else None

@@ -14,7 +14,6 @@ cause, and are never retried. The ``api_domain`` of a token response is checked 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,6 +24,7 @@ from typing import Any
 import httpx2
 from pydantic import SecretStr
 
+from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError
 from magento_zoho_sync.http import ApiStats, build_client, is_loopback_host, transport_problem
 from magento_zoho_sync.redact import redact, register_secret
@@ -174,7 +174,7 @@ def _parse_token_response(response: httpx2.Response, *, accounts_url: str, grant
     if is_transient_status(status) and status != 429:
         raise TransientStatus.from_response("Zoho Accounts", response)
     try:
-        body = json.loads(response.content) if response.content else None
+        body = jsonio.loads(response.content) if response.content else None
     except (ValueError, UnicodeDecodeError):
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), str):
@@ -379,7 +379,7 @@ class ZohoAuth(httpx2.Auth):
 
 def _token_rejected(response: httpx2.Response) -> bool:
     try:
-        body = json.loads(response.content)
+        body = jsonio.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         return False
     return isinstance(body, dict) and str(body.get("code", "")).upper() in TOKEN_REJECTED_CODES
