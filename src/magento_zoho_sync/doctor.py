@@ -34,7 +34,7 @@ from magento_zoho_sync.http import ApiStats, build_client, check_url, is_loopbac
 from magento_zoho_sync.magento.auth import OAUTH1_ADVICE, MagentoAuthRefused, build_magento_auth, clock_skew_note
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.magento.search import customer_keyset_query
-from magento_zoho_sync.magento.wire import error_body, error_message, is_html, server_date
+from magento_zoho_sync.magento.wire import PHP_OUTPUT_HINT, error_body, error_message, is_html, php_output, server_date
 from magento_zoho_sync.mapping_options import with_option_labels
 from magento_zoho_sync.redact import redact
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
@@ -206,6 +206,9 @@ def _magento_reach(settings: Settings, transport: Transport) -> tuple[Check, dat
         return failed(key, name, f"{where} is redirected (HTTP {status}) to {target}.", base_fix), when
     if status == 503 and is_html(response):
         return failed(key, name, "Magento answers 503 with an HTML page: maintenance mode.", "Try again later."), when
+    if php_output(response):
+        detail = f"{where} answered HTTP {status} with PHP notices or warnings before its JSON."
+        return failed(key, name, detail, PHP_OUTPUT_HINT), when
     if is_html(response) or (error_body(response) is None and status != 200):
         return failed(key, name, f"{where} answered HTTP {status} with {error_message(response)}.", base_fix), when
     message = error_message(response)

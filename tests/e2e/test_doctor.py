@@ -713,3 +713,19 @@ def test_a_token_response_naming_another_local_server_is_not_said_to_match(make_
         for p in probes
         if p is not failing
     )
+
+
+def test_php_notices_before_the_stores_json_are_named_as_php_output_not_a_wrong_url(make_world: Any) -> None:
+    world = _world(make_world)
+    notice = b"<br />\n<b>Deprecated</b>:  Creation of dynamic property is deprecated in <b>/app/Acme.php</b><br />\n"
+
+    def php_notices(request: httpx2.Request, response: httpx2.Response) -> httpx2.Response | None:
+        if "/rest/" not in request.url.path:
+            return None
+        body = notice + response.read()
+        return httpx2.Response(response.status_code, content=body, headers={"Content-Type": "application/json"})
+
+    reach = _doctor(world, HookTransport(world.transport, php_notices))["magento.reachable"]
+    assert not reach.ok and "PHP notices or warnings before its JSON" in reach.detail
+    assert "HTML page" not in reach.detail
+    assert reach.fix is not None and "display_errors" in reach.fix

@@ -574,3 +574,18 @@ def test_totp_refusal_in_a_sync_measures_the_clock_against_the_store() -> None:
         list(_client(auth, store).iter_customer_pages())
     assert info.value.reason == "totp_refused"
     assert info.value.hint is not None and "s ahead of the store's" in info.value.hint
+
+
+def test_php_notices_before_the_login_token_are_named_as_the_stores_php_output() -> None:
+    notice = b"<br />\n<b>Warning</b>:  Undefined array key 'x' in <b>/var/www/html/app/code/Acme/Sso.php</b><br />\n"
+    store = Store(
+        login=lambda r: httpx2.Response(
+            200, content=notice + json.dumps(ADMIN_TOKENS[0]).encode(), headers={"Content-Type": "application/json"}
+        )
+    )
+    with pytest.raises(SyncError) as info:
+        list(_client(_admin(), store).iter_customer_pages())
+    assert "PHP notices or warnings before the token" in info.value.message
+    assert info.value.hint is not None and "display_errors" in info.value.hint
+    assert len(store.logins) == 1  # never retried: Magento locks an admin out after 6 failed logins
+    _assert_no_secret(str(info.value))

@@ -17,6 +17,7 @@ from magento_zoho_sync.errors import MagentoError
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.auth import IntegrationBearerAuth
 from magento_zoho_sync.magento.client import MagentoClient
+from magento_zoho_sync.magento.wire import error_message, is_html, php_output
 from magento_zoho_sync.settings import MagentoSettings, NetworkSettings, RetrySettings, Settings, ZohoSettings
 
 BASE = "https://shop.example.com"
@@ -377,3 +378,37 @@ def test_json_nested_thousands_deep_is_an_unreadable_answer_not_a_crash() -> Non
     error = _client(lambda r: httpx2.Response(400, content=deep, headers={"Content-Type": "application/json"}))
     with pytest.raises(MagentoError, match="HTTP 400: a body that is not JSON"):
         list(error.iter_customer_pages())
+
+
+#: What a store with display_errors on sends: PHP's deprecation notice, then Magento's JSON, labelled JSON.
+PHP_NOTICE = (
+    b"<br />\n<b>Deprecated</b>:  Optional parameter $options declared before required parameter $type is implicitly "
+    b"treated as a required parameter in <b>/var/www/html/app/code/Acme/Loyalty/Model/Points.php</b> on line "
+    b"<b>42</b><br />\n"
+)
+
+
+def _php_notice(status: int, body: object) -> httpx2.Response:
+    content = PHP_NOTICE + json.dumps(body).encode()
+    return httpx2.Response(status, content=content, headers={"Content-Type": "application/json; charset=utf-8"})
+
+
+def test_php_notices_before_the_json_are_named_as_the_stores_php_output_not_a_wrong_url() -> None:
+    with pytest.raises(MagentoError) as info:
+        list(_client(lambda r: _php_notice(200, {"items": [], "total_count": 0})).iter_customer_pages())
+    said = f"{info.value.message} {info.value.hint}"
+    assert "HTML page" not in said and "MAGENTO_BASE_URL" not in said
+    assert "display_errors" in said
+
+
+def test_php_output_is_told_apart_from_an_html_page() -> None:
+    notice = _php_notice(200, {"items": []})
+    assert php_output(notice) and not is_html(notice)
+    # PHP's markup says so even when the notice comes with PHP's default content type
+    plain = httpx2.Response(200, content=PHP_NOTICE + b'{"items": []}', headers={"Content-Type": "text/html"})
+    assert php_output(plain) and not is_html(plain)
+    page = httpx2.Response(200, text="<html><body>Home page</body></html>", headers={"Content-Type": "text/html"})
+    assert is_html(page) and not php_output(page)
+    assert not php_output(_json(200, {"items": []}))
+    refused = _php_notice(401, {"message": "The consumer isn't authorized to access %resources."})
+    assert error_message(refused) == "PHP notices or warnings before the JSON (display_errors is on)"

@@ -32,7 +32,7 @@ from pydantic import SecretStr
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ConfigError, MagentoAuthError, MagentoError
-from magento_zoho_sync.magento.wire import error_body, error_message, server_date
+from magento_zoho_sync.magento.wire import PHP_OUTPUT_HINT, error_body, error_message, php_output, server_date
 from magento_zoho_sync.redact import register_secret
 from magento_zoho_sync.retry import TransientStatus, is_transient_status
 from magento_zoho_sync.settings import AUTH_MODE_CREDENTIALS, MagentoSettings
@@ -192,6 +192,11 @@ class _LoginAuth(MagentoAuth, ABC):
                 body = None
             if isinstance(body, str) and body.strip():
                 return body.strip()
+            if php_output(response):
+                raise MagentoError(
+                    f"Magento answered {where} with HTTP 200 but with PHP notices or warnings before the token.",
+                    hint=PHP_OUTPUT_HINT,
+                )
             raise MagentoError(
                 f"Magento answered {where} with HTTP 200 but not with a token (expected a JSON string).",
                 hint="Check that MAGENTO_BASE_URL is the store's base URL (without /rest).",

@@ -1,4 +1,5 @@
-"""Reading Magento's answers: the error envelope, the ``Date`` header, JSON that may be an HTML page.
+"""Reading Magento's answers: the error envelope, the ``Date`` header, JSON that may be an HTML page or come after
+PHP's notices.
 
 Magento's error body (reference §5.1) is ``{"message": <template>, "parameters": [...] | {...}, "errors": [...]}``:
 the message is a raw template (``%1``, ``%fieldName``) filled from ``parameters``. Messages are translated into
@@ -17,12 +18,34 @@ import httpx2
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.redact import redact
 
-__all__ = ["MAX_MESSAGE", "error_body", "error_message", "is_html", "render_template", "server_date"]
+__all__ = [
+    "MAX_MESSAGE",
+    "PHP_OUTPUT_HINT",
+    "error_body",
+    "error_message",
+    "is_html",
+    "php_output",
+    "render_template",
+    "server_date",
+]
 
 #: Longest Magento message shown in an error (a developer-mode trace can be megabytes).
 MAX_MESSAGE = 300
 
 _PLACEHOLDER = re.compile(r"%(\d+|[A-Za-z_][A-Za-z0-9_]*)")
+
+#: PHP's own markup for a message it prints into the page when ``display_errors`` is on (``<b>Warning</b>:``).
+_PHP_MESSAGE = re.compile(
+    rb"<b>(?:Deprecated|Notice|Warning|Strict Standards|(?:Recoverable |Catchable )?Fatal error|Parse error)</b>:",
+    re.IGNORECASE,
+)
+
+#: What to do about PHP output in the store's answers (the store's setting, not the sync's).
+PHP_OUTPUT_HINT = (
+    "PHP prints its notices and warnings into the store's answers (display_errors is on), which breaks the JSON: "
+    "turn display_errors off on the store (php.ini, or bin/magento deploy:mode:set production), and fix or update "
+    "the extension or code the message names (PHP's error log has it). MAGENTO_BASE_URL is not the cause."
+)
 
 
 def render_template(message: str, parameters: Any) -> str:
@@ -40,9 +63,21 @@ def render_template(message: str, parameters: Any) -> str:
     return _PLACEHOLDER.sub(fill, message) if parameters else message
 
 
+def php_output(response: httpx2.Response) -> bool:
+    """PHP's output (a notice, a warning, a deprecation: ``<br /><b>Deprecated</b>: ...``) printed before or
+    instead of the answer because the store has ``display_errors`` on: markup in a body labelled JSON, or PHP's own
+    message markup. The store's code is at fault, not the URL (unlike an HTML page: see :func:`is_html`)."""
+    body = response.content.lstrip()
+    if body[:1] != b"<":
+        return False
+    return "json" in response.headers.get("Content-Type", "").lower() or _PHP_MESSAGE.search(body[:4096]) is not None
+
+
 def is_html(response: httpx2.Response) -> bool:
+    """An HTML page (a web server's, a proxy's, a storefront's) instead of Magento's JSON; not PHP's notices printed
+    before the JSON (:func:`php_output`)."""
     content_type = response.headers.get("Content-Type", "").lower()
-    return "html" in content_type or response.content.lstrip()[:1] == b"<"
+    return ("html" in content_type or response.content.lstrip()[:1] == b"<") and not php_output(response)
 
 
 def error_body(response: httpx2.Response) -> dict[str, Any] | None:
@@ -60,6 +95,8 @@ def error_message(response: httpx2.Response) -> str:
     """A short, secret-free description of an error answer: Magento's rendered message, or what the body was."""
     body = error_body(response)
     if body is None:
+        if php_output(response):
+            return "PHP notices or warnings before the JSON (display_errors is on)"
         if is_html(response):
             return "an HTML page instead of JSON"
         return "an empty body" if not response.content else "a body that is not JSON"
