@@ -30,7 +30,7 @@ from typing import Any, Literal
 import httpx2
 
 from magento_zoho_sync.errors import ConfigError, SyncError
-from magento_zoho_sync.http import ApiStats, build_client, check_url, is_loopback_host, transport_problem
+from magento_zoho_sync.http import ENCODING_HINT, ApiStats, build_client, check_url, is_loopback_host, transport_problem
 from magento_zoho_sync.magento.auth import OAUTH1_ADVICE, MagentoAuthRefused, build_magento_auth, clock_skew_note
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.magento.search import customer_keyset_query
@@ -107,7 +107,10 @@ def doctor_retry(settings: Settings) -> RetryPolicy:
 
 
 def transport_failure(exc: BaseException | None, where: str, setting: str) -> tuple[str, str]:
-    """(detail, fix) for a request that never got an answer; names TLS failures as such."""
+    """(detail, fix) for a request that never got an answer (or one that could not be decoded); names TLS failures
+    as such."""
+    if isinstance(exc, httpx2.DecodingError):
+        return f"{where} answered with a body that is not encoded as its Content-Encoding header says.", ENCODING_HINT
     tls, fix = tls_failure(exc), tls_fix(exc, setting.partition(" ")[0])
     if tls == "certificate" and fix:
         return f"TLS failed with {where}: the certificate could not be verified.", fix

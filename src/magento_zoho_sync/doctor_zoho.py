@@ -224,7 +224,10 @@ class _Prober:
                 )
             detail, fix = transport_failure(exc.last, where, "ZOHO_API_URL (or ZOHO_REGION)")
             return _Answer(0, "", "", error=detail, fix=fix)
-        except (SyncError, httpx2.HTTPError) as exc:
+        except httpx2.HTTPError as exc:
+            detail, fix = transport_failure(exc, where, "ZOHO_API_URL (or ZOHO_REGION)")
+            return _Answer(0, "", "", error=detail, fix=fix)
+        except SyncError as exc:
             return _Answer(0, "", "", error=redact(str(exc)))
         try:
             payload = jsonio.loads(response.content) if response.content.strip() else {}

@@ -24,11 +24,13 @@ from magento_zoho_sync.loopback import is_loopback_host
 from magento_zoho_sync.tls import tls_failure
 
 __all__ = [
+    "ENCODING_HINT",
     "USER_AGENT",
     "ApiStats",
     "build_client",
     "check_url",
     "is_loopback_host",
+    "transport_hint",
     "zoho_write_credits",
 ]
 
@@ -117,6 +119,13 @@ def _log_response(response: httpx2.Response) -> None:
         log.debug("%s %s%s: HTTP %d", request.method, request.url.host, request.url.path, response.status_code)
 
 
+#: The fix for an answer whose body is not encoded as its ``Content-Encoding`` header says (httpx2's DecodingError).
+ENCODING_HINT = (
+    "A proxy or the web server in front of the service labels its answers with a Content-Encoding (gzip, deflate, "
+    "br) their bodies do not have, for example after decompressing them itself: fix its compression settings so "
+    "that the header matches the body."
+)
+
 _DNS_FAILURES = (
     "name or service not known",
     "nodename nor servname",
@@ -148,6 +157,11 @@ def transport_problem(exc: BaseException | None) -> str:
         return f"{kind}: the TLS handshake failed, the port answers plain http (an https URL for a plain http port?)"
     if tls is not None:
         return f"{kind}: the TLS handshake failed (an https URL for a plain http port?)"
+    if isinstance(exc, httpx2.DecodingError):
+        return (
+            f"{kind}: the body is not encoded as its Content-Encoding header says "
+            "(a proxy or the web server mislabels the encoding)"
+        )
     if any(marker in text for marker in _DNS_FAILURES):
         return f"{kind}: the host name does not resolve (DNS)"
     if "connection refused" in text or "errno 111" in text:
@@ -155,6 +169,11 @@ def transport_problem(exc: BaseException | None) -> str:
     if isinstance(exc, httpx2.TimeoutException):
         return f"{kind}: no answer within the timeout"
     return kind
+
+
+def transport_hint(exc: BaseException | None) -> str | None:
+    """The fix for a request failure whose cause is known whatever the settings (a mislabelled encoding), or None."""
+    return ENCODING_HINT if isinstance(exc, httpx2.DecodingError) else None
 
 
 def zoho_coql_credits(limit: int) -> int:

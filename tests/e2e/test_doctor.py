@@ -729,3 +729,26 @@ def test_php_notices_before_the_stores_json_are_named_as_php_output_not_a_wrong_
     assert not reach.ok and "PHP notices or warnings before its JSON" in reach.detail
     assert "HTML page" not in reach.detail
     assert reach.fix is not None and "display_errors" in reach.fix
+
+
+def _mislabelled_gzip(path_part: str) -> Any:
+    """A proxy that labels the answers of one path gzip-encoded without encoding them."""
+
+    def hook(request: httpx2.Request, response: httpx2.Response) -> httpx2.Response | None:
+        if path_part not in request.url.path or "authorization" not in request.headers:
+            return None
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        return httpx2.Response(response.status_code, content=response.read(), headers=headers)
+
+    return hook
+
+
+def test_answers_mislabelled_as_gzip_blame_the_proxy_or_web_server(make_world: Any) -> None:
+    world = _world(make_world)
+    magento = _doctor(world, HookTransport(world.transport, _mislabelled_gzip("/customers/search")))
+    assert _failed(magento) == {"magento.customers"}
+    assert "mislabels the encoding" in magento["magento.customers"].detail
+    zoho = _doctor(world, HookTransport(world.transport, _mislabelled_gzip("/crm/v8/settings/fields")))
+    fields = zoho["zoho.scope.ZohoCRM.settings.fields.READ"]
+    assert not fields.ok and "not encoded as its Content-Encoding header says" in fields.detail
+    assert fields.fix is not None and "proxy or the web server" in fields.fix

@@ -412,3 +412,14 @@ def test_php_output_is_told_apart_from_an_html_page() -> None:
     assert not php_output(_json(200, {"items": []}))
     refused = _php_notice(401, {"message": "The consumer isn't authorized to access %resources."})
     assert error_message(refused) == "PHP notices or warnings before the JSON (display_errors is on)"
+
+
+def test_a_body_mislabelled_as_gzip_names_the_proxy_or_web_server() -> None:
+    def mislabelled(request: httpx2.Request) -> httpx2.Response:
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        return httpx2.Response(200, content=b'{"items": []}', headers=headers)
+
+    with pytest.raises(MagentoError) as info:
+        list(_client(mislabelled).iter_customer_pages())
+    assert "DecodingError: the body is not encoded as its Content-Encoding header says" in info.value.message
+    assert "a proxy or the web server mislabels the encoding" in info.value.message

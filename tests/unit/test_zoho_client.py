@@ -622,3 +622,23 @@ def test_existing_contact_ids_asks_coql_by_id_in_chunks_of_50() -> None:
     client, recorder = _client(lambda r: httpx2.Response(204))
     assert client.existing_contact_ids(["7"]) == set()
     assert client.existing_contact_ids([]) == set() and len(recorder.calls) == 1
+
+
+def test_a_body_mislabelled_as_gzip_names_the_proxy_or_web_server() -> None:
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    client, _ = _client(lambda r: httpx2.Response(200, content=b'{"fields": []}', headers=headers))
+    with pytest.raises(ZohoError) as info:
+        client.contact_fields()
+    assert "/settings/fields to Zoho CRM failed (DecodingError: the body is not encoded" in info.value.message
+    assert info.value.hint is not None and "proxy or the web server" in info.value.hint
+    accounts = ZohoTokenManager(
+        accounts_url=ACCOUNTS,
+        api_url=API,
+        client_id="id",
+        client_secret=SecretStr(CLIENT_SECRET),
+        refresh_token=SecretStr(REFRESH),
+        transport=httpx2.MockTransport(lambda r: httpx2.Response(200, content=b"{}", headers=headers)),
+    )
+    with pytest.raises(ZohoError) as token_info:
+        accounts.access_token()
+    assert "Content-Encoding" in token_info.value.message and token_info.value.hint is not None

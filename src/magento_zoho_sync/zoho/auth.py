@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError
-from magento_zoho_sync.http import ApiStats, build_client, is_loopback_host, transport_problem
+from magento_zoho_sync.http import ApiStats, build_client, is_loopback_host, transport_hint, transport_problem
 from magento_zoho_sync.redact import redact, register_secret
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
@@ -344,7 +344,9 @@ class ZohoTokenManager:
                 hint=tls_fix(last, "ZOHO_ACCOUNTS_URL") or "Check ZOHO_ACCOUNTS_URL and the network.",
             ) from None
         except httpx2.HTTPError as exc:
-            raise ZohoError(f"The token request to Zoho Accounts failed ({transport_problem(exc)}).") from None
+            raise ZohoError(
+                f"The token request to Zoho Accounts failed ({transport_problem(exc)}).", hint=transport_hint(exc)
+            ) from None
         api_domain = body.get("api_domain") if isinstance(body.get("api_domain"), str) else None
         warning = check_api_domain(api_domain, api_url=self.api_url, accounts_url=self.accounts_url)
         if warning and warning not in self.warnings:

@@ -29,7 +29,14 @@ from magento_zoho_sync.errors import (
     ZohoReadRefused,
     ZohoRequestRefused,
 )
-from magento_zoho_sync.http import ApiStats, build_client, transport_problem, zoho_coql_credits, zoho_write_credits
+from magento_zoho_sync.http import (
+    ApiStats,
+    build_client,
+    transport_hint,
+    transport_problem,
+    zoho_coql_credits,
+    zoho_write_credits,
+)
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.zoho.auth import ZohoAuth, ZohoTokenManager
@@ -227,7 +234,9 @@ class ZohoClient:
                 hint="Check ZOHO_API_URL (or ZOHO_REGION) and the network.",
             ) from None
         except httpx2.HTTPError as exc:
-            raise ZohoError(f"{method} {API_PREFIX}{path} to Zoho CRM failed ({transport_problem(exc)}).") from None
+            raise ZohoError(
+                f"{method} {API_PREFIX}{path} to Zoho CRM failed ({transport_problem(exc)}).", hint=transport_hint(exc)
+            ) from None
         self._raise_for_access(response, method, path, operation)
         return response
 
