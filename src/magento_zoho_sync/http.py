@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ __all__ = [
     "ApiStats",
     "build_client",
     "check_url",
+    "is_header_token",
     "is_loopback_host",
     "transport_hint",
     "zoho_write_credits",
@@ -50,6 +52,16 @@ USER_AGENT = f"magento-zoho-sync/{_version()} (+python-httpx2)"
 #: Seconds to wait for a TCP connection, whatever the read timeout is: a host that does not accept a
 #: connection in this time is down or firewalled, and waiting longer only delays the retry.
 CONNECT_TIMEOUT = 10.0
+
+
+#: A credential that can travel in an HTTP header as it is: visible ASCII, no space, no control character.
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def is_header_token(value: str) -> bool:
+    """Whether ``value`` (an access token) can be sent in an ``Authorization`` header: a non-ASCII character or a
+    control character (a line break) would make httpx2 fail before the request leaves, and no service issues one."""
+    return _HEADER_TOKEN.fullmatch(value) is not None
 
 
 def check_url(url: str, *, setting: str, allow_insecure_http: bool = False) -> httpx2.URL:

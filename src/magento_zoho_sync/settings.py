@@ -107,6 +107,8 @@ MAX_FULL_SYNC_EVERY_HOURS: Final = 8760.0  # a year
 MAX_FAILED_RUNS: Final = 1000
 
 _FIELD_API_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: What an HTTP header carries as it is: visible ASCII (an empty value is "not set", said elsewhere).
+_HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]*")
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 log = logging.getLogger(__name__)
 _M = TypeVar("_M", bound=BaseModel)
@@ -158,6 +160,18 @@ class MagentoSettings(BaseModel):
     _tokens = field_validator("access_token", "consumer_key", "consumer_secret", "access_token_secret", mode="before")(
         _strip_token
     )
+
+    @field_validator("access_token")
+    @classmethod
+    def _header_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        """The access token travels in the Authorization header (integration-bearer), where a line break or a
+        non-ASCII character fails every request; Magento's tokens are 32 letters and digits."""
+        if value is not None and not _HEADER_SAFE.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "must be the integration's Access Token as Magento shows it (letters and digits, without spaces, "
+                "line breaks or other characters inside)"
+            )
+        return value
 
 
 class ZohoSettings(BaseModel):

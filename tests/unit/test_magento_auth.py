@@ -589,3 +589,14 @@ def test_php_notices_before_the_login_token_are_named_as_the_stores_php_output()
     assert info.value.hint is not None and "display_errors" in info.value.hint
     assert len(store.logins) == 1  # never retried: Magento locks an admin out after 6 failed logins
     _assert_no_secret(str(info.value))
+
+
+@pytest.mark.parametrize("token", ["eyJhbGciOiJIUzI1NiJ9.CANARY-ö-token", "CANARY\x01token", "CANARY\r\nX-Injected: 1"])
+def test_a_login_token_no_http_header_can_carry_is_a_clear_auth_error_that_never_shows_it(token: str) -> None:
+    store = Store(login=lambda r: _json(200, token))
+    with pytest.raises(MagentoAuthError) as info:
+        list(_client(_admin(), store).iter_customer_pages())
+    said = f"{info.value.message} {info.value.hint}"
+    assert "characters an HTTP header cannot carry" in said
+    assert "CANARY" not in said
+    assert len(store.logins) == 1 and store.reads == []  # not retried, and never sent

@@ -853,3 +853,12 @@ def test_no_home_directory_asks_for_mzsync_state(monkeypatch: pytest.MonkeyPatch
         default_state_path({})
     assert "MZSYNC_STATE" in str(info.value)
     assert default_state_path({"XDG_STATE_HOME": "/var/lib/x"}) == Path("/var/lib/x/magento-zoho-sync/state.sqlite")
+
+
+@pytest.mark.parametrize("token", ["abcd\r\nefgh", "abcd\x00efgh", "abcd efgh", "abcdöefgh"])
+def test_an_access_token_no_http_header_can_carry_is_refused_by_name_without_showing_it(token: str) -> None:
+    env = BASE_ENV | {"MAGENTO_AUTH": "integration-bearer", "MAGENTO_ACCESS_TOKEN": f"  {token}\n"}
+    message = config_error(env=env)
+    assert "magento.access_token: must be the integration's Access Token as Magento shows it" in message
+    assert "MAGENTO_ACCESS_TOKEN" in message
+    assert token not in message and "abcd" not in message

@@ -490,3 +490,29 @@ def test_a_token_answer_nested_thousands_deep_is_a_clear_error_not_a_crash() -> 
     )
     with pytest.raises(ZohoAuthError, match="not a JSON object"):
         manager.access_token()
+
+
+@pytest.mark.parametrize("token", ["1000.CANARY\r\n.token", "1000.CANARY\x01token", "1000.CANARYé.token"])
+def test_an_access_token_no_http_header_can_carry_is_a_clear_auth_error_that_never_shows_it(token: str) -> None:
+    calls: list[httpx2.Request] = []
+
+    def accounts(request: httpx2.Request) -> httpx2.Response:
+        calls.append(request)
+        return _json(200, {"access_token": token, "api_domain": API, "expires_in": 3600})
+
+    manager = ZohoTokenManager(
+        accounts_url=ACCOUNTS,
+        api_url=API,
+        client_id=CLIENT_ID,
+        client_secret=SecretStr(CLIENT_SECRET),
+        refresh_token=SecretStr(REFRESH_TOKEN),
+        transport=httpx2.MockTransport(accounts),
+    )
+    with pytest.raises(ZohoAuthError) as info:
+        manager.access_token()
+    said = f"{info.value.message} {info.value.hint}"
+    assert "characters an HTTP header cannot carry" in said and "ZOHO_ACCOUNTS_URL" in said
+    assert "CANARY" not in said
+    with pytest.raises(ZohoAuthError):
+        manager.access_token()
+    assert len(calls) == 1  # refused once, never asked again (Zoho throttles token requests)

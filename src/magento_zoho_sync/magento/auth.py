@@ -32,6 +32,7 @@ from pydantic import SecretStr
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ConfigError, MagentoAuthError, MagentoError
+from magento_zoho_sync.http import is_header_token
 from magento_zoho_sync.magento.wire import PHP_OUTPUT_HINT, error_body, error_message, php_output, server_date
 from magento_zoho_sync.redact import register_secret
 from magento_zoho_sync.retry import TransientStatus, is_transient_status
@@ -191,7 +192,15 @@ class _LoginAuth(MagentoAuth, ABC):
             except (ValueError, UnicodeDecodeError):
                 body = None
             if isinstance(body, str) and body.strip():
-                return body.strip()
+                token = body.strip()
+                if not is_header_token(token):
+                    raise MagentoAuthError(
+                        f"Magento answered {where} with a token that holds characters an HTTP header cannot carry "
+                        "(non-ASCII characters, spaces or control characters); it was not used.",
+                        hint="Magento issues plain ASCII tokens: an extension or a proxy alters the store's answer to "
+                        f"{where} (see the store's logs, or ask that endpoint yourself).",
+                    )
+                return token
             if php_output(response):
                 raise MagentoError(
                     f"Magento answered {where} with HTTP 200 but with PHP notices or warnings before the token.",

@@ -26,7 +26,14 @@ from pydantic import SecretStr
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError
-from magento_zoho_sync.http import ApiStats, build_client, is_loopback_host, transport_hint, transport_problem
+from magento_zoho_sync.http import (
+    ApiStats,
+    build_client,
+    is_header_token,
+    is_loopback_host,
+    transport_hint,
+    transport_problem,
+)
 from magento_zoho_sync.redact import redact, register_secret
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
@@ -204,6 +211,13 @@ def _parse_token_response(response: httpx2.Response, *, accounts_url: str, grant
     register_secret(token)
     if isinstance(body.get("refresh_token"), str):
         register_secret(body["refresh_token"])
+    if not is_header_token(token):  # it could not be sent: httpx2 refuses line breaks, non-ASCII breaks the header
+        raise ZohoAuthError(
+            f"Zoho Accounts answered {where} with an access token that holds characters an HTTP header cannot carry "
+            "(non-ASCII characters, spaces or control characters); it was not used.",
+            hint="Zoho issues plain ASCII tokens: check ZOHO_ACCOUNTS_URL (e.g. https://accounts.zoho.com, or set "
+            "ZOHO_REGION), and any proxy between this machine and Zoho Accounts.",
+        )
     return body
 
 
