@@ -642,3 +642,11 @@ def test_a_body_mislabelled_as_gzip_names_the_proxy_or_web_server() -> None:
     with pytest.raises(ZohoError) as token_info:
         accounts.access_token()
     assert "Content-Encoding" in token_info.value.message and token_info.value.hint is not None
+
+
+def test_a_whole_batch_refused_without_a_message_says_so_with_its_code() -> None:
+    client, _ = _client(lambda r: _json(400, {"code": "INVALID_DATA", "details": {}, "status": "error"}))
+    results = client.upsert_contacts(_records(2))
+    assert [r.message for r in results] == [
+        "Zoho refused the whole batch: Zoho gave no message; code INVALID_DATA, details: none"
+    ] * 2

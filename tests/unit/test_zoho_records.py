@@ -39,3 +39,16 @@ def test_a_success_reads_id_action_and_details() -> None:
         default_action=None,
     )
     assert (result.ok, result.action, result.id, result.code) == (True, "insert", "42", "SUCCESS")
+
+
+def test_a_failure_without_a_message_says_so_with_its_code_and_details() -> None:
+    coded = record_result(
+        {"status": "error", "code": "INVALID_DATA", "message": "", "details": {"api_name": "Email"}},
+        default_action=None,
+    )
+    assert not coded.ok and coded.code == "INVALID_DATA"
+    assert coded.message == 'Zoho gave no message; code INVALID_DATA, details: {"api_name": "Email"}'
+    bare = record_result({"status": "error"}, default_action=None)
+    assert bare.code == "UNKNOWN" and bare.message == "Zoho gave no message; no code, details: none"
+    long = record_result({"status": "error", "code": "X", "details": {"why": "y" * 500}}, default_action=None)
+    assert long.message.startswith("Zoho gave no message; code X") and len(long.message) < 260

@@ -48,6 +48,7 @@ from magento_zoho_sync.zoho.records import (
     FieldMeta,
     RecordResult,
     coql_quote,
+    no_message,
     normalise_email,
     record_result,
     same_for_all,
@@ -334,6 +335,7 @@ class ZohoClient:
             code, message = text(payload.get("code")), text(payload.get("message"))
             raw_details = payload.get("details")
             details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+            message = message if message.strip() else no_message(code, details)
             if code in FATAL_REQUEST_CODES or response.status_code in (404, 405, 415):
                 raise ZohoRequestRefused(f"Zoho CRM refused {where} (HTTP {response.status_code} {code}: {message}).")
             setting = _REQUEST_SETTINGS.get(text(details.get("json_path")).split("[")[0])

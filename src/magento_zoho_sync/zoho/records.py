@@ -6,6 +6,7 @@ the shapes without the HTTP machinery.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "FieldMeta",
     "RecordResult",
     "coql_quote",
+    "no_message",
     "normalise_email",
     "record_result",
     "same_for_all",
@@ -121,6 +123,19 @@ def text(value: Any) -> str:
     return redact(str(value)) if value is not None else ""
 
 
+#: Longest rendering of Zoho's details in :func:`no_message`.
+_MAX_DETAILS = 200
+
+
+def no_message(code: str | None, details: Mapping[str, Any]) -> str:
+    """What a failure says when Zoho gave no message: its code and details (masked, shortened), never nothing."""
+    shown = redact(json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)) if details else "none"
+    if len(shown) > _MAX_DETAILS:
+        shown = shown[: _MAX_DETAILS - 1] + "…"
+    said = f"code {code}" if code else "no code"
+    return f"Zoho gave no message; {said}, details: {shown}"
+
+
 def record_result(item: Any, *, default_action: str | None) -> RecordResult:
     if type(item) is dict and item.get("status") == "success" and type(item.get("details")) is dict:
         # the common answer, read without the checks that only failures need (one per customer written)
@@ -151,6 +166,8 @@ def record_result(item: Any, *, default_action: str | None) -> RecordResult:
     code = code if ok else redact(code)
     raw_details = item.get("details")
     details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+    if not ok and not message.strip():
+        message = no_message(code if raw_code is not None and code else None, details)
     action = item.get("action") if item.get("action") in ("insert", "update") else None
     if ok and action is None:
         action = _success_action(default_action, message)
