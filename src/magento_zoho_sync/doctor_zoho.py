@@ -151,8 +151,11 @@ def check_zoho(settings: Settings, transport: Transport = None) -> list[Check]:
         http.auth = ZohoAuth(manager)
         scopes = _zoho_scopes(probe, manager.scope, needs)
         checks.extend(scopes)
-        if all(c.ok for c in scopes if c.key == "zoho.scope.ZohoCRM.settings.fields.READ"):
+        if all(c.ok for c in scopes if c.key == FIELDS_SCOPE_KEY):
             checks.append(_fields(settings, manager, stats, transport))
+        elif probe.unusable.get("/settings/fields"):  # no answer to judge the scope by: it may well be granted
+            why = f"GET {API_PREFIX}/settings/fields got no usable answer (see Zoho scope ZohoCRM.settings.fields.READ)"
+            checks.append(skipped("zoho.fields", FIELDS_CHECK, f"not checked: {why}"))
         else:
             checks.append(skipped("zoho.fields", FIELDS_CHECK, "not checked: ZohoCRM.settings.fields.READ is missing"))
         checks.append(_credits(stats, probe))
@@ -193,6 +196,7 @@ class _Answer:
     message: str
     error: str | None = None  # a transport failure or an error we raised (no HTTP answer to read)
     fix: str | None = None
+    not_json: bool = False  # an answer came, but not Zoho's JSON (an HTML page): it says nothing about a scope
 
 
 class _Prober:
@@ -201,8 +205,15 @@ class _Prober:
     def __init__(self, http: httpx2.Client, retry: RetryPolicy, stats: ApiStats) -> None:
         self.http, self.retry, self.stats = http, retry, stats
         self.rate_limited = False
+        #: each path probed, and whether its last answer was unusable (no answer, or not Zoho's JSON)
+        self.unusable: dict[str, bool] = {}
 
     def __call__(self, method: str, path: str, *, params: dict[str, str] | None = None, body: Any = None) -> _Answer:
+        answer = self._ask(method, path, params=params, body=body)
+        self.unusable[path] = answer.error is not None
+        return answer
+
+    def _ask(self, method: str, path: str, *, params: dict[str, str] | None, body: Any) -> _Answer:
         def attempt() -> httpx2.Response:
             response = self.http.request(method, path, params=params, json=body)
             self.stats.charge_zoho(1, response)
@@ -239,8 +250,10 @@ class _Prober:
                 response.status_code,
                 "",
                 "",
-                error=f"{where} answered HTTP {response.status_code} with {kind}.",
-                fix="Check ZOHO_API_URL (e.g. https://www.zohoapis.eu, or ZOHO_REGION).",
+                error=f"{where} answered HTTP {response.status_code} with {kind}, not Zoho's JSON.",
+                fix="Check ZOHO_API_URL (e.g. https://www.zohoapis.eu, or ZOHO_REGION); if Zoho's other calls work, "
+                "something between this machine and Zoho (a proxy, a firewall) answers this one.",
+                not_json=True,
             )
         return _Answer(response.status_code, str(payload.get("code") or ""), str(payload.get("message") or ""))
 
@@ -350,6 +363,9 @@ def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> tuple[
         method, path, params, body = spec
         answer = probe(method, path, params=params, body=body)
         call = f"{method} {API_PREFIX}{path}"
+        if answer.error and answer.not_json:
+            unjudged = f"cannot be checked: {answer.error} (that says nothing about the scope)"
+            return bad(unjudged, answer.fix), f"the same failure as {name}"
         if answer.error:
             return bad(f"{call} failed: {answer.error}", answer.fix), f"the same failure as {name}"
         if answer.code == "OAUTH_SCOPE_MISMATCH":
@@ -381,6 +397,7 @@ def _scope_check(probe: _Prober, held: Sequence[str], need: ScopeNeed) -> tuple[
 
 
 FIELDS_CHECK = "Zoho fields of the mapping"
+FIELDS_SCOPE_KEY = "zoho.scope.ZohoCRM.settings.fields.READ"
 
 
 def _fields(settings: Settings, manager: ZohoTokenManager, stats: ApiStats, transport: Transport) -> Check:

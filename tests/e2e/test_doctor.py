@@ -752,3 +752,24 @@ def test_answers_mislabelled_as_gzip_blame_the_proxy_or_web_server(make_world: A
     fields = zoho["zoho.scope.ZohoCRM.settings.fields.READ"]
     assert not fields.ok and "not encoded as its Content-Encoding header says" in fields.detail
     assert fields.fix is not None and "proxy or the web server" in fields.fix
+
+
+def _fields_answer(answer: httpx2.Response) -> Any:
+    """Zoho's /settings/fields answered with ``answer`` (a proxy's page, an empty list) instead of the fields."""
+
+    def hook(request: httpx2.Request, response: httpx2.Response) -> httpx2.Response | None:
+        return answer if request.url.path.endswith("/crm/v8/settings/fields") else None
+
+    return hook
+
+
+def test_an_html_page_for_the_fields_is_not_called_a_missing_scope(make_world: Any) -> None:
+    world = _world(make_world)
+    page = httpx2.Response(200, text="<html><body>Access denied by proxy</body></html>")
+    checks = _doctor(world, HookTransport(world.transport, _fields_answer(page)))
+    scope, fields = checks["zoho.scope.ZohoCRM.settings.fields.READ"], checks["zoho.fields"]
+    assert _failed(checks) == {"zoho.scope.ZohoCRM.settings.fields.READ"}
+    assert scope.detail.startswith("cannot be checked:") and "HTML page, not Zoho's JSON" in scope.detail
+    assert "missing" not in scope.detail
+    assert fields.status == "skip" and "missing" not in fields.detail
+    assert "got no usable answer" in fields.detail
