@@ -23,8 +23,8 @@ import httpx2
 
 from magento_zoho_sync.dryrun import DryRunSink
 from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
-from magento_zoho_sync.errors import ConfigError, LockedError, SyncError
-from magento_zoho_sync.field_check import field_problems, signature
+from magento_zoho_sync.errors import ConfigError, LockedError, SyncError, ZohoError
+from magento_zoho_sync.field_check import NO_FIELDS, NO_FIELDS_FIX, field_problems, signature
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
@@ -99,8 +99,15 @@ class CustomerMapper:
                 self._state.commit_meta(LIMITS_META_KEY, json.dumps(limits, sort_keys=True))
 
     def _check_fields(self) -> None:
-        """Stop the run (ConfigError) when the settings name Zoho fields the org does not have or cannot match on."""
+        """Stop the run (ConfigError) when the settings name Zoho fields the org does not have or cannot match on,
+        and (ZohoError) when Zoho lists no field at all; only a check that passed is recorded in the state."""
         fields = self._zoho.contact_fields()
+        if not fields:  # nothing to check against: neither a check passed nor the org's field lengths
+            raise ZohoError(
+                f"{NO_FIELDS}: the mapping cannot be checked against the org's fields nor their lengths read, so no "
+                "customer was sent.",
+                hint=NO_FIELDS_FIX,
+            )
         problems = field_problems(self.spec, self._zoho.duplicate_check_fields, fields)
         if problems:
             raise ConfigError(

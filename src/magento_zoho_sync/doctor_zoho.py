@@ -30,7 +30,7 @@ from magento_zoho_sync.doctor import (
     warned,
 )
 from magento_zoho_sync.errors import ConfigError, SyncError, ZohoAuthError, ZohoError
-from magento_zoho_sync.field_check import field_problems, targets
+from magento_zoho_sync.field_check import NO_FIELDS, NO_FIELDS_FIX, field_problems, targets
 from magento_zoho_sync.http import ApiStats, build_client
 from magento_zoho_sync.loopback import is_loopback_host
 from magento_zoho_sync.magento.wire import is_html
@@ -411,6 +411,8 @@ def _fields(settings: Settings, manager: ZohoTokenManager, stats: ApiStats, tran
         return failed(key, name, f"GET {API_PREFIX}/settings/fields failed: {exc.message}", exc.hint)
     finally:
         client.close()
+    if not fields:
+        return failed(key, name, f"{NO_FIELDS}: the fields of the mapping cannot be checked.", NO_FIELDS_FIX)
     problems = field_problems(spec, match, fields)
     if problems:
         return failed(key, name, "; ".join(problems))

@@ -5,7 +5,9 @@ another kind than the field takes (text on a yes/no or number field, Magento's t
 :mod:`.mapping_kinds`), a field the org made mandatory that the mapping leaves empty, or upserts matched on a
 field that is not unique, would make Zoho refuse every record of every batch: a configuration error, which
 must stop the run (exit 2) with what to fix, not end as thousands of per-customer failures that are retried and
-then parked. The same answer gives the org's field lengths, which may be shorter than the stock ones.
+then parked. The same answer gives the org's field lengths, which may be shorter than the stock ones. An answer
+that lists no field at all (``{}``, ``{"fields": null}``, HTTP 204) checks nothing: it is an error too
+(:data:`NO_FIELDS`), never a check passed.
 """
 
 from __future__ import annotations
@@ -16,12 +18,20 @@ from magento_zoho_sync.mapping_config import MappingSpec
 from magento_zoho_sync.mapping_kinds import a_type, kind_problem, output_kind
 from magento_zoho_sync.zoho.records import FieldMeta
 
-__all__ = ["SYSTEM_DUPLICATE_CHECK_FIELD", "field_problems", "signature", "targets"]
+__all__ = ["NO_FIELDS", "NO_FIELDS_FIX", "SYSTEM_DUPLICATE_CHECK_FIELD", "field_problems", "signature", "targets"]
 
 #: Zoho's own duplicate-check field of Contacts: upserts may always match on it.
 SYSTEM_DUPLICATE_CHECK_FIELD = "Email"
 
 _API_NAMES = "Zoho CRM > Setup > Developer Hub > APIs > API names > Contacts"
+
+#: Zoho's answer listed no Contacts field: neither the mapping nor the field lengths can be checked against it.
+NO_FIELDS = "Zoho listed no Contacts fields (GET /crm/v8/settings/fields?module=Contacts)"
+NO_FIELDS_FIX = (
+    "Zoho lists the Contacts fields to every user whose profile may read them: check the profile of the Zoho user "
+    "who made the refresh token (Setup > Users and Control > Profiles: Contacts and its fields), and that nothing "
+    "between this machine and ZOHO_API_URL (a proxy) rewrites Zoho's answer; then run `magento-zoho-sync doctor`."
+)
 
 #: Field types a record cannot set from a text or yes/no value (lookups need an id object, files an upload, ...).
 _UNWRITABLE_TYPES = frozenset(
@@ -61,10 +71,11 @@ def signature(spec: MappingSpec, duplicate_check_fields: Sequence[str]) -> str:
 
 
 def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fields: Iterable[FieldMeta]) -> list[str]:
-    """Each problem as ``setting: what is wrong; what to do``; none when Zoho's metadata lists no field at all."""
+    """Each problem as ``setting: what is wrong; what to do``; none when Zoho's metadata lists no field at all (the
+    callers refuse such an answer first: :data:`NO_FIELDS`)."""
     known = {meta.api_name: meta for meta in fields}
     if not known:
-        return []  # nothing to check against (Zoho answered no metadata): the first batch will tell
+        return []
     problems: list[str] = []
     rules = {rule.field: rule for rule in spec.rules}
     for name in targets(spec):

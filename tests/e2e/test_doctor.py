@@ -773,3 +773,17 @@ def test_an_html_page_for_the_fields_is_not_called_a_missing_scope(make_world: A
     assert "missing" not in scope.detail
     assert fields.status == "skip" and "missing" not in fields.detail
     assert "got no usable answer" in fields.detail
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [httpx2.Response(200, json={}), httpx2.Response(200, json={"fields": None}), httpx2.Response(204)],
+    ids=["empty object", "null fields", "204"],
+)
+def test_an_answer_that_lists_no_contacts_field_fails_the_fields_check(make_world: Any, answer: Any) -> None:
+    world = _world(make_world)
+    checks = _doctor(world, HookTransport(world.transport, _fields_answer(answer)))
+    fields = checks["zoho.fields"]
+    assert _failed(checks) == {"zoho.fields"}
+    assert "Zoho listed no Contacts fields" in fields.detail and "has Email" not in fields.detail
+    assert fields.fix is not None and "Profiles" in fields.fix

@@ -1,0 +1,94 @@
+"""The sync's check of the org's Contacts fields (app.CustomerMapper): an answer that lists no field is no check."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+import stamina
+from pydantic import SecretStr
+
+from magento_zoho_sync import redact
+from magento_zoho_sync.app import FIELDS_CHECKED_META_KEY, LIMITS_META_KEY, CustomerMapper
+from magento_zoho_sync.errors import ZohoError
+from magento_zoho_sync.mapping_config import build_spec
+from magento_zoho_sync.state import StateStore
+from magento_zoho_sync.zoho.auth import ZohoTokenManager
+from magento_zoho_sync.zoho.client import ZohoClient
+from tests.unit.fakes import customer
+
+API = "https://www.zohoapis.com"
+FIELDS = [
+    {"api_name": name, "data_type": "text", "length": 80, "system_mandatory": name == "Last_Name"}
+    for name in ("Email", "First_Name", "Last_Name", "Phone", "Mailing_Street", "Mailing_City", "Mailing_State")
+] + [{"api_name": name, "data_type": "text", "length": 30} for name in ("Mailing_Zip", "Mailing_Country")]
+
+
+@pytest.fixture(autouse=True)
+def _isolation() -> Iterator[None]:
+    redact.clear_secrets()
+    with stamina.set_testing(True, attempts=2):
+        yield
+    redact.clear_secrets()
+
+
+def _zoho(fields_answer: httpx2.Response) -> ZohoClient:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.host == "accounts.zoho.com":
+            return httpx2.Response(200, json={"access_token": "1000.access.token", "expires_in": 3600})
+        assert request.url.path == "/crm/v8/settings/fields"
+        return fields_answer
+
+    transport = httpx2.MockTransport(handler)
+    manager = ZohoTokenManager(
+        accounts_url="https://accounts.zoho.com",
+        api_url=API,
+        client_id="id",
+        client_secret=SecretStr("canary-client-secret"),
+        refresh_token=SecretStr("1000.canary.refresh"),
+        transport=transport,
+    )
+    return ZohoClient(api_url=API, token_manager=manager, transport=transport)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx2.Response(200, json={}),
+        httpx2.Response(200, json={"fields": None}),
+        httpx2.Response(200, json={"fields": []}),
+        httpx2.Response(204),
+    ],
+    ids=["empty object", "null fields", "empty list", "204"],
+)
+def test_an_answer_that_lists_no_field_stops_the_run_and_is_not_recorded_as_checked(
+    answer: httpx2.Response, tmp_path: Path
+) -> None:
+    state = StateStore.open(tmp_path / "state.sqlite")
+    try:
+        mapper = CustomerMapper(build_spec(), _zoho(answer), state)
+        with pytest.raises(ZohoError) as info:
+            mapper.map(customer(1, "jo@example.com"))
+        assert info.value.exit_code == 2
+        assert "Zoho listed no Contacts fields" in info.value.message
+        assert info.value.hint is not None and "Profiles" in info.value.hint
+        assert state.get_meta(FIELDS_CHECKED_META_KEY) is None  # checked again by the next run
+        assert state.get_meta(LIMITS_META_KEY) is None  # no stock lengths saved as if they were the org's
+    finally:
+        state.close()
+
+
+def test_a_listed_field_set_is_checked_once_and_recorded(tmp_path: Path) -> None:
+    state = StateStore.open(tmp_path / "state.sqlite")
+    try:
+        answer = httpx2.Response(200, content=json.dumps({"fields": FIELDS}).encode())
+        mapper = CustomerMapper(build_spec(), _zoho(answer), state)
+        mapper.map(customer(1, "jo@example.com"))
+        assert state.get_meta(FIELDS_CHECKED_META_KEY) is not None
+        limits = state.get_meta(LIMITS_META_KEY)
+        assert limits is not None and json.loads(limits)["Mailing_Zip"] == 30
+    finally:
+        state.close()
