@@ -249,6 +249,22 @@ def test_a_page_out_of_id_order_stops_the_run_instead_of_leaving_customers_unrea
         list(_client(lambda r: _json(200, {"items": items, "total_count": 3})).iter_customer_pages())
 
 
+def test_php_notices_before_the_json_are_named_at_once_not_retried_nor_blamed_on_the_url() -> None:
+    calls: list[int] = []
+    body = '<br />\n<b>Deprecated</b>: Creation of dynamic property in <b>/var/www/x.php</b><br />\n{"items": []}'
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        calls.append(1)
+        return httpx2.Response(200, text=body, headers={"Content-Type": "application/json"})
+
+    with pytest.raises(MagentoError) as info:
+        list(_client(answer).iter_customer_pages())
+    text = str(info.value)
+    assert "PHP's notices or warnings" in text and "display_errors" in text
+    assert "Check MAGENTO_BASE_URL" not in text
+    assert len(calls) == 1
+
+
 def test_maintenance_page_is_retried_then_succeeds() -> None:
     answers = [httpx2.Response(503, text="<html><title>Error 503: Service Unavailable</title></html>")]
     store = FakeStore(3)
@@ -397,8 +413,8 @@ def test_php_notices_before_the_json_are_named_as_the_stores_php_output_not_a_wr
     with pytest.raises(MagentoError) as info:
         list(_client(lambda r: _php_notice(200, {"items": [], "total_count": 0})).iter_customer_pages())
     said = f"{info.value.message} {info.value.hint}"
-    assert "HTML page" not in said and "MAGENTO_BASE_URL" not in said
-    assert "display_errors" in said
+    assert "HTML page" not in said and "Check MAGENTO_BASE_URL" not in said
+    assert "display_errors" in said and "MAGENTO_BASE_URL is not the cause" in said
 
 
 def test_php_output_is_told_apart_from_an_html_page() -> None:

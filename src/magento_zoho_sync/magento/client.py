@@ -25,7 +25,14 @@ from magento_zoho_sync.errors import MagentoError
 from magento_zoho_sync.http import ApiStats, build_client, transport_problem
 from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
 from magento_zoho_sync.magento.search import MAX_PAGE_SIZE, customer_keyset_query, customers_by_id_query
-from magento_zoho_sync.magento.wire import error_body, error_message, is_html, server_date
+from magento_zoho_sync.magento.wire import (
+    PHP_OUTPUT_HINT,
+    error_body,
+    error_message,
+    is_html,
+    php_output,
+    server_date,
+)
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 
@@ -140,8 +147,8 @@ class MagentoClient:
                     " (an HTML page: maintenance mode?)" if response.status_code == 503 and is_html(response) else ""
                 )
                 raise TransientStatus.from_response("Magento", response, detail=detail)
-            if response.status_code != 200 or is_html(response):
-                return response, NOT_READ
+            if response.status_code != 200 or is_html(response) or php_output(response):
+                return response, NOT_READ  # PHP's notices will be there on every try: said at once, by _json
             try:
                 return response, jsonio.loads(response.content)
             except (ValueError, UnicodeDecodeError):
@@ -208,6 +215,12 @@ class MagentoClient:
                 hint = "The Magento user or integration may not read customers (Magento_Customer::customer)."
             raise MagentoError(
                 f"Magento answered {where} with HTTP {response.status_code}: {error_message(response)}.", hint=hint
+            )
+        if php_output(response):
+            raise MagentoError(
+                f"Magento answered {where} with HTTP 200 but PHP's notices or warnings before (or instead of) its "
+                "JSON.",
+                hint=PHP_OUTPUT_HINT,
             )
         raise MagentoError(
             f"Magento answered {where} with HTTP 200 but an HTML page instead of JSON.",
