@@ -650,3 +650,38 @@ def test_a_whole_batch_refused_without_a_message_says_so_with_its_code() -> None
     assert [r.message for r in results] == [
         "Zoho refused the whole batch: Zoho gave no message; code INVALID_DATA, details: none"
     ] * 2
+
+
+def test_a_request_refused_for_one_record_fails_that_record_and_sends_the_others_again() -> None:
+    """A request-level refusal whose json_path names ``$.data[i]``: nothing was written, so only record i fails."""
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        sent = json.loads(request.content)["data"]
+        bad = [i for i, record in enumerate(sent) if record["Last_Name"] in ("Name1", "Name3")]
+        if bad:
+            path = f"$.data[{bad[0]}].Last_Name"
+            details = {"api_name": "Last_Name", "json_path": path}
+            return _json(
+                400, {"code": "INVALID_DATA", "details": details, "message": "invalid data", "status": "error"}
+            )
+        return _json(200, {"data": [_success("insert", f"z{r['Last_Name']}") for r in sent]})
+
+    client, recorder = _client(api)
+    results = client.upsert_contacts(_records(5))
+    assert [(r.ok, r.code, r.id) for r in results] == [
+        (True, "SUCCESS", "zName0"),
+        (False, "INVALID_DATA", None),
+        (True, "SUCCESS", "zName2"),
+        (False, "INVALID_DATA", None),
+        (True, "SUCCESS", "zName4"),
+    ]
+    assert results[1].details["json_path"] == "$.data[1].Last_Name"  # as Zoho named it, in the call that failed
+    assert [len(body["data"]) for _, _, _, body in recorder.calls] == [5, 4, 3]
+    assert all(body["duplicate_check_fields"] == ["Email"] for _, _, _, body in recorder.calls)
+
+
+def test_a_request_refused_for_a_record_it_does_not_hold_fails_the_whole_batch_as_before() -> None:
+    details = {"api_name": "Email", "json_path": "$.data[7].Email"}
+    client, recorder = _client(lambda r: _json(400, {"code": "INVALID_DATA", "details": details, "message": "bad"}))
+    results = client.upsert_contacts(_records(3))
+    assert [r.message for r in results] == ["Zoho refused the whole batch: bad"] * 3 and len(recorder.calls) == 1

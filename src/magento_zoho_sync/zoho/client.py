@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -85,6 +86,19 @@ _REQUEST_SETTINGS = {
     "$.duplicate_check_fields": "MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS ([zoho] duplicate_check_fields): Email, or "
     "unique fields of Contacts (their API names)",
 }
+
+
+_RECORD_PATH = re.compile(r"\$\.data\[(\d{1,3})\]")
+
+
+def _blamed_record(details: Mapping[str, Any], body: Any, records: Sequence[Any]) -> int | None:
+    """The index of the one record a request-level refusal names (``json_path`` ``$.data[3].Email``), when the
+    request's ``data`` holds the records and there are others to send; else None."""
+    match = _RECORD_PATH.match(text(details.get("json_path")))
+    if match is None or len(records) < 2 or not isinstance(body, dict) or body.get("data") is not records:
+        return None
+    index = int(match.group(1))
+    return index if index < len(records) else None
 
 
 def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
@@ -345,8 +359,50 @@ class ZohoClient:
                     f"{text(details.get('json_path'))}, {text(details.get('api_name'))!r})",
                     hint=f"Check {setting}.",
                 )
+            blamed = _blamed_record(details, body, records)
+            if blamed is not None:  # one record's fault: it fails alone, and the others are sent again without it
+                return self._without_record(
+                    blamed,
+                    RecordResult(ok=False, action=None, id=None, code=code, message=message, details=details),
+                    method,
+                    path,
+                    records,
+                    operation=operation,
+                    default_action=default_action,
+                    params=params,
+                    body=body,
+                )
             return same_for_all(n, code, f"Zoho refused the whole batch: {message}", details)
         raise ZohoError(f"Zoho CRM answered {where} with HTTP {response.status_code} but no 'data' list.")
+
+    def _without_record(
+        self,
+        index: int,
+        failure: RecordResult,
+        method: str,
+        path: str,
+        records: Sequence[Any],
+        *,
+        operation: str,
+        default_action: str | None,
+        params: Mapping[str, str] | None,
+        body: dict[str, Any],
+    ) -> list[RecordResult]:
+        """The results of ``records`` when Zoho refused the whole request for ``records[index]`` alone (its
+        ``json_path`` names ``$.data[index]``): nothing was written, so the others are sent again without it (each
+        such answer takes one record out: at most as many calls as records)."""
+        others = [record for i, record in enumerate(records) if i != index]
+        results = self._write(
+            method,
+            path,
+            others,
+            operation=operation,
+            default_action=default_action,
+            params=params,
+            body={**body, "data": others},
+        )
+        results.insert(index, failure)
+        return results
 
     @staticmethod
     def _check_size(items: Sequence[Any], what: str) -> None:
