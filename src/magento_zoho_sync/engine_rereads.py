@@ -36,9 +36,13 @@ class Rereads(EngineShared):
                 self.state.forget_run_errors_of(self._run_id, [cid for cid in chunk if cid in self._earlier_failures])
             found = list(self.source.get_customers(chunk))
             present = {int(customer["id"]) for customer in found}
-            gone = [customer_id for customer_id in chunk if customer_id not in present]
-            if gone:
-                self._handle_deleted(gone)
+            missing = [customer_id for customer_id in chunk if customer_id not in present]
+            if missing:  # deleted only on a 404: a search that leaves customers out must not delete them
+                fetched = self._fetch_each(missing)
+                gone = [cid for cid, customer in zip(missing, fetched, strict=True) if customer is None]
+                found = sorted([*found, *(c for c in fetched if c is not None)], key=lambda c: int(c["id"]))
+                if gone:
+                    self._handle_deleted(gone)
             self._handle_customers(found)
             self._writer.harvest(block=False)
             if self.stop.is_set():

@@ -828,3 +828,25 @@ def test_items_without_a_valid_id_are_reported_as_failures_and_the_run_goes_on(s
     assert "a customer whose id is not a valid one ('abc')" in odd.message
     assert "an item that is not a customer object (list)" in junk.message
     assert state.failed_ids([0]) == set()  # nothing the state could mistake for a customer
+
+
+class HidingEverywhere(SearchHiding):
+    """The filter applies to the search by id too (an extension filters the search API, not GET by id)."""
+
+    def get_customers(self, customer_ids: Sequence[int]) -> list[Any]:
+        return [c for c in super().get_customers(customer_ids) if c["id"] not in self.hidden]
+
+
+def test_a_failed_customer_the_search_leaves_out_is_retried_by_id_never_taken_for_deleted(state: StateStore) -> None:
+    customers = [customer(i, f"c{i}@example.com") for i in range(1, 6)]
+    zoho = FakeZoho()
+    run(FakeMagento(customers), zoho, state)
+    customers[1] = customer(2, "not an email", updated="2025-06-01 00:00:00")
+    run(FakeMagento(customers), zoho, state, full=True)  # customer 2 fails
+    assert state.failed_ids([2]) == {2}
+    customers[1] = customer(2, "c2@example.com", last="Back", updated="2025-07-01 00:00:00")
+    magento = HidingEverywhere(customers, hidden={2})
+    tally = run(magento, zoho, state, on_deleted="delete")  # incremental: the failure is retried
+    assert tally.deleted_ids == [] and tally.deleted_removed == 0
+    assert {c["Email"]: c["Last_Name"] for c in zoho.contacts.values()}["c2@example.com"] == "Back"
+    assert state.failed_ids([2]) == set()
