@@ -17,7 +17,7 @@ from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, Zoho
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.settings import MagentoSettings, RetrySettings, Settings, ZohoSettings
 from magento_zoho_sync.zoho.auth import ZohoTokenManager
-from magento_zoho_sync.zoho.client import MAX_COQL_VALUES, RecordResult, ZohoClient, coql_quote
+from magento_zoho_sync.zoho.client import MAX_COQL_VALUES, SPLITS_PER_BATCH, RecordResult, ZohoClient, coql_quote
 
 ACCOUNTS = "https://accounts.zoho.com"
 API = "https://www.zohoapis.com"
@@ -685,3 +685,12 @@ def test_a_request_refused_for_a_record_it_does_not_hold_fails_the_whole_batch_a
     client, recorder = _client(lambda r: _json(400, {"code": "INVALID_DATA", "details": details, "message": "bad"}))
     results = client.upsert_contacts(_records(3))
     assert [r.message for r in results] == ["Zoho refused the whole batch: bad"] * 3 and len(recorder.calls) == 1
+
+
+def test_a_fault_every_record_has_is_split_off_a_few_times_then_fails_the_rest_of_the_batch() -> None:
+    details = {"api_name": "Amount", "json_path": "$.data[0].Amount"}  # Zoho names the first record every time
+    client, recorder = _client(lambda r: _json(400, {"code": "INVALID_DATA", "details": details, "message": "bad"}))
+    results = client.upsert_contacts(_records(100))
+    assert len(recorder.calls) == 1 + SPLITS_PER_BATCH  # not one call per record
+    assert len(results) == 100 and not any(r.ok for r in results)
+    assert all(r.code == "INVALID_DATA" for r in results)

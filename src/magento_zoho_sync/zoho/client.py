@@ -88,6 +88,9 @@ _REQUEST_SETTINGS = {
 }
 
 
+#: Records taken out of one batch, one call each, when Zoho refuses the whole request naming one record.
+SPLITS_PER_BATCH = 3
+
 _RECORD_PATH = re.compile(r"\$\.data\[(\d{1,3})\]")
 
 
@@ -324,6 +327,7 @@ class ZohoClient:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         credits: int | None = None,
+        splits_left: int = SPLITS_PER_BATCH,
     ) -> list[RecordResult]:
         n = len(records)
         credits = zoho_write_credits(n) if credits is None else credits
@@ -359,7 +363,7 @@ class ZohoClient:
                     f"{text(details.get('json_path'))}, {text(details.get('api_name'))!r})",
                     hint=f"Check {setting}.",
                 )
-            blamed = _blamed_record(details, body, records)
+            blamed = _blamed_record(details, body, records) if splits_left > 0 else None
             if blamed is not None:  # one record's fault: it fails alone, and the others are sent again without it
                 return self._without_record(
                     blamed,
@@ -371,6 +375,7 @@ class ZohoClient:
                     default_action=default_action,
                     params=params,
                     body=body,
+                    splits_left=splits_left - 1,
                 )
             return same_for_all(n, code, f"Zoho refused the whole batch: {message}", details)
         raise ZohoError(f"Zoho CRM answered {where} with HTTP {response.status_code} but no 'data' list.")
@@ -387,10 +392,12 @@ class ZohoClient:
         default_action: str | None,
         params: Mapping[str, str] | None,
         body: dict[str, Any],
+        splits_left: int,
     ) -> list[RecordResult]:
         """The results of ``records`` when Zoho refused the whole request for ``records[index]`` alone (its
-        ``json_path`` names ``$.data[index]``): nothing was written, so the others are sent again without it (each
-        such answer takes one record out: at most as many calls as records)."""
+        ``json_path`` names ``$.data[index]``): nothing was written, so the others are sent again without it. At
+        most :data:`SPLITS_PER_BATCH` times per batch: a fault every record has (Zoho naming ``$.data[0]`` each
+        time) fails the rest of the batch then, instead of costing a call per record."""
         others = [record for i, record in enumerate(records) if i != index]
         results = self._write(
             method,
@@ -400,6 +407,7 @@ class ZohoClient:
             default_action=default_action,
             params=params,
             body={**body, "data": others},
+            splits_left=splits_left,
         )
         results.insert(index, failure)
         return results
