@@ -102,6 +102,8 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         self._state_through = 0
         # a resumed run's failures from before the interruption: retried by this part, unlike its own
         self._earlier_failures: set[int] = set()
+        # items without a valid id, with their page's last id: saved once the checkpoint passes it (or at the end)
+        self._held_rejects: list[tuple[int | None, list[FailureRecord]]] = []
 
     # -- the run ----------------------------------------------------------------------------------------------
 
@@ -180,10 +182,15 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
             if self._total is None and page.total_count is not None:
                 self._total = self.tally.read + page.total_count
             if page.rejected:
-                self._reject_without_id(page.rejected)
-            self._handle_customers(page.items)
-            if plan.mode == "full" and page.items:
-                self._sweep_deleted(previous_last, page.last_id, {int(item["id"]) for item in page.items})
+                self._reject_without_id(page.rejected, through=page.last_id if page.items else None)
+            items = page.items
+            if plan.mode == "full" and items:
+                # the sweep first (deleted customers gone, before anyone competes with them for an email), and the
+                # customers the search left out handled with the page: the checkpoint cannot pass them unwritten
+                unlisted = self._sweep_deleted(previous_last, page.last_id, {int(item["id"]) for item in items})
+                if unlisted:
+                    items = sorted([*items, *unlisted], key=lambda item: int(item["id"]))
+            self._handle_customers(items)
             previous_last = max(previous_last, page.last_id)
             self._writer.harvest(block=False)
             self._flush()
@@ -194,7 +201,9 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         if self.tally.server_start is None:
             self.tally.server_start = plan.server_start or self._server_time(self.source.server_time)
         if plan.mode == "full":
-            self._sweep_deleted(previous_last, None, set())
+            unlisted = self._sweep_deleted(previous_last, None, set())
+            if unlisted:
+                self._handle_customers(unlisted)
 
     def _server_time(self, said: datetime | None) -> str:
         """Magento's time at the start of the run (the next watermark), from its Date header; this machine's clock,
@@ -259,6 +268,8 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
     def _flush(self) -> None:
         """Save the queued outcomes, in order, with the checkpoint, in one transaction (nothing to do: no-op)."""
         checkpoint = self._checkpoint()
+        if self._held_rejects and checkpoint is not None:
+            self._release_rejects(checkpoint.after_id)
         if not self._unsaved and checkpoint == self._saved_checkpoint:
             return
         parts, self._unsaved = self._unsaved, []
@@ -266,6 +277,15 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
             run_id=self._run_id, parts=parts, checkpoint=checkpoint, max_failed_runs=self.options.max_failed_runs
         )
         self._saved_checkpoint = checkpoint
+
+    def _release_rejects(self, through: int | None) -> None:
+        """Queue the held failures of items without an id whose page the checkpoint has passed (None: all)."""
+        held, self._held_rejects = self._held_rejects, []
+        for page_last, failures in held:
+            if through is None or (page_last is not None and page_last <= through):
+                self._commit(failures=failures)
+            else:
+                self._held_rejects.append((page_last, failures))
 
     def _checkpoint(self) -> Checkpoint | None:
         plan = self._plan
@@ -283,6 +303,8 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
     # -- the end --------------------------------------------------------------------------------------------------
 
     def _finish(self, *, status: str, complete: bool) -> None:
+        if complete:
+            self._release_rejects(None)
         self._flush()
         self.tally.status = status
         server_start = self.tally.server_start

@@ -26,11 +26,17 @@ TRUNCATIONS_NAMED = 50
 class CustomerHandling(EngineShared):
     """Customers read: mapped, decided and queued; a part of :class:`~magento_zoho_sync.engine.SyncEngine`."""
 
-    def _reject_without_id(self, items: Sequence[Any]) -> None:
+    def _reject_without_id(self, items: Sequence[Any], *, through: int | None) -> None:
         """Items of a page that have no valid customer id: read, and each one a failure of the run (without an id,
-        the state cannot track them, so they are reported again by every run that reads them)."""
+        the state cannot track them, so they are reported again by every run that reads them).
+
+        They are saved once the checkpoint reaches ``through`` (their page's last id; None: a page without a valid
+        id, saved when the run completes): a run resumed before their page reads them again, and lists them once.
+        """
         self.tally.read += len(items)
-        self._record_failures([_without_id(item) for item in items])
+        failures = [_without_id(item) for item in items]
+        self.tally.add_failures(failures, keep=self._failures_kept)
+        self._held_rejects.append((through, failures))
 
     def _handle_customers(
         self, items: Sequence[Mapping[str, Any]], *, count_read: bool = True, only: set[int] | None = None

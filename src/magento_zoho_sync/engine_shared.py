@@ -47,6 +47,7 @@ class EngineShared:
         _batch_errors: int
         _failures_kept: int
         _earlier_failures: set[int]
+        _held_rejects: list[tuple[int | None, list[FailureRecord]]]
 
         def _flush(self) -> None: ...
 

@@ -808,6 +808,62 @@ def test_customers_the_search_leaves_out_are_read_one_by_one_on_a_full_run_not_l
     assert "did not list 2 customer(s) that exist (ids 2, 6)" in caplog.text
 
 
+class WatchingWrites(FakeZoho):
+    """Notes the checkpoint last saved when a write holding one email is sent (what a kill -9 then would leave)."""
+
+    def __init__(self, email: str, saved: list[int]) -> None:
+        super().__init__()
+        self.email, self.saved = email, saved
+        self.checkpoint_when_sent: int | None = None
+
+    def _watch(self, records: list[dict[str, Any]]) -> None:
+        if any(record.get("Email") == self.email for record in records):
+            self.checkpoint_when_sent = self.saved[-1] if self.saved else 0
+
+    def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        self._watch(records)
+        return super().upsert_contacts(records)
+
+    def update_contacts(self, records: list[dict[str, Any]]) -> Sequence[Outcome]:
+        self._watch(records)
+        return super().update_contacts(records)
+
+
+class GetFailing(SearchHiding):
+    def get_customer(self, customer_id: int) -> Any:
+        raise MagentoError("Magento is unreachable")
+
+
+def test_the_checkpoint_never_passes_a_customer_the_search_left_out_before_its_write(
+    state: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep reads the customers the search left out before the page is handled, and handles them with it:
+    the checkpoint saved while their write is on its way is below them (it used to be the page's last id, which a
+    kill -9 then left, so the resumption skipped them), and a failed read by id stops the run before the page."""
+    customers = [customer(i, f"c{i}@example.com") for i in range(1, 7)]
+    saved: list[int] = []
+    zoho = WatchingWrites("c2@example.com", saved)
+    run(FakeMagento(customers), zoho, state)
+    customers[1] = customer(2, "c2@example.com", last="Renamed", updated="2025-06-01 00:00:00")
+    commit_parts = state.commit_parts
+
+    def spy(**kwargs: Any) -> None:
+        if kwargs["checkpoint"] is not None:
+            saved.append(kwargs["checkpoint"].after_id)
+        commit_parts(**kwargs)
+
+    monkeypatch.setattr(state, "commit_parts", spy)
+    with pytest.raises(MagentoError):
+        run(GetFailing(customers, hidden={2}), zoho, state, full=True)
+    checkpoint = state.checkpoint()
+    assert checkpoint is not None and checkpoint.after_id < 2
+    zoho.checkpoint_when_sent = None
+    tally = run(SearchHiding(customers, hidden={2}), zoho, state)
+    assert tally.resumed and tally.updated == 1
+    assert zoho.checkpoint_when_sent is not None and zoho.checkpoint_when_sent < 2
+    assert {c["Email"]: c["Last_Name"] for c in zoho.contacts.values()}["c2@example.com"] == "Renamed"
+
+
 class WithoutIds(FakeMagento):
     """A page that also holds items without a valid id (as the Magento client hands them over: ``rejected``)."""
 
@@ -828,6 +884,36 @@ def test_items_without_a_valid_id_are_reported_as_failures_and_the_run_goes_on(s
     assert "a customer whose id is not a valid one ('abc')" in odd.message
     assert "an item that is not a customer object (list)" in junk.message
     assert state.failed_ids([0]) == set()  # nothing the state could mistake for a customer
+
+
+class RejectsWith(FakeMagento):
+    """The page holding one customer also holds an item without a valid id."""
+
+    def __init__(self, customers: list[dict[str, Any]], near: int) -> None:
+        super().__init__(customers)
+        self.near = near
+
+    def iter_customer_pages(self, **kwargs: Any) -> Any:
+        for page in super().iter_customer_pages(**kwargs):
+            hit = any(item["id"] == self.near for item in page.items)
+            yield dataclasses.replace(page, rejected=({"id": None, "email": "odd@example.com"},) if hit else ())
+
+
+@pytest.mark.parametrize("near", [150, 50])
+def test_a_resumed_run_lists_an_item_without_an_id_once(state: StateStore, near: int) -> None:
+    """Such a failure is saved once the checkpoint passes its page: the resumption that reads the page again
+    lists it once (150: on a page after the checkpoint), and one before the checkpoint stays listed (50)."""
+    magento = RejectsWith([customer(i, f"c{i}@example.com") for i in range(1, 301)], near=near)
+    zoho = FailingZoho(fail_after_calls=1)
+    with pytest.raises(ZohoAuthError):
+        run(magento, zoho, state, page_size=100, concurrency=1)
+    checkpoint = state.checkpoint()
+    assert checkpoint is not None and checkpoint.after_id == 100
+    zoho.fail_after_calls = 10_000
+    tally = run(magento, zoho, state, page_size=100)
+    assert tally.resumed and len(zoho.contacts) == 300
+    listed = [failure for failure in state.run_errors(tally.run_id) if failure.customer_id is None]
+    assert [failure.email for failure in listed] == ["odd@example.com"]
 
 
 class HidingEverywhere(SearchHiding):
