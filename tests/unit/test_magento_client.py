@@ -199,13 +199,22 @@ def test_malformed_answers_are_clear_errors_naming_path_and_status(response: htt
     assert "searchCriteria" not in text  # never the query string
 
 
-@pytest.mark.parametrize("bad", [None, "abc", "\u00b2", "", 0, -5, 10**19, "10000000000000000000", True, 1.5])
+@pytest.mark.parametrize(
+    "bad", [None, "abc", "\u00b2", "", 0, -5, 10**19, "10000000000000000000", "9223372036854775808", True, 1.5]
+)
 def test_an_item_without_a_valid_id_is_rejected_for_the_engine_to_report_not_a_stop(bad: object) -> None:
     items = [{"id": 1, "email": "a@example.com"}, {"id": bad, "email": "b@example.com"}, "junk", {"id": 3}]
     pages = list(_client(lambda r: _json(200, {"items": items, "total_count": 4})).iter_customer_pages())
     assert len(pages) == 1
     assert [c["id"] for c in pages[0].items] == [1, 3] and pages[0].last_id == 3
     assert pages[0].rejected == ({"id": bad, "email": "b@example.com"}, "junk")
+
+
+@pytest.mark.parametrize("given", [2**63 - 1, "9223372036854775807", "42", 42])
+def test_an_id_is_read_as_the_same_number_given_as_an_int_or_as_its_digits(given: object) -> None:
+    items = [{"id": given, "email": "a@example.com"}]
+    [page] = list(_client(lambda r: _json(200, {"items": items, "total_count": 1})).iter_customer_pages())
+    assert page.last_id == int(str(given)) and page.rejected == ()
 
 
 def test_a_short_page_with_customers_left_by_total_count_is_followed_by_the_next(
@@ -228,6 +237,21 @@ def test_a_short_page_with_customers_left_by_total_count_is_followed_by_the_next
     read = [c["id"] for page in pages for c in page.items]
     assert read == [*range(1, 8), *range(8, 26)]  # 8..10 come on the next page: nothing unread
     assert "total_count says 25 are left" in caplog.text
+
+
+def test_a_store_capping_the_page_size_is_read_whole_and_said_once(caplog: pytest.LogCaptureFixture) -> None:
+    store = FakeStore(25)
+
+    def capping(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(store(request).content)
+        body["items"] = body["items"][:4]  # a proxy that answers 4 whatever is asked for
+        return _json(200, body)
+
+    pages = list(_client(capping, page_size=10).iter_customer_pages())
+    assert [c["id"] for page in pages for c in page.items] == list(range(1, 26))
+    warnings = [record for record in caplog.records if "where 10 were asked for" in record.getMessage()]
+    assert len(warnings) == 1
+    assert "set MZSYNC_MAGENTO_PAGE_SIZE to 4" in warnings[0].getMessage()
 
 
 def test_a_short_last_page_ends_without_an_extra_call() -> None:

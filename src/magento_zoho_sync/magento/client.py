@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: The highest customer id the tool takes (SQLite's integers are 64-bit; Magento's entity_id is an unsigned int).
 MAX_CUSTOMER_ID = 2**63 - 1
-_ID_DIGITS = re.compile(r"[0-9]{1,18}")
+_ID_DIGITS = re.compile(r"[0-9]{1,19}")  # then checked against MAX_CUSTOMER_ID, as an int is
 
 #: The body of an answer that is not a 200 with JSON (an error, a redirect, an HTML page): not read as JSON.
 NOT_READ: Any = object()
@@ -245,6 +245,7 @@ class MagentoClient:
         """
         size = page_size or self.page_size
         last = after_id
+        warned = False
         while True:
             response, body = self._get(
                 "/customers/search", customer_keyset_query(after_id=last, page_size=size, updated_since=updated_since)
@@ -301,13 +302,17 @@ class MagentoClient:
                     "the entity_id filter or the sort order is being ignored. Stopping instead of looping.",
                     hint="An extension may rewrite customer search; check with GET /V1/customers/search directly.",
                 )
-            if len(raw_items) < size:
+            if len(raw_items) < size and not warned:
+                warned = True  # once per read: a store or a proxy that caps the page size would repeat it per page
                 log.warning(
                     "Magento answered a page of %d customers where %d were asked for, though its total_count says "
-                    "%d are left: an extension or a proxy may drop customers from search results. Reading on.",
+                    "%d are left: an extension or a proxy may drop customers from search results, or cap the page "
+                    "size (if every page has %d, set MZSYNC_MAGENTO_PAGE_SIZE to %d). Reading on; said once per read.",
                     len(raw_items),
                     size,
                     total_count,
+                    len(raw_items),
+                    len(raw_items),
                 )
 
     def get_customers(self, customer_ids: Sequence[int]) -> list[dict[str, Any]]:
