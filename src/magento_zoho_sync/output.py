@@ -107,7 +107,7 @@ def build_report(result: RunResult) -> RunReport:
 
 def failed_report(partial: RunResult | None, exc: BaseException, *, dry_run: bool) -> RunReport:
     """The report of a run that stopped on a fatal error: what it did before (when known), and why it stopped."""
-    report = build_report(partial) if partial is not None else RunReport(mode="dry-run" if dry_run else "unknown")
+    report = build_report(partial) if partial is not None else RunReport(mode="dry-run" if dry_run else None)
     report.dry_run = dry_run
     report.error = stop_reason(exc)
     report.finish("failed")

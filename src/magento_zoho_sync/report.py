@@ -133,7 +133,7 @@ class IdentityProblem:
 
 @dataclass
 class RunReport:
-    mode: str = "incremental"  # incremental | full | dry-run ...
+    mode: str | None = "incremental"  # incremental | full | dry-run; None: stopped before choosing one
     full_reason: str | None = None  # why the run (or the run a dry run plans) reads every customer
     resumed: bool = False  # this run finished an interrupted one (same run_id); the counts are this part's
     run_id: int | str | None = None
@@ -321,7 +321,7 @@ def summary_rows(report: RunReport) -> list[tuple[str, str]]:
     c = report.counts
     prefix = "would be " if report.dry_run else ""
     rows = [
-        ("Run", f"{report.run_id if report.run_id is not None else '-'} ({report.mode}, {report.status})"),
+        ("Run", f"{report.run_id if report.run_id is not None else '-'} ({report.mode or '-'}, {report.status})"),
         *([("Full run because", report.full_reason)] if report.full_reason else []),
         *([("Resumed", "finishes the interrupted run; the counts are this part's")] if report.resumed else []),
         ("Read from Magento", str(c.read)),

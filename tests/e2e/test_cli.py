@@ -133,7 +133,7 @@ def test_a_settings_mistake_replaces_the_report_with_a_failed_one_too(live: Live
     result = live.sync(env={"MZSYNC_ZOHO_CONCURRENCY": "99"})
     assert result.exit_code == 2 and "zoho.concurrency" in result.output
     report = json.loads(live.report.read_text())  # not the last good run's, which a monitor would go on reading
-    assert report["status"] == "failed" and "zoho.concurrency" in report["error"]
+    assert report["status"] == "failed" and "zoho.concurrency" in report["error"] and report["mode"] is None
     assert report["counts"]["read"] == 0
     assert all(secret not in live.report.read_text() for secret in live.secrets)
 
