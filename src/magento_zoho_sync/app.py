@@ -78,7 +78,8 @@ class CustomerMapper:
             self._fetch_limits()
             result = map_customer(customer, self.spec, self._limits)
         if isinstance(result, MappingFailure):
-            return FailureRecord(result.customer_id, result.email, result.code, result.message)
+            details = {"field": result.field} if result.field else {}
+            return FailureRecord(result.customer_id, result.email, result.code, result.message, details)
         return MappedRecord(
             customer_id=result.customer_id,
             email=result.email_norm,

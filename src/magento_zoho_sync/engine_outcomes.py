@@ -15,7 +15,7 @@ from magento_zoho_sync.planner import Action
 from magento_zoho_sync.sources import RecordOutcome
 from magento_zoho_sync.state import FailureRecord, LinkUpdate
 from magento_zoho_sync.writer import Outcomes
-from magento_zoho_sync.zoho.records import explain
+from magento_zoho_sync.zoho.records import explain, failure_details
 
 CONSECUTIVE_BATCH_ERRORS_FATAL = 3
 
@@ -63,7 +63,8 @@ class OutcomeHandling(EngineShared):
                 retry.append(record)
             else:
                 message = explain(outcome.message, outcome.details)
-                failures.append(FailureRecord(record.customer_id, record.email, outcome.code, message))
+                details = failure_details(outcome.details)
+                failures.append(FailureRecord(record.customer_id, record.email, outcome.code, message, details))
         self._tracker.done(batch)
         for record in retry:  # the linked contact is gone from Zoho: relink by email
             if record.zoho_id is not None:

@@ -50,7 +50,7 @@ def progress(console: Console) -> Iterator[EngineProgress]:
 
 
 def _failure(record: FailureRecord) -> Failure:
-    return Failure(record.customer_id, record.email, record.code, record.message)
+    return Failure(record.customer_id, record.email, record.code, record.message, dict(record.details))
 
 
 def build_report(result: RunResult) -> RunReport:
@@ -197,6 +197,7 @@ def failure_dict(failure: FailureRecord) -> dict[str, Any]:
         "email": failure.email,
         "code": failure.code,
         "message": failure.message,
+        "details": dict(failure.details),
     }
 
 

@@ -111,7 +111,8 @@ CREATE TABLE IF NOT EXISTS run_errors (
     customer_id INTEGER,
     email       TEXT,
     code        TEXT NOT NULL,
-    message     TEXT NOT NULL
+    message     TEXT NOT NULL,
+    details     TEXT  -- a JSON object or NULL (added to the files of earlier versions when opened for writing)
 );
 CREATE INDEX IF NOT EXISTS run_errors_run ON run_errors(run_id);
 """
@@ -199,6 +200,16 @@ class StateStore:
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if not self._has_error_details():
+            # a column added after schema 1: the files of earlier versions get it; those versions, which name the
+            # columns they read and write, go on working with it (so no new schema version, no forced upgrade)
+            with self.transaction() as db:
+                db.execute("ALTER TABLE run_errors ADD COLUMN details TEXT")
+
+    def _has_error_details(self) -> bool:
+        """Whether ``run_errors`` has its ``details`` column (a file written before it came has not)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(run_errors)")}
+        return "details" in columns or not columns
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -586,20 +597,15 @@ class StateStore:
         return [RunRow(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}) for r in rows]
 
     def run_errors(self, run_id: int) -> list[FailureRecord]:
-        rows = self._db.execute(
-            "SELECT customer_id, email, code, message FROM run_errors WHERE run_id = ? ORDER BY customer_id",
-            (run_id,),
-        )
-        return [FailureRecord(r[0], r[1], r[2], r[3]) for r in rows]
+        return list(self.iter_run_errors(run_id))
 
     def iter_run_errors(self, run_id: int) -> Iterator[FailureRecord]:
         """The failures of a run, one at a time (for reports of runs with very many failures)."""
-        cursor = self._db.execute(
-            "SELECT customer_id, email, code, message FROM run_errors WHERE run_id = ? ORDER BY customer_id",
-            (run_id,),
-        )
+        # a file of an earlier version, opened read only, has no details column
+        sql = _RUN_ERRORS_SQL if self._has_error_details() else _RUN_ERRORS_SQL.replace("details", "NULL")
+        cursor = self._db.execute(sql, (run_id,))
         for row in cursor:
-            yield FailureRecord(row[0], row[1], row[2], row[3])
+            yield FailureRecord(row[0], row[1], row[2], row[3], _details(row[4]))
 
     def has_run(self, run_id: int) -> bool:
         return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
@@ -607,6 +613,22 @@ class StateStore:
     def last_run_id(self) -> int | None:
         row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
         return None if row is None or row[0] is None else int(row[0])
+
+
+_RUN_ERRORS_SQL: Final = (
+    "SELECT customer_id, email, code, message, details FROM run_errors WHERE run_id = ? ORDER BY customer_id"
+)
+
+
+def _details(text: str | None) -> dict[str, Any]:
+    """A failure's stored details (a JSON object's text); anything else (NULL, a hand-edited value) is none."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _in_clause(sql: str, count: int) -> str:

@@ -12,8 +12,9 @@ without JSON support.
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -57,10 +58,10 @@ _CONTACTS = (
     " FROM json_each(?) WHERE true ON CONFLICT(zoho_id) DO UPDATE SET email = excluded.email",
 )
 _RUN_ERRORS = (
-    "INSERT INTO run_errors(customer_id, email, code, message, run_id) VALUES(?, ?, ?, ?, ?)",
-    "INSERT INTO run_errors(run_id, customer_id, email, code, message) SELECT ?, json_extract(value, "
-    "'$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM "
-    "json_each(?)",
+    "INSERT INTO run_errors(customer_id, email, code, message, details, run_id) VALUES(?, ?, ?, ?, ?, ?)",
+    "INSERT INTO run_errors(run_id, customer_id, email, code, message, details) SELECT ?, json_extract(value, "
+    "'$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
+    "json_extract(value, '$[4]') FROM json_each(?)",
 )
 _FAILURES = (
     "INSERT INTO failures(customer_id, email, code, message, failed_runs, last_run_id, first_failed_at, "
@@ -75,6 +76,11 @@ _FAILURES = (
     "excluded.message, last_failed_at = excluded.last_failed_at, failed_runs = failures.failed_runs + "
     "(failures.last_run_id != excluded.last_run_id), last_run_id = excluded.last_run_id",
 )
+
+
+def details_text(details: Mapping[str, Any]) -> str | None:
+    """A failure's details as the state keeps them: a JSON object's text, or NULL when there are none."""
+    return json.dumps(dict(details), sort_keys=True, ensure_ascii=False, default=str) if details else None
 
 
 def json_supported(db: sqlite3.Connection) -> bool:
@@ -166,7 +172,7 @@ class PartWriter:
         rows = [(f.customer_id, f.email, f.code, f.message) for f in failures]
         self._many(
             *_RUN_ERRORS,
-            rows,
+            [(*row, details_text(f.details)) for row, f in zip(rows, failures, strict=True)],
             run_id,
         )
         known = [row for row in rows if row[0] is not None]

@@ -3,8 +3,8 @@ and history. The engine, the planner and the report use them without the store i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -37,6 +37,9 @@ class FailureRecord:
     email: str | None
     code: str
     message: str
+    #: machine-readable facts the message says in words: the Zoho ``field`` a mapping failure is about, what Zoho
+    #: said of a refused record (:func:`magento_zoho_sync.zoho.records.failure_details`); text values masked
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

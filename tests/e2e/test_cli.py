@@ -80,9 +80,10 @@ def test_exit_1_when_some_customers_failed_with_their_id_email_code_and_message(
     [error] = json.loads(live.report.read_text())["errors"]
     assert error["magento_customer_id"] == 4
     assert error["email"] == "broken@@example.com"
-    assert error["code"] == "INVALID_EMAIL" and error["message"]
+    assert error["code"] == "INVALID_EMAIL" and error["message"] and error["details"] == {"field": "Email"}
     errors = live.run("errors", "--state", str(live.state), "--json")
     assert errors.exit_code == 0 and json.loads(errors.output)[0]["code"] == "INVALID_EMAIL"
+    assert json.loads(errors.output)[0]["details"] == {"field": "Email"}
     runs = live.run("runs", "--state", str(live.state), "--json")
     [row] = json.loads(runs.output)
     assert row["counts"]["failed"] == 1 and row["mode"] == "full"

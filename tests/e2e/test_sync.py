@@ -154,6 +154,8 @@ def test_a_207_batch_is_read_record_by_record(make_world: Any) -> None:
     [failure] = result.tally.failures
     assert failure.customer_id == bad and failure.code == "INVALID_DATA" and "Phone" in failure.message
     assert "add the phone transform" in failure.message
+    # what Zoho said, for scripts: the field, the type it expected, where in the request
+    assert failure.details == {"api_name": "Phone", "expected_data_type": "phone", "json_path": "$.data[5].Phone"}
     assert all(len(contacts(world, f"ok{n}@example.com")) == 1 for n in range(len(good)))
     statuses = [r.status for r in world.zoho.log if r.path.endswith("/Contacts/upsert")]
     assert statuses == [207]

@@ -18,7 +18,12 @@ HASHES = st.sampled_from([None, "h1", "h2"])
 LINKS = st.builds(LinkUpdate, IDS, EMAILS | st.none(), st.sampled_from(["2024-01-01", "2024-02-02"]), ZOHO_IDS, HASHES)
 MERGED = st.builds(lambda cid, email: LinkUpdate(cid, email, "2024-03-03", None, None, merged=True), IDS, EMAILS)
 FAILURES = st.builds(
-    FailureRecord, IDS | st.none(), EMAILS | st.none(), st.sampled_from(["INVALID_EMAIL", "X"]), st.text(max_size=8)
+    FailureRecord,
+    IDS | st.none(),
+    EMAILS | st.none(),
+    st.sampled_from(["INVALID_EMAIL", "X"]),
+    st.text(max_size=8),
+    st.dictionaries(st.sampled_from(["field", "maximum_length"]), st.text(max_size=4) | st.integers(0, 9), max_size=2),
 )
 PARTS = st.builds(
     CommitPart,
@@ -120,3 +125,23 @@ def test_the_run_history_keeps_the_last_runs_and_their_failures(
         assert store.run_errors(run_ids[1]) == [] and len(store.run_errors(run_ids[-1])) == 1
     finally:
         store.close()
+
+
+def test_a_failures_details_are_kept_and_an_earlier_versions_file_gets_the_column(tmp_path: Path) -> None:
+    """A file written before run_errors had ``details``: read as it is (no details), given the column when a sync
+    opens it, its old rows without details, new ones with them."""
+    path = tmp_path / "s.sqlite"
+    store = StateStore.open(path)
+    run_id = store.start_run("full")
+    store.commit_parts(run_id=run_id, parts=[CommitPart(failures=[FailureRecord(1, "a@x.io", "X", "m")])])
+    with store.transaction() as db:  # as an earlier version left it
+        db.execute("ALTER TABLE run_errors DROP COLUMN details")
+    store.close()
+    reader = StateStore.open(path, read_only=True)
+    assert [(f.customer_id, f.details) for f in reader.run_errors(run_id)] == [(1, {})]
+    reader.close()
+    store = StateStore.open(path)
+    failure = FailureRecord(2, "b@x.io", "MISSING_LAST_NAME", "m", {"field": "Last_Name"})
+    store.commit_parts(run_id=run_id, parts=[CommitPart(failures=[failure])])
+    assert [(f.customer_id, f.details) for f in store.run_errors(run_id)] == [(1, {}), (2, {"field": "Last_Name"})]
+    store.close()

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from magento_zoho_sync.zoho.records import record_result
+from magento_zoho_sync.zoho.records import failure_details, record_result
 
 
 class _Dict(dict[str, Any]):
@@ -52,3 +52,26 @@ def test_a_failure_without_a_message_says_so_with_its_code_and_details() -> None
     assert bare.code == "UNKNOWN" and bare.message == "Zoho gave no message; no code, details: none"
     long = record_result({"status": "error", "code": "X", "details": {"why": "y" * 500}}, default_action=None)
     assert long.message.startswith("Zoho gave no message; code X") and len(long.message) < 260
+
+
+def test_failure_details_keep_the_machine_readable_facts_masked_and_nothing_else() -> None:
+    token = "1000.0123456789abcdef0123456789abcdef.fedcba9876543210fedcba9876543210"
+    said = {
+        "api_name": "Phone",
+        "json_path": "$.data[0].Phone",
+        "maximum_length": 30,
+        "expected_data_type": f"phone {token}",
+        "duplicate_record": {"id": 4876876000000123, "module": {"api_name": "Contacts"}},
+        "echo": {"client_secret": "x"},
+        "x": "y" * 300,
+    }
+    kept = failure_details(said)
+    assert kept == {
+        "api_name": "Phone",
+        "json_path": "$.data[0].Phone",
+        "maximum_length": 30,
+        "expected_data_type": "phone ***",
+        "duplicate_record_id": "4876876000000123",
+    }
+    assert failure_details({"api_name": {"nested": 1}, "maximum_length": True, "duplicate_record": "z"}) == {}
+    assert len(failure_details({"api_name": "A" * 500})["api_name"]) == 200

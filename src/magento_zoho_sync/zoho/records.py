@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from magento_zoho_sync.mapping import normalise_email
 from magento_zoho_sync.redact import redact
@@ -90,6 +90,27 @@ def explain(message: str, details: Mapping[str, Any]) -> str:
     if details.get("expected_data_type") == "phone":
         extra.append("add the phone transform to the rule of this field")
     return f"{message} ({', '.join(extra)})" if extra else message
+
+
+#: Zoho's details of a refused record kept with its failure (scalars; what :func:`explain` says in words)
+FAILURE_DETAIL_KEYS: Final = ("api_name", "json_path", "maximum_length", "expected_data_type")
+_MAX_DETAIL_TEXT = 200
+
+
+def failure_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """The machine-readable part of Zoho's details of a refused record: :data:`FAILURE_DETAIL_KEYS` and
+    ``duplicate_record_id``; text masked and shortened, anything else (nested objects, echoes) left out."""
+    kept: dict[str, Any] = {}
+    for key in FAILURE_DETAIL_KEYS:
+        value = details.get(key)
+        if isinstance(value, str):
+            kept[key] = redact(value)[:_MAX_DETAIL_TEXT]
+        elif type(value) is int:
+            kept[key] = value
+    duplicate = details.get("duplicate_record")
+    if isinstance(duplicate, Mapping) and isinstance(duplicate.get("id"), str | int) and duplicate["id"] != "":
+        kept["duplicate_record_id"] = redact(str(duplicate["id"]))[:_MAX_DETAIL_TEXT]
+    return kept
 
 
 @dataclass(frozen=True)
