@@ -19,7 +19,6 @@ with :mod:`magento_zoho_sync.redact` when loaded, and never appear in a message.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import re
@@ -27,7 +26,6 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -35,7 +33,6 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -44,8 +41,9 @@ from pydantic import (
 
 from magento_zoho_sync import redact
 from magento_zoho_sync.errors import ConfigError
-from magento_zoho_sync.loopback import is_loopback_host
 from magento_zoho_sync.mapping_config import MappingConfigError, MappingSpec, build_spec
+from magento_zoho_sync.settings_checks import AUTH_MODE_CREDENTIALS, fill_and_check
+from magento_zoho_sync.settings_messages import describe, format_problems, raise_if
 from magento_zoho_sync.settings_sources import (
     CLI_ALIASES,
     ENV_BY_SETTING,
@@ -60,9 +58,9 @@ from magento_zoho_sync.settings_sources import (
     nest_overrides,
     read_env,
 )
-from magento_zoho_sync.zoho.regions import region_of_api_host
 
 __all__ = [
+    "AUTH_MODE_CREDENTIALS",
     "CLI_ALIASES",
     "ENV_BY_SETTING",
     "ENV_VARS",
@@ -90,14 +88,6 @@ MagentoAuthMode = Literal["admin", "admin-totp", "integration-bearer", "integrat
 OnDeleted = Literal["ignore", "tag", "delete"]
 ZohoDuplicates = Literal["skip", "oldest"]
 
-
-#: Which credentials each Magento auth mode needs (setting names under ``magento``).
-AUTH_MODE_CREDENTIALS: Final[dict[str, tuple[str, ...]]] = {
-    "admin": ("username", "password"),
-    "admin-totp": ("username", "password", "totp_secret"),
-    "integration-bearer": ("access_token",),
-    "integration-oauth1": ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
-}
 
 #: Upper bounds that keep every duration finite and representable (``timedelta``, socket and asyncio timeouts).
 MAX_REQUEST_TIMEOUT: Final = 3600.0  # seconds, one HTTP request
@@ -327,166 +317,6 @@ class Settings(BaseModel):
         return self.mapping.spec(truncate_long_values=self.sync.truncate_long_values)
 
 
-def _where(setting: str) -> str:
-    section, _, key = setting.partition(".")
-    var = ENV_BY_SETTING.get(setting)
-    env_hint = f"{var.name} or " if var else ""
-    return f"set {env_hint}[{section}] {key} in the config file"
-
-
-def _check_url(setting: str, value: Any, allow_insecure: bool) -> str | None:
-    name = ENV_BY_SETTING[setting].name
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parts = urlsplit(value.strip())
-        host = parts.hostname or ""
-        _ = parts.port  # raises on a malformed port
-    except ValueError:
-        return f"{setting}: {name} is not a valid URL; expected https://host[:port][/path]"
-    if parts.scheme not in {"http", "https"} or not host:
-        return f"{setting}: {name} must be an https:// URL with a host name"
-    if parts.username or parts.password:
-        return f"{setting}: {name} must not contain credentials; use the credential settings instead"
-    if parts.query or parts.fragment:
-        return f"{setting}: {name} must not contain a query string or fragment"
-    if parts.scheme == "http" and not allow_insecure and not is_loopback_host(host):
-        return (
-            f"{setting}: {name} uses plain http:// to {host}; use https://, or pass --insecure-http "
-            "(MZSYNC_INSECURE_HTTP=true) if you really mean it"
-        )
-    return _check_api_suffix(setting, name, parts.scheme, parts.netloc, parts.path)
-
-
-#: setting → (the API path the tool appends itself, as a pattern matching it at the end of a configured URL's
-#: path; what the URL should be; what the tool adds). A sub-path before it (a store under /shop/) is kept.
-_API_SUFFIXES: Final[dict[str, tuple[re.Pattern[str], str, str]]] = {
-    # /rest, /rest/V1, /rest/<store>, /rest/<store>/V1, and anything under .../V1/
-    "magento.base_url": (
-        re.compile(r"/rest(?:/[A-Za-z0-9_]+)?(?:/V1(?:/.*)?)?$", re.IGNORECASE),
-        "the store's base URL",
-        "/rest/<store>/V1",
-    ),
-    # /crm, /crm/v8, /crm/v2/Contacts, ...
-    "zoho.api_url": (re.compile(r"/crm(?:/.*)?$", re.IGNORECASE), "the API URL", "/crm/v8"),
-    # /oauth, /oauth/v2, /oauth/v2/token, /oauth/v2/auth, ...
-    "zoho.accounts_url": (re.compile(r"/oauth(?:/.*)?$", re.IGNORECASE), "the Accounts URL", "/oauth/v2/token"),
-}
-
-
-def _check_api_suffix(setting: str, name: str, scheme: str, netloc: str, path: str) -> str | None:
-    """A URL ending in the API path the tool appends itself (``…/rest`` → ``…/rest/rest/V1``) is refused."""
-    pattern, what, adds = _API_SUFFIXES[setting]
-    trimmed = path.rstrip("/")
-    match = pattern.search(trimmed)
-    if match is None:
-        return None
-    suffix = match.group(0)
-    fixed = f"{scheme}://{netloc}{trimmed[: match.start()]}"
-    return (
-        f"{setting}: {name} ends with {suffix}; give {what} without {suffix}, i.e. {fixed} "
-        f"(the tool adds {adds} itself)"
-    )
-
-
-def _fill_and_check(raw: dict[str, Any], *, zoho_client_only: bool = False) -> list[str]:
-    """Region → URLs, required values, credentials per auth mode, URLs. Mutates ``raw``; returns problems.
-
-    ``zoho_client_only``: check only what talking to Zoho Accounts needs (``auth zoho-grant``).
-    """
-    problems: list[str] = []
-    magento, zoho, network = raw["magento"], raw["zoho"], raw["network"]
-
-    region = zoho.get("region")
-    bad_region = False
-    region_urls: tuple[str, str] | None = None
-    if isinstance(region, str) and region.strip():
-        zoho["region"] = region = region.strip().lower()
-        region_urls = ZOHO_REGIONS.get(region)
-        if region_urls is None:
-            bad_region = True
-            problems.append(
-                f"zoho.region: unknown Zoho region; ZOHO_REGION (or --region) must be one of {', '.join(ZOHO_REGIONS)}"
-            )
-    elif isinstance(region, str):
-        zoho.pop("region")  # blank: not given
-    elif region is not None:
-        bad_region = True
-        problems.append("zoho.region: must be a string; set ZOHO_REGION or [zoho] region in the config file")
-
-    required = ["zoho.client_id", "zoho.client_secret"]
-    if not zoho_client_only:
-        required += ["magento.base_url", "zoho.refresh_token"]
-    # The region fills only the URLs no layer (flag, environment, file) gives: an explicit URL always wins.
-    explicit: list[str] = []
-    for index, url in enumerate(("zoho.accounts_url", "zoho.api_url")):
-        key = url.partition(".")[2]
-        value = zoho.get(key)
-        if value is not None and not (isinstance(value, str) and not value.strip()):
-            explicit.append(key)
-        elif region_urls is not None:
-            zoho[key] = region_urls[index]
-        else:
-            zoho.pop(key, None)
-            # With an unknown region, the region line already says what to fix.
-            problems.append(
-                f"{url}: (see zoho.region)"
-                if bad_region
-                else f"{url}: not set; {_where(url)}, or set ZOHO_REGION (--region) to fill both Zoho URLs"
-            )
-    mode = magento.get("auth", "admin")
-    mode = mode if isinstance(mode, str) else "admin"
-    if not zoho_client_only:
-        required += [f"magento.{name}" for name in AUTH_MODE_CREDENTIALS.get(mode, ())]
-    for setting in required:
-        section, _, key = setting.partition(".")
-        value = raw[section].get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raw[section].pop(key, None)
-            for_mode = (
-                f" (needed by MAGENTO_AUTH={mode})"
-                if setting in {f"magento.{n}" for n in AUTH_MODE_CREDENTIALS.get(mode, ())}
-                else ""
-            )
-            problems.append(f"{setting}: not set{for_mode}; {_where(setting)}")
-
-    try:
-        allow_insecure = TypeAdapter(bool).validate_python(network.get("allow_insecure_http", False))
-    except ValidationError:
-        allow_insecure = False  # reported by the model validation
-    urls = (
-        ("zoho.accounts_url", "zoho.api_url")
-        if zoho_client_only
-        else ("magento.base_url", "zoho.accounts_url", "zoho.api_url")
-    )
-    for setting in urls:
-        section, _, key = setting.partition(".")
-        problem = _check_url(setting, raw[section].get(key), allow_insecure)
-        if problem:
-            problems.append(problem)
-        elif isinstance(raw[section].get(key), str):
-            raw[section][key] = raw[section][key].strip().rstrip("/")
-    if region_urls is not None and "api_url" in explicit and isinstance(zoho.get("api_url"), str):
-        _warn_if_other_region(str(region), zoho["api_url"])
-    return problems
-
-
-def _warn_if_other_region(region: str, api_url: str) -> None:
-    """An explicit ZOHO_API_URL wins over the region; say so when they name different data centres."""
-    other = region_of_api_host(api_url)
-    if other is not None and other.code != region:
-        log.warning(
-            "zoho.api_url %s is in Zoho's %s data centre but zoho.region is %s: the explicit URL wins; to use "
-            "the region's URLs, remove ZOHO_API_URL and ZOHO_ACCOUNTS_URL (or [zoho] api_url and accounts_url)",
-            api_url,
-            other.code,
-            region,
-        )
-
-
-_RANGE_ERRORS: Final = frozenset(
-    {"greater_than_equal", "less_than_equal", "greater_than", "less_than", "finite_number"}
-)
 _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "magento": MagentoSettings,
     "zoho": ZohoSettings,
@@ -495,61 +325,6 @@ _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "sync": SyncSettings,
     "mapping": MappingSettings,
 }
-
-
-def _range_message(loc: list[str]) -> str | None:
-    """ "must be between 1 and 300" from the field's own constraints."""
-    model = _SECTION_MODELS.get(loc[0]) if loc else None
-    field = model.model_fields.get(loc[1]) if model and len(loc) > 1 else None
-    if field is None:
-        return None
-    low = high = None
-    low_strict = False
-    for item in field.metadata:
-        if getattr(item, "ge", None) is not None:
-            low = item.ge
-        if getattr(item, "gt", None) is not None:
-            low, low_strict = item.gt, True
-        if getattr(item, "le", None) is not None:
-            high = item.le
-    if low is not None and high is not None:
-        if low_strict:
-            return f"must be greater than {low:g} and at most {high:g}"
-        return f"must be between {low:g} and {high:g}"
-    if low is not None:
-        return f"must be {'greater than' if low_strict else 'at least'} {low:g}"
-    if high is not None:
-        return f"must be at most {high:g}"
-    return None
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    loc = [str(p) for p in error["loc"]]
-    setting = ".".join(loc[:2])
-    var = ENV_BY_SETTING.get(setting)
-    if error["type"] == "extra_forbidden":
-        if len(loc) == 1:
-            return f"[{loc[0]}]: unknown section in the config file (known: {', '.join(SECTIONS)})"
-        section = Settings.model_fields.get(loc[0])
-        model = section.annotation if section is not None else None
-        known = list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
-        close = difflib.get_close_matches(loc[1], known, n=1)
-        guess = f"did you mean {loc[0]}.{close[0]}? " if close else ""
-        return f"{setting}: unknown setting ({guess}check the spelling in the config file)"
-    if error["type"] == "missing":
-        return f"{setting}: not set; {_where(setting)}"
-    shown = ""
-    value = error.get("input")
-    if var is not None and not var.secret and isinstance(value, int | float | str) and len(str(value)) <= 40:
-        shown = f" (got {value!r})"
-    where = f"; {_where(setting)}" if var or len(loc) >= 2 else ""
-    message = _range_message(loc) if error["type"] in _RANGE_ERRORS else None
-    message = message or _PLAIN_MESSAGES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
-    return f"{setting}: {message}{shown}{where}"
-
-
-#: pydantic's messages that name Python types, in the words of a settings file.
-_PLAIN_MESSAGES: Final = {"path_type": "must be a path (text)", "string_type": "must be text"}
 
 
 def _register_secrets(settings: Settings) -> None:
@@ -618,7 +393,7 @@ def _load_raw(
     try:
         raw = merge_layers(flags, env_values, document)
     except ValidationError as exc:
-        raise ConfigError(_format(problems + [_describe(e) for e in exc.errors()])) from None
+        raise ConfigError(format_problems(problems + [describe(e, _SECTION_MODELS) for e in exc.errors()])) from None
     return raw, problems
 
 
@@ -643,24 +418,10 @@ def _validate(
     except ValidationError as exc:
         seen = {p.partition(":")[0] for p in problems}
         for error in exc.errors():
-            described = _describe({**error, "loc": (*prefix, *error["loc"])})
+            described = describe({**error, "loc": (*prefix, *error["loc"])}, _SECTION_MODELS)
             if described.partition(":")[0] not in seen:
                 problems.append(described)
         return None
-
-
-def _raise_if(problems: list[str]) -> None:
-    """One line per setting: the first problem found for it (``MAGENTO_PASSWORD_FILE`` missing, not also "not set")."""
-    seen: set[str] = set()
-    kept: list[str] = []
-    for problem in problems:
-        setting = problem.partition(":")[0]
-        if problem.endswith(": (see zoho.region)") or setting in seen:
-            continue
-        seen.add(setting)
-        kept.append(problem)
-    if kept:
-        raise ConfigError(_format(kept))
 
 
 def load_settings(
@@ -677,7 +438,7 @@ def load_settings(
     env = os.environ if env is None else env
     raw, problems = _load_raw(config_file, overrides, env)
     context = _fill_state_path(raw, env)
-    problems += _fill_and_check(raw)
+    problems += fill_and_check(raw)
     settings = _validate(Settings, raw, problems, context=context)
     mapping = raw.get("mapping", {})
     if isinstance(mapping.get("fields", {}), Mapping):
@@ -685,7 +446,7 @@ def load_settings(
             build_spec(mapping.get("fields"), replace_defaults=mapping.get("replace_defaults") is True)
         except MappingConfigError as exc:
             problems.append(f"{exc}; fix the config file")
-    _raise_if(problems)
+    raise_if(problems)
     if settings is None:  # pragma: no cover - every validation error was added to problems
         raise ConfigError("Invalid settings")
     _register_secrets(settings)
@@ -702,7 +463,7 @@ def load_sync_settings(
     raw, problems = _load_raw(config_file, overrides, env)
     context = _fill_state_path(raw, env)
     sync = _validate(SyncSettings, raw["sync"], problems, ("sync",), context)
-    _raise_if(problems)
+    raise_if(problems)
     if sync is None:  # pragma: no cover
         raise ConfigError("Invalid settings")
     return sync
@@ -733,7 +494,7 @@ def load_zoho_client_settings(
     """Like :func:`load_settings`, for ``auth zoho-grant``: needs only the Zoho client id/secret and data centre."""
     env = os.environ if env is None else env
     raw, problems = _load_raw(config_file, overrides, env)
-    problems += _fill_and_check(raw, zoho_client_only=True)
+    problems += fill_and_check(raw, zoho_client_only=True)
     zoho = raw["zoho"]
     network = _validate(NetworkSettings, raw["network"], problems, ("network",))
     retry = _validate(RetrySettings, raw["retry"], problems, ("retry",))
@@ -742,14 +503,8 @@ def load_zoho_client_settings(
     client = _validate(
         ZohoClientSettings, {**data, "network": network or {}, "retry": retry or {}}, problems, ("zoho",)
     )
-    _raise_if(problems)
+    raise_if(problems)
     if client is None:  # pragma: no cover
         raise ConfigError("Invalid settings")
     redact.register_secret(client.client_secret)
     return client
-
-
-def _format(problems: list[str]) -> str:
-    if len(problems) == 1:
-        return f"Invalid settings: {problems[0]}"
-    return f"Invalid settings ({len(problems)} problems):\n" + "\n".join(f"  - {p}" for p in problems)

@@ -36,7 +36,8 @@ from magento_zoho_sync.http import is_header_token
 from magento_zoho_sync.magento.wire import PHP_OUTPUT_HINT, error_body, error_message, php_output, server_date
 from magento_zoho_sync.redact import register_secret
 from magento_zoho_sync.retry import TransientStatus, is_transient_status
-from magento_zoho_sync.settings import AUTH_MODE_CREDENTIALS, MagentoSettings
+from magento_zoho_sync.settings import MagentoSettings
+from magento_zoho_sync.settings_checks import AUTH_MODE_CREDENTIALS
 
 __all__ = [
     "AdminTokenAuth",
