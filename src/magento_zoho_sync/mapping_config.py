@@ -131,10 +131,15 @@ _SEQUENCES: Final = (list, tuple)
 _NUMBERS: Final = (int, float)
 
 
+def _is_line(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 def _join(separator: str) -> Callable[[Any], Any]:
     def join(value: Any) -> Any:
         if isinstance(value, _SEQUENCES):
-            lines = [line for v in value if v is not None and (line := str(v).strip())]
+            # text and numbers only: a yes/no or a nested object is no street line (never 'True' in Zoho)
+            lines = [line for v in value if _is_line(v) and (line := str(v).strip())]
             return separator.join(lines) if lines else None
         return value
 

@@ -344,10 +344,14 @@ _TRUE = frozenset({"1", "true", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "no", "n", "off"})
 
 
+def _is_line(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 def _join(separator: str) -> Callable[[Any], Any]:
     def join(value: Any) -> Any:
         if isinstance(value, list | tuple):
-            lines = [str(v).strip() for v in value if v is not None and str(v).strip()]
+            lines = [str(v).strip() for v in value if _is_line(v) and str(v).strip()]
             return separator.join(lines) if lines else None
         return value
 

@@ -146,6 +146,12 @@ def test_empty_and_missing_values_are_left_out() -> None:
     assert "" not in payload.values()
 
 
+def test_street_lines_are_text_or_numbers_never_a_yes_no_or_an_object() -> None:
+    a = address(17, street=[True, "12 High Street", {"x": 1}, 7, ["nested"], False])
+    record = map_customer(customer(addresses=[a]))
+    assert isinstance(record, MappedCustomer) and record.payload["Mailing_Street"] == "12 High Street, 7"
+
+
 def test_multi_line_street_all_lines_in_order() -> None:
     a = address(17, street=["Flat 3", "  12 High Street ", "", "Building B"])
     payload = ok(map_customer(customer(addresses=[a]))).payload
