@@ -200,11 +200,20 @@ class StateStore:
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        if not self._has_error_details():
-            # a column added after schema 1: the files of earlier versions get it; those versions, which name the
-            # columns they read and write, go on working with it (so no new schema version, no forced upgrade)
+
+    def _add_error_details(self) -> None:
+        """``run_errors.details``, a column added after schema 1, added to a file of an earlier version: under the
+        sync's lock (no other sync, of any version, is writing), and checked again inside the transaction. Those
+        versions name the columns they read and write, so they go on working with it: no new schema version."""
+        if self._has_error_details():
+            return
+        try:
             with self.transaction() as db:
-                db.execute("ALTER TABLE run_errors ADD COLUMN details TEXT")
+                if not self._has_error_details():
+                    db.execute("ALTER TABLE run_errors ADD COLUMN details TEXT")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise state_error(exc, self.path) from exc
 
     def _has_error_details(self) -> bool:
         """Whether ``run_errors`` has its ``details`` column (a file written before it came has not)."""
@@ -224,6 +233,7 @@ class StateStore:
                 hint="Wait for it to finish (or stop it); two syncs on one state file would send the same data twice.",
             ) from None
         try:
+            self._add_error_details()
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)

@@ -22,6 +22,12 @@ def state_error(exc: sqlite3.DatabaseError, path: Path | str = "") -> StateError
             hint="Free some space (while a large run goes on, the state and its -wal file can take about 40 MB) and "
             "run again: what was saved is kept and the run goes on from there.",
         )
+    if "locked" in lowered or "busy" in lowered:
+        return StateError(
+            f"{where} is busy: another process has been writing to it for too long ({exc}).",
+            hint="Another magento-zoho-sync (perhaps an older version), a backup or an sqlite3 shell holds it: wait "
+            "for it to finish and run again. The file is not damaged.",
+        )
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
         return StateError(
             f"{where} cannot be written or opened ({exc}): the file or its folder is read-only or missing.",

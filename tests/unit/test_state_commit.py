@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from magento_zoho_sync.state import CommitPart, FailureRecord, LinkUpdate, StateStore
+from magento_zoho_sync.errors import LockedError
+from magento_zoho_sync.state import CommitPart, FailureRecord, LinkUpdate, StateStore, _lock_path
+from magento_zoho_sync.state_file import state_error
 
 IDS = st.integers(min_value=1, max_value=12)
 EMAILS = st.sampled_from(["a@x.io", "b@x.io", "c@x.io", "d@x.io", "Bad\ud800@x.io"])
@@ -142,6 +147,39 @@ def test_a_failures_details_are_kept_and_an_earlier_versions_file_gets_the_colum
     reader.close()
     store = StateStore.open(path)
     failure = FailureRecord(2, "b@x.io", "MISSING_LAST_NAME", "m", {"field": "Last_Name"})
-    store.commit_parts(run_id=run_id, parts=[CommitPart(failures=[failure])])
+    with store.lock():  # as a sync takes it: the column is added under the lock
+        store.commit_parts(run_id=run_id, parts=[CommitPart(failures=[failure])])
     assert [(f.customer_id, f.details) for f in store.run_errors(run_id)] == [(1, {}), (2, {"field": "Last_Name"})]
     store.close()
+
+
+def test_a_sync_starting_while_an_earlier_version_runs_is_refused_as_locked_not_as_damaged(tmp_path: Path) -> None:
+    """The column is added under the sync's lock: a sync of the earlier version still running (holding the lock and
+    a long write, as while it reads Zoho's contacts) makes the new one stop at once with "already running"."""
+    path = tmp_path / "s.sqlite"
+    old = StateStore.open(path)
+    with old.transaction() as db:
+        db.execute("ALTER TABLE run_errors DROP COLUMN details")
+    fd = os.open(_lock_path(path), os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # the earlier version's sync: its lock, and its write going on
+    try:
+        with old.transaction():
+            new = StateStore.open(path)  # reads only: does not wait for the write
+            with pytest.raises(LockedError), new.lock():
+                pass
+            new.close()
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    old.close()
+    reopened = StateStore.open(path)
+    assert not reopened._has_error_details()
+    with reopened.lock():
+        assert reopened._has_error_details()
+    reopened.close()
+
+
+def test_a_state_file_busy_past_the_timeout_is_said_busy_not_damaged() -> None:
+    error = state_error(sqlite3.OperationalError("database is locked"), "/var/lib/mzsync/state.sqlite")
+    assert "is busy" in str(error) and "is damaged" not in str(error)
+    assert error.hint is not None and "not damaged" in error.hint
