@@ -106,7 +106,9 @@ _EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\\ud800-\udfff]{1,64}(?<!\.)"
     r"@(?:[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]+\.)+[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]{2,}$"
 )
-_DIGITS = re.compile(r"^[0-9]{1,18}$")
+# digits of a number SQLite holds (the Magento client takes the same ids): up to 19, at most 2**63 - 1
+_DIGITS = re.compile(r"^[0-9]{1,19}$")
+_MAX_INT = 2**63 - 1
 # The same test as _EMAIL, faster: its "no '..'" look-ahead scans the whole address in the regex engine, where
 # ``".." not in email`` is one C search. (The look-ahead's ``.`` stops at a newline, but an address _EMAIL accepts
 # has none, bar one at the very end, which "$" allows.)
@@ -222,7 +224,7 @@ def _customer_id(raw: Any) -> int:
 def _optional_int(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and _DIGITS.match(value.strip()):
+    if isinstance(value, str) and _DIGITS.match(value.strip()) and int(value.strip()) <= _MAX_INT:
         return int(value.strip())
     return None
 

@@ -51,7 +51,9 @@ _EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\\ud800-\udfff]{1,64}(?<!\.)"
     r"@(?:[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]+\.)+[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]{2,}$"
 )
-_DIGITS = re.compile(r"^[0-9]{1,18}$")
+# digits of a number SQLite holds (the Magento client takes the same ids): up to 19, at most 2**63 - 1
+_DIGITS = re.compile(r"^[0-9]{1,19}$")
+_MAX_INT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ def _customer_id(customer: Mapping[str, Any]) -> int:
     raw = customer.get("id")
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and _DIGITS.match(raw.strip()):
+    if isinstance(raw, str) and _DIGITS.match(raw.strip()) and int(raw.strip()) <= _MAX_INT:
         return int(raw.strip())
     return 0
 
@@ -243,7 +245,7 @@ def _customer_id(customer: Mapping[str, Any]) -> int:
 def _optional_int(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and _DIGITS.match(value.strip()):
+    if isinstance(value, str) and _DIGITS.match(value.strip()) and int(value.strip()) <= _MAX_INT:
         return int(value.strip())
     return None
 

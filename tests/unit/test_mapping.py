@@ -152,6 +152,15 @@ def test_street_lines_are_text_or_numbers_never_a_yes_no_or_an_object() -> None:
     assert isinstance(record, MappedCustomer) and record.payload["Mailing_Street"] == "12 High Street, 7"
 
 
+@pytest.mark.parametrize(("given", "expected"), [("0000000000000000042", 42), ("9223372036854775807", 2**63 - 1)])
+def test_an_id_the_magento_client_takes_is_the_id_the_mapping_reads(given: str, expected: int) -> None:
+    """Up to 19 digits and at most 2**63 - 1, as the client checks (an id it takes must never map to "no id")."""
+    record = map_customer(customer(id=given))
+    assert isinstance(record, MappedCustomer) and record.customer_id == expected
+    failure = map_customer(customer(id="9223372036854775808"))
+    assert isinstance(failure, MappingFailure) and failure.code == "MAPPING_ERROR"
+
+
 def test_multi_line_street_all_lines_in_order() -> None:
     a = address(17, street=["Flat 3", "  12 High Street ", "", "Building B"])
     payload = ok(map_customer(customer(addresses=[a]))).payload
