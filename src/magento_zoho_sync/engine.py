@@ -5,8 +5,9 @@ One run::
     choose the mode ── resume a checkpoint │ full (first run, --full, schedule) │ incremental (updated_at ≥ W)
     full runs: index the emails of Zoho's contacts (COQL, 2,000 a call) to find case variants and duplicates
     for each keyset page of customers (entity_id > last, ascending):
+        full runs, first: linked customers missing from the page are read with GET /V1/customers/{id} (404 =
+            deleted; the others, left out by the search, are handled with the page)
         map (pure) → merge per email → skip unchanged payloads → batch (≤ 100) → write concurrently
-        full runs: linked customers missing from the page are checked with GET /V1/customers/{id} (404 = deleted)
         commit each acknowledged batch with its links, failures and the checkpoint in one transaction
     retry customers that failed in earlier runs (until they are parked)
     advance the watermark to the server time at the start of the run

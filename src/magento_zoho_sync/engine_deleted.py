@@ -62,7 +62,11 @@ class DeletedCustomers(EngineShared):
         self._flush()
         links = self.state.links_for(customer_ids)
         if self.options.on_deleted in ("tag", "delete"):
-            zoho_ids = sorted({link.zoho_id for link in links.values() if link.zoho_id and self._sole_owner(link)})
+            owned = [link for link in links.values() if link.zoho_id and self._sole_owner(link)]
+            # a live customer holding the email (one who re-registered with it, say) takes the contact over in
+            # this run, or the next if it is not yet linked: the contact is neither tagged nor deleted
+            held = self.source.emails_held([link.email for link in owned if link.email]) if owned else set()
+            zoho_ids = sorted({link.zoho_id for link in owned if link.zoho_id and link.email not in held})
             for start in range(0, len(zoho_ids), 100):
                 chunk = zoho_ids[start : start + 100]
                 if self.options.on_deleted == "tag":

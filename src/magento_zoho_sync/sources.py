@@ -41,6 +41,8 @@ class CustomerSource(Protocol):
 
     def get_customers(self, customer_ids: Sequence[int]) -> Sequence[Mapping[str, Any]]: ...
 
+    def emails_held(self, emails: Sequence[str]) -> set[str]: ...
+
 
 class RecordOutcome(Protocol):
     """Zoho's answer for one record of a write (``data[i]`` of the response)."""

@@ -406,6 +406,24 @@ def test_customers_deleted_in_magento_are_found_on_full_runs(make_world: Any, on
     assert world.sync(full=True, **{"sync.on_deleted": on_deleted}).tally.deleted == 0
 
 
+@pytest.mark.parametrize("on_deleted", ["tag", "delete"])
+def test_a_deleted_customers_email_registered_again_keeps_its_contact(make_world: Any, on_deleted: str) -> None:
+    """Deleted, then registered again with the same email (here in other letter case) before the next full run: the
+    contact is the live customer's; Magento is asked (email in (...)) before anything is tagged or deleted."""
+    world: World = make_world(0)
+    gone = add_customer(world, "again@example.com", lastname="First")
+    world.sync()
+    [contact] = contacts(world, "again@example.com")
+    world.magento.backend.delete_customer(gone)
+    again = add_customer(world, "Again@Example.com", lastname="Second")
+    result = world.sync(full=True, **{"sync.on_deleted": on_deleted})
+    assert result.tally.deleted_ids == [gone]
+    assert (result.tally.deleted_tagged, result.tally.deleted_removed) == (0, 0)
+    [kept] = contacts(world, "again@example.com")
+    assert kept["id"] == contact["id"] and not kept.get("Tag") and kept["Last_Name"] == "Second"
+    assert any("email" in r.query and "%5Bcondition_type%5D=in" in r.query for r in world.magento.log), again
+
+
 def test_a_run_with_more_failures_than_kept_in_memory_reports_them_all(
     make_world: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

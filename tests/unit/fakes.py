@@ -60,6 +60,11 @@ class FakeMagento:
         self.gets += 1
         return self.customers.get(customer_id)
 
+    def emails_held(self, emails: Sequence[str]) -> set[str]:
+        self.gets += 1
+        held = {str(c["email"]).strip().lower() for c in self.customers.values()}
+        return {email for email in emails if email in held}
+
 
 @dataclass(frozen=True)
 class Outcome:

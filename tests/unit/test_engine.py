@@ -337,6 +337,27 @@ def test_customers_deleted_in_magento(state: StateStore, on_deleted: str) -> Non
     assert again.deleted == 0
 
 
+@pytest.mark.parametrize("on_deleted", ["tag", "delete"])
+@pytest.mark.parametrize("new_id", [4, 300])  # on the deleted customer's page, or on a later one
+def test_a_deleted_customers_contact_that_a_live_customer_takes_over_is_neither_tagged_nor_deleted(
+    state: StateStore, on_deleted: str, new_id: int
+) -> None:
+    """A customer deletes the account and registers again with the same email before the next full run: the contact
+    is the new customer's, not a deleted one's (the README: a contact shared with a live customer is left alone)."""
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 4)])
+    zoho = FakeZoho()
+    run(magento, zoho, state, page_size=100)
+    [contact_id] = [zid for zid, c in zoho.contacts.items() if c["Email"] == "c2@example.com"]
+    del magento.customers[2]
+    magento.customers[new_id] = customer(new_id, "c2@example.com", last="Again", updated="2025-06-01 00:00:00")
+    tally = run(magento, zoho, state, page_size=100, full=True, on_deleted=on_deleted)
+    assert tally.deleted_ids == [2] and (tally.deleted_tagged, tally.deleted_removed) == (0, 0)
+    assert [(c["id"], c.get("Tag"), c["Last_Name"]) for c in zoho.by_email("c2@example.com")] == [
+        (contact_id, None, "Again")
+    ]
+    assert state.links_for([new_id])[new_id].zoho_id == contact_id
+
+
 class FailingZoho(FakeZoho):
     def __init__(self, fail_after_calls: int) -> None:
         super().__init__()

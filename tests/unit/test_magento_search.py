@@ -13,6 +13,7 @@ from magento_zoho_sync.magento.search import (
     Filter,
     SortOrder,
     customer_keyset_query,
+    customers_by_email_query,
     encode_query,
     search_criteria_pairs,
 )
@@ -53,6 +54,18 @@ def test_updated_since_is_a_separate_filter_group() -> None:
     assert "2026-11-20%2008%3A00%3A00" in query
     assert "+" not in query
     assert "[" not in query and "]" not in query
+
+
+def test_the_emails_query_asks_for_one_list_in_one_group_a_page_of_300_at_a_time() -> None:
+    pairs = dict(magento_decode(customers_by_email_query(["a+b@x.io", "c@y.io"], page=2)))
+    assert pairs["searchCriteria[filter_groups][0][filters][0][field]"] == "email"
+    assert pairs["searchCriteria[filter_groups][0][filters][0][value]"] == "a+b@x.io,c@y.io"
+    assert pairs["searchCriteria[filter_groups][0][filters][0][condition_type]"] == "in"
+    assert (pairs["searchCriteria[pageSize]"], pairs["searchCriteria[currentPage]"]) == (str(MAX_PAGE_SIZE), "2")
+    with pytest.raises(ValueError, match="comma"):
+        customers_by_email_query(["a,b@x.io"])
+    with pytest.raises(ValueError):
+        customers_by_email_query([])
 
 
 def test_plus_in_an_email_is_percent_encoded() -> None:

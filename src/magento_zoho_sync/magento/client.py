@@ -24,7 +24,13 @@ from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import MagentoError
 from magento_zoho_sync.http import ApiStats, build_client, transport_problem
 from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
-from magento_zoho_sync.magento.search import MAX_PAGE_SIZE, customer_keyset_query, customers_by_id_query
+from magento_zoho_sync.magento.search import (
+    MAX_EMAILS_PER_QUERY,
+    MAX_PAGE_SIZE,
+    customer_keyset_query,
+    customers_by_email_query,
+    customers_by_id_query,
+)
 from magento_zoho_sync.magento.wire import (
     PHP_OUTPUT_HINT,
     error_body,
@@ -33,6 +39,7 @@ from magento_zoho_sync.magento.wire import (
     php_output,
     server_date,
 )
+from magento_zoho_sync.mapping import normalise_email
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 
@@ -42,6 +49,8 @@ log = logging.getLogger(__name__)
 
 #: The highest customer id the tool takes (SQLite's integers are 64-bit; Magento's entity_id is an unsigned int).
 MAX_CUSTOMER_ID = 2**63 - 1
+#: pages read per ``email in (...)`` search: 100 emails held by 3 customers each fit in 1 of 300; 10 bound a loop
+MAX_EMAIL_PAGES = 10
 _ID_DIGITS = re.compile(r"[0-9]{1,19}")  # then checked against MAX_CUSTOMER_ID, as an int is
 
 #: The body of an answer that is not a 200 with JSON (an error, a redirect, an HTML page): not read as JSON.
@@ -331,6 +340,36 @@ class MagentoClient:
             wanted = set(chunk)
             found.extend(item for item in body["items"] if _customer_id(item) in wanted)
         return found
+
+    def emails_held(self, emails: Sequence[str]) -> set[str]:
+        """Which of these (normalised) emails a customer holds now, compared trimmed and lower-cased: ``email in
+        (...)`` searches, :data:`MAX_EMAILS_PER_QUERY` emails each (emails with a comma, invalid anyway, are
+        left out)."""
+        wanted = sorted({email for email in emails if email and "," not in email})
+        held: set[str] = set()
+        for start in range(0, len(wanted), MAX_EMAILS_PER_QUERY):
+            chunk = wanted[start : start + MAX_EMAILS_PER_QUERY]
+            page, read = 1, 0
+            while True:
+                response, body = self._get("/customers/search", customers_by_email_query(chunk, page=page))
+                body = self._json(response, body)
+                if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                    raise MagentoError(
+                        f"Magento answered GET {response.request.url.path} without an 'items' list; "
+                        "this is not a customer search result."
+                    )
+                items = body["items"]
+                held.update(
+                    normalise_email(item["email"])
+                    for item in items
+                    if isinstance(item, dict) and isinstance(item.get("email"), str)
+                )
+                read += len(items)
+                total = body.get("total_count")
+                if not items or type(total) is not int or read >= total or page >= MAX_EMAIL_PAGES:
+                    break
+                page += 1
+        return held & set(wanted)
 
     def get_customer(self, customer_id: int) -> dict[str, Any] | None:
         """``GET /V1/customers/{id}``; None when Magento answers 404 (no such customer)."""

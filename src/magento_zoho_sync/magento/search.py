@@ -38,6 +38,8 @@ __all__ = [
 
 #: Magento's maximum page size where input limits are on (2.4.3+); the sync never asks for more.
 MAX_PAGE_SIZE = 300
+#: emails per ``email in (...)`` search (each may be held by a customer of every website: a page of 300 holds them)
+MAX_EMAILS_PER_QUERY = 100
 
 _MAGENTO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
@@ -109,6 +111,22 @@ def customer_keyset_query(*, after_id: int, page_size: int, updated_since: str |
         groups.append([Filter("updated_at", updated_since, "gteq")])
     pairs = search_criteria_pairs(
         groups, sort_orders=[SortOrder("entity_id", "ASC")], page_size=page_size, current_page=1
+    )
+    return encode_query(pairs)
+
+
+def customers_by_email_query(emails: Sequence[str], *, page: int = 1) -> str:
+    """The query string of one page (of :data:`MAX_PAGE_SIZE`) of the customers holding these emails: ``email in
+    (emails)``, sorted by id. An email with a comma cannot be asked for this way (``in`` splits on commas)."""
+    if not 1 <= len(emails) <= MAX_EMAILS_PER_QUERY:
+        raise ValueError(f"ask for 1 to {MAX_EMAILS_PER_QUERY} emails at a time")
+    if any("," in email for email in emails):
+        raise ValueError("an email with a comma cannot be searched with 'in'")
+    pairs = search_criteria_pairs(
+        [[Filter("email", ",".join(emails), "in")]],
+        sort_orders=[SortOrder("entity_id", "ASC")],
+        page_size=MAX_PAGE_SIZE,
+        current_page=page,
     )
     return encode_query(pairs)
 
