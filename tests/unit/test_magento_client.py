@@ -159,6 +159,12 @@ def test_get_customer_and_404_is_none() -> None:
     assert client.get_customer(999) is None
 
 
+def test_another_customer_answered_for_get_customer_is_an_error_not_synced() -> None:
+    client = _client(lambda r: _json(200, {"id": 7, "email": "c7@example.com"}))
+    with pytest.raises(MagentoError, match="with customer 7, not 5"):
+        client.get_customer(5)
+
+
 def test_a_404_for_a_route_is_an_error_not_a_missing_customer() -> None:
     client = _client(lambda r: _json(404, {"message": "Request does not match any route."}))
     with pytest.raises(MagentoError, match="MAGENTO_BASE_URL"):

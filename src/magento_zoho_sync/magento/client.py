@@ -381,6 +381,12 @@ class MagentoClient:
             raise MagentoError(
                 f"Magento answered GET {response.request.url.path} with something that is not a customer."
             )
+        if _customer_id(body) != int(customer_id):  # another customer's data would be synced (and checkpointed)
+            raise MagentoError(
+                f"Magento answered GET {response.request.url.path} with customer {_customer_id(body)}, not "
+                f"{int(customer_id)}: a proxy or a cache in front of the store is answering for another request.",
+                hint="Check the caches and proxies in front of the REST API (they must not cache /rest/ answers).",
+            )
         return body
 
     def attribute_metadata(self, entity: str, code: str) -> dict[str, Any] | None:
