@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS run_errors (
     email       TEXT,
     code        TEXT NOT NULL,
     message     TEXT NOT NULL,
-    details     TEXT  -- a JSON object or NULL (added to the files of earlier versions when opened for writing)
+    details     TEXT  -- a JSON object or NULL (added to the files of earlier versions under the sync's lock)
 );
 CREATE INDEX IF NOT EXISTS run_errors_run ON run_errors(run_id);
 """
