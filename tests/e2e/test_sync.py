@@ -658,6 +658,33 @@ def test_an_email_change_onto_an_email_a_contact_got_since_the_last_full_run_mak
     assert [w.code for w in result.tally.warnings] == ["EMAIL_TAKEN_IN_ZOHO"]
 
 
+@pytest.mark.parametrize("matching", [False, True])  # [UNVERIFIED] the upsert match's case rule
+@pytest.mark.parametrize("coql_sensitive", [False, True])  # [UNVERIFIED] COQL's, which may differ from it
+def test_an_email_change_onto_a_contact_in_other_letter_case_under_each_case_rule(
+    make_world: Any, matching: bool, coql_sensitive: bool
+) -> None:
+    """COQL that finds the contact in other letter case: updated, no twin. COQL that does not (case-sensitive):
+    the contact is twinned, as the README says, and the next full run, which reads every contact, lists it."""
+    world: World = make_world(0)
+    world.zoho.set_email_case_sensitive(matching)
+    world.zoho.backend.config.coql_email_case_sensitive = coql_sensitive
+    mover = add_customer(world, "old@example.com", lastname="Mover")
+    world.sync()
+    web_form = world.zoho.add_contact(Email="Taken@Example.com", Last_Name="Webform")
+    world.magento.backend.update_customer(mover, email="taken@example.com")
+    world.sync()
+    held = sorted(c["id"] for c in world.zoho.contacts() if c["Email"].lower() == "taken@example.com")
+    full = world.sync(full=True)
+    if not coql_sensitive:
+        assert held == [web_form] and world.zoho.contact(web_form)["Last_Name"] == "Mover"
+        assert full.zoho_duplicates == []
+    else:
+        assert len(held) == 2 and web_form in held
+        assert [(email, sorted(ids), customers) for email, ids, customers in full.zoho_duplicates] == [
+            ("taken@example.com", held, [mover])
+        ]
+
+
 @pytest.mark.parametrize("escape", ["backslash", "doubled", "both"])  # [UNVERIFIED] how COQL escapes a quote
 def test_an_email_with_a_quote_is_looked_up_whichever_escape_zohos_coql_takes(make_world: Any, escape: str) -> None:
     world: World = make_world(0, zoho_kwargs={"config": ZohoConfig(coql_quote_escape=escape)})  # type: ignore[arg-type]

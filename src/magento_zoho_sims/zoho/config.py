@@ -24,6 +24,9 @@ class ZohoConfig:
     # --- org / records -----------------------------------------------------------------------------------
     email_unique: bool = False  # org setting "Do not allow duplicates in Email field" (off by default in Zoho)
     email_case_sensitive: bool = False  # [UNVERIFIED] Email matching; reference: switch, default insensitive
+    # [UNVERIFIED] COQL's Email = / in comparisons: None follows email_case_sensitive; True or False sets them apart
+    # (a case-sensitive COQL beside a case-insensitive upsert match, say)
+    coql_email_case_sensitive: bool | None = None
     duplicate_match: DuplicateMatch = "oldest"  # upsert when several contacts share the matched value
     same_batch_duplicates: SameBatchDuplicates = "insert_both"  # two records of ONE upsert with the same email
     upsert_mixed_status: int = 207  # [UNVERIFIED] all succeeded but some inserted, some updated: 207 or 200

@@ -293,11 +293,17 @@ class Reader:
             max_reachable=config.coql_max_reachable,
             escape=config.coql_quote_escape,
         )
-        sensitive = frozenset({"Email", "Secondary_Email"}) if config.email_case_sensitive else frozenset()
+        coql_sensitive = config.coql_email_case_sensitive
+        coql_sensitive = config.email_case_sensitive if coql_sensitive is None else coql_sensitive
+        sensitive = frozenset({"Email", "Secondary_Email"}) if coql_sensitive else frozenset()
         predicate = coql_mod.compile_where(query.where, case_sensitive_fields=sensitive)
         store = self.backend.store
         with self.backend.lock:
-            hint = coql_mod.exact_candidates(query.where, frozenset(store.indexes))
+            # the store's email index is exact when its matching is case-sensitive: it would miss the other letter
+            # cases a case-insensitive COQL finds, which then reads every contact
+            exact_index = store.email_case_sensitive and not coql_sensitive
+            usable = frozenset(store.indexes) - ({"Email", "Secondary_Email"} if exact_index else frozenset())
+            hint = coql_mod.exact_candidates(query.where, usable)
             rows: list[Contact]
             if hint is not None:
                 ids = sorted({cid for value in hint[1] for cid in store.lookup(hint[0], value)})

@@ -126,6 +126,26 @@ def test_case_sensitive_switch(api: httpx2.Client, sim: ZohoSimulator, people: d
     assert [r["id"] for r in body["data"]] == [people["bob"]]
 
 
+CASE_RULES = [  # (the upsert match's case rule, COQL's switch, what Email = 'bob@example.com' finds)
+    (False, True, ["bob"]),  # a case-sensitive COQL beside a case-insensitive upsert match
+    (True, False, ["bob", "bob2"]),  # and the other way round: the exact index is not used
+    (True, None, ["bob"]),
+    (False, None, ["bob", "bob2"]),
+]
+
+
+@pytest.mark.parametrize("rule", CASE_RULES)
+def test_coqls_case_rule_can_differ_from_the_upsert_match(
+    api: httpx2.Client, sim: ZohoSimulator, people: dict[str, str], rule: tuple[bool, bool | None, list[str]]
+) -> None:
+    matching, coql_switch, found = rule
+    sim.set_email_case_sensitive(matching)
+    sim.config.coql_email_case_sensitive = coql_switch
+    for where in ("Email = 'bob@example.com'", "Email in ('bob@example.com', 'nobody@example.com')"):
+        body = coql(api, f"select Email from Contacts where {where}").json()  # noqa: S608
+        assert [r["id"] for r in body["data"]] == [people[name] for name in found], where
+
+
 def test_where_id_accepts_strings_and_numbers(api: httpx2.Client, people: dict[str, str]) -> None:
     quoted = coql(api, f"select Email from Contacts where id in ('{people['ann']}', '{people['cy']}')").json()  # noqa: S608
     assert [r["id"] for r in quoted["data"]] == [people["ann"], people["cy"]]
