@@ -256,16 +256,10 @@ class MagentoClient:
         last = after_id
         warned = False
         while True:
-            response, body = self._get(
-                "/customers/search", customer_keyset_query(after_id=last, page_size=size, updated_since=updated_since)
+            response, body = self._search(
+                customer_keyset_query(after_id=last, page_size=size, updated_since=updated_since)
             )
-            body = self._json(response, body)
             path = response.request.url.path
-            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-                raise MagentoError(
-                    f"Magento answered GET {path} without an 'items' list; this is not a customer search result.",
-                    hint="Check MAGENTO_BASE_URL and that no extension rewrites /V1/customers/search.",
-                )
             raw_items: list[Any] = body["items"]
             fresh: list[dict[str, Any]] = []
             rejected: list[Any] = []
@@ -324,19 +318,25 @@ class MagentoClient:
                     len(raw_items),
                 )
 
+    def _search(self, query: str) -> tuple[httpx2.Response, dict[str, Any]]:
+        """``GET /V1/customers/search?<query>``: the answer, checked to be a search result (an ``items`` list)."""
+        response, body = self._get("/customers/search", query)
+        body = self._json(response, body)
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise MagentoError(
+                f"Magento answered GET {response.request.url.path} without an 'items' list; "
+                "this is not a customer search result.",
+                hint="Check MAGENTO_BASE_URL and that no extension rewrites /V1/customers/search.",
+            )
+        return response, body
+
     def get_customers(self, customer_ids: Sequence[int]) -> list[dict[str, Any]]:
         """The customers among ``customer_ids`` that still exist, one search call per page size of ids."""
         ids = sorted({int(customer_id) for customer_id in customer_ids})
         found: list[dict[str, Any]] = []
         for start in range(0, len(ids), self.page_size):
             chunk = ids[start : start + self.page_size]
-            response, body = self._get("/customers/search", customers_by_id_query(chunk))
-            body = self._json(response, body)
-            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-                raise MagentoError(
-                    f"Magento answered GET {response.request.url.path} without an 'items' list; "
-                    "this is not a customer search result."
-                )
+            _, body = self._search(customers_by_id_query(chunk))
             wanted = set(chunk)
             found.extend(item for item in body["items"] if _customer_id(item) in wanted)
         return found
@@ -351,13 +351,7 @@ class MagentoClient:
             chunk = wanted[start : start + MAX_EMAILS_PER_QUERY]
             page, read = 1, 0
             while True:
-                response, body = self._get("/customers/search", customers_by_email_query(chunk, page=page))
-                body = self._json(response, body)
-                if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-                    raise MagentoError(
-                        f"Magento answered GET {response.request.url.path} without an 'items' list; "
-                        "this is not a customer search result."
-                    )
+                _, body = self._search(customers_by_email_query(chunk, page=page))
                 items = body["items"]
                 held.update(
                     normalise_email(item["email"])
