@@ -65,6 +65,7 @@ __all__ = [
     "ERROR_CODES",
     "INVALID_EMAIL",
     "MAPPING_ERROR",
+    "MAX_INT",
     "MISSING_EMAIL",
     "MISSING_LAST_NAME",
     "NEVER_TRUNCATE",
@@ -73,6 +74,7 @@ __all__ = [
     "MappingFailure",
     "Merge",
     "default_address",
+    "int_from_digits",
     "is_valid_email",
     "limits_from_fields",
     "main_address",
@@ -106,9 +108,9 @@ _EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\\ud800-\udfff]{1,64}(?<!\.)"
     r"@(?:[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]+\.)+[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]{2,}$"
 )
-# digits of a number SQLite holds (the Magento client takes the same ids): up to 19, at most 2**63 - 1
-_DIGITS = re.compile(r"^[0-9]{1,19}$")
-_MAX_INT = 2**63 - 1
+#: The highest id (or number) taken: SQLite's integers are 64-bit.
+MAX_INT: Final = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
 # The same test as _EMAIL, faster: its "no '..'" look-ahead scans the whole address in the regex engine, where
 # ``".." not in email`` is one C search. (The look-ahead's ``.`` stops at a newline, but an address _EMAIL accepts
 # has none, bar one at the very end, which "$" allows.)
@@ -224,9 +226,16 @@ def _customer_id(raw: Any) -> int:
 def _optional_int(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and _DIGITS.match(value.strip()) and int(value.strip()) <= _MAX_INT:
-        return int(value.strip())
-    return None
+    return int_from_digits(value.strip()) if isinstance(value, str) else None
+
+
+def int_from_digits(text: str) -> int | None:
+    """The number ``text`` writes in 1 to 19 ASCII digits, if SQLite can hold it (at most :data:`MAX_INT`); else
+    None. The Magento client reads ids with it too, so that an id it takes is never "no valid id" here."""
+    if _DIGITS.fullmatch(text) is None:
+        return None
+    number = int(text)
+    return number if number <= MAX_INT else None
 
 
 def _raw_email(customer: Mapping[str, Any]) -> str | None:

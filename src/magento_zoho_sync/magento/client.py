@@ -10,7 +10,6 @@ and which status, never a body that could hold a secret.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from magento_zoho_sync.magento.wire import (
     php_output,
     server_date,
 )
-from magento_zoho_sync.mapping import normalise_email
+from magento_zoho_sync.mapping import MAX_INT, int_from_digits, normalise_email
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 
@@ -48,10 +47,9 @@ __all__ = ["NOT_READ", "CustomerPage", "MagentoClient"]
 log = logging.getLogger(__name__)
 
 #: The highest customer id the tool takes (SQLite's integers are 64-bit; Magento's entity_id is an unsigned int).
-MAX_CUSTOMER_ID = 2**63 - 1
+MAX_CUSTOMER_ID = MAX_INT
 #: pages read per ``email in (...)`` search: 100 emails held by 3 customers each fit in 1 of 300; 10 bound a loop
 MAX_EMAIL_PAGES = 10
-_ID_DIGITS = re.compile(r"[0-9]{1,19}")  # then checked against MAX_CUSTOMER_ID, as an int is
 
 #: The body of an answer that is not a 200 with JSON (an error, a redirect, an HTML page): not read as JSON.
 NOT_READ: Any = object()
@@ -414,7 +412,5 @@ def _customer_id(item: Any) -> int | None:
     value = item.get("id")
     if type(value) is int:
         return value if 0 < value <= MAX_CUSTOMER_ID else None
-    if isinstance(value, str) and _ID_DIGITS.fullmatch(value):
-        number = int(value)
-        return number if 0 < number <= MAX_CUSTOMER_ID else None
-    return None
+    number = int_from_digits(value) if isinstance(value, str) else None
+    return number if number else None
