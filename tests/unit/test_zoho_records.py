@@ -74,4 +74,5 @@ def test_failure_details_keep_the_machine_readable_facts_masked_and_nothing_else
         "duplicate_record_id": "4876876000000123",
     }
     assert failure_details({"api_name": {"nested": 1}, "maximum_length": True, "duplicate_record": "z"}) == {}
+    assert failure_details({"duplicate_record": {"id": True}}) == {}  # a yes/no is no record id
     assert len(failure_details({"api_name": "A" * 500})["api_name"]) == 200

@@ -108,7 +108,7 @@ def failure_details(details: Mapping[str, Any]) -> dict[str, Any]:
         elif type(value) is int:
             kept[key] = value
     duplicate = details.get("duplicate_record")
-    if isinstance(duplicate, Mapping) and isinstance(duplicate.get("id"), str | int) and duplicate["id"] != "":
+    if isinstance(duplicate, Mapping) and type(duplicate.get("id")) in (str, int) and duplicate["id"] != "":
         kept["duplicate_record_id"] = redact(str(duplicate["id"]))[:_MAX_DETAIL_TEXT]
     return kept
 
