@@ -1,5 +1,7 @@
 """The state store: one SQLite file that makes runs incremental, resumable and explainable.
 
+Its tables are in ``state_schema.py``.
+
 What it keeps (and never: a password, a token or a client secret):
 
 * ``links``      one row per Magento customer: its normalised email, ``updated_at``, the Zoho contact id it is
@@ -10,7 +12,7 @@ What it keeps (and never: a password, a token or a client secret):
                  whose email differs only by case or spaces, and emails held by several contacts).
 * ``contacts``   the email each contact holds after our own acknowledged writes since that read (an email
                  change moves a contact, a merge may not), so "who holds this email" stays true between scans.
-* ``runs`` and ``run_errors``  the history that ``runs`` and ``errors`` print.
+* ``runs`` and ``run_errors``  the history that ``runs`` and ``errors`` print (``state_runs.py``).
 * ``meta``       the watermark, the time of the last full run and the checkpoint of a run in progress.
 
 Every write happens in one transaction (``BEGIN IMMEDIATE``): a batch's links, failures and checkpoint are
@@ -24,10 +26,9 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from magento_zoho_sync.errors import LockedError, StateError
 from magento_zoho_sync.state_commit import PartWriter, json_array, json_supported
@@ -40,6 +41,14 @@ from magento_zoho_sync.state_records import (
     LinkUpdate,
     RunRow,
     StoredFailure,
+)
+from magento_zoho_sync.state_runs import RunHistory
+from magento_zoho_sync.state_schema import (
+    FULL_RUN_INPUTS_KEY,
+    SCHEMA_VERSION,
+    create_tables,
+    has_error_details,
+    utc_now,
 )
 
 #: the state's public names, importable from here whichever module holds them
@@ -57,70 +66,6 @@ __all__ = [
     "state_error",
 ]
 
-SCHEMA_VERSION = 1
-#: meta key: what decided what was sent at the last completed full run (the mapping, truncate_long_values, ...; a
-#: JSON object, name -> value); a run where one differs is a full one
-FULL_RUN_INPUTS_KEY = "full_run_inputs"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS links (
-    customer_id   INTEGER PRIMARY KEY,
-    email         TEXT,
-    updated_at    TEXT,
-    zoho_id       TEXT,
-    payload_hash  TEXT,
-    synced_at     TEXT,
-    deleted       INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS links_email ON links(email);
-CREATE INDEX IF NOT EXISTS links_zoho ON links(zoho_id);
-CREATE TABLE IF NOT EXISTS failures (
-    customer_id     INTEGER PRIMARY KEY,
-    email           TEXT,
-    code            TEXT NOT NULL,
-    message         TEXT NOT NULL,
-    failed_runs     INTEGER NOT NULL,
-    last_run_id     INTEGER NOT NULL,
-    first_failed_at TEXT NOT NULL,
-    last_failed_at  TEXT NOT NULL,
-    parked          INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS zoho_index (
-    email        TEXT NOT NULL,
-    zoho_id      TEXT NOT NULL PRIMARY KEY,
-    raw_email    TEXT NOT NULL,
-    created_time TEXT
-);
-CREATE INDEX IF NOT EXISTS zoho_index_email ON zoho_index(email);
-CREATE TABLE IF NOT EXISTS contacts (
-    zoho_id TEXT PRIMARY KEY,
-    email   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS contacts_email ON contacts(email);
-CREATE TABLE IF NOT EXISTS runs (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    started_at  TEXT NOT NULL,
-    finished_at TEXT,
-    mode        TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    summary     TEXT
-);
-CREATE TABLE IF NOT EXISTS run_errors (
-    run_id      INTEGER NOT NULL,
-    customer_id INTEGER,
-    email       TEXT,
-    code        TEXT NOT NULL,
-    message     TEXT NOT NULL,
-    details     TEXT  -- a JSON object or NULL (added to the files of earlier versions under the sync's lock)
-);
-CREATE INDEX IF NOT EXISTS run_errors_run ON run_errors(run_id);
-"""
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
 
 def _lock_path(path: Path) -> Path:
     """The lock file of a state file: one per file, whatever name (a symlink, another path) it is given by."""
@@ -128,11 +73,7 @@ def _lock_path(path: Path) -> Path:
     return real.with_name(real.name + ".lock")
 
 
-#: Runs (and their failures) kept for ``runs`` and ``errors --run N``; older ones go when a run starts.
-RUNS_KEPT: Final = 10_000
-
-
-class StateStore:
+class StateStore(RunHistory):
     """The SQLite state. Open it with :meth:`open`; hold :meth:`lock` for the length of a run."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
@@ -195,30 +136,22 @@ class StateStore:
 
     def _migrate(self) -> None:
         if self._check_version() < SCHEMA_VERSION:
-            with self.transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            with self.transaction() as db:
+                create_tables(db)
 
     def _add_error_details(self) -> None:
         """``run_errors.details``, a column added after schema 1, added to a file of an earlier version: under the
         sync's lock (no other sync, of any version, is writing), and checked again inside the transaction. Those
         versions name the columns they read and write, so they go on working with it: no new schema version."""
-        if self._has_error_details():
+        if has_error_details(self._db):
             return
         try:
             with self.transaction() as db:
-                if not self._has_error_details():
+                if not has_error_details(self._db):
                     db.execute("ALTER TABLE run_errors ADD COLUMN details TEXT")
         except sqlite3.OperationalError as exc:
             if "duplicate column" not in str(exc):
                 raise state_error(exc, self.path) from exc
-
-    def _has_error_details(self) -> bool:
-        """Whether ``run_errors`` has its ``details`` column (a file written before it came has not)."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(run_errors)")}
-        return "details" in columns or not columns
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -561,84 +494,6 @@ class StateStore:
             )
             result.append((email, str(zoho_ids).split(","), [int(row[0]) for row in customers]))
         return result
-
-    # -- runs -----------------------------------------------------------------------------------------------------
-
-    def start_run(self, mode: str) -> int:
-        with self.transaction() as db:
-            # the caller holds the lock: a run still "running" was killed before it could say so
-            db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-            cursor = db.execute("INSERT INTO runs(started_at, mode, status) VALUES(?, ?, 'running')", (utc_now(), mode))
-            run_id = int(cursor.lastrowid or 0)
-            # the history is bounded: a run every 5 minutes keeps about 5 weeks of it, a daily run decades
-            db.execute("DELETE FROM run_errors WHERE run_id <= ?", (run_id - RUNS_KEPT,))
-            db.execute("DELETE FROM runs WHERE id <= ?", (run_id - RUNS_KEPT,))
-            return run_id
-
-    def finish_run(
-        self,
-        run_id: int,
-        *,
-        status: str,
-        summary: dict[str, Any],
-        watermark: str | None = None,
-        full_completed_at: str | None = None,
-        full_inputs: Mapping[str, str] | None = None,
-        clear_checkpoint: bool = False,
-    ) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
-                (utc_now(), status, json.dumps(summary, sort_keys=True), run_id),
-            )
-            if watermark is not None:
-                self._set_meta(db, "watermark", watermark)
-            if full_completed_at is not None:
-                self._set_meta(db, "last_full_at", full_completed_at)
-            if full_inputs is not None:
-                self._set_meta(db, FULL_RUN_INPUTS_KEY, json.dumps(dict(full_inputs), sort_keys=True))
-            if clear_checkpoint:
-                self._set_meta(db, "checkpoint", None)
-
-    def runs(self, limit: int = 20) -> list[RunRow]:
-        rows = self._db.execute(
-            "SELECT id, started_at, finished_at, mode, status, summary FROM runs ORDER BY id DESC LIMIT ?", (limit,)
-        )
-        return [RunRow(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}) for r in rows]
-
-    def run_errors(self, run_id: int) -> list[FailureRecord]:
-        return list(self.iter_run_errors(run_id))
-
-    def iter_run_errors(self, run_id: int) -> Iterator[FailureRecord]:
-        """The failures of a run, one at a time (for reports of runs with very many failures)."""
-        # a file of an earlier version, opened read only, has no details column
-        sql = _RUN_ERRORS_SQL if self._has_error_details() else _RUN_ERRORS_SQL.replace("details", "NULL")
-        cursor = self._db.execute(sql, (run_id,))
-        for row in cursor:
-            yield FailureRecord(row[0], row[1], row[2], row[3], _details(row[4]))
-
-    def has_run(self, run_id: int) -> bool:
-        return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
-
-    def last_run_id(self) -> int | None:
-        row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
-        return None if row is None or row[0] is None else int(row[0])
-
-
-_RUN_ERRORS_SQL: Final = (
-    "SELECT customer_id, email, code, message, details FROM run_errors WHERE run_id = ? ORDER BY customer_id"
-)
-
-
-def _details(text: str | None) -> dict[str, Any]:
-    """A failure's stored details (a JSON object's text); anything else (NULL, a hand-edited value) is none."""
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _in_clause(sql: str, count: int) -> str:

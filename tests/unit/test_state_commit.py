@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from magento_zoho_sync.errors import LockedError
 from magento_zoho_sync.state import CommitPart, FailureRecord, LinkUpdate, StateStore, _lock_path
 from magento_zoho_sync.state_file import state_error
+from magento_zoho_sync.state_schema import has_error_details
 
 IDS = st.integers(min_value=1, max_value=12)
 EMAILS = st.sampled_from(["a@x.io", "b@x.io", "c@x.io", "d@x.io", "Bad\ud800@x.io"])
@@ -117,7 +118,7 @@ def test_reads_by_list_agree_in_both_forms(
 def test_the_run_history_keeps_the_last_runs_and_their_failures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("magento_zoho_sync.state.RUNS_KEPT", 3)
+    monkeypatch.setattr("magento_zoho_sync.state_runs.RUNS_KEPT", 3)
     store = StateStore.open(tmp_path / "state.sqlite")
     try:
         run_ids = []
@@ -173,9 +174,9 @@ def test_a_sync_starting_while_an_earlier_version_runs_is_refused_as_locked_not_
         os.close(fd)
     old.close()
     reopened = StateStore.open(path)
-    assert not reopened._has_error_details()
+    assert not has_error_details(reopened._db)
     with reopened.lock():
-        assert reopened._has_error_details()
+        assert has_error_details(reopened._db)
     reopened.close()
 
 

@@ -1,0 +1,106 @@
+"""The run history of the state file: the runs that ``runs`` lists and the failures ``errors --run N`` prints.
+
+:class:`RunHistory` is one part of :class:`~magento_zoho_sync.state.StateStore` (mixed into it), kept here so
+that each file holds one thing; it works through the store's connection, transactions and meta table.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Final
+
+from magento_zoho_sync.state_records import FailureRecord, RunRow
+from magento_zoho_sync.state_schema import FULL_RUN_INPUTS_KEY, has_error_details, utc_now
+
+#: Runs (and their failures) kept for ``runs`` and ``errors --run N``; older ones go when a run starts.
+RUNS_KEPT: Final = 10_000
+
+
+class RunHistory:
+    """Starting and finishing runs, and reading them back."""
+
+    if TYPE_CHECKING:  # given by StateStore
+        _db: sqlite3.Connection
+
+        def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+        def _set_meta(self, db: sqlite3.Connection, key: str, value: str | None) -> None: ...
+
+    def start_run(self, mode: str) -> int:
+        with self.transaction() as db:
+            # the caller holds the lock: a run still "running" was killed before it could say so
+            db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+            cursor = db.execute("INSERT INTO runs(started_at, mode, status) VALUES(?, ?, 'running')", (utc_now(), mode))
+            run_id = int(cursor.lastrowid or 0)
+            # the history is bounded: a run every 5 minutes keeps about 5 weeks of it, a daily run decades
+            db.execute("DELETE FROM run_errors WHERE run_id <= ?", (run_id - RUNS_KEPT,))
+            db.execute("DELETE FROM runs WHERE id <= ?", (run_id - RUNS_KEPT,))
+            return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        summary: dict[str, Any],
+        watermark: str | None = None,
+        full_completed_at: str | None = None,
+        full_inputs: Mapping[str, str] | None = None,
+        clear_checkpoint: bool = False,
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                (utc_now(), status, json.dumps(summary, sort_keys=True), run_id),
+            )
+            if watermark is not None:
+                self._set_meta(db, "watermark", watermark)
+            if full_completed_at is not None:
+                self._set_meta(db, "last_full_at", full_completed_at)
+            if full_inputs is not None:
+                self._set_meta(db, FULL_RUN_INPUTS_KEY, json.dumps(dict(full_inputs), sort_keys=True))
+            if clear_checkpoint:
+                self._set_meta(db, "checkpoint", None)
+
+    def runs(self, limit: int = 20) -> list[RunRow]:
+        rows = self._db.execute(
+            "SELECT id, started_at, finished_at, mode, status, summary FROM runs ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [RunRow(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}) for r in rows]
+
+    def run_errors(self, run_id: int) -> list[FailureRecord]:
+        return list(self.iter_run_errors(run_id))
+
+    def iter_run_errors(self, run_id: int) -> Iterator[FailureRecord]:
+        """The failures of a run, one at a time (for reports of runs with very many failures)."""
+        # a file of an earlier version, opened read only, has no details column
+        sql = RUN_ERRORS_SQL if has_error_details(self._db) else RUN_ERRORS_SQL.replace("details", "NULL")
+        cursor = self._db.execute(sql, (run_id,))
+        for row in cursor:
+            yield FailureRecord(row[0], row[1], row[2], row[3], _details(row[4]))
+
+    def has_run(self, run_id: int) -> bool:
+        return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def last_run_id(self) -> int | None:
+        row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+
+RUN_ERRORS_SQL: Final = (
+    "SELECT customer_id, email, code, message, details FROM run_errors WHERE run_id = ? ORDER BY customer_id"
+)
+
+
+def _details(text: str | None) -> dict[str, Any]:
+    """A failure's stored details (a JSON object's text); anything else (NULL, a hand-edited value) is none."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
