@@ -156,6 +156,13 @@ def _zoho_options(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
         "--no-limits", action="store_true", help="switch the concurrency gates off (credits are still counted)"
     )
     parser.add_argument(
+        "--refresh-limit",
+        type=_positive_int,
+        default=None,
+        help="access-token refreshes allowed per refresh token in 10 minutes (10, as Zoho; each doctor or sync "
+        "spends one: raise it to try many commands in a row)",
+    )
+    parser.add_argument(
         "--contacts", type=_count, default=0, help="pre-existing generated contacts, unrelated to the store (0)"
     )
 
@@ -215,6 +222,8 @@ def make_zoho(args: argparse.Namespace) -> ZohoSimulator:
         config.sub_concurrency_limit = args.sub_concurrency
     if args.credits is not None:
         config.credits_per_day = args.credits
+    if args.refresh_limit is not None:
+        config.refresh_throttle_limit = args.refresh_limit
     sim = ZohoSimulator(seed=args.seed, config=config)
     sim.limits_enabled = not args.no_limits
     sim.faults.latency = args.zoho_latency
@@ -304,6 +313,7 @@ def zoho_info(sim: ZohoSimulator, url: str) -> dict[str, Any]:
         "concurrency": sim.config.concurrency(),
         "sub_concurrency": sim.config.sub_concurrency_limit,
         "credits_per_day": sim.config.credits_per_day,
+        "refresh_limit": sim.config.refresh_throttle_limit,
         "control": f"{url}/_sim/",
     }
 
@@ -377,6 +387,11 @@ def print_banner(info: dict[str, Any]) -> None:
             names = ", ".join(name for name in details["env"] if name != "MAGENTO_AUTH")
             state = "works" if details["accepted"] else details["note"]
             print(f"#   {mode:<19} {names}  ({state})")
+    if "zoho" in info:
+        print(
+            f"# Zoho allows {info['zoho']['refresh_limit']} token refreshes per 10 minutes, and each doctor or sync "
+            "spends one (--refresh-limit N raises it)."
+        )
     print("# Ctrl-C stops the simulators.", flush=True)
 
 

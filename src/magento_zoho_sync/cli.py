@@ -224,7 +224,7 @@ def run_and_report(
     # must not kill the process before it says what the run did
     with _signals(stop, received, finished, resumable=not dry_run):
         interrupted: Interrupted | None = None
-        with output.progress(console) as progress:
+        with output.progress(console, dry_run=dry_run) as progress:
             try:
                 result = run_sync(
                     settings, full=full, dry_run=dry_run, stop=stop, progress=progress, transport=transport
@@ -385,14 +385,21 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
 
 @main.command()
 @click.option("--run", "run_id", type=int, help="Run number (default: the last run).")
+@click.option(
+    "--parked", is_flag=True, help="The parked customers instead: failed in too many runs, no longer retried."
+)
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="State file.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @_guard
 @_listing
-def errors(run_id: int | None, state_path: Path | None, config_file: Path | None, as_json: bool) -> int:
-    """List the failures of a run."""
+def errors(run_id: int | None, parked: bool, state_path: Path | None, config_file: Path | None, as_json: bool) -> int:
+    """List the failures of a run (or, with --parked, the customers no longer retried)."""
+    if parked and run_id is not None:
+        raise click.UsageError("--parked lists the customers parked now, whatever run parked them: drop --run.")
     state = _open_state(config_file, state_path)
+    if parked:
+        return _parked(state, as_json=as_json)
     run_id = run_id if run_id is not None else state.last_run_id()
     if run_id is None:
         raise StateError("The state holds no run yet.")
@@ -405,6 +412,23 @@ def errors(run_id: int | None, state_path: Path | None, config_file: Path | None
         click.echo(json.dumps([output.failure_dict(f) for f in failures], indent=2))
         return EXIT_OK
     output.table_console().print(output.failures_table(failures, title=f"Failures of run {run_id}"))
+    if count := state.count_parked():
+        # they keep a sync's exit code at 1 without failing again: say where they are (not on stdout: a script
+        # reading the table gets the table only)
+        click.echo(
+            f"{count} customer(s) parked: they failed in too many runs and are no longer retried (a sync exits 1 "
+            "while any is left). `magento-zoho-sync errors --parked` lists them.",
+            err=True,
+        )
+    return EXIT_OK
+
+
+def _parked(state: StateStore, *, as_json: bool) -> int:
+    rows = state.failures(parked=True)
+    if as_json:
+        click.echo(json.dumps([output.parked_dict(row) for row in rows], indent=2))
+    else:
+        output.table_console().print(output.parked_table(rows))
     return EXIT_OK
 
 

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from magento_zoho_sync.errors import Interrupted
 from magento_zoho_sync.mapping import Merge
 from magento_zoho_sync.redact import stop_reason
 from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, Progress, RunReport, render_summary
-from magento_zoho_sync.state import FailureRecord, RunRow
+from magento_zoho_sync.state import FailureRecord, RunRow, StoredFailure
 
 if TYPE_CHECKING:  # the CLI imports this module: --help must not load the engine
     from magento_zoho_sync.app import RunResult
@@ -44,8 +45,9 @@ class EngineProgress:
 
 
 @contextmanager
-def progress(console: Console) -> Iterator[EngineProgress]:
-    with Progress(Console(stderr=True) if not console.is_terminal else console) as display:
+def progress(console: Console, *, dry_run: bool = False) -> Iterator[EngineProgress]:
+    display_console = Console(stderr=True) if not console.is_terminal else console
+    with Progress(display_console, done="planned" if dry_run else "handled") as display:
         yield EngineProgress(display)
 
 
@@ -158,7 +160,7 @@ def print_summary(console: Console, report: RunReport, result: RunResult, *, max
                 table.add_column(column)
             for entry in shown:
                 table.add_row(
-                    str(entry.magento_customer_id), entry.email or "", entry.action, entry.zoho_id or "", entry.reason
+                    *_cells(str(entry.magento_customer_id), entry.email, entry.action, entry.zoho_id, entry.reason)
                 )
             console.print(table)
     render_summary(report, console, max_failures=max_rows)
@@ -201,6 +203,18 @@ def failure_dict(failure: FailureRecord) -> dict[str, Any]:
     }
 
 
+def parked_dict(failure: StoredFailure) -> dict[str, Any]:
+    """A parked customer as ``errors --parked --json`` lists it."""
+    return {
+        "magento_customer_id": failure.customer_id,
+        "email": failure.email,
+        "code": failure.code,
+        "message": failure.message,
+        "failed_runs": failure.failed_runs,
+        "last_failed_at": failure.last_failed_at,
+    }
+
+
 #: Width of tables printed into a pipe or a file (rich would cut them at 80 columns: dates, statuses, emails).
 PIPED_WIDTH = 240
 
@@ -220,10 +234,34 @@ def table_console() -> Console:
     return console if console.is_terminal else ListingConsole(width=PIPED_WIDTH)
 
 
+def parked_table(failures: Sequence[StoredFailure]) -> Table:
+    table = Table(title=f"Parked customers, no longer retried ({len(failures)})")
+    for column in ("customer", "email", "code", "message", "failed runs", "last failed (UTC)"):
+        table.add_column(column)
+    for failure in failures:
+        table.add_row(
+            *_cells(
+                str(failure.customer_id),
+                failure.email,
+                failure.code,
+                failure.message,
+                str(failure.failed_runs),
+                failure.last_failed_at,
+            )
+        )
+    return table
+
+
 def failures_table(failures: Sequence[FailureRecord], *, title: str) -> Table:
     table = Table(title=title)
     for column in ("customer", "email", "code", "message"):
         table.add_column(column)
     for failure in failures:
-        table.add_row(str(failure.customer_id or ""), failure.email or "", failure.code, failure.message)
+        table.add_row(*_cells(str(failure.customer_id or ""), failure.email, failure.code, failure.message))
     return table
+
+
+def _cells(*values: str | None) -> list[Text]:
+    """Table cells shown as they are: an email or a message holding ``[b]`` or ``[/]`` (either API can send one)
+    is text, not rich's markup (which would hide it, or fail on a closing tag)."""
+    return [Text(value or "") for value in values]

@@ -2,8 +2,8 @@
 
 The JSON report is a public contract (scripts read it). Stable keys::
 
-    counts.read, counts.inserted, counts.updated, counts.unchanged, counts.failed, counts.merged, counts.skipped,
-    counts.parked, counts.deleted_found, counts.deleted_tagged, counts.deleted_removed, counts.truncated
+    counts.read, counts.inserted, counts.updated, counts.unchanged, counts.failed, counts.merged, counts.parked,
+    counts.deleted_found, counts.deleted_tagged, counts.deleted_removed, counts.truncated
     errors[]         magento_customer_id, email, code, message (+ details)
     merges[]         winner_id, merged_id, email
     api_calls.magento, api_calls.zoho, zoho_credits, zoho_credits_remaining
@@ -95,7 +95,6 @@ class Counts:
     unchanged: int = 0
     failed: int = 0
     merged: int = 0
-    skipped: int = 0
     parked: int = 0
     deleted_found: int = 0
     deleted_tagged: int = 0
@@ -332,7 +331,6 @@ def summary_rows(report: RunReport) -> list[tuple[str, str]]:
         ("Merged (same email)", str(c.merged)),
     ]
     optional = [
-        ("Skipped", c.skipped),
         ("Parked", c.parked),
         ("Deleted in Magento", c.deleted_found),
         ("Tagged as deleted", c.deleted_tagged),
@@ -499,7 +497,9 @@ class _RateColumn(ProgressColumn):
 
 
 class Progress:
-    """Customers read and written: a rich progress display on a terminal, a log line every ``interval`` s otherwise.
+    """Customers read and handled: a rich progress display on a terminal, a log line every ``interval`` s otherwise.
+
+    ``done`` names the second count: ``handled`` (written to Zoho, unchanged or failed), ``planned`` in a dry run.
 
     Thread-safe (writers may report from worker threads). Use as a context manager.
     """
@@ -512,7 +512,9 @@ class Progress:
         interval: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         logger: logging.Logger | None = None,
+        done: str = "handled",
     ) -> None:
+        self.done = done
         self.console = console or Console(stderr=True)
         self.total = total
         self.read = 0
@@ -535,7 +537,7 @@ class Progress:
                 transient=False,
             )
             self._read_task = self._rich.add_task("read", total=total)
-            self._written_task = self._rich.add_task("written", total=total)
+            self._written_task = self._rich.add_task(done, total=total)
 
     def __enter__(self) -> Progress:
         if self._rich is not None:
@@ -579,7 +581,7 @@ class Progress:
         elapsed = max(self._clock() - self._started, 1e-9)
         rate = read / elapsed
         text = f"progress: read {read}" + (f"/{total} ({100 * read // total}%)" if total else "")
-        text += f", written {written}, {rate:,.0f} customers/s"
+        text += f", {self.done} {written}, {rate:,.0f} customers/s"
         if eta and total and rate > 0 and read < total:
             text += f", ETA {_duration((total - read) / rate)}"
         return text

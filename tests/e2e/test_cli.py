@@ -507,3 +507,38 @@ def test_runs_limit_minus_one_lists_every_run(live: Live) -> None:
     result = live.run("runs", "--state", str(live.state), "--limit", "-1", "--json")
     assert result.exit_code == 0 and len(json.loads(result.output)) == 3
     assert len(json.loads(live.run("runs", "--state", str(live.state), "--limit", "2", "--json").output)) == 2
+
+
+def test_errors_parked_lists_the_customers_no_longer_retried_and_errors_points_to_them(live: Live) -> None:
+    """A run that exits 1 only because customers are parked has no failures of its own: `errors` says where the
+    parked ones are (on stderr, the table stays alone on stdout), and `errors --parked` lists them."""
+    live.add(2)
+    live.magento.backend.create_customer(email="broken@@example.com", firstname="B", lastname="Roken")
+    env = {"MZSYNC_MAX_FAILED_RUNS": "1"}
+    assert live.sync(env=env).exit_code == 1  # fails
+    live.magento.clock.advance(3600)  # the next runs' pages (changed since the last run) hold none of them
+    assert live.sync(env=env).exit_code == 1  # is read again by id, fails again, and is parked
+    third = live.sync(env=env)
+    assert third.exit_code == 1  # nothing failed in this run, but the parked customer is still not in Zoho
+    listing = live.run("errors", "--state", str(live.state))
+    assert listing.exit_code == 0 and "broken@@example.com" not in listing.stdout
+    assert "1 customer(s) parked" in listing.stderr and "errors --parked" in listing.stderr
+    assert "parked" not in live.run("errors", "--state", str(live.state), "--json").stdout
+    table = live.run("errors", "--parked", "--state", str(live.state))
+    assert table.exit_code == 0 and "broken@@example.com" in table.stdout and "INVALID_EMAIL" in table.stdout
+    [row] = json.loads(live.run("errors", "--parked", "--json", "--state", str(live.state)).stdout)
+    assert row["magento_customer_id"] == 3 and row["code"] == "INVALID_EMAIL" and row["failed_runs"] == 2
+    assert row["email"] == "broken@@example.com" and row["last_failed_at"]
+    both = live.run("errors", "--parked", "--run", "1", "--state", str(live.state))
+    assert both.exit_code == 2 and "drop --run" in both.output
+
+
+def test_errors_tables_show_brackets_as_text_not_as_markup(live: Live) -> None:
+    """An email or a message holding "[b]" or "[/]" is shown as it is (rich's markup would hide it, or fail)."""
+    live.add(1)
+    live.magento.backend.create_customer(email="x[/]y[b]z@@example.com", firstname="B", lastname="Roken")
+    for _ in range(2):  # fails, then is parked
+        assert live.sync(env={"MZSYNC_MAX_FAILED_RUNS": "1"}).exit_code == 1
+    for args in ((), ("--parked",)):
+        listing = live.run("errors", *args, "--state", str(live.state))
+        assert listing.exit_code == 0 and "x[/]y[b]z@@example.com" in listing.stdout

@@ -19,7 +19,10 @@ from magento_zoho_sims.__main__ import (
     magento_info,
     main,
     make_magento,
+    make_zoho,
+    print_banner,
     sync_command,
+    zoho_info,
 )
 from magento_zoho_sims.magento import MagentoSimulator
 from magento_zoho_sims.zoho import ZohoSimulator
@@ -200,3 +203,18 @@ def test_zoho_contacts_and_scripted_faults_over_http() -> None:
 def test_sync_command_names_the_console_script() -> None:
     command = sync_command()
     assert command.endswith("magento-zoho-sync") and " " not in command
+
+
+def test_refresh_limit_flag_sets_zohos_token_refresh_limit_and_the_banner_says_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each doctor or sync spends a refresh: the banner says how many the simulator allows, and how to raise it."""
+    assert make_zoho(build_parser().parse_args(["zoho"])).config.refresh_throttle_limit == 10  # as Zoho
+    sim = make_zoho(build_parser().parse_args(["zoho", "--refresh-limit", "500"]))
+    assert sim.config.refresh_throttle_limit == 500
+    both = build_parser().parse_args(["both", "--refresh-limit", "7"])
+    assert make_zoho(both).config.refresh_throttle_limit == 7
+    info = zoho_info(sim, "http://127.0.0.1:8082")
+    assert info["refresh_limit"] == 500
+    print_banner({"zoho": info})
+    assert "500 token refreshes per 10 minutes" in capsys.readouterr().out

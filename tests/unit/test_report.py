@@ -81,7 +81,6 @@ def test_json_contract_keys() -> None:
         "unchanged",
         "failed",
         "merged",
-        "skipped",
         "parked",
         "deleted_found",
         "deleted_tagged",
@@ -218,12 +217,12 @@ def test_plain_progress_logs_periodically(caplog: pytest.LogCaptureFixture) -> N
         now[0] = 10.0
         progress.advance_read(100)
         progress.advance_written(50)
-        assert caplog.messages == ["progress: read 200/1000 (20%), written 0, 20 customers/s, ETA 40.0s"]
+        assert caplog.messages == ["progress: read 200/1000 (20%), handled 0, 20 customers/s, ETA 40.0s"]
         now[0] = 20.0
         progress.advance_written(100)
-    assert caplog.messages[-2] == "progress: read 200/1000 (20%), written 150, 10 customers/s, ETA 1m20s"
+    assert caplog.messages[-2] == "progress: read 200/1000 (20%), handled 150, 10 customers/s, ETA 1m20s"
     # the final line on close: the run has ended or stopped, so no ETA
-    assert caplog.messages[-1] == "progress: read 200/1000 (20%), written 150, 10 customers/s"
+    assert caplog.messages[-1] == "progress: read 200/1000 (20%), handled 150, 10 customers/s"
     assert len(caplog.messages) == 3
 
 
@@ -232,7 +231,7 @@ def test_plain_progress_without_total() -> None:
     progress = Progress(Console(file=io.StringIO(), force_terminal=False), clock=lambda: now[0])
     now[0] = 2.0
     progress.advance_read(10)
-    assert progress.line() == "progress: read 10, written 0, 5 customers/s"
+    assert progress.line() == "progress: read 10, handled 0, 5 customers/s"
 
 
 def test_rich_progress_on_terminal() -> None:
@@ -244,7 +243,7 @@ def test_rich_progress_on_terminal() -> None:
         progress.advance_written(4)
     output = buffer.getvalue()
     assert "read" in output
-    assert "written" in output
+    assert "handled" in output
     assert "10/10" in output
     assert "4/10" in output
 
@@ -289,3 +288,13 @@ def test_every_list_cut_in_the_summary_says_how_many_more(terminal: bool) -> Non
     text = render(report, terminal=terminal, max_failures=5)
     for what in ("merged customers", "identity problems", "parked customers", "warnings"):
         assert f"... and 2 more {what} in --report PATH" in text
+
+
+def test_a_dry_runs_progress_says_planned_not_written() -> None:
+    """A dry run writes nothing: its second count is what it planned."""
+    now = [0.0]
+    progress = Progress(Console(file=io.StringIO(), force_terminal=False), clock=lambda: now[0], done="planned")
+    now[0] = 2.0
+    progress.advance_read(10)
+    progress.advance_written(10)
+    assert progress.line() == "progress: read 10, planned 10, 5 customers/s"
