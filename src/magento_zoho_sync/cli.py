@@ -24,7 +24,7 @@ import sqlite3
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -44,6 +44,7 @@ from magento_zoho_sync.errors import (
     StateError,
     SyncError,
 )
+from magento_zoho_sync.mapping import MAX_INT  # the largest integer SQLite keeps
 from magento_zoho_sync.redact import configure_logging, redact
 from magento_zoho_sync.report import RunReport
 from magento_zoho_sync.retry import STOPPING
@@ -188,15 +189,32 @@ def sync(
         settings = _load(config_file, state_path, region, insecure_http)
     except SyncError as exc:  # a settings mistake (after an edit, an upgrade) must not leave the last good report
         if report_path is not None:
-            _write_failed_report(report_path, None, exc, dry_run=dry_run)
+            _write_failed_report(report_path, None, exc, dry_run=dry_run, protected=_files_of(config_file, state_path))
         raise
-    return run_and_report(settings, full=full, dry_run=dry_run, report_path=report_path)
+    return run_and_report(
+        settings, full=full, dry_run=dry_run, report_path=report_path, protected=_files_of(config_file, None)
+    )
 
 
-def _write_failed_report(report_path: Path, partial: Any, exc: BaseException, *, dry_run: bool) -> None:
+def _files_of(config_file: Path | None, state_path: Path | None) -> list[Path]:
+    """The files a report must never replace: the settings file, and each state file the run may use (the one
+    given, ``MZSYNC_STATE``, the default), known even when the settings cannot be read."""
+    from magento_zoho_sync.settings import default_state_path  # noqa: PLC0415 - keeps `--help` fast
+
+    files = [path for path in (config_file, state_path) if path is not None]
+    if env_state := os.environ.get("MZSYNC_STATE", "").strip():
+        files.append(Path(env_state))
+    with contextlib.suppress(SyncError):  # no home directory: then there is no default state file either
+        files.append(default_state_path())
+    return files
+
+
+def _write_failed_report(
+    report_path: Path, partial: Any, exc: BaseException, *, dry_run: bool, protected: Sequence[Path] = ()
+) -> None:
     """Replace the report with a ``failed`` one; a report that cannot be written is said, the run's error shown."""
     try:
-        RunReport.check_destination(report_path)
+        RunReport.check_destination(report_path, protected=protected)
         output.failed_report(partial, exc, dry_run=dry_run).write_json(report_path)
     except SyncError as report_error:  # (a full disk, say) the run's own error is the one to show
         log.warning("%s", report_error)
@@ -211,12 +229,15 @@ def run_and_report(
     transport: Any = None,
     console: Console | None = None,
     max_rows: int = 50,
+    protected: Sequence[Path] = (),
 ) -> int:
-    """Run one sync with progress on a terminal, then print the summary and write the report."""
+    """Run one sync with progress on a terminal, then print the summary and write the report (never over the state
+    file, nor over any of ``protected``)."""
     from magento_zoho_sync.app import RunResult, run_sync  # noqa: PLC0415 - keeps `--help` fast
 
+    protected = [settings.sync.state_path, *protected]
     if report_path is not None:
-        RunReport.check_destination(report_path)  # before the run, not after it
+        RunReport.check_destination(report_path, protected=protected)  # before the run, not after it
     console = console or Console(stderr=False)
     stop, finished = threading.Event(), threading.Event()
     received: list[int] = []
@@ -236,7 +257,7 @@ def run_and_report(
                 # another is running leaves the report to that one)
                 if report_path is not None and not isinstance(exc, LockedError):
                     done = exc.partial if isinstance(exc, SyncError) and isinstance(exc.partial, RunResult) else None
-                    _write_failed_report(report_path, done, exc, dry_run=dry_run)
+                    _write_failed_report(report_path, done, exc, dry_run=dry_run, protected=protected)
                 raise
         if interrupted is not None:
             signal_number = received[0] if received else signal.SIGINT
@@ -343,7 +364,7 @@ def _open_state(config_file: Path | None, state_path: Path | None) -> StateStore
 
 def _run_limit(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
     """``runs --limit``: a number of runs, or -1 for all (0 would list nothing, and other negatives mean nothing)."""
-    if value < 1 and value != -1:
+    if (value < 1 and value != -1) or value > MAX_INT:
         raise click.BadParameter(f"{value} is not a number of runs: give at least 1, or -1 for all.")
     return value
 
@@ -384,7 +405,7 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
 
 
 @main.command()
-@click.option("--run", "run_id", type=int, help="Run number (default: the last run).")
+@click.option("--run", "run_id", type=click.IntRange(1, MAX_INT), help="Run number (default: the last run).")
 @click.option(
     "--parked", is_flag=True, help="The parked customers instead: failed in too many runs, no longer retried."
 )

@@ -129,7 +129,17 @@ def zoho_grant(
     outcome = run_grant(settings, code)
     token = outcome.result.refresh_token
     if target is not None:
-        replaced = write_env_file(target, token)
+        try:
+            replaced = write_env_file(target, token)
+        except (OSError, UnicodeDecodeError) as exc:  # checked before the exchange; the disk filled since, say
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            raise ConfigError(
+                f"Zoho issued a refresh token, but it could not be written to {target} ({why}); it was not stored "
+                "anywhere, and the grant code is used up.",
+                hint="Fix the file or its disk (or use --stdout), make a new grant code and run this again. The "
+                "unstored token is harmless: it was never shown, and Zoho drops the oldest once a user and client "
+                "hold 20.",
+            ) from None
         how = "replaced the ZOHO_REFRESH_TOKEN line in" if replaced else "added ZOHO_REFRESH_TOKEN to"
         click.echo(f"Refresh token stored: {how} {target} (readable by you only, mode 0600).", err=True)
     else:

@@ -96,7 +96,26 @@ def check_destination(env_file: Path | None, to_stdout: bool) -> Path | None:
     if not target.parent.is_dir():
         raise ConfigError(f"--env-file {env_file}: the folder {target.parent} does not exist.")
     if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.R_OK | os.W_OK)):
-        raise ConfigError(f"--env-file {env_file} cannot be written by this user.")
+        read_only_disk = bool(os.statvfs(target.parent).f_flag & os.ST_RDONLY)
+        why = "its file system is mounted read-only" if read_only_disk else "this user may not write it"
+        raise ConfigError(f"--env-file {env_file} cannot be written: {why}.", hint="Nothing was exchanged.")
+    # what the write after the exchange needs, tried before it: the grant code works once
+    try:
+        if target.exists():
+            target.read_text(encoding="utf-8")
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"--env-file {env_file} is not UTF-8 text, so its ZOHO_REFRESH_TOKEN line cannot be added or replaced.",
+            hint="Give a new file, or convert this one to UTF-8. Nothing was exchanged.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"--env-file {env_file} cannot be written: {exc.strerror or exc} (in {target.parent}).",
+            hint="Choose a file on a writable disk with free space. Nothing was exchanged.",
+        ) from None
     return target
 
 

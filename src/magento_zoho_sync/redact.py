@@ -14,16 +14,20 @@ Defence in depth (engineering notes §4.4):
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from pydantic import SecretStr
 
 from magento_zoho_sync.errors import SyncError
+from magento_zoho_sync.state_file import state_error
 
 MASK = "***"
 
@@ -79,11 +83,21 @@ def register_secret(value: str | SecretStr | None) -> None:
     raw = raw.strip()
     if len(raw) < MIN_SECRET_LENGTH:
         return
+    forms = _encoded_forms(raw)
     global _pattern  # noqa: PLW0603 - one process-wide registry, rebuilt lazily
     with _lock:
-        if raw not in _secrets:
-            _secrets.add(raw)
+        if not forms <= _secrets:
+            _secrets.update(forms)
             _pattern = None
+
+
+def _encoded_forms(raw: str) -> set[str]:
+    """A secret as it may come back in a server's answer or a URL: as it is, JSON-escaped (a quote or a backslash
+    in a password is ``\\"`` or ``\\\\`` there; PHP's ``json_encode`` also escapes ``/`` and, by default,
+    non-ASCII) and URL-encoded. A server echoing the login body would otherwise show what follows the escape."""
+    json_forms = {json.dumps(raw, ensure_ascii=ascii_only)[1:-1] for ascii_only in (False, True)}
+    php_forms = {form.replace("/", "\\/") for form in json_forms}
+    return {raw, *json_forms, *php_forms, quote(raw, safe=""), quote_plus(raw, safe="")}
 
 
 def register_secrets(values: Iterable[str | SecretStr | None]) -> None:
@@ -212,4 +226,6 @@ def stop_reason(exc: BaseException) -> str:
         return redact(str(exc))
     if isinstance(exc, KeyboardInterrupt):
         return "Interrupted (Ctrl-C)."
+    if isinstance(exc, sqlite3.DatabaseError):  # the state file (a full disk, say): said as the terminal says it
+        return redact(str(state_error(exc)))
     return redact(f"Unexpected {type(exc).__name__}: {exc}"[:500])

@@ -261,12 +261,19 @@ class RunReport:
         fh.write("\n}\n")
 
     @staticmethod
-    def check_destination(path: Path | str) -> None:
-        """Raise :class:`ConfigError` now if the report could not be written there later (after a whole run)."""
+    def check_destination(path: Path | str, *, protected: Iterable[Path] = ()) -> None:
+        """Raise :class:`ConfigError` now if the report could not be written there later (after a whole run), or
+        would replace a file it must not: one that is not a regular file (``/dev/null``, a pipe), or one of
+        ``protected`` (the state file and its companions, the settings file), whatever name it is given by."""
         target = Path(path).expanduser()
-        folder = target.parent
-        if target.is_dir():
+        real = Path(os.path.realpath(target))  # a symlink is written through: its target is the report
+        folder = real.parent
+        if real.is_dir():
             why = "it is a folder"
+        elif real.exists() and not real.is_file():
+            why = "it is not a regular file (a device or a pipe): the report replaces the file it is written to"
+        elif (clash := _same_file(real, protected)) is not None:
+            why = f"it is {clash}, which the report would replace"
         elif not folder.is_dir():
             why = f"the folder {folder} does not exist (it is not created: a typo would make folders anywhere)"
         elif not os.access(folder, os.W_OK | os.X_OK):
@@ -277,7 +284,11 @@ class RunReport:
 
     def write_json(self, path: Path | str) -> Path:
         """Write :meth:`to_json` to ``path`` atomically; the file is created owner-only (0600)."""
-        target = Path(path).expanduser()
+        target = Path(os.path.realpath(Path(path).expanduser()))  # through a symlink: the link stays a link
+        if target.exists() and not target.is_file():  # never replace a device or a pipe (checked before the run)
+            raise ConfigError(
+                f"Cannot write the report to {path}: it is not a regular file.", hint="Choose another --report PATH."
+            )
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # mkstemp: mode 0600
         except OSError as exc:
@@ -302,6 +313,21 @@ class RunReport:
                 hint="Free some space or choose another --report PATH; the run itself is saved (see `runs`).",
             ) from None
         return target
+
+
+def _same_file(real: Path, protected: Iterable[Path]) -> str | None:
+    """What ``real`` (a resolved path) is among ``protected`` and their SQLite companions, or None."""
+    for path in protected:
+        base = Path(os.path.realpath(Path(path).expanduser()))
+        names = {base: f"the file {path}"}
+        names.update({base.with_name(base.name + suffix): f"a companion of {path}" for suffix in _COMPANIONS})
+        if real in names:
+            return names[real]
+    return None
+
+
+#: The files SQLite and the lock keep beside a state file.
+_COMPANIONS: Final = ("-wal", "-shm", "-journal", ".lock")
 
 
 # ---- end-of-run summary ------------------------------------------------------------------------------------------

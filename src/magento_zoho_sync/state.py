@@ -88,6 +88,11 @@ class StateStore(RunHistory):
     def open(cls, path: Path, *, read_only: bool = False, create_parents: bool = False) -> StateStore:
         """``create_parents``: make every missing folder of ``path`` (the default path); else at most its own."""
         path = path.expanduser()
+        if path.exists() and not path.is_file() and not path.is_dir():  # a device, a pipe: no state there (nor chmod)
+            raise StateError(
+                f"{path} is not a regular file (a device or a pipe), so it cannot hold the state.",
+                hint="Pass --state PATH (or set MZSYNC_STATE) to a file path.",
+            )
         try:
             if read_only:
                 if not path.exists():
@@ -102,8 +107,13 @@ class StateStore(RunHistory):
                 make_state_folder(path, create_parents=create_parents)
                 if not path.exists():
                     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-                os.chmod(path, 0o600)
                 connection = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+                try:  # another program's database, or a newer version's: refused before anything changes it
+                    _schema_version(connection, path)
+                except BaseException:
+                    connection.close()
+                    raise
+                os.chmod(path, 0o600)
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
                 # Each commit appends the pages it changed to the WAL; the email indexes are changed at random
@@ -115,7 +125,8 @@ class StateStore(RunHistory):
                 raise state_error(exc, path) from exc
             raise StateError(f"Cannot open the state file {path}: {exc}. Check the path and its permissions.") from exc
         except OSError as exc:
-            raise StateError(f"Cannot create the state file {path}: {exc.strerror}. Pass --state PATH.") from exc
+            doing = "open the state file" if path.exists() else "create the state file"
+            raise StateError(f"Cannot {doing} {path} for writing: {exc.strerror}. Pass --state PATH.") from exc
         store = cls(path, connection)
         if not read_only:
             store._migrate()
@@ -124,15 +135,7 @@ class StateStore(RunHistory):
         return store
 
     def _check_version(self) -> int:
-        try:
-            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        except sqlite3.DatabaseError as exc:
-            raise state_error(exc, self.path) from exc
-        if version > SCHEMA_VERSION:
-            raise StateError(
-                f"{self.path} was written by a newer magento-zoho-sync (schema {version}); upgrade this tool."
-            )
-        return version
+        return _schema_version(self._db, self.path)
 
     def _migrate(self) -> None:
         if self._check_version() < SCHEMA_VERSION:
@@ -494,6 +497,25 @@ class StateStore(RunHistory):
             )
             result.append((email, str(zoho_ids).split(","), [int(row[0]) for row in customers]))
         return result
+
+
+def _schema_version(db: sqlite3.Connection, path: Path) -> int:
+    """The state file's schema version; an error for a database that is not a state file, or of a newer version."""
+    try:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        foreign = version == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise state_error(exc, path) from exc
+    if foreign:
+        # a state file is marked with its schema version in the transaction that makes its tables
+        raise StateError(
+            f"{path} is an SQLite database of something else, not a magento-zoho-sync state file; it was "
+            "left as it is.",
+            hint="Pass --state PATH (or set MZSYNC_STATE) to the state file, or to a new path for a new one.",
+        )
+    if version > SCHEMA_VERSION:
+        raise StateError(f"{path} was written by a newer magento-zoho-sync (schema {version}); upgrade this tool.")
+    return version
 
 
 def _in_clause(sql: str, count: int) -> str:

@@ -47,6 +47,9 @@ class Live:
     def sync(self, *args: str, env: dict[str, str] | None = None) -> Any:
         return self.run("sync", "--state", str(self.state), "--report", str(self.report), *args, env=env)
 
+    def sync_to(self, report: Path, *args: str) -> Any:
+        return self.run("sync", "--state", str(self.state), "--report", str(report), *args)
+
     def close(self) -> None:
         self._served.__exit__(None, None, None)
 
@@ -189,6 +192,24 @@ def test_exit_2_when_a_service_is_unreachable(live: Live) -> None:
     result = live.sync(env={"MAGENTO_BASE_URL": f"http://127.0.0.1:{port}"})
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_a_store_that_accepts_the_connection_and_never_answers_the_login_times_out(live: Live) -> None:
+    """The admin login is a request of the auth flow, not of the client: it must keep the client's timeouts (it had
+    none, and the sync waited forever, holding the lock that every later run then stopped at)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepts connections (the kernel does), never reads nor answers
+        port = silent.getsockname()[1]
+        env = {
+            "MAGENTO_BASE_URL": f"http://127.0.0.1:{port}",
+            "MAGENTO_AUTH": "admin",
+            "MZSYNC_MAGENTO_TIMEOUT": "1",
+            "MZSYNC_RETRY_ATTEMPTS": "1",
+        }
+        result = live.sync(env=env)
+    assert result.exit_code == 2, result.output
+    assert "no answer within the timeout" in result.output and "Traceback" not in result.output
 
 
 def test_plain_http_to_a_remote_host_is_refused_unless_asked(live: Live) -> None:
@@ -542,3 +563,50 @@ def test_errors_tables_show_brackets_as_text_not_as_markup(live: Live) -> None:
     for args in ((), ("--parked",)):
         listing = live.run("errors", *args, "--state", str(live.state))
         assert listing.exit_code == 0 and "x[/]y[b]z@@example.com" in listing.stdout
+
+
+@pytest.mark.parametrize("settings_ok", [True, False])
+def test_a_report_path_that_is_the_state_file_is_refused_and_the_state_is_kept(live: Live, settings_ok: bool) -> None:
+    """`--report` equal to `--state` replaced the state file with the report (every link and run gone), even when a
+    settings mistake stopped the sync before it ran; the -wal file, the lock file and the settings file alike."""
+    live.add(2)
+    assert live.sync().exit_code == 0
+    before = json.loads(live.run("runs", "--json", "--state", str(live.state)).stdout)
+    env = {} if settings_ok else {"MZSYNC_ZOHO_CONCURRENCY": "99"}
+    for path in (live.state, Path(f"{live.state}-wal"), Path(f"{live.state}.lock")):
+        result = live.run("sync", "--state", str(live.state), "--report", str(path), env=env)
+        assert result.exit_code == 2, result.output
+        if settings_ok:
+            assert "which the report would replace" in result.output
+    assert json.loads(live.run("runs", "--json", "--state", str(live.state)).stdout) == before  # untouched
+    config = live.state.parent / "settings.toml"
+    config.write_text("[sync]\nmax_failed_runs = 3\n")
+    link = live.state.parent / "link.json"
+    link.symlink_to(config)
+    result = live.run("sync", "--config", str(config), "--state", str(live.state), "--report", str(link))
+    assert result.exit_code == 2 and "which the report would replace" in result.output
+    assert config.read_text() == "[sync]\nmax_failed_runs = 3\n"
+
+
+def test_a_report_path_that_is_a_pipe_is_refused_and_a_symlink_is_written_through(live: Live, tmp_path: Path) -> None:
+    """The report is written to a temporary file renamed over its path: over a device (`--report /dev/null`) or a
+    pipe, that replaced the device with a file; a symlink was replaced by a file, its target left stale."""
+    live.add(1)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = live.sync_to(pipe)
+    assert result.exit_code == 2 and "not a regular file" in result.output
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    target, link = tmp_path / "target.json", tmp_path / "link.json"
+    target.write_text("{}")
+    link.symlink_to(target)
+    assert live.sync_to(link).exit_code == 0
+    assert link.is_symlink() and json.loads(target.read_text())["counts"]["read"] == 1
+
+
+@pytest.mark.parametrize("args", [("errors", "--run", "9" * 20), ("runs", "--limit", "9" * 20)])
+def test_a_number_too_large_for_the_state_is_a_usage_error_not_a_bug(live: Live, args: tuple[str, ...]) -> None:
+    live.add(1)
+    assert live.sync().exit_code == 0
+    result = live.run(*args, "--state", str(live.state))
+    assert result.exit_code == 2 and "bug" not in result.output and "99999999999999999999" in result.output

@@ -234,3 +234,38 @@ def test_a_replaced_export_line_keeps_its_export(tmp_path: Path) -> None:
     target.write_text("ZOHO_REFRESH_TOKEN=old\n")
     write_env_file(target, SecretStr("1000.newer.token"))
     assert target.read_text() == "ZOHO_REFRESH_TOKEN=1000.newer.token\n"
+
+
+def test_an_env_file_that_is_not_utf8_is_refused_before_the_exchange(zoho_env: Any, tmp_path: Path) -> None:
+    """It failed after the exchange ("unexpected UnicodeDecodeError"), with the code used up and the token lost."""
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    requests = world.zoho.stats()["token_requests"]
+    target = tmp_path / "latin.env"
+    target.write_bytes(b"A=\xff\n")
+    result = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(target)], env, input=code)
+    assert result.exit_code == 2 and "is not UTF-8 text" in result.output and "Nothing was exchanged" in result.output
+    assert world.zoho.stats()["token_requests"] == requests and target.read_bytes() == b"A=\xff\n"
+
+
+def test_an_env_file_that_cannot_be_written_after_the_exchange_is_one_clear_error(
+    zoho_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk filling between the check and the write: said as what happened and what to do, never as a bug,
+    and the token never shown."""
+    world, env = zoho_env
+    code = world.zoho.issue_grant_code(FULL_SCOPES)
+    before = set(world.zoho.accounts.refresh_tokens)
+
+    def full_disk(*_: Any) -> bool:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("magento_zoho_sync.cli_auth.write_env_file", full_disk)
+    target = tmp_path / "mzsync.env"
+    result = invoke(["auth", "zoho-grant", "--grant-token", "-", "--env-file", str(target)], env, input=code)
+    assert result.exit_code == 2, result.output
+    assert "could not be written" in result.output and "No space left on device" in result.output
+    assert "make a new grant code" in result.output and "bug" not in result.output
+    (token,) = _new_tokens(world, before)
+    assert_no_secret(result.output, _secrets(world, code, token))
+    assert not target.exists()

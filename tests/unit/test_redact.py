@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
+import sqlite3
+import urllib.parse
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -187,3 +191,27 @@ def test_log_lines_into_a_file_carry_the_time(capsys: pytest.CaptureFixture[str]
     logging.getLogger("magento_zoho_sync").info("progress: read 10")
     line = capsys.readouterr().err.strip()
     assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO: progress: read 10$", line), line
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda s: json.dumps({"username": "admin", "password": s}),  # a server echoing the login body
+        lambda s: json.dumps({"password": s}, ensure_ascii=False),
+        lambda s: json.dumps({"password": s}).replace("/", "\\/"),  # PHP's json_encode
+        lambda s: "password=" + urllib.parse.quote_plus(s),
+        lambda s: "/login?p=" + urllib.parse.quote(s, safe=""),
+    ],
+)
+def test_a_secret_is_masked_in_its_escaped_and_encoded_forms_too(encode: Any) -> None:
+    """A password holding a quote: the "password" rule stopped at its escaped quote and the rest was shown."""
+    secret = 'S3CRET-PASS-"quote/back\\slash-ü-TAILLEAK'
+    register_secret(secret)
+    masked = redact.redact(f"HTTP 401: Login failed for {encode(secret)}")
+    assert "TAILLEAK" not in masked and "S3CRET" not in masked, masked
+
+
+def test_a_state_file_error_is_said_in_the_report_as_on_the_terminal() -> None:
+    """A full disk under the state file: the report and `runs` said "Unexpected OperationalError", like a bug."""
+    reason = redact.stop_reason(sqlite3.OperationalError("database or disk is full"))
+    assert "disk is full or failing" in reason and "Free some space" in reason and "Unexpected" not in reason

@@ -3,7 +3,10 @@ folder, so that a typo in it (``--state /srv/mzsnyc/x/state.db``) makes no folde
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sqlite3
 import stat
 from pathlib import Path
 from typing import Any
@@ -141,3 +144,30 @@ def test_a_state_path_with_question_marks_hashes_and_percents_reads_back(tmp_pat
     finally:
         reader.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]  # no stray file made from a cut-off path
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_pipe_given_as_the_state_path_is_refused_and_left_as_it_is(tmp_path: Path, read_only: bool) -> None:
+    """A device or a pipe (``--state /dev/null``) was chmodded to 0600 and said to be a failing disk."""
+    pipe = tmp_path / "fifo"
+    os.mkfifo(pipe, 0o644)
+    with pytest.raises(StateError, match="not a regular file"):
+        StateStore.open(pipe, read_only=read_only)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and stat.S_IMODE(os.stat(pipe).st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_another_programs_sqlite_database_is_refused_and_left_as_it_is(tmp_path: Path, read_only: bool) -> None:
+    path = tmp_path / "other.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE foo (x)")
+        db.commit()
+    os.chmod(path, 0o644)
+    before = path.read_bytes()
+    with pytest.raises(StateError, match="database of something else"):
+        StateStore.open(path, read_only=read_only)
+    assert path.read_bytes() == before and stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert {p.name for p in tmp_path.iterdir()} == {"other.sqlite"}  # no WAL made in it either
+    StateStore.open(tmp_path / "new.sqlite").close()  # an empty new file is a state file
+    StateStore.open(tmp_path / "new.sqlite").close()  # and it is one when opened again

@@ -142,7 +142,10 @@ class _LoginAuth(MagentoAuth, ABC):
         headers = {"Accept": "application/json"}
         if "User-Agent" in original.headers:
             headers["User-Agent"] = original.headers["User-Agent"]
-        return httpx2.Request("POST", self._token_url, json=self._login_body(), headers=headers)
+        # a request made here is not made by the client: it gets the client's timeouts from the request it logs in
+        # for (without them, a store that accepts the connection and never answers would hold the sync forever)
+        extensions = {"timeout": original.extensions["timeout"]} if "timeout" in original.extensions else {}
+        return httpx2.Request("POST", self._token_url, json=self._login_body(), headers=headers, extensions=extensions)
 
     def _login(self, original: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, str]:
         response = yield self._login_request(original)

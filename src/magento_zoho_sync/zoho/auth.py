@@ -207,7 +207,11 @@ def _parse_token_response(response: httpx2.Response, *, accounts_url: str, grant
         )
     token = body.get("access_token")
     if not isinstance(token, str) or not token:
-        raise ZohoAuthError(f"Zoho Accounts answered {where} without an access_token.")
+        raise ZohoAuthError(
+            f"Zoho Accounts answered {where} without an access_token.",
+            hint="Check that ZOHO_ACCOUNTS_URL (or ZOHO_REGION) is Zoho Accounts of your data centre and that no proxy "
+            "rewrites its answers; `magento-zoho-sync doctor` checks both.",
+        )
     register_secret(token)
     if isinstance(body.get("refresh_token"), str):
         register_secret(body["refresh_token"])
@@ -350,7 +354,9 @@ class ZohoTokenManager:
             last = exc.last
             if isinstance(last, TransientStatus):
                 raise ZohoError(
-                    f"Zoho Accounts kept answering POST {TOKEN_PATH} with HTTP {last.status_code} after {exc.tries}."
+                    f"Zoho Accounts kept answering POST {TOKEN_PATH} with HTTP {last.status_code} after {exc.tries}.",
+                    hint="Zoho Accounts is failing (status.zoho.com says when it is down): run again later; nothing "
+                    "was lost. A proxy in front of ZOHO_ACCOUNTS_URL can answer so too.",
                 ) from None
             raise ZohoError(
                 f"Zoho Accounts at {self.accounts_url} could not be reached after {exc.tries} "

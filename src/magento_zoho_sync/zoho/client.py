@@ -244,7 +244,10 @@ class ZohoClient:
             if isinstance(last, TransientStatus):
                 raise ZohoError(
                     f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP {last.status_code} after "
-                    f"{exc.tries}."
+                    f"{exc.tries}.",
+                    hint="Zoho is failing (status.zoho.com says when it is down): run again later; what Zoho "
+                    "acknowledged is saved and the next run goes on from there. A proxy in front of ZOHO_API_URL "
+                    "can answer so too.",
                 ) from None
             raise ZohoError(
                 f"Zoho CRM at {self.api_url} could not be reached for {method} {API_PREFIX}{path} after "
