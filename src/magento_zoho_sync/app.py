@@ -209,6 +209,8 @@ def run_sync(
                     f"A sync is running with the state file {state_path} now.",
                     hint="Run the dry run when it has finished: it plans from the state, which that sync is writing.",
                 )
+            if state_path.exists():  # what the sync would refuse (a pipe, another program's database), said of it
+                StateStore.open(state_path, read_only=True).close()
             state_path = _scratch_copy(state_path, stack)
         state = StateStore.open(state_path, create_parents=create_parents)
         stack.callback(state.close)

@@ -199,13 +199,15 @@ def sync(
 def _files_of(config_file: Path | None, state_path: Path | None) -> list[Path]:
     """The files a report must never replace: the settings file, and each state file the run may use (the one
     given, ``MZSYNC_STATE``, the default), known even when the settings cannot be read."""
-    from magento_zoho_sync.settings import default_state_path  # noqa: PLC0415 - keeps `--help` fast
+    from magento_zoho_sync.settings import default_state_path, load_sync_settings  # noqa: PLC0415 - `--help` fast
 
     files = [path for path in (config_file, state_path) if path is not None]
     if env_state := os.environ.get("MZSYNC_STATE", "").strip():
         files.append(Path(env_state))
     with contextlib.suppress(SyncError):  # no home directory: then there is no default state file either
         files.append(default_state_path())
+    with contextlib.suppress(SyncError):  # the settings file's [sync] state_path (the rest of it may be wrong)
+        files.append(load_sync_settings(config_file).state_path)
     return files
 
 

@@ -12,7 +12,7 @@ import sqlite3
 from magento_zoho_sync.doctor import Check, failed, passed
 from magento_zoho_sync.errors import ConfigError, StateError
 from magento_zoho_sync.settings import Settings
-from magento_zoho_sync.state import StateStore, make_state_folder, state_error
+from magento_zoho_sync.state import StateStore, make_state_folder, not_a_regular_file, state_error
 from magento_zoho_sync.store_identity import check_store, check_zoho_org, store_identity, zoho_identity
 
 __all__ = ["check_state"]
@@ -27,6 +27,8 @@ def check_state(settings: Settings) -> list[Check]:
         make_state_folder(path, create_parents=settings.sync.state_path_is_default, create=False)
     except ConfigError as exc:
         return [failed("state.file", NAME, exc.message, exc.hint)]
+    if (refusal := not_a_regular_file(path)) is not None:
+        return [failed("state.file", NAME, refusal.message, refusal.hint)]
     if not path.exists() or path.stat().st_size == 0:
         return [passed("state.file", NAME, f"none yet at {path}: the first sync makes it, and is a full run")]
     try:

@@ -2,8 +2,8 @@
 
 The JSON report is a public contract (scripts read it). Stable keys::
 
-    counts.read, counts.inserted, counts.updated, counts.unchanged, counts.failed, counts.merged, counts.parked,
-    counts.deleted_found, counts.deleted_tagged, counts.deleted_removed, counts.truncated
+    counts.read, counts.inserted, counts.updated, counts.unchanged, counts.failed, counts.merged, counts.skipped,
+    counts.parked, counts.deleted_found, counts.deleted_tagged, counts.deleted_removed, counts.truncated
     errors[]         magento_customer_id, email, code, message (+ details)
     merges[]         winner_id, merged_id, email
     api_calls.magento, api_calls.zoho, zoho_credits, zoho_credits_remaining
@@ -95,6 +95,7 @@ class Counts:
     unchanged: int = 0
     failed: int = 0
     merged: int = 0
+    skipped: int = 0  # always 0: kept for the scripts that read it (no outcome is counted here)
     parked: int = 0
     deleted_found: int = 0
     deleted_tagged: int = 0
@@ -270,10 +271,13 @@ class RunReport:
         folder = real.parent
         if real.is_dir():
             why = "it is a folder"
-        elif real.exists() and not real.is_file():
-            why = "it is not a regular file (a device or a pipe): the report replaces the file it is written to"
+        elif _system_path(target) or _system_path(real) or (real.exists() and not real.is_file()):
+            # /dev/stdout resolves to whatever stdout is (a cron job's log, which the report would replace)
+            why = "it is not a regular file (a device, a pipe, /dev/stdout): the report replaces the file it goes to"
         elif (clash := _same_file(real, protected)) is not None:
             why = f"it is {clash}, which the report would replace"
+        elif _is_sqlite(real):
+            why = "it is an SQLite database (a state file?), which the report would replace"
         elif not folder.is_dir():
             why = f"the folder {folder} does not exist (it is not created: a typo would make folders anywhere)"
         elif not os.access(folder, os.W_OK | os.X_OK):
@@ -285,7 +289,8 @@ class RunReport:
     def write_json(self, path: Path | str) -> Path:
         """Write :meth:`to_json` to ``path`` atomically; the file is created owner-only (0600)."""
         target = Path(os.path.realpath(Path(path).expanduser()))  # through a symlink: the link stays a link
-        if target.exists() and not target.is_file():  # never replace a device or a pipe (checked before the run)
+        if _system_path(target) or (target.exists() and not target.is_file()) or _is_sqlite(target):
+            # never a device, a pipe or a database (checked before the run; a file can change in the meantime)
             raise ConfigError(
                 f"Cannot write the report to {path}: it is not a regular file.", hint="Choose another --report PATH."
             )
@@ -313,6 +318,21 @@ class RunReport:
                 hint="Free some space or choose another --report PATH; the run itself is saved (see `runs`).",
             ) from None
         return target
+
+
+def _system_path(path: Path) -> bool:
+    """Whether ``path`` names something in /dev or /proc (no report file belongs there)."""
+    absolute = Path(os.path.abspath(path))
+    return any(absolute.is_relative_to(root) for root in ("/dev", "/proc"))
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether ``path`` is an existing SQLite database (a state file, whatever its name)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _same_file(real: Path, protected: Iterable[Path]) -> str | None:

@@ -46,6 +46,7 @@ from magento_zoho_sync.state_runs import RunHistory
 from magento_zoho_sync.state_schema import (
     FULL_RUN_INPUTS_KEY,
     SCHEMA_VERSION,
+    STATE_TABLES,
     create_tables,
     has_error_details,
     utc_now,
@@ -62,6 +63,7 @@ __all__ = [
     "StateStore",
     "StoredFailure",
     "make_state_folder",
+    "not_a_regular_file",
     "sqlite_uri",
     "state_error",
 ]
@@ -88,11 +90,8 @@ class StateStore(RunHistory):
     def open(cls, path: Path, *, read_only: bool = False, create_parents: bool = False) -> StateStore:
         """``create_parents``: make every missing folder of ``path`` (the default path); else at most its own."""
         path = path.expanduser()
-        if path.exists() and not path.is_file() and not path.is_dir():  # a device, a pipe: no state there (nor chmod)
-            raise StateError(
-                f"{path} is not a regular file (a device or a pipe), so it cannot hold the state.",
-                hint="Pass --state PATH (or set MZSYNC_STATE) to a file path.",
-            )
+        if (refusal := not_a_regular_file(path)) is not None:  # a device, a pipe: no state there (nor a chmod)
+            raise refusal
         try:
             if read_only:
                 if not path.exists():
@@ -499,15 +498,26 @@ class StateStore(RunHistory):
         return result
 
 
+def not_a_regular_file(path: Path) -> StateError | None:
+    """The error for a state path that names a device or a pipe (``--state /dev/null``), or None."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        return StateError(
+            f"{path} is not a regular file (a device or a pipe), so it cannot hold the state.",
+            hint="Pass --state PATH (or set MZSYNC_STATE) to a file path.",
+        )
+    return None
+
+
 def _schema_version(db: sqlite3.Connection, path: Path) -> int:
     """The state file's schema version; an error for a database that is not a state file, or of a newer version."""
     try:
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        foreign = version == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone()
+        tables = {str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
         raise state_error(exc, path) from exc
-    if foreign:
-        # a state file is marked with its schema version in the transaction that makes its tables
+    if tables and not tables >= STATE_TABLES:
+        # a state file is known by its tables, which are made in one transaction (not by its user_version, which
+        # another program may set too, and which a state restored from an SQL dump no longer has)
         raise StateError(
             f"{path} is an SQLite database of something else, not a magento-zoho-sync state file; it was "
             "left as it is.",

@@ -15,6 +15,8 @@ SCHEMA_VERSION: Final = 1
 #: meta key: what decided what was sent at the last completed full run (the mapping, truncate_long_values, ...; a
 #: JSON object, name -> value); a run where one differs is a full one
 FULL_RUN_INPUTS_KEY: Final = "full_run_inputs"
+#: Tables every state file has (made together, in one transaction): what tells a state file from another database.
+STATE_TABLES: Final = frozenset({"meta", "links", "runs"})
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

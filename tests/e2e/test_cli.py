@@ -6,6 +6,7 @@ as it does against a real store.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -610,3 +611,49 @@ def test_a_number_too_large_for_the_state_is_a_usage_error_not_a_bug(live: Live,
     assert live.sync().exit_code == 0
     result = live.run(*args, "--state", str(live.state))
     assert result.exit_code == 2 and "bug" not in result.output and "99999999999999999999" in result.output
+
+
+def test_the_state_file_the_settings_file_names_is_protected_even_when_the_settings_are_wrong(
+    live: Live, tmp_path: Path
+) -> None:
+    """A settings mistake stops the sync before its settings are known; its failed report still went over the state
+    file that the settings file's [sync] state_path names (and any SQLite database is refused, whatever its name)."""
+    live.add(2)
+    state = tmp_path / "cfg-state.sqlite"
+    config = tmp_path / "settings.toml"
+    config.write_text(f'[sync]\nstate_path = "{state}"\n')
+    env = {"MZSYNC_STATE": ""}
+    assert live.run("sync", "--config", str(config), env=env).exit_code == 0
+    before = state.read_bytes()[:16]
+    wrong = {**env, "MZSYNC_ZOHO_CONCURRENCY": "99"}
+    result = live.run("sync", "--config", str(config), "--report", str(state), env=wrong)
+    assert result.exit_code == 2 and state.read_bytes()[:16] == before == b"SQLite format 3\x00"
+    other = tmp_path / "copy.sqlite"
+    other.write_bytes(state.read_bytes())
+    result = live.sync_to(other)
+    assert result.exit_code == 2 and "SQLite database" in result.output
+    assert other.read_bytes() == state.read_bytes()
+
+
+def test_dev_stdout_is_refused_as_a_report_path(live: Live) -> None:
+    """/dev/stdout resolves to what stdout is: a cron job's log file, which the report would have replaced."""
+    live.add(1)
+    result = live.sync_to(Path("/dev/stdout"))
+    assert result.exit_code == 2 and "not a regular file" in result.output
+
+
+def test_a_dry_run_and_doctor_refuse_a_pipe_as_the_state_file_and_name_it(live: Live, tmp_path: Path) -> None:
+    """The dry run copied the state through SQLite first (a pipe hung it), and doctor passed a pipe as "none yet"."""
+    live.add(1)
+    pipe = tmp_path / "fifo.sqlite"
+    os.mkfifo(pipe)
+    dry = live.run("sync", "--dry-run", "--state", str(pipe))
+    assert dry.exit_code == 2 and "not a regular file" in dry.output and str(pipe) in dry.output
+    doctor = live.run("doctor", "--state", str(pipe))
+    assert doctor.exit_code == 2 and "not a regular file" in doctor.output
+    foreign = tmp_path / "other.sqlite"
+    with contextlib.closing(sqlite3.connect(foreign)) as db:
+        db.execute("CREATE TABLE notes (x)")
+        db.commit()
+    dry = live.run("sync", "--dry-run", "--state", str(foreign))
+    assert dry.exit_code == 2 and f"{foreign} is an SQLite database of something else" in dry.output

@@ -81,6 +81,7 @@ def test_json_contract_keys() -> None:
         "unchanged",
         "failed",
         "merged",
+        "skipped",  # always 0, kept: the keys keep their names
         "parked",
         "deleted_found",
         "deleted_tagged",

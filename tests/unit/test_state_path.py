@@ -157,11 +157,16 @@ def test_a_pipe_given_as_the_state_path_is_refused_and_left_as_it_is(tmp_path: P
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]
 
 
+@pytest.mark.parametrize("user_version", [0, 1])
 @pytest.mark.parametrize("read_only", [False, True])
-def test_another_programs_sqlite_database_is_refused_and_left_as_it_is(tmp_path: Path, read_only: bool) -> None:
+def test_another_programs_sqlite_database_is_refused_and_left_as_it_is(
+    tmp_path: Path, read_only: bool, user_version: int
+) -> None:
+    """Known by its tables, not by its user_version (which another program may set to 1 too)."""
     path = tmp_path / "other.sqlite"
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("CREATE TABLE foo (x)")
+        db.execute(f"PRAGMA user_version={user_version}")
         db.commit()
     os.chmod(path, 0o644)
     before = path.read_bytes()
@@ -171,3 +176,23 @@ def test_another_programs_sqlite_database_is_refused_and_left_as_it_is(tmp_path:
     assert {p.name for p in tmp_path.iterdir()} == {"other.sqlite"}  # no WAL made in it either
     StateStore.open(tmp_path / "new.sqlite").close()  # an empty new file is a state file
     StateStore.open(tmp_path / "new.sqlite").close()  # and it is one when opened again
+
+
+def test_a_state_restored_from_an_sql_dump_is_still_a_state_file(tmp_path: Path) -> None:
+    """`sqlite3 state.sqlite .dump | sqlite3 restored.sqlite` does not carry user_version over: the tables say what
+    the file is, and the next open for writing marks it again."""
+    original = StateStore.open(tmp_path / "state.sqlite")
+    run_id = original.start_run("full")
+    original.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "state.sqlite")) as db:
+        dump = list(db.iterdump())
+    with contextlib.closing(sqlite3.connect(tmp_path / "restored.sqlite")) as db:
+        db.executescript("\n".join(dump))
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+    reader = StateStore.open(tmp_path / "restored.sqlite", read_only=True)
+    assert reader.last_run_id() == run_id
+    reader.close()
+    writer = StateStore.open(tmp_path / "restored.sqlite")
+    assert writer.last_run_id() == run_id
+    assert writer._db.execute("PRAGMA user_version").fetchone()[0] == 1
+    writer.close()
