@@ -194,24 +194,21 @@ def run_row_dict(row: RunRow) -> dict[str, Any]:
 
 
 def failure_dict(failure: FailureRecord) -> dict[str, Any]:
-    return {
-        "magento_customer_id": failure.customer_id,
-        "email": failure.email,
-        "code": failure.code,
-        "message": failure.message,
-        "details": dict(failure.details),
-    }
+    return {**_who_and_why(failure), "details": dict(failure.details)}
 
 
 def parked_dict(failure: StoredFailure) -> dict[str, Any]:
     """A parked customer as ``errors --parked --json`` lists it."""
+    return {**_who_and_why(failure), "failed_runs": failure.failed_runs, "last_failed_at": failure.last_failed_at}
+
+
+def _who_and_why(failure: FailureRecord | StoredFailure) -> dict[str, Any]:
+    """The keys every listed failure has: the customer, its email, the code and the message."""
     return {
         "magento_customer_id": failure.customer_id,
         "email": failure.email,
         "code": failure.code,
         "message": failure.message,
-        "failed_runs": failure.failed_runs,
-        "last_failed_at": failure.last_failed_at,
     }
 
 
