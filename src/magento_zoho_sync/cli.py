@@ -191,9 +191,9 @@ def sync(
         if report_path is not None:
             _write_failed_report(report_path, None, exc, dry_run=dry_run, protected=_files_of(config_file, state_path))
         raise
-    return run_and_report(
-        settings, full=full, dry_run=dry_run, report_path=report_path, protected=_files_of(config_file, None)
-    )
+    # (the state file this run uses is protected by run_and_report; any other one is an SQLite file, refused too)
+    protected = [config_file] if config_file is not None else []
+    return run_and_report(settings, full=full, dry_run=dry_run, report_path=report_path, protected=protected)
 
 
 def _files_of(config_file: Path | None, state_path: Path | None) -> list[Path]:

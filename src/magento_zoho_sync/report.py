@@ -271,13 +271,10 @@ class RunReport:
         folder = real.parent
         if real.is_dir():
             why = "it is a folder"
-        elif _system_path(target) or _system_path(real) or (real.exists() and not real.is_file()):
-            # /dev/stdout resolves to whatever stdout is (a cron job's log, which the report would replace)
-            why = "it is not a regular file (a device, a pipe, /dev/stdout): the report replaces the file it goes to"
+        elif (refusal := _not_a_report_file(target, real)) is not None:
+            why = refusal
         elif (clash := _same_file(real, protected)) is not None:
             why = f"it is {clash}, which the report would replace"
-        elif _is_sqlite(real):
-            why = "it is an SQLite database (a state file?), which the report would replace"
         elif not folder.is_dir():
             why = f"the folder {folder} does not exist (it is not created: a typo would make folders anywhere)"
         elif not os.access(folder, os.W_OK | os.X_OK):
@@ -289,11 +286,9 @@ class RunReport:
     def write_json(self, path: Path | str) -> Path:
         """Write :meth:`to_json` to ``path`` atomically; the file is created owner-only (0600)."""
         target = Path(os.path.realpath(Path(path).expanduser()))  # through a symlink: the link stays a link
-        if _system_path(target) or (target.exists() and not target.is_file()) or _is_sqlite(target):
-            # never a device, a pipe or a database (checked before the run; a file can change in the meantime)
-            raise ConfigError(
-                f"Cannot write the report to {path}: it is not a regular file.", hint="Choose another --report PATH."
-            )
+        # checked before the run too; the file can have changed in the meantime
+        if (refusal := _not_a_report_file(Path(path).expanduser(), target)) is not None:
+            raise ConfigError(f"Cannot write the report to {path}: {refusal}.", hint="Choose another --report PATH.")
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # mkstemp: mode 0600
         except OSError as exc:
@@ -318,6 +313,16 @@ class RunReport:
                 hint="Free some space or choose another --report PATH; the run itself is saved (see `runs`).",
             ) from None
         return target
+
+
+def _not_a_report_file(given: Path, real: Path) -> str | None:
+    """Why the report, which replaces the file it is written to, must not go to ``given`` (resolved: ``real``)."""
+    if _system_path(given) or _system_path(real) or (real.exists() and not real.is_file()):
+        # /dev/stdout resolves to whatever stdout is (a cron job's log, which the report would replace)
+        return "it is not a regular file (a device, a pipe, /dev/stdout): the report replaces the file it goes to"
+    if _is_sqlite(real):
+        return "it is an SQLite database (a state file?), which the report would replace"
+    return None
 
 
 def _system_path(path: Path) -> bool:
