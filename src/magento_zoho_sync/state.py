@@ -108,7 +108,7 @@ class StateStore(RunHistory):
                     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
                 connection = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
                 try:  # another program's database, or a newer version's: refused before anything changes it
-                    _schema_version(connection, path)
+                    version = _schema_version(connection, path)
                 except BaseException:
                     connection.close()
                     raise
@@ -127,19 +127,12 @@ class StateStore(RunHistory):
             doing = "open the state file" if path.exists() else "create the state file"
             raise StateError(f"Cannot {doing} {path} for writing: {exc.strerror}. Pass --state PATH.") from exc
         store = cls(path, connection)
-        if not read_only:
-            store._migrate()
-        else:
-            store._check_version()
-        return store
-
-    def _check_version(self) -> int:
-        return _schema_version(self._db, self.path)
-
-    def _migrate(self) -> None:
-        if self._check_version() < SCHEMA_VERSION:
-            with self.transaction() as db:
+        if read_only:
+            _schema_version(connection, path)
+        elif version < SCHEMA_VERSION:
+            with store.transaction() as db:
                 create_tables(db)
+        return store
 
     def _add_error_details(self) -> None:
         """``run_errors.details``, a column added after schema 1, added to a file of an earlier version: under the

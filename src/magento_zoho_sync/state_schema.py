@@ -1,8 +1,8 @@
 """The state file's tables, and the one column added to them since (SQLite; the store is ``state.py``).
 
 ``PRAGMA user_version`` holds :data:`SCHEMA_VERSION`. A file of an earlier version of this tool may lack
-``run_errors.details``: :func:`add_error_details` adds it under the sync's lock, without a new schema version, so
-that those versions (which name the columns they read and write) go on working with the file.
+``run_errors.details``: the store adds it under the sync's lock (``StateStore.lock``), without a new schema
+version, so that those versions (which name the columns they read and write) go on working with the file.
 """
 
 from __future__ import annotations
