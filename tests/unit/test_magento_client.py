@@ -245,6 +245,40 @@ def test_a_short_page_with_customers_left_by_total_count_is_followed_by_the_next
     assert "total_count says 25 are left" in caplog.text
 
 
+def test_a_capped_page_without_total_count_is_followed_until_an_empty_page(caplog: pytest.LogCaptureFixture) -> None:
+    """Without total_count a short page may not be the last one (a proxy capping the page size): read on."""
+    store = FakeStore(25)
+
+    def capping_without_count(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(store(request).content)
+        body["items"] = body["items"][:4]
+        del body["total_count"]
+        return _json(200, body)
+
+    pages = list(_client(capping_without_count, page_size=10).iter_customer_pages())
+    assert [c["id"] for page in pages for c in page.items] == list(range(1, 26))
+    assert len(store.queries) == 8  # 7 pages of at most 4, then the empty page that ends the read
+    warnings = [record.getMessage() for record in caplog.records if "where 10 were asked for" in record.getMessage()]
+    assert len(warnings) == 1 and "had no total_count and more came after it" in warnings[0]
+    assert "set MZSYNC_MAGENTO_PAGE_SIZE to 4" in warnings[0]
+
+
+def test_a_short_last_page_without_total_count_costs_one_more_request_and_no_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FakeStore(25)
+
+    def without_count(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(store(request).content)
+        del body["total_count"]
+        return _json(200, body)
+
+    pages = list(_client(without_count, page_size=10).iter_customer_pages())
+    assert [len(page.items) for page in pages] == [10, 10, 5]
+    assert len(store.queries) == 4
+    assert "were asked for" not in caplog.text
+
+
 def test_a_store_capping_the_page_size_is_read_whole_and_said_once(caplog: pytest.LogCaptureFixture) -> None:
     store = FakeStore(25)
 
@@ -407,7 +441,7 @@ def test_from_settings_uses_store_code_page_size_and_url_policy() -> None:
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request.url.path)
-        return _json(200, {"items": [{"id": 1}]})
+        return _json(200, {"items": [{"id": 1}], "total_count": 1})
 
     client = MagentoClient.from_settings(settings, transport=httpx2.MockTransport(handler))
     assert [len(p.items) for p in client.iter_customer_pages()] == [1]

@@ -244,7 +244,8 @@ class MagentoClient:
         Keyset paging: every request asks for page 1 of ``entity_id gt <last id seen>`` sorted by ``entity_id
         ASC``, so deep offsets never happen and concurrent inserts or deletes shift nothing. Stops at an empty page,
         or at a page with fewer items than the page size that holds all ``total_count`` says are left: a short page
-        that leaves customers behind (an extension or a proxy that drops some) is followed by the next one. Ids at
+        that leaves customers behind (an extension or a proxy that drops some) is followed by the next one, and so
+        is a short page of an answer without ``total_count`` (one more request, which finds an empty page). Ids at
         or below the last one seen, or repeated inside a page, are dropped; items without a valid id go to the
         page's ``rejected``. A page out of ascending id order (the sort order ignored, which would leave customers
         unread) or one that does not advance raises :class:`MagentoError` instead of missing customers or looping.
@@ -253,12 +254,17 @@ class MagentoClient:
         size = page_size or self.page_size
         last = after_id
         warned = False
+        short_without_count: int | None = None  # a short page of an answer without total_count, not yet said
         while True:
             response, body = self._search(
                 customer_keyset_query(after_id=last, page_size=size, updated_since=updated_since)
             )
             path = response.request.url.path
             raw_items: list[Any] = body["items"]
+            if short_without_count is not None and raw_items and not warned:
+                warned = True
+                _warn_short_page(short_without_count, size, "its answer had no total_count and more came after it")
+            short_without_count = None
             fresh: list[dict[str, Any]] = []
             rejected: list[Any] = []
             seen: set[int] = set()
@@ -295,7 +301,7 @@ class MagentoClient:
                 )
             if not raw_items:
                 return
-            if len(raw_items) < size and (total_count is None or total_count <= len(raw_items)):
+            if len(raw_items) < size and total_count is not None and total_count <= len(raw_items):
                 return  # the last page: a short one, and nothing left beyond it
             if not fresh:
                 raise MagentoError(
@@ -304,17 +310,11 @@ class MagentoClient:
                     hint="An extension may rewrite customer search; check with GET /V1/customers/search directly.",
                 )
             if len(raw_items) < size and not warned:
-                warned = True  # once per read: a store or a proxy that caps the page size would repeat it per page
-                log.warning(
-                    "Magento answered a page of %d customers where %d were asked for, though its total_count says "
-                    "%d are left: an extension or a proxy may drop customers from search results, or cap the page "
-                    "size (if every page has %d, set MZSYNC_MAGENTO_PAGE_SIZE to %d). Reading on; said once per read.",
-                    len(raw_items),
-                    size,
-                    total_count,
-                    len(raw_items),
-                    len(raw_items),
-                )
+                if total_count is None:
+                    short_without_count = len(raw_items)  # said only if the next page is not empty
+                else:
+                    warned = True  # once per read: a store or a proxy that caps the page size would repeat it
+                    _warn_short_page(len(raw_items), size, f"its total_count says {total_count} are left")
 
     def _search(self, query: str) -> tuple[httpx2.Response, dict[str, Any]]:
         """``GET /V1/customers/search?<query>``: the answer, checked to be a search result (an ``items`` list)."""
@@ -403,6 +403,20 @@ def _is_no_such_entity(response: httpx2.Response) -> bool:
     if body.get("parameters"):
         return True
     return "route" not in str(body.get("message", "")).lower()
+
+
+def _warn_short_page(got: int, size: int, why: str) -> None:
+    """Said once per read: a page shorter than asked for that was not the last one."""
+    log.warning(
+        "Magento answered a page of %d customers where %d were asked for, though %s: an extension or a proxy may "
+        "drop customers from search results, or cap the page size (if every page has %d, set "
+        "MZSYNC_MAGENTO_PAGE_SIZE to %d). Reading on; said once per read.",
+        got,
+        size,
+        why,
+        got,
+        got,
+    )
 
 
 def _customer_id(item: Any) -> int | None:
