@@ -11,6 +11,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from magento_zoho_sync.retry import abandoned_when
+
 T = TypeVar("T")
 
 _END = object()
@@ -25,7 +27,9 @@ def read_ahead(source: Iterable[T], depth: int = 2) -> Iterator[T]:
     """Yield what ``source`` yields, produced by a background thread up to ``depth`` items ahead.
 
     An exception in the source is raised here, in the consumer. When the consumer stops early (a signal, an
-    error), the producer stops at its next item; it never blocks the process from exiting (daemon thread).
+    error), the producer stops at its next item, and a request of the source that fails from then on is not
+    retried (:func:`~magento_zoho_sync.retry.abandoned_when`); it never blocks the process from exiting (daemon
+    thread).
     """
     items: queue.Queue[object] = queue.Queue(maxsize=depth)
     stopped = threading.Event()
@@ -41,9 +45,10 @@ def read_ahead(source: Iterable[T], depth: int = 2) -> Iterator[T]:
 
     def produce() -> None:
         try:
-            for item in source:
-                if not offer(item):
-                    return
+            with abandoned_when(stopped):  # a request cut once the consumer stopped is not tried again
+                for item in source:
+                    if not offer(item):
+                        return
             offer(_END)
         except BaseException as error:  # handed to the consumer, which raises it
             offer(_Failed(error))

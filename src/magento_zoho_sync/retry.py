@@ -14,12 +14,13 @@ into the log. :func:`install_retry_hooks` (called by every :class:`RetryPolicy`)
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import email.utils
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol, TypeVar
 
 import httpx2
@@ -33,6 +34,7 @@ __all__ = [
     "RetriesExhausted",
     "RetryPolicy",
     "TransientStatus",
+    "abandoned_when",
     "attempts_text",
     "install_retry_hooks",
     "is_transient_status",
@@ -164,6 +166,23 @@ _call_name: contextvars.ContextVar[str] = contextvars.ContextVar("mzs_retry_call
 STOPPING = threading.Event()
 
 
+_abandoned: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("mzs_retry_abandoned", default=None)
+
+
+@contextlib.contextmanager
+def abandoned_when(event: threading.Event) -> Iterator[None]:
+    """Inside (in this thread): once ``event`` is set, a failed call is not tried again, and no retry is logged.
+
+    For work nobody waits for any more: the pages read ahead after the run stopped, whose request the closing
+    client cuts (a "retrying" warning after the run's last word would only mislead).
+    """
+    token = _abandoned.set(event)
+    try:
+        yield
+    finally:
+        _abandoned.reset(token)
+
+
 def log_retry(details: RetryDetails) -> None:
     """The only retry hook installed: name, attempt, wait and error class. Never arguments, never bodies."""
     error = details.caused_by
@@ -212,7 +231,8 @@ class RetryPolicy:
         )
 
     def _decide(self, exc: Exception) -> bool | float:
-        if STOPPING.is_set():
+        abandoned = _abandoned.get()
+        if STOPPING.is_set() or (abandoned is not None and abandoned.is_set()):
             return False
         return retry_decision(exc, wait_max=self.wait_max)
 
