@@ -15,9 +15,11 @@ from rich.text import Text
 
 from magento_zoho_sync.errors import Interrupted
 from magento_zoho_sync.mapping import Merge
+from magento_zoho_sync.progress import Progress
 from magento_zoho_sync.redact import stop_reason
-from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, Progress, RunReport, render_summary
+from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, RunReport
 from magento_zoho_sync.state import FailureRecord, RunRow, StoredFailure
+from magento_zoho_sync.summary import render_summary
 
 if TYPE_CHECKING:  # the CLI imports this module: --help must not load the engine
     from magento_zoho_sync.app import RunResult

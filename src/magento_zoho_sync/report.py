@@ -1,4 +1,7 @@
-"""What a run did: the :class:`RunReport`, its JSON form (``--report PATH``), the end-of-run summary, and progress.
+"""What a run did: the :class:`RunReport`, its JSON form (``--report PATH``) and the files it must never replace.
+
+The terminal summary of a run is in :mod:`~magento_zoho_sync.summary`, the progress display in
+:mod:`~magento_zoho_sync.progress`.
 
 The JSON report is a public contract (scripts read it). Stable keys::
 
@@ -23,25 +26,15 @@ import json
 import logging
 import os
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final, TextIO
-
-from rich import box
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TextColumn, TimeRemainingColumn
-from rich.progress import Progress as RichProgress
-from rich.table import Table
-from rich.text import Text
 
 from magento_zoho_sync.errors import EXIT_OK, EXIT_SOME_FAILED, ConfigError
 from magento_zoho_sync.mapping import Merge
-from magento_zoho_sync.redact import redact, redact_data
+from magento_zoho_sync.redact import redact_data
 
 SCHEMA_VERSION: Final = 1
 
@@ -69,9 +62,6 @@ REPORT_KEYS: Final = (
     "plan",
     "identity_problems",
 )
-
-#: How many failures the terminal summary lists before pointing at ``--report`` / ``errors``.
-MAX_FAILURES_SHOWN: Final = 50
 
 log = logging.getLogger(__name__)
 
@@ -353,300 +343,3 @@ def _same_file(real: Path, protected: Iterable[Path]) -> str | None:
 
 #: The files SQLite and the lock keep beside a state file.
 _COMPANIONS: Final = ("-wal", "-shm", "-journal", ".lock")
-
-
-# ---- end-of-run summary ------------------------------------------------------------------------------------------
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
-
-
-def summary_rows(report: RunReport) -> list[tuple[str, str]]:
-    """The summary as (label, value) pairs, in display order (zero-valued optional rows left out)."""
-    c = report.counts
-    prefix = "would be " if report.dry_run else ""
-    rows = [
-        ("Run", f"{report.run_id if report.run_id is not None else '-'} ({report.mode or '-'}, {report.status})"),
-        *([("Full run because", report.full_reason)] if report.full_reason else []),
-        *([("Resumed", "finishes the interrupted run; the counts are this part's")] if report.resumed else []),
-        ("Read from Magento", str(c.read)),
-        (f"{prefix}Inserted".capitalize(), str(c.inserted)),
-        (f"{prefix}Updated".capitalize(), str(c.updated)),
-        ("Unchanged", str(c.unchanged)),
-        ("Failed", str(c.failed)),
-        ("Merged (same email)", str(c.merged)),
-    ]
-    optional = [
-        ("Parked", c.parked),
-        ("Deleted in Magento", c.deleted_found),
-        ("Tagged as deleted", c.deleted_tagged),
-        ("Deleted in Zoho", c.deleted_removed),
-        ("Values cut to Zoho's length", c.truncated),
-    ]
-    rows += [(label, str(value)) for label, value in optional if value]
-    rows += [
-        ("Magento API calls", str(report.api_calls.magento)),
-        ("Zoho API calls", str(report.api_calls.zoho)),
-        ("Zoho credits used", str(report.zoho_credits)),
-    ]
-    if report.zoho_credits_remaining is not None:
-        rows.append(("Zoho credits remaining", str(report.zoho_credits_remaining)))
-    rows.append(("Duration", _duration(report.duration_seconds)))
-    if report.failure_codes:
-        codes = sorted(report.failure_codes.items(), key=lambda item: (-item[1], item[0]))
-        rows.append(("Failures by code", ", ".join(f"{code} {n}" for code, n in codes)))
-    elif report.failures:
-        rows.append(("Failures by code", failures_by_code(report.failures)))
-    return rows
-
-
-def failures_by_code(failures: list[Failure]) -> str:
-    """``"ZOHO_DUPLICATE_CONTACTS 12, VALUE_TOO_LONG 3"``: the most frequent codes first."""
-    counts: dict[str, int] = {}
-    for failure in failures:
-        counts[failure.code] = counts.get(failure.code, 0) + 1
-    return ", ".join(f"{code} {n}" for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-
-
-def _failure_cells(f: Failure) -> tuple[str, str, str, str]:
-    customer = "-" if f.magento_customer_id is None else str(f.magento_customer_id)
-    return customer, f.email or "-", f.code, redact(f.message)
-
-
-def _identity_cells(p: IdentityProblem) -> tuple[str, str, str, str, str]:
-    ids = ", ".join(str(i) for i in p.magento_customer_ids) or "-"
-    return p.kind, p.email, ids, ", ".join(p.zoho_ids) or "-", redact(p.message)
-
-
-DRY_RUN_TITLE: Final = "Dry run: nothing was written to Zoho or to the state"
-
-
-def _more(total: int, limit: int, what: str) -> str | None:
-    """The line under a list cut at ``limit`` rows (None when nothing was cut)."""
-    return f"... and {total - limit} more {what} in --report PATH" if total > limit else None
-
-
-def render_summary(report: RunReport, console: Console, *, max_failures: int = MAX_FAILURES_SHOWN) -> None:
-    """Print the summary and the failures: rich tables on a terminal, plain lines otherwise."""
-    ordered = sorted(report.failures, key=lambda f: (f.magento_customer_id is None, f.magento_customer_id or 0))
-    failures = ordered[:max_failures]
-    hidden = max(len(report.failures), report.counts.failed) - len(failures)
-    more = f"... and {hidden} more: see --report PATH or `magento-zoho-sync errors`" if hidden > 0 else None
-    if console.is_terminal:
-        _render_rich(report, console, failures, more, max_failures)
-    else:
-        _render_plain(report, console, failures, more, max_failures)
-
-
-def _render_rich(report: RunReport, console: Console, failures: list[Failure], more: str | None, limit: int) -> None:
-    title = DRY_RUN_TITLE if report.dry_run else "Sync summary"
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("", justify="right")
-    for label, value in summary_rows(report):
-        style = "red" if label == "Failed" and value != "0" else None
-        table.add_row(label, Text(value, style=style or ""))
-    console.print(table)
-    if failures:
-        total = max(len(report.failures), report.counts.failed)
-        errors = Table(title=f"Failures ({total})", box=box.SIMPLE_HEAD, show_lines=False)
-        for column in ("Magento id", "Email", "Code", "Message"):
-            errors.add_column(column, overflow="fold")
-        for f in failures:
-            errors.add_row(*(Text(cell) for cell in _failure_cells(f)))
-        console.print(errors)
-        if more:
-            console.print(more)
-    if report.merges:
-        merged = Table(title=f"Merged customers ({len(report.merges)})", box=box.SIMPLE_HEAD)
-        for column in ("Email", "Kept (most recent)", "Merged"):
-            merged.add_column(column)
-        for m in report.merges[:limit]:
-            merged.add_row(Text(m.email), str(m.winner_id), str(m.merged_id))
-        console.print(merged)
-        if cut := _more(len(report.merges), limit, "merged customers"):
-            console.print(cut)
-    if report.identity_problems:
-        problems = Table(title=f"Identity problems ({len(report.identity_problems)})", box=box.SIMPLE_HEAD)
-        for column in ("Kind", "Email", "Magento ids", "Zoho ids", "Problem"):
-            problems.add_column(column, overflow="fold")
-        for p in report.identity_problems[:limit]:
-            problems.add_row(*(Text(cell) for cell in _identity_cells(p)))
-        console.print(problems)
-        if cut := _more(len(report.identity_problems), limit, "identity problems"):
-            console.print(cut)
-    if report.parked:
-        parked = Table(title=f"Parked customers, no longer retried ({len(report.parked)})", box=box.SIMPLE_HEAD)
-        for column in ("Magento id", "Email", "Code", "Message"):
-            parked.add_column(column, overflow="fold")
-        for f in report.parked[:limit]:
-            parked.add_row(*(Text(cell) for cell in _failure_cells(f)))
-        console.print(parked)
-        if cut := _more(len(report.parked), limit, "parked customers"):
-            console.print(cut)
-    for warning in report.warnings[:limit]:
-        console.print(Text(f"warning: {redact(warning)}", style="yellow"))
-    if cut := _more(len(report.warnings), limit, "warnings"):
-        console.print(cut)
-
-
-def _render_plain(report: RunReport, console: Console, failures: list[Failure], more: str | None, limit: int) -> None:
-    def out(line: str) -> None:
-        console.print(Text(line), soft_wrap=True, highlight=False)
-
-    out(DRY_RUN_TITLE if report.dry_run else "Sync summary")
-    width = max(len(label) for label, _ in summary_rows(report))
-    for label, value in summary_rows(report):
-        out(f"  {label.ljust(width)}  {value}")
-    if failures:
-        out(f"Failures ({max(len(report.failures), report.counts.failed)}):")
-        for f in failures:
-            customer, email, code, message = _failure_cells(f)
-            out(f"  customer {customer} <{email}> {code}: {message}")
-        if more:
-            out(more)
-    if report.merges:
-        out(f"Merged customers ({len(report.merges)}):")
-        for m in report.merges[:limit]:
-            out(f"  {m.email}: kept customer {m.winner_id}, merged customer {m.merged_id}")
-        if cut := _more(len(report.merges), limit, "merged customers"):
-            out(cut)
-    if report.identity_problems:
-        out(f"Identity problems ({len(report.identity_problems)}):")
-        for p in report.identity_problems[:limit]:
-            kind, email, magento_ids, zoho_ids, message = _identity_cells(p)
-            out(f"  {kind} <{email}> magento={magento_ids} zoho={zoho_ids}: {message}")
-        if cut := _more(len(report.identity_problems), limit, "identity problems"):
-            out(cut)
-    if report.parked:
-        out(f"Parked customers, no longer retried ({len(report.parked)}):")
-        for f in report.parked[:limit]:
-            customer, email, code, message = _failure_cells(f)
-            out(f"  customer {customer} <{email}> {code}: {message}")
-        if cut := _more(len(report.parked), limit, "parked customers"):
-            out(cut)
-    for warning in report.warnings[:limit]:
-        out(f"warning: {redact(warning)}")
-    if cut := _more(len(report.warnings), limit, "warnings"):
-        out(cut)
-
-
-# ---- progress -----------------------------------------------------------------------------------------------------
-
-
-class _RateColumn(ProgressColumn):
-    """Customers per second."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-/s" if speed is None else f"{speed:,.0f}/s", style="progress.data.speed")
-
-
-class Progress:
-    """Customers read and handled: a rich progress display on a terminal, a log line every ``interval`` s otherwise.
-
-    ``done`` names the second count: ``handled`` (written to Zoho, unchanged or failed), ``planned`` in a dry run.
-
-    Thread-safe (writers may report from worker threads). Use as a context manager.
-    """
-
-    def __init__(
-        self,
-        console: Console | None = None,
-        *,
-        total: int | None = None,
-        interval: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-        logger: logging.Logger | None = None,
-        done: str = "handled",
-    ) -> None:
-        self.done = done
-        self.console = console or Console(stderr=True)
-        self.total = total
-        self.read = 0
-        self.written = 0
-        self._interval = interval
-        self._clock = clock
-        self._log = logger or log
-        self._lock = threading.Lock()
-        self._started = clock()
-        self._last_line = self._started
-        self._rich: RichProgress | None = None
-        if self.console.is_terminal:
-            self._rich = RichProgress(
-                TextColumn("{task.description:<8}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                _RateColumn(),
-                TimeRemainingColumn(),
-                console=self.console,
-                transient=False,
-            )
-            self._read_task = self._rich.add_task("read", total=total)
-            self._written_task = self._rich.add_task(done, total=total)
-
-    def __enter__(self) -> Progress:
-        if self._rich is not None:
-            self._rich.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def set_total(self, total: int | None) -> None:
-        """The number of customers to read, when Magento tells it (``total_count``)."""
-        with self._lock:
-            self.total = total
-        if self._rich is not None:
-            self._rich.update(self._read_task, total=total)
-            self._rich.update(self._written_task, total=total)
-
-    def advance_read(self, n: int = 1) -> None:
-        with self._lock:
-            self.read += n
-        if self._rich is not None:
-            self._rich.advance(self._read_task, n)
-        else:
-            self._maybe_log()
-
-    def advance_written(self, n: int = 1) -> None:
-        """Customers handled on the Zoho side (written, unchanged or failed)."""
-        with self._lock:
-            self.written += n
-        if self._rich is not None:
-            self._rich.advance(self._written_task, n)
-        else:
-            self._maybe_log()
-
-    def line(self, *, eta: bool = True) -> str:
-        """The plain progress line: counts, rate, and ETA when the total is known (and ``eta``)."""
-        with self._lock:
-            read, written, total = self.read, self.written, self.total
-        elapsed = max(self._clock() - self._started, 1e-9)
-        rate = read / elapsed
-        text = f"progress: read {read}" + (f"/{total} ({100 * read // total}%)" if total else "")
-        text += f", {self.done} {written}, {rate:,.0f} customers/s"
-        if eta and total and rate > 0 and read < total:
-            text += f", ETA {_duration((total - read) / rate)}"
-        return text
-
-    def _maybe_log(self) -> None:
-        now = self._clock()
-        with self._lock:
-            if now - self._last_line < self._interval:
-                return
-            self._last_line = now
-        self._log.info(self.line())
-
-    def close(self) -> None:
-        if self._rich is not None:
-            self._rich.stop()
-        elif self.read or self.written:  # the last line: the run has ended (or stopped), no time is left
-            self._log.info(self.line(eta=False))

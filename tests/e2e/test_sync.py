@@ -18,10 +18,10 @@ from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sync.errors import ConfigError, LockedError, MagentoAuthError, SyncError, ZohoRateLimited
 from magento_zoho_sync.output import build_report, run_row_dict
-from magento_zoho_sync.report import summary_rows
 from magento_zoho_sync.settings import load_settings
 from magento_zoho_sync.state import StateStore
 from magento_zoho_sync.store_identity import store_identity
+from magento_zoho_sync.summary import summary_rows
 from tests.e2e.conftest import World
 
 

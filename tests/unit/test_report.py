@@ -14,15 +14,9 @@ from rich.console import Console
 
 from magento_zoho_sync import redact
 from magento_zoho_sync.mapping import Merge
-from magento_zoho_sync.report import (
-    Failure,
-    IdentityProblem,
-    PlanEntry,
-    Progress,
-    RunReport,
-    render_summary,
-    summary_rows,
-)
+from magento_zoho_sync.progress import Progress
+from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, RunReport
+from magento_zoho_sync.summary import render_summary, summary_rows
 
 START = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 
@@ -210,7 +204,7 @@ def test_plain_progress_logs_periodically(caplog: pytest.LogCaptureFixture) -> N
     now = [0.0]
     console = Console(file=io.StringIO(), force_terminal=False)
     with (
-        caplog.at_level(logging.INFO, logger="magento_zoho_sync.report"),
+        caplog.at_level(logging.INFO, logger="magento_zoho_sync.progress"),
         Progress(console, total=1000, interval=10.0, clock=lambda: now[0]) as progress,
     ):
         progress.advance_read(100)
