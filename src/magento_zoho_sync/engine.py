@@ -188,7 +188,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
             if plan.mode == "full" and items:
                 # the sweep first (deleted customers gone, before anyone competes with them for an email), and the
                 # customers the search left out handled with the page: the checkpoint cannot pass them unwritten
-                unlisted = self._sweep_deleted(previous_last, page.last_id, {int(item["id"]) for item in items})
+                unlisted = self._sweep_deleted(previous_last, page.last_id, items)
                 if unlisted:
                     items = sorted([*items, *unlisted], key=lambda item: int(item["id"]))
             self._handle_customers(items)
@@ -202,7 +202,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         if self.tally.server_start is None:
             self.tally.server_start = plan.server_start or self._server_time(self.source.server_time)
         if plan.mode == "full":
-            unlisted = self._sweep_deleted(previous_last, None, set())
+            unlisted = self._sweep_deleted(previous_last, None, ())
             if unlisted:
                 self._handle_customers(unlisted)
 

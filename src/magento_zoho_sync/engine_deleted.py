@@ -23,14 +23,17 @@ DELETED_CHECKS_AT_ONCE = 4
 class DeletedCustomers(EngineShared):
     """Customers deleted in Magento; a part of :class:`~magento_zoho_sync.engine.SyncEngine`."""
 
-    def _sweep_deleted(self, low: int, high: int | None, seen: set[int]) -> list[Mapping[str, Any]]:
-        """Customers the state knows in ``(low, high]`` that a page did not list (``seen``): read by id before the
+    def _sweep_deleted(
+        self, low: int, high: int | None, listed: Sequence[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]:
+        """Customers the state knows in ``(low, high]`` that a page did not list (``listed``): read by id before the
         page is handled. Those Magento no longer has (404) are handled as deleted here; those it has (the search
         left them out) are returned, to be handled with the page, so that the checkpoint, which moves to the
         page's last id once the page is acknowledged, never passes one of them before its write is."""
         if low >= self._state_through:
-            return []  # above the state's highest id at the start, only this page's customers (seen) can be linked
+            return []  # above the state's highest id at the start, only this page's customers (listed) can be linked
         self._flush()
+        seen = {int(item["id"]) for item in listed}
         candidates = [cid for cid in self.state.known_ids_between(low, high) if cid not in seen]
         fetched = self._fetch_each(candidates)
         gone = [cid for cid, customer in zip(candidates, fetched, strict=True) if customer is None]
