@@ -6,6 +6,7 @@ separate subprocess, so its wall time and peak RSS are its own; the simulators r
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -201,5 +202,26 @@ def clean_env(extra: dict[str, str], home: Path) -> dict[str, str]:
     return keep
 
 
+#: Keeps a benchmark's state files when set (they take tens to hundreds of MB each: 40 MB per 100,000 customers).
+KEEP_STATE_ENV = "MZS_BENCH_KEEP_STATE"
+
+_STATE_SUFFIXES = (".db", ".sqlite", ".db-wal", ".db-shm", ".sqlite-wal", ".sqlite-shm", ".db.lock", ".sqlite.lock")
+
+
 def workdir(prefix: str = "mzs-bench-") -> Path:
-    return Path(tempfile.mkdtemp(prefix=prefix))
+    """A temporary folder for one benchmark command's files.
+
+    The state files the runs leave in it are removed when the command ends (unless ``MZS_BENCH_KEEP_STATE=1``);
+    the logs and the results stay, since a message may point at them.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    if not os.environ.get(KEEP_STATE_ENV):
+        atexit.register(remove_state_files, path)
+    return path
+
+
+def remove_state_files(folder: Path) -> None:
+    """Delete the SQLite state files (and their companions) anywhere below ``folder``."""
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name.endswith(_STATE_SUFFIXES):
+            path.unlink(missing_ok=True)
