@@ -174,7 +174,7 @@ class Bench:
         self.command_index = command_index
         self.rows: list[Row] = []
         self.work = simproc.workdir()
-        print(f"working in {self.work} (logs and reports stay; state files are removed at the end)", flush=True)
+        print(f"working in {self.work} (removed at the end; a failed command leaves its logs there)", flush=True)
 
     # ------------------------------------------------------------------------------------ simulators
     def start_magento(self, profile: str, n: int) -> SimProcess:
@@ -822,8 +822,9 @@ def markdown(
         "- Wall time is the measured process's, from spawn to exit (interpreter start-up included, for every client "
         "alike). Peak RSS is the process's own high-water mark (`ru_maxrss` from `os.wait4`).",
         "- Each command works in a temporary folder (`mzs-bench-*` in the system's temporary directory, printed when "
-        "the command starts): the runs' logs and reports stay there; their state files (about 40 MB per 100,000 "
-        "customers) are removed when the command ends (`MZS_BENCH_KEEP_STATE=1` keeps them).",
+        "the command starts), removed when it ends; a command that fails leaves its logs and reports there for "
+        "a look, without the runs' state files (about 40 MB per 100,000 customers; `MZS_BENCH_KEEP_STATE=1` keeps "
+        "them).",
         "",
         "## Results",
         "",
