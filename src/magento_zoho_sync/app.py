@@ -188,8 +188,12 @@ def run_sync(
     stop: threading.Event | None = None,
     progress: Progress | None = None,
     transport: httpx2.BaseTransport | None = None,
+    store_moved: bool = False,
 ) -> RunResult:
-    """One sync run with these settings. Raises :class:`~magento_zoho_sync.errors.SyncError` on fatal problems."""
+    """One sync run with these settings. Raises :class:`~magento_zoho_sync.errors.SyncError` on fatal problems.
+
+    ``store_moved`` (``sync --store-moved``): a state file of another store address is accepted when this address
+    holds its customers (:func:`~magento_zoho_sync.store_identity.check_store`)."""
     limit_malloc_arenas()  # before the reader and writer threads start: memory stays flat over long runs
     spec = settings.mapping_spec()
     stats = ApiStats()
@@ -215,7 +219,8 @@ def run_sync(
         state = StateStore.open(state_path, create_parents=create_parents)
         stack.callback(state.close)
         stack.enter_context(state.lock())
-        check_store(state, settings, record=True)  # one state file never serves two stores
+        # one state file never serves two stores (but the same one at a new address, when asked and seen)
+        check_store(state, settings, record=True, moved=magento.get_customers if store_moved else None)
         check_zoho_org(state, settings, record=True)  # nor two Zoho orgs (a sandbox, then production)
         # one call per option_label attribute; after the checks above, so that a refused run logs in to nothing
         spec = with_option_labels(spec, magento.attribute_metadata)

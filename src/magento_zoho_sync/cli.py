@@ -171,6 +171,12 @@ def main() -> None:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
 @click.option("--full", is_flag=True, help="Read every customer, not only those changed since the last run.")
 @click.option("--dry-run", is_flag=True, help="Read both sides, write nothing, and report what would happen.")
+@click.option(
+    "--store-moved",
+    is_flag=True,
+    help="The state file's Magento store is now at MAGENTO_BASE_URL: accept the new address once it holds the "
+    "customers the state has synced.",
+)
 @_guard
 def sync(
     *,
@@ -182,6 +188,7 @@ def sync(
     report_path: Path | None,
     full: bool,
     dry_run: bool,
+    store_moved: bool,
 ) -> int:
     """Sync Magento customers into Zoho CRM contacts (incremental after the first run)."""
     configure_logging(verbose)
@@ -193,7 +200,9 @@ def sync(
         raise
     # (the state file this run uses is protected by run_and_report; any other one is an SQLite file, refused too)
     protected = [config_file] if config_file is not None else []
-    return run_and_report(settings, full=full, dry_run=dry_run, report_path=report_path, protected=protected)
+    return run_and_report(
+        settings, full=full, dry_run=dry_run, report_path=report_path, protected=protected, store_moved=store_moved
+    )
 
 
 def _files_of(config_file: Path | None, state_path: Path | None) -> list[Path]:
@@ -232,6 +241,7 @@ def run_and_report(
     console: Console | None = None,
     max_rows: int = 50,
     protected: Sequence[Path] = (),
+    store_moved: bool = False,
 ) -> int:
     """Run one sync with progress on a terminal, then print the summary and write the report (never over the state
     file, nor over any of ``protected``)."""
@@ -250,7 +260,13 @@ def run_and_report(
         with output.progress(console, dry_run=dry_run) as progress:
             try:
                 result = run_sync(
-                    settings, full=full, dry_run=dry_run, stop=stop, progress=progress, transport=transport
+                    settings,
+                    full=full,
+                    dry_run=dry_run,
+                    stop=stop,
+                    progress=progress,
+                    transport=transport,
+                    store_moved=store_moved,
                 )
             except Interrupted as exc:
                 interrupted = exc  # said once the progress display is closed (it would be drawn again under it)

@@ -326,6 +326,17 @@ class StateStore(RunHistory):
         ).fetchone()
         return int(row[0])
 
+    def link_sample(self, size: int) -> list[tuple[int, str]]:
+        """Up to ``size`` live linked customers with their email: half the lowest ids, half the highest."""
+        half = max(1, size // 2)
+        rows = self._db.execute(
+            "SELECT customer_id, email FROM (SELECT customer_id, email FROM links WHERE deleted = 0 AND email IS "
+            "NOT NULL ORDER BY customer_id LIMIT ?) UNION SELECT customer_id, email FROM (SELECT customer_id, "
+            "email FROM links WHERE deleted = 0 AND email IS NOT NULL ORDER BY customer_id DESC LIMIT ?) ORDER BY 1",
+            (half, half),
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
     def count_links(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM links WHERE deleted = 0").fetchone()[0])
 

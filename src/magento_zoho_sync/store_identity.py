@@ -11,10 +11,18 @@ same way; no secret), and a run refuses another one.
 
 Two orgs behind the same API URL (one user in two orgs of one data centre) are not told apart: the tool reads
 no org id (it does not ask for the org scope).
+
+The same store at a new address (a new domain, a port) is accepted with ``sync --store-moved``, once the new
+address is seen to hold the customers the state has synced (the same ids with the same emails); deleting the
+state file instead would lose its links, and a customer whose email changed since (in Magento or in Zoho) would
+get a second contact.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from magento_zoho_sync.errors import ConfigError
@@ -22,6 +30,7 @@ from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.state import StateStore
 
 __all__ = [
+    "MOVED_SAMPLE",
     "STORE_META_KEY",
     "ZOHO_META_KEY",
     "check_store",
@@ -34,7 +43,13 @@ __all__ = [
 STORE_META_KEY = "magento_store"
 ZOHO_META_KEY = "zoho_api"
 
-_DELETE_INSTEAD = "the next sync matches Zoho contacts by email, so nothing is duplicated."
+log = logging.getLogger(__name__)
+
+#: How many of the state's linked customers ``sync --store-moved`` looks for at the new address (one search call)
+MOVED_SAMPLE = 20
+
+#: ``MagentoClient.get_customers``: the customers among these ids that the store has
+GetCustomers = Callable[[Sequence[int]], Sequence[Mapping[str, Any]]]
 
 
 def url_identity(url: str) -> str:
@@ -70,19 +85,62 @@ def _recorded_other(state: StateStore, key: str, current: str, *, record: bool) 
     return None
 
 
-def check_store(state: StateStore, settings: Settings, *, record: bool) -> None:
+def check_store(state: StateStore, settings: Settings, *, record: bool, moved: GetCustomers | None = None) -> None:
     """Raise :class:`ConfigError` when the state holds another store's sync; else record this store (``record``).
 
-    The message names the user's state file (a dry run works on a copy of it)."""
+    ``moved`` (``sync --store-moved``): the state's store may be this one at a new address; it is accepted, and
+    recorded, when this address holds the state's customers. The message names the user's state file (a dry run
+    works on a copy of it)."""
     current = store_identity(settings)
     known = _recorded_other(state, STORE_META_KEY, current, record=record)
-    if known is not None:
+    if known is None:
+        return
+    if moved is not None:
+        _accept_moved_store(state, settings, known, current, moved, record=record)
+        return
+    raise ConfigError(
+        f"The state file {settings.sync.state_path} holds the sync of another Magento store ({known}), not of "
+        f"MAGENTO_BASE_URL {current}: its links would hide most of this store's customers from Zoho",
+        hint="Give this store its own state file (--state PATH or MZSYNC_STATE). If it is the same store at a new "
+        "address, run `magento-zoho-sync sync --store-moved` once: it checks that this address holds the customers "
+        "the state file has synced, then records it. (Deleting the state file instead loses its links: a customer "
+        "whose email changed since the last sync, in Magento or in Zoho, would get a second contact.)",
+    )
+
+
+def _accept_moved_store(
+    state: StateStore, settings: Settings, known: str, current: str, get_customers: GetCustomers, *, record: bool
+) -> None:
+    """The state's store at a new address: at least half of a sample of its linked customers are there, with the
+    same ids and emails (emails change now and then; another store's customer of the same id has another one)."""
+    sample = state.link_sample(MOVED_SAMPLE)
+    found: dict[int, str] = {}
+    for customer in get_customers([customer_id for customer_id, _ in sample]) if sample else []:
+        customer_id, email = customer.get("id"), customer.get("email")
+        if isinstance(customer_id, str) and customer_id.isdigit():
+            customer_id = int(customer_id)
+        if type(customer_id) is int and isinstance(email, str):
+            found[customer_id] = email.strip().lower()
+    same = sum(1 for customer_id, email in sample if found.get(customer_id) == email)
+    if 2 * same < len(sample):
         raise ConfigError(
-            f"The state file {settings.sync.state_path} holds the sync of another Magento store ({known}), not of "
-            f"MAGENTO_BASE_URL {current}: its links would hide most of this store's customers from Zoho",
-            hint="Give this store its own state file (--state PATH or MZSYNC_STATE). If it is the same store at a "
-            f"new address, delete the state file instead: {_DELETE_INSTEAD}",
+            f"MAGENTO_BASE_URL {current} is not the store of the state file {settings.sync.state_path} "
+            f"({known}) at a new address: of {len(sample)} customers that state has synced, {same} are there with "
+            "the same id and email",
+            hint="Give this store its own state file (--state PATH or MZSYNC_STATE); --store-moved is only for "
+            "the same store at a new address.",
         )
+    log.warning(
+        "The state file %s now belongs to the Magento store at %s, which was at %s (--store-moved: %d of %d "
+        "customers it has synced are there with the same id and email).",
+        settings.sync.state_path,
+        current,
+        known,
+        same,
+        len(sample),
+    )
+    if record:
+        state.commit_meta(STORE_META_KEY, current)
 
 
 def check_zoho_org(state: StateStore, settings: Settings, *, record: bool) -> None:
@@ -96,6 +154,6 @@ def check_zoho_org(state: StateStore, settings: Settings, *, record: bool) -> No
             f"ZOHO_API_URL {settings.zoho.api_url}: it would take this store's customers for already in that org, "
             "and most of them would never reach it",
             hint="Give each Zoho org its own state file (--state PATH or MZSYNC_STATE). To sync this store into "
-            "this org from now on (a move from a sandbox to production, say), delete the state file: "
-            + _DELETE_INSTEAD,
+            "this org from now on (a move from a sandbox to production, say), delete the state file: the next sync "
+            "matches this org's contacts by email.",
         )

@@ -657,3 +657,16 @@ def test_a_dry_run_and_doctor_refuse_a_pipe_as_the_state_file_and_name_it(live: 
         db.commit()
     dry = live.run("sync", "--dry-run", "--state", str(foreign))
     assert dry.exit_code == 2 and f"{foreign} is an SQLite database of something else" in dry.output
+
+
+def test_sync_store_moved_accepts_the_same_store_at_another_address(live: Live) -> None:
+    live.add(5)
+    assert live.sync().exit_code == 0
+    moved = {"MAGENTO_BASE_URL": live.env["MAGENTO_BASE_URL"].replace("127.0.0.1", "localhost")}
+    refused = live.sync(env=moved)
+    assert refused.exit_code == 2 and "sync --store-moved" in refused.output
+    accepted = live.sync("--store-moved", env=moved)
+    assert accepted.exit_code == 0, accepted.output
+    assert "now belongs to the Magento store at localhost" in accepted.output
+    assert "5 of 5 customers it has synced are there" in accepted.output
+    assert live.sync(env=moved).exit_code == 0  # recorded: no flag needed any more

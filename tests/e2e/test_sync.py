@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -12,17 +14,20 @@ from urllib.parse import parse_qsl, unquote
 import httpx2
 import pytest
 
+from magento_zoho_sims.common import InProcessTransport
 from magento_zoho_sims.common.faults import FaultKind
+from magento_zoho_sims.magento import MagentoSimulator
 from magento_zoho_sims.magento.config import MagentoConfig
 from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.fields import FieldSpec
+from magento_zoho_sync.app import run_sync
 from magento_zoho_sync.errors import ConfigError, LockedError, MagentoAuthError, SyncError, ZohoRateLimited
 from magento_zoho_sync.output import build_report, run_row_dict
 from magento_zoho_sync.settings import load_settings
 from magento_zoho_sync.state import StateStore
 from magento_zoho_sync.store_identity import store_identity
 from magento_zoho_sync.summary import summary_rows
-from tests.e2e.conftest import World
+from tests.e2e.conftest import MAGENTO_HOST, ZOHO_HOST, World
 
 
 def add_customer(world: World, email: str, **kwargs: Any) -> int:
@@ -518,6 +523,56 @@ def test_a_state_file_never_serves_two_stores(make_world: Any, tmp_path: Any) ->
     # the same store by another scheme, with a trailing slash or another store code is the same store
     assert world.sync(**{"magento.base_url": "HTTP://127.0.0.1:18081/"}).tally.failed == 0
     assert world.sync(**{"magento.store_code": "default"}).tally.failed == 0
+
+
+def test_the_same_store_at_a_new_address_is_accepted_with_store_moved(make_world: Any) -> None:
+    world: World = make_world(40)
+    world.sync()
+    contacts = world.zoho.count()
+    moved = "127.0.0.3:18081"
+    world.transport = InProcessTransport(
+        {MAGENTO_HOST: world.magento.app, moved: world.magento.app, ZOHO_HOST: world.zoho.app}
+    )
+    # an email changed since the last sync: a new state file would give this customer a second contact
+    with closing(sqlite3.connect(world.state_path)) as db:
+        [(synced,)] = db.execute("SELECT MAX(customer_id) FROM links WHERE zoho_id IS NOT NULL").fetchall()
+    world.magento.backend.update_customer(synced, email="moved.store.7@example.com")
+    new_address = {"magento.base_url": f"http://{moved}"}
+    with pytest.raises(ConfigError) as info:
+        world.sync(**new_address)
+    assert "--store-moved" in str(info.value.hint)
+    result = run_sync(world.settings(**new_address), transport=world.transport, store_moved=True)
+    assert (result.tally.inserted, result.tally.updated) == (0, 1)  # the changed customer, on its own contact
+    assert world.zoho.count() == contacts and world.zoho.contacts_by_email("moved.store.7@example.com")
+    again = world.sync(**new_address).tally  # the new address is the state's now: no flag needed
+    assert (again.inserted, again.updated) == (0, 0)
+    with pytest.raises(ConfigError):  # and the old one is another store's
+        world.sync()
+
+
+def test_store_moved_refuses_another_store(make_world: Any) -> None:
+    world: World = make_world(40)
+    world.sync()
+    other_store = MagentoSimulator(customers=40, seed=11)  # the same ids, other people
+    other = "127.0.0.4:18081"
+    world.transport = InProcessTransport(
+        {MAGENTO_HOST: world.magento.app, other: other_store.app, ZOHO_HOST: world.zoho.app}
+    )
+    settings = world.settings(**{"magento.base_url": f"http://{other}"})
+    contacts = world.zoho.contacts()
+    with pytest.raises(ConfigError) as info:
+        run_sync(settings, transport=world.transport, store_moved=True)
+    assert "is not the store of the state file" in str(info.value) and "0 are there" in str(info.value)
+    assert world.zoho.contacts() == contacts  # nothing written
+    again = world.sync().tally  # the state still belongs to the first store
+    assert (again.inserted, again.updated) == (0, 0)
+
+
+def test_store_moved_is_harmless_when_nothing_moved(make_world: Any) -> None:
+    world: World = make_world(10)
+    world.sync()
+    again = run_sync(world.settings(), transport=world.transport, store_moved=True).tally
+    assert (again.inserted, again.updated) == (0, 0)
 
 
 @pytest.mark.parametrize(

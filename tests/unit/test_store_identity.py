@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,7 @@ def test_another_zoho_api_url_is_refused_once_a_customer_was_synced(state: State
         "ZOHO_API_URL https://www.zohoapis.com:"
     )
     assert "own state file (--state PATH or MZSYNC_STATE)" in message
-    assert "delete the state file: the next sync matches Zoho contacts by email, so nothing is duplicated" in message
+    assert "delete the state file: the next sync matches this org's contacts by email." in message
     assert "secret" not in message and "refresh-token" not in message
     assert state.get_meta(ZOHO_META_KEY) == "sandbox.zohoapis.com"  # the refusal records nothing
 
@@ -124,3 +125,35 @@ def test_the_store_and_the_org_are_recorded_under_their_own_keys(state: StateSto
         "shop.example.com",
         "sandbox.zohoapis.com",
     )
+
+
+@pytest.mark.parametrize(("matching", "accepted"), [(4, True), (2, True), (1, False), (0, False)])
+def test_store_moved_needs_half_of_the_sampled_customers_with_the_same_id_and_email(
+    state: StateStore, matching: int, accepted: bool
+) -> None:
+    check_store(state, settings(state.path), record=True)
+    links = [LinkUpdate(n, f"c{n}@example.com", "2026-01-01 00:00:00", f"z{n}", "h") for n in range(1, 5)]
+    state.commit(run_id=1, links=links)
+    asked: list[list[int]] = []
+
+    def get_customers(ids: Sequence[int]) -> list[dict[str, object]]:
+        asked.append(list(ids))
+        # the first ``matching`` customers are there as they were (one with another letter case and an id in
+        # digits); the others have another email there
+        return [
+            {"id": str(n) if n == 1 else n, "email": f" C{n}@Example.com" if n <= matching else f"other{n}@x.com"}
+            for n in range(1, 5)
+        ]
+
+    moved = settings(state.path)
+    moved = moved.model_copy(
+        update={"magento": moved.magento.model_copy(update={"base_url": "https://new.example.com"})}
+    )
+    if accepted:
+        check_store(state, moved, record=True, moved=get_customers)
+        assert state.get_meta(STORE_META_KEY) == "new.example.com"
+    else:
+        with pytest.raises(ConfigError, match=f"of 4 customers that state has synced, {matching} are there"):
+            check_store(state, moved, record=True, moved=get_customers)
+        assert state.get_meta(STORE_META_KEY) == "shop.example.com"
+    assert asked == [[1, 2, 3, 4]]
