@@ -49,7 +49,8 @@ class RunPlanning(EngineShared):
         if reason is not None:
             self.tally.full_reason = reason
             if reason.endswith("changed"):
-                log.info("%s since the last full run: this run reads every customer", reason.capitalize())
+                # (not capitalized: the reason may start with a setting's name, "truncate_long_values changed")
+                log.info("A full run: %s since the last full run, so this run reads every customer", reason)
             return RunPlan("full", None, 0, None, False, None)
         watermark = self.state.watermark
         assert watermark is not None  # _full_reason: no watermark makes a full run
