@@ -145,7 +145,8 @@ def identity_problems(result: RunResult) -> list[IdentityProblem]:
         IdentityProblem(
             kind="magento_shared_email",
             email=email,
-            message=f"{len(ids)} Magento customers (one per website) share this email: one Zoho contact",
+            message=f"{len(ids)} Magento customers share this email (one per website, or one since deleted in "
+            "Magento, which the next full run finds): one Zoho contact",
             magento_customer_ids=tuple(sorted(ids)),
         )
         for email, ids in sorted(shared.items())

@@ -1069,3 +1069,16 @@ def test_a_full_run_and_its_dry_run_make_again_a_contact_deleted_in_zoho_for_an_
     done = world.sync(full=True).tally
     assert (planned.inserted, planned.unchanged) == (done.inserted, done.unchanged) == (1, 1)
     assert len(contacts(world, "a@example.com")) == 1 and done.warnings == []
+
+
+def test_an_email_taken_over_from_a_deleted_customer_is_not_said_to_be_shared_across_websites(make_world: Any) -> None:
+    world: World = make_world(0)
+    gone = world.magento.backend.create_customer(email="gone@example.com", firstname="G", lastname="One")["id"]
+    heir = world.magento.backend.create_customer(email="heir@example.com", firstname="H", lastname="Eir")["id"]
+    world.sync()
+    world.magento.backend.delete_customer(gone)
+    world.magento.backend.update_customer(heir, email="gone@example.com")
+    result = world.sync()  # incremental: the deletion is found by the next full run
+    [problem] = [p for p in build_report(result).identity_problems if p.kind == "magento_shared_email"]
+    assert problem.magento_customer_ids == (gone, heir)
+    assert "one since deleted in Magento, which the next full run finds" in problem.message
