@@ -506,7 +506,7 @@ def test_an_error_while_confirming_deleted_customers_stops_the_checks_not_yet_st
     magento.fail_from = 3
     with pytest.raises(MagentoError):
         run(magento, zoho, state, page_size=200, full=True)
-    assert len(magento.checked) < 3 + 2 * DELETED_CHECKS_AT_ONCE  # not the 198 candidates
+    assert len(magento.checked) < 100  # not the 198 candidates (a bound that a stalled machine keeps too)
 
 
 class CountingMagento(FakeMagento):

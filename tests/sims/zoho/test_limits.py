@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import httpx2
+import pytest
 
 from magento_zoho_sims.common.clock import Clock
 from magento_zoho_sims.zoho import ZohoSimulator
@@ -70,9 +71,23 @@ def _hold(api: httpx2.Client, method: str, path: str, body: bytes | None, result
     return thread
 
 
+def _delay_started(sim: ZohoSimulator, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once a request has read its injected latency (it is held for it from then on, whatever is set later)."""
+    started = threading.Event()
+    read_delay = sim.faults.delay
+
+    def delay() -> float:
+        wait = read_delay()
+        started.set()
+        return wait
+
+    monkeypatch.setattr(sim.faults, "delay", delay)
+    return started
+
+
 def test_concurrency_gate_counts_requests_held_by_latency(api: httpx2.Client, sim: ZohoSimulator) -> None:
     sim.set_concurrency(2)
-    sim.faults.latency = 0.5
+    sim.faults.latency = 2.0  # the rejected request must reach the gate while the two are held, on a slow machine too
     results: list[int] = []
     threads = [_hold(api, "GET", "/crm/v8/org", None, results) for _ in range(2)]
     _in_flight(sim, 2)()
@@ -92,13 +107,17 @@ def test_concurrency_gate_counts_requests_held_by_latency(api: httpx2.Client, si
     assert any(r.status == 429 for r in sim.log)  # rejected calls are in the request log
 
 
-def test_sub_concurrency_for_large_writes_and_coql(api: httpx2.Client, sim: ZohoSimulator) -> None:
+def test_sub_concurrency_for_large_writes_and_coql(
+    api: httpx2.Client, sim: ZohoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sim.set_concurrency(20, sub_limit=1)
-    sim.faults.latency = 0.5
+    sim.faults.latency = 2.0  # the three calls below (no latency) are made while the first is held
+    started = _delay_started(sim, monkeypatch)
     big = json.dumps({"data": [contact(n) for n in range(11)]}).encode()
     results: list[int] = []
     holder = _hold(api, "POST", "/crm/v8/Contacts/upsert", big, results)
     _in_flight(sim, 1)()
+    assert started.wait(10)  # it read its latency: the others may go without
     sim.faults.latency = 0.0
     small = api.post("/crm/v8/Contacts/upsert", content=json.dumps({"data": [contact(n) for n in range(100, 110)]}))
     second_big = api.post("/crm/v8/Contacts/upsert", content=big)

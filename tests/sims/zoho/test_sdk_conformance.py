@@ -8,6 +8,7 @@ and runs its tests serially against one simulator.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,19 +42,22 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ZohoSimul
     sim.add_contact(Last_Name="Existing", First_Name="Erin", Email="erin@example.com")
     tmp = tmp_path_factory.mktemp("zoho-sdk")
     with sim.serve() as server:
-        base = server.url
-        env = DataCenter.Environment(base, base + "/oauth/v2/token", base)
-        token = OAuthToken(
-            client_id=sim.client_id, client_secret=sim.client_secret, refresh_token=sim.issue_refresh_token()
-        )
-        Initializer.initialize(
-            environment=env,
-            token=token,
-            store=FileStore(str(tmp / "tokens.csv")),
-            sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False),
-            resource_path=str(tmp),
-        )
-        yield sim, base
+        _initialize(sim, server.url, tmp)
+        yield sim, server.url
+
+
+def _initialize(sim: ZohoSimulator, base: str, tmp: Path) -> None:
+    """The SDK pointed at the simulator with a new refresh token (its token store in ``tmp``)."""
+    env = DataCenter.Environment(base, base + "/oauth/v2/token", base)
+    refresh_token = sim.issue_refresh_token()
+    token = OAuthToken(client_id=sim.client_id, client_secret=sim.client_secret, refresh_token=refresh_token)
+    Initializer.initialize(
+        environment=env,
+        token=token,
+        store=FileStore(str(tmp / "tokens.csv")),
+        sdk_config=SDKConfig(auto_refresh_fields=False, pick_list_validation=False),
+        resource_path=str(tmp),
+    )
 
 
 def _record(**values: Any) -> Record:
@@ -177,14 +181,20 @@ def test_get_update_delete_by_id(served: tuple[ZohoSimulator, str]) -> None:
     assert sim.contact(str(record_id)) is None
 
 
-def test_invalid_token_is_api_exception(served: tuple[ZohoSimulator, str]) -> None:
-    sim, _ = served
-    sim.revoke_refresh_token(next(iter(sim.accounts.refresh_tokens)))  # also kills its access tokens
+def test_invalid_token_is_api_exception(served: tuple[ZohoSimulator, str], tmp_path: Path) -> None:
+    """Self-contained (the SDK is process-global): a token is cached first, and the SDK is set up again after."""
+    sim, base = served
     params = ParameterMap()
     params.add(SearchRecordsParam.email, "erin@example.com")
-    response = RecordOperations("Contacts").search_records(params)
-    assert response.get_status_code() == 401
-    error = response.get_object()
-    assert isinstance(error, APIException)
-    assert error.get_code().get_value() == "INVALID_TOKEN"
-    assert error.get_message().get_value() == "invalid oauth token"
+    assert RecordOperations("Contacts").search_records(params).get_status_code() == 200  # a cached access token
+    for refresh_token in list(sim.accounts.refresh_tokens):
+        sim.revoke_refresh_token(refresh_token)  # also kills its access tokens
+    try:
+        response = RecordOperations("Contacts").search_records(params)
+        assert response.get_status_code() == 401
+        error = response.get_object()
+        assert isinstance(error, APIException)
+        assert error.get_code().get_value() == "INVALID_TOKEN"
+        assert error.get_message().get_value() == "invalid oauth token"
+    finally:  # the tests after this one (any order: -k, --lf, random) get a working SDK again
+        _initialize(sim, base, tmp_path)
