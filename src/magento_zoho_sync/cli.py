@@ -417,6 +417,8 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
     console = output.table_console()
     console.print(table)
     for row in rows:
+        for stop in row.summary.get("earlier_stops") or []:  # a resumed run: why its earlier parts stopped
+            console.print(f"Run {row.id} had stopped ({stop}), and was resumed", markup=False, highlight=False)
         if row.summary.get("error"):
             console.print(f"Run {row.id} {row.status}: {row.summary['error']}", markup=False, highlight=False)
     return EXIT_OK

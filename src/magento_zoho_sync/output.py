@@ -181,7 +181,13 @@ def print_interrupted(console: Console, exc: Interrupted, signal_number: int, pa
 
 
 #: What ``runs --json`` says of a run that left no summary (still running, or killed): every key, null.
-_NO_SUMMARY: dict[str, Any] = {"full_reason": None, "resumed": None, "counts": None, "error": None}
+_NO_SUMMARY: dict[str, Any] = {
+    "full_reason": None,
+    "resumed": None,
+    "counts": None,
+    "error": None,
+    "earlier_stops": [],
+}
 
 
 def run_row_dict(row: RunRow) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class RunHistory:
         clear_checkpoint: bool = False,
     ) -> None:
         with self.transaction() as db:
+            summary = _with_earlier_stops(db, run_id, summary)
             db.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
                 (utc_now(), status, json.dumps(summary, sort_keys=True), run_id),
@@ -104,3 +105,23 @@ def _details(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+#: The earlier stops a run's history keeps (a run stopped, resumed and stopped again, many times over)
+EARLIER_STOPS_KEPT = 10
+
+
+def _with_earlier_stops(db: sqlite3.Connection, run_id: int, summary: dict[str, Any]) -> dict[str, Any]:
+    """``summary`` with ``earlier_stops``: why the earlier parts of this run stopped (a resumed run's row is
+    finished again, and its history must still say why it stopped before: a revoked token, a full disk)."""
+    row = db.execute("SELECT status, summary FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None or row[0] not in ("failed", "interrupted"):
+        return summary
+    try:
+        before = json.loads(row[1]) if row[1] else {}
+    except ValueError:
+        before = {}
+    stops = [str(stop) for stop in before.get("earlier_stops") or []] if isinstance(before, dict) else []
+    error = before.get("error") if isinstance(before, dict) else None
+    stops.append(f"{row[0]}: {error}" if error else str(row[0]))
+    return {**summary, "earlier_stops": stops[-EARLIER_STOPS_KEPT:]}

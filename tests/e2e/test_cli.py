@@ -670,3 +670,22 @@ def test_sync_store_moved_accepts_the_same_store_at_another_address(live: Live) 
     assert "now belongs to the Magento store at localhost" in accepted.output
     assert "5 of 5 customers it has synced are there" in accepted.output
     assert live.sync(env=moved).exit_code == 0  # recorded: no flag needed any more
+
+
+def test_runs_still_says_why_a_run_stopped_once_the_next_sync_resumed_it(live: Live) -> None:
+    live.add(2)
+    assert live.sync().exit_code == 0
+    live.add(1, start=2)
+    live.zoho.revoke_refresh_token(live.env["ZOHO_REFRESH_TOKEN"])
+    assert live.sync().exit_code == 2  # run 2 stops
+    fresh = {"ZOHO_REFRESH_TOKEN": live.zoho.issue_refresh_token()}
+    assert live.sync(env=fresh).exit_code == 0  # and is resumed: the same run, now completed
+    listed = json.loads(live.run("runs", "--state", str(live.state), "--json").output)
+    run = next(row for row in listed if row["run_id"] == 2)
+    assert run["status"] == "completed" and run["resumed"] is True and run["error"] is None
+    [stop] = run["earlier_stops"]
+    assert stop.startswith("failed: ") and "refresh token" in stop.lower()
+    assert all(secret not in stop for secret in live.secrets)
+    assert next(row for row in listed if row["run_id"] == 1)["earlier_stops"] == []
+    table = live.run("runs", "--state", str(live.state)).output
+    assert "Run 2 had stopped (failed: " in table
