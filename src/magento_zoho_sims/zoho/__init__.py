@@ -27,6 +27,7 @@ from magento_zoho_sims.zoho.backend import STATUS_POLICY, WriteRecord, ZohoBacke
 from magento_zoho_sims.zoho.config import EDITION_CONCURRENCY, ZohoConfig
 from magento_zoho_sims.zoho.control import control_plane
 from magento_zoho_sims.zoho.errors import error_body
+from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sims.zoho.limits import JSON_CONTENT_TYPE, ConcurrencyGate, CreditLedger
 from magento_zoho_sims.zoho.reads import Reader
 from magento_zoho_sims.zoho.seed import SeedSummary, bulk_contacts, seed_org
@@ -168,6 +169,10 @@ class ZohoSimulator:
 
     def set_email_case_sensitive(self, value: bool) -> None:
         self.backend.set_email_case_sensitive(value)
+
+    def change_fields(self, *, add: Iterable[FieldSpec] = (), remove: Iterable[str] = ()) -> None:
+        """Fields added, changed (made mandatory, shortened) or removed by an admin after the org was made."""
+        self.backend.change_fields(add=add, remove=remove)
 
     def set_credits(self, per_day: int) -> None:
         self.config.credits_per_day = per_day

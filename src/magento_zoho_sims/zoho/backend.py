@@ -116,6 +116,20 @@ class ZohoBackend:
             self.specs, email_unique=self.config.email_unique, email_case_sensitive=self.config.email_case_sensitive
         )
 
+    def change_fields(self, *, add: Iterable[FieldSpec] = (), remove: Iterable[str] = ()) -> None:
+        """What an admin does in Zoho's Setup > Customization > Modules and Fields: fields added or changed (a spec
+        with an existing API name replaces it: made mandatory, shortened) and fields removed. The values contacts
+        hold are kept. Unique fields stay as the org was made (the store indexes them)."""
+        with self.lock:
+            specs = dict(self.specs)
+            for name in remove:
+                specs.pop(name, None)
+            specs.update({spec.api_name: spec for spec in add})
+            if tuple(name for name, spec in specs.items() if spec.unique) != self.unique_fields:
+                raise ValueError("the unique fields cannot change: give them in ZohoConfig.extra_fields")
+            self.specs = specs
+            self.mandatory = tuple(name for name, spec in specs.items() if spec.system_mandatory)
+
     def reset(self) -> None:
         with self.lock:
             self.store.clear()
