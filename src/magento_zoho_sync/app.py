@@ -24,7 +24,14 @@ import httpx2
 from magento_zoho_sync.dryrun import DryRunSink
 from magento_zoho_sync.engine import EngineOptions, Progress, SyncEngine, Tally
 from magento_zoho_sync.errors import ConfigError, LockedError, SyncError, ZohoError
-from magento_zoho_sync.field_check import NO_FIELDS, NO_FIELDS_FIX, field_problems, signature
+from magento_zoho_sync.field_check import (
+    FIELD_REFUSAL_CODES,
+    NO_FIELDS,
+    NO_FIELDS_FIX,
+    field_problems,
+    refused_a_field,
+    signature,
+)
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
@@ -48,9 +55,12 @@ FIELDS_CHECKED_META_KEY = "zoho_fields_checked"
 class CustomerMapper:
     """The mapping, with the org's Contacts fields checked and their real lengths used.
 
-    Zoho orgs can lengthen or shorten fields, add mandatory ones, or lack a field a custom mapping names.
-    Reading the metadata costs a call, so it is read (and kept in the state) once per state file and per change
-    of the mapping or the upsert keys, before the first customer is mapped (:mod:`~magento_zoho_sync.field_check`).
+    Zoho orgs can lengthen or shorten fields, add mandatory ones, or lack a field a custom mapping names, and an
+    admin may change them at any time. Reading the metadata costs a call (one credit), so it is read and checked
+    before the first customer is mapped (:mod:`~magento_zoho_sync.field_check`), and the check that passed kept in
+    the state, on the first run with a state file and after a change of the mapping or the upsert keys; again on
+    every full run and on a run after one in which Zoho refused a record over one of its fields
+    (:meth:`prepare_run`). An incremental run otherwise uses the lengths kept in the state, and makes no call.
     """
 
     def __init__(self, spec: MappingSpec, zoho: ZohoClient, state: StateStore | None) -> None:
@@ -61,11 +71,25 @@ class CustomerMapper:
         cached = state.get_meta(LIMITS_META_KEY) if state is not None else None
         self._limits: Mapping[str, int] = {**DEFAULT_LIMITS, **json.loads(cached)} if cached else DEFAULT_LIMITS
         self._fetched = cached is not None
-        # the org's Contacts fields (names, types, mandatory ones, lengths) are read before the first customer is
-        # mapped, once per state file and again when the mapping or the upsert keys change: one credit
+        # checked already with this state file, this mapping and these upsert keys (a check that passed)
         self._signature = signature(spec, zoho.duplicate_check_fields)
         checked = state.get_meta(FIELDS_CHECKED_META_KEY) if state is not None else None
         self._checked = checked == self._signature and self._fetched
+
+    def prepare_run(self, *, full: bool) -> None:
+        """Before the run's first customer (the engine calls it once the run's plan is chosen, before the run is
+        recorded): a full run reads and checks the org's fields again, and so does a run after one in which Zoho
+        refused a record over one of its fields (a field removed, renamed, made mandatory or shortened in Zoho
+        since the last check). The read is made with the first customer mapped: a run that maps none makes none."""
+        if not self._checked or self._state is None:
+            return
+        if full:
+            self._checked = False
+            return
+        previous = self._state.last_run_id()
+        if previous is not None and refused_a_field(self._state.iter_run_error_details(previous, FIELD_REFUSAL_CODES)):
+            log.info("Zoho refused records over a field in the last run: the Contacts fields are checked again")
+            self._checked = False
 
     def normalise_email(self, email: str) -> str:
         return normalise_email(email)
@@ -101,15 +125,18 @@ class CustomerMapper:
 
     def _check_fields(self) -> None:
         """Stop the run (ConfigError) when the settings name Zoho fields the org does not have or cannot match on,
-        and (ZohoError) when Zoho lists no field at all; only a check that passed is recorded in the state."""
+        and (ZohoError) when Zoho lists no field at all; only a check that passed is recorded in the state (one
+        that failed removes the record: the next run checks again, whatever its kind)."""
         fields = self._zoho.contact_fields()
+        problems = field_problems(self.spec, self._zoho.duplicate_check_fields, fields) if fields else []
+        if (problems or not fields) and self._state is not None:
+            self._state.commit_meta(FIELDS_CHECKED_META_KEY, None)
         if not fields:  # nothing to check against: neither a check passed nor the org's field lengths
             raise ZohoError(
                 f"{NO_FIELDS}: the mapping cannot be checked against the org's fields nor their lengths read, so no "
                 "customer was sent.",
                 hint=NO_FIELDS_FIX,
             )
-        problems = field_problems(self.spec, self._zoho.duplicate_check_fields, fields)
         if problems:
             raise ConfigError(
                 "Zoho would refuse every record: " + "; ".join(problems),

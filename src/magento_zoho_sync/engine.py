@@ -112,6 +112,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         self._started = self.clock()
         plan = self._choose_plan()
         self._plan = plan
+        self.mapper.prepare_run(full=plan.mode == "full")  # before the run is recorded: the last run is the one before
         self.tally.mode = plan.mode
         self.tally.resumed = plan.resumed
         self.tally.watermark_from = plan.updated_since

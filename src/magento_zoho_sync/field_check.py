@@ -8,17 +8,33 @@ must stop the run (exit 2) with what to fix, not end as thousands of per-custome
 then parked. The same answer gives the org's field lengths, which may be shorter than the stock ones. An answer
 that lists no field at all (``{}``, ``{"fields": null}``, HTTP 204) checks nothing: it is an error too
 (:data:`NO_FIELDS`), never a check passed.
+
+The sync makes the check (one credit) before the first customer it maps: on the first run with a state file, on the
+first after the mapping or the upsert keys change, on every full run (a scheduled one comes every 24 hours by
+default, so a field an admin adds, removes, renames, makes mandatory or shortens in Zoho is found within a day),
+and on a run after one in which Zoho refused a record over one of its fields (:func:`refused_a_field`). An
+unchanged incremental run makes none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from magento_zoho_sync.mapping_config import MappingSpec
 from magento_zoho_sync.mapping_kinds import a_type, kind_problem, output_kind
 from magento_zoho_sync.zoho.records import FieldMeta
 
-__all__ = ["NO_FIELDS", "NO_FIELDS_FIX", "SYSTEM_DUPLICATE_CHECK_FIELD", "field_problems", "signature", "targets"]
+__all__ = [
+    "FIELD_REFUSAL_CODES",
+    "NO_FIELDS",
+    "NO_FIELDS_FIX",
+    "SYSTEM_DUPLICATE_CHECK_FIELD",
+    "field_problems",
+    "refused_a_field",
+    "signature",
+    "targets",
+]
 
 #: Zoho's own duplicate-check field of Contacts: upserts may always match on it.
 SYSTEM_DUPLICATE_CHECK_FIELD = "Email"
@@ -56,6 +72,22 @@ _UNWRITABLE_TYPES = frozenset(
 #: JSON values no mapping rule makes (a lookup's ``{"id": ...}``, a multi-select's list): a field of another type
 #: than those above that takes one cannot be filled either.
 _OBJECT_JSON_TYPES = frozenset({"jsonobject", "jsonarray"})
+
+
+#: Zoho's codes for a record refused over one of its fields: a mandatory field left empty, or a value a field does
+#: not take (a field the org does not have, a value of another type, longer than the field), with the field named
+FIELD_REFUSAL_CODES = ("MANDATORY_NOT_FOUND", "INVALID_DATA")
+
+
+def refused_a_field(errors: Iterable[tuple[str, Mapping[str, Any]]]) -> bool:
+    """Whether any of these failures (code, details) is Zoho refusing a record over one of its fields: what a change
+    of the org's fields since they were checked makes. An ``INVALID_DATA`` that names no field (a stale contact
+    id) is not one."""
+    for code, details in errors:
+        field = details.get("api_name")
+        if code == "MANDATORY_NOT_FOUND" or (code == "INVALID_DATA" and isinstance(field, str) and field != "id"):
+            return True
+    return False
 
 
 def targets(spec: MappingSpec) -> list[str]:

@@ -94,5 +94,8 @@ class MappedRecord:
 
 
 class Mapper(Protocol):
+    def prepare_run(self, *, full: bool) -> None:
+        """Told the run's kind before its first customer (a full run checks the Zoho fields again)."""
+
     def map(self, customer: Mapping[str, Any]) -> MappedRecord | FailureRecord: ...
     def normalise_email(self, email: str) -> str: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Final
 
@@ -82,6 +82,17 @@ class RunHistory:
         cursor = self._db.execute(sql, (run_id,))
         for row in cursor:
             yield FailureRecord(row[0], row[1], row[2], row[3], _details(row[4]))
+
+    def iter_run_error_details(self, run_id: int, codes: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The code and details of each failure of a run with one of ``codes``, one at a time."""
+        if not codes:
+            return
+        sql = "SELECT code, details FROM run_errors WHERE run_id = ? AND code IN {in}"
+        sql = sql.replace("{in}", "(" + ",".join("?" * len(codes)) + ")")
+        if not has_error_details(self._db):  # a file of an earlier version, opened read only
+            sql = sql.replace("details", "NULL")
+        for row in self._db.execute(sql, (run_id, *codes)):
+            yield row[0], _details(row[1])
 
     def has_run(self, run_id: int) -> bool:
         return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -490,6 +491,120 @@ def test_zoho_fields_are_checked_once_per_change_of_the_settings(make_world: Any
     assert field_reads() == 1  # the same settings: already checked
     world.sync(**{**custom, "mapping.fields": {"Magento_Customer_ID": "id", "Description": "group_id"}})
     assert field_reads() == 2
+
+
+def zoho_calls(world: World) -> int:
+    """The calls the Zoho simulator has received (the API's and the token's)."""
+    return len(world.zoho.log)
+
+
+def field_reads(world: World) -> int:
+    return sum(1 for r in world.zoho.log if r.path.endswith("/settings/fields"))
+
+
+def schedule_full_run(world: World) -> None:
+    """Make the next sync a scheduled full run: the last full run 25 hours ago (full_sync_every_hours 24)."""
+    state = StateStore.open(world.state_path)
+    try:
+        state.commit_meta("last_full_at", "2000-01-01 00:00:00")
+    finally:
+        state.close()
+
+
+def test_zoho_fields_are_read_again_on_every_full_run_and_an_unchanged_rerun_makes_no_zoho_call(
+    make_world: Any,
+) -> None:
+    world: World = make_world(3)
+    world.sync()
+    assert field_reads(world) == 1
+    schedule_full_run(world)
+    assert world.sync().tally.mode == "full" and field_reads(world) == 2  # the scheduled full run: once a day
+    assert world.sync(full=True).tally.mode == "full" and field_reads(world) == 3
+    calls = zoho_calls(world)
+    rerun = world.sync()
+    assert rerun.tally.mode == "incremental" and zoho_calls(world) == calls  # not a call, not a token
+
+
+CUSTOMER_TIER = FieldSpec("Customer_Tier", "Customer Tier", "text", 50, system_mandatory=True, custom_field=True)
+
+
+@pytest.mark.parametrize("how", ["scheduled", "--full"])
+def test_a_field_made_mandatory_in_zoho_after_the_first_sync_stops_the_next_full_run(make_world: Any, how: str) -> None:
+    world: World = make_world(3)
+    world.sync()
+    world.zoho.change_fields(add=[CUSTOMER_TIER])  # an admin adds a mandatory field
+    add_customer(world, "new@example.com")
+    writes = world.zoho.stats()["writes"]
+    if how == "scheduled":
+        schedule_full_run(world)
+    with pytest.raises(ConfigError) as info:
+        world.sync(full=how == "--full")
+    assert info.value.exit_code == 2
+    assert "'Customer_Tier' is mandatory in this org but the mapping does not fill it" in str(info.value)
+    assert world.zoho.stats()["writes"] == writes  # stopped before its first write, no customer failed
+    calls = zoho_calls(world)
+    with pytest.raises(ConfigError, match="Customer_Tier"):  # a failed check is no check: the next run makes it
+        world.sync()
+    assert field_reads(world) == 3 and zoho_calls(world) > calls
+    fixed = world.sync(**{"mapping.fields": {"Customer_Tier": "constant:Gold"}})
+    assert fixed.tally.failed == 0 and contacts(world, "new@example.com")[0]["Customer_Tier"] == "Gold"
+
+
+def test_a_run_after_zoho_refused_records_over_a_field_checks_the_fields_again(make_world: Any) -> None:
+    world: World = make_world(3)
+    world.sync()
+    world.zoho.change_fields(add=[CUSTOMER_TIER])
+    add_customer(world, "new@example.com")
+    incremental = world.sync()  # fields checked a moment ago: Zoho refuses the new customer
+    [failure] = incremental.tally.failures
+    assert failure.code == "MANDATORY_NOT_FOUND" and "Customer_Tier" in failure.message
+    assert field_reads(world) == 1
+    with pytest.raises(ConfigError, match="'Customer_Tier' is mandatory"):  # not refused again, run after run
+        world.sync()
+    assert field_reads(world) == 2
+    world.zoho.change_fields(remove=["Customer_Tier"])  # made optional again (removed)
+    assert world.sync().tally.failed == 0 and contacts(world, "new@example.com")
+
+
+def test_a_field_removed_in_zoho_after_the_first_sync_stops_the_next_full_run(make_world: Any) -> None:
+    world: World = make_world(3)
+    world.sync()
+    world.zoho.change_fields(remove=["Mailing_City"])  # renamed or deleted by an admin
+    schedule_full_run(world)
+    with pytest.raises(ConfigError, match="Zoho's Contacts module has no field 'Mailing_City'"):
+        world.sync()
+
+
+def test_a_field_shortened_in_zoho_is_cut_to_its_new_length_from_the_run_after_zoho_refused_it(
+    make_world: Any,
+) -> None:
+    world: World = make_world(0)
+    truncate = {"sync.truncate_long_values": True}
+    add_customer(world, "first@example.com", lastname="Lee", updated_at="2020-01-01 00:00:00")
+    world.sync(**truncate)  # the fields checked and their lengths kept
+    world.zoho.change_fields(add=[dataclasses.replace(world.zoho.backend.specs["Last_Name"], length=8)])
+    changed = add_customer(world, "changed@example.com", lastname="Hutchinson")
+    incremental = world.sync(**truncate)  # the lengths kept in the state: Zoho refuses the longer name
+    [failure] = incremental.tally.failures
+    assert (failure.customer_id, failure.code) == (changed, "INVALID_DATA") and "maximum length 8" in failure.message
+    again = world.sync(**truncate)  # the fields read again after that refusal: the name is cut, and sent
+    assert (again.tally.mode, again.tally.failed) == ("incremental", 0)
+    assert contacts(world, "changed@example.com")[0]["Last_Name"] == "Hutchins"
+    assert [(w.customer_id, w.code) for w in again.tally.warnings] == [(changed, "VALUE_TRUNCATED")]
+
+
+def test_a_field_shortened_in_zoho_after_the_first_sync_is_cut_by_the_next_full_run(make_world: Any) -> None:
+    world: World = make_world(0)
+    truncate = {"sync.truncate_long_values": True}
+    customer_id = add_customer(world, "long@example.com", lastname="Longfellow")
+    world.sync(**truncate)
+    world.zoho.change_fields(add=[dataclasses.replace(world.zoho.backend.specs["Last_Name"], length=8)])
+    world.magento.backend.update_customer(customer_id, lastname="Hutchinson")
+    schedule_full_run(world)
+    result = world.sync(**truncate)
+    assert result.tally.mode == "full" and result.tally.failed == 0
+    assert contacts(world, "long@example.com")[0]["Last_Name"] == "Hutchins"
+    assert [(w.customer_id, w.code) for w in result.tally.warnings] == [(customer_id, "VALUE_TRUNCATED")]
 
 
 def test_the_credits_reported_are_those_zoho_charged(make_world: Any) -> None:

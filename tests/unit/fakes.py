@@ -177,6 +177,9 @@ class FakeZoho:
 
 
 class FakeMapper:
+    def prepare_run(self, *, full: bool) -> None:
+        pass
+
     def normalise_email(self, email: str) -> str:
         return email.strip().lower()
 

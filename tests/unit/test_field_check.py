@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from magento_zoho_sync import redact
 from magento_zoho_sync.app import FIELDS_CHECKED_META_KEY, LIMITS_META_KEY, CustomerMapper
 from magento_zoho_sync.errors import ZohoError
+from magento_zoho_sync.field_check import refused_a_field
 from magento_zoho_sync.mapping_config import build_spec
 from magento_zoho_sync.state import StateStore
 from magento_zoho_sync.zoho.auth import ZohoTokenManager
@@ -92,3 +93,20 @@ def test_a_listed_field_set_is_checked_once_and_recorded(tmp_path: Path) -> None
         assert limits is not None and json.loads(limits)["Mailing_Zip"] == 30
     finally:
         state.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "refused"),
+    [
+        ("MANDATORY_NOT_FOUND", {"api_name": "Customer_Tier"}, True),
+        ("INVALID_DATA", {"api_name": "Last_Name", "maximum_length": 8}, True),
+        ("INVALID_DATA", {"api_name": "Mailing_City"}, True),
+        ("INVALID_DATA", {"id": "5843104000000425001"}, False),  # a stale contact id, no field
+        ("INVALID_DATA", {}, False),
+        ("DUPLICATE_DATA", {"api_name": "Email"}, False),
+        ("VALUE_TOO_LONG", {"field": "Last_Name"}, False),  # the tool's own: the lengths it holds were used
+    ],
+)
+def test_what_counts_as_zoho_refusing_a_record_over_a_field(code: str, details: dict[str, str], refused: bool) -> None:
+    assert refused_a_field([(code, details)]) is refused
+    assert refused_a_field([]) is False
