@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from magento_zoho_sync.mapping_config import MappingSpec
+from magento_zoho_sync.mapping_config import DEFAULT_RULES, FieldRule, MappingSpec
 from magento_zoho_sync.mapping_kinds import a_type, kind_problem, output_kind
 from magento_zoho_sync.zoho.records import FieldMeta
 
@@ -90,6 +90,13 @@ def refused_a_field(errors: Iterable[tuple[str, Mapping[str, Any]]]) -> bool:
     return False
 
 
+def _drop(rule: FieldRule) -> str:
+    """How to stop sending a field: a rule of the default mapping was never written in [mapping.fields]."""
+    if rule in DEFAULT_RULES:
+        return f"drop it with {rule.field} = false under [mapping.fields] (a field of the default mapping)"
+    return "remove it from [mapping.fields]"
+
+
 def targets(spec: MappingSpec) -> list[str]:
     """The Zoho fields the mapping writes, in order."""
     return list(dict.fromkeys(rule.field for rule in spec.rules))
@@ -115,16 +122,17 @@ def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fie
         if meta is None:
             problems.append(
                 f"mapping.fields: Zoho's Contacts module has no field {name!r}; use the field's API name "
-                f"({_API_NAMES}) or remove it from [mapping.fields]"
+                f"({_API_NAMES}) or {_drop(rules[name])}"
             )
         elif meta.read_only:
             problems.append(
-                f"mapping.fields: Zoho's Contacts field {name!r} is read-only; map onto another field or remove it"
+                f"mapping.fields: Zoho's Contacts field {name!r} is read-only; map onto another field or "
+                + _drop(rules[name])
             )
         elif meta.data_type.lower() in _UNWRITABLE_TYPES or meta.json_type in _OBJECT_JSON_TYPES:
             problems.append(
                 f"mapping.fields: Zoho's Contacts field {name!r} is {a_type(meta.data_type)} field, which the mapping "
-                "cannot fill (it sends text, numbers and yes/no values); remove it from [mapping.fields]"
+                f"cannot fill (it sends text, numbers and yes/no values); {_drop(rules[name])}"
             )
         elif (problem := kind_problem(rules[name], meta.data_type, meta.json_type)) is not None:
             problems.append(problem)

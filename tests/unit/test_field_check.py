@@ -14,11 +14,12 @@ from pydantic import SecretStr
 from magento_zoho_sync import redact
 from magento_zoho_sync.app import FIELDS_CHECKED_META_KEY, LIMITS_META_KEY, CustomerMapper
 from magento_zoho_sync.errors import ZohoError
-from magento_zoho_sync.field_check import refused_a_field
+from magento_zoho_sync.field_check import field_problems, refused_a_field
 from magento_zoho_sync.mapping_config import build_spec
 from magento_zoho_sync.state import StateStore
 from magento_zoho_sync.zoho.auth import ZohoTokenManager
 from magento_zoho_sync.zoho.client import ZohoClient
+from magento_zoho_sync.zoho.records import FieldMeta
 from tests.unit.fakes import customer
 
 API = "https://www.zohoapis.com"
@@ -110,3 +111,13 @@ def test_a_listed_field_set_is_checked_once_and_recorded(tmp_path: Path) -> None
 def test_what_counts_as_zoho_refusing_a_record_over_a_field(code: str, details: dict[str, str], refused: bool) -> None:
     assert refused_a_field([(code, details)]) is refused
     assert refused_a_field([]) is False
+
+
+def test_a_missing_field_of_the_default_mapping_is_dropped_with_false_not_removed_from_the_settings() -> None:
+    org = [FieldMeta(f["api_name"], "text", 80) for f in FIELDS if f["api_name"] != "Mailing_City"]
+    [default] = field_problems(build_spec(), ["Email"], org)
+    assert "no field 'Mailing_City'" in default
+    assert "drop it with Mailing_City = false under [mapping.fields] (a field of the default mapping)" in default
+    custom = build_spec({"Mailing_City": "address.city | trim"})
+    [written] = field_problems(custom, ["Email"], org)
+    assert "remove it from [mapping.fields]" in written
