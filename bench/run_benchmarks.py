@@ -822,9 +822,10 @@ def markdown(
         "- Wall time is the measured process's, from spawn to exit (interpreter start-up included, for every client "
         "alike). Peak RSS is the process's own high-water mark (`ru_maxrss` from `os.wait4`).",
         "- Each command works in a temporary folder (`mzs-bench-*` in the system's temporary directory, printed when "
-        "the command starts), removed when it ends; a command that fails leaves its logs and reports there for "
-        "a look, without the runs' state files (about 40 MB per 100,000 customers; `MZS_BENCH_KEEP_STATE=1` keeps "
-        "them).",
+        "the command starts), removed when it ends; a command that fails or is stopped (SIGTERM) leaves its logs "
+        "and reports there for a look, without the runs' state files (about 40 MB per 100,000 customers; "
+        "`MZS_BENCH_KEEP_STATE=1` keeps them). The helper scripts (`bench/ab_zero.py`, ...) leave their folder "
+        "the same way.",
         "",
         "## Results",
         "",

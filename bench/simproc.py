@@ -217,7 +217,14 @@ def workdir(prefix: str = "mzs-bench-") -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     if not os.environ.get(KEEP_STATE_ENV):
         atexit.register(remove_state_files, path)
+        _exit_on_sigterm()
     return path
+
+
+def _exit_on_sigterm() -> None:
+    """A SIGTERM (a timeout, a CI job cancelled) ends the command through ``sys.exit``, so the clean-up runs."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def remove_state_files(folder: Path) -> None:

@@ -247,7 +247,9 @@ def run_sync(
         stack.callback(state.close)
         stack.enter_context(state.lock())
         # one state file never serves two stores (but the same one at a new address, when asked and seen)
-        check_store(state, settings, record=True, moved=magento.get_customers if store_moved else None)
+        # (a dry run's state is a copy: what it records is thrown away, and it says so)
+        moved = magento.get_customers if store_moved else None
+        check_store(state, settings, record=not dry_run, moved=moved)
         check_zoho_org(state, settings, record=True)  # nor two Zoho orgs (a sandbox, then production)
         # one call per option_label attribute; after the checks above, so that a refused run logs in to nothing
         spec = with_option_labels(spec, magento.attribute_metadata)

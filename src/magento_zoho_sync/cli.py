@@ -50,6 +50,7 @@ from magento_zoho_sync.report import RunReport
 from magento_zoho_sync.retry import STOPPING
 from magento_zoho_sync.settings import ZOHO_REGIONS, Settings, load_settings
 from magento_zoho_sync.state import StateStore, state_error
+from magento_zoho_sync.state_runs import earlier_stops
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -417,7 +418,7 @@ def runs(state_path: Path | None, config_file: Path | None, limit: int, as_json:
     console = output.table_console()
     console.print(table)
     for row in rows:
-        for stop in row.summary.get("earlier_stops") or []:  # a resumed run: why its earlier parts stopped
+        for stop in earlier_stops(row.summary):  # a resumed run: why its earlier parts stopped
             console.print(f"Run {row.id} had stopped ({stop}), and was resumed", markup=False, highlight=False)
         if row.summary.get("error"):
             console.print(f"Run {row.id} {row.status}: {row.summary['error']}", markup=False, highlight=False)

@@ -19,6 +19,7 @@ from magento_zoho_sync.progress import Progress
 from magento_zoho_sync.redact import stop_reason
 from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, RunReport
 from magento_zoho_sync.state import FailureRecord, RunRow, StoredFailure
+from magento_zoho_sync.state_runs import earlier_stops
 from magento_zoho_sync.summary import render_summary
 
 if TYPE_CHECKING:  # the CLI imports this module: --help must not load the engine
@@ -199,6 +200,7 @@ def run_row_dict(row: RunRow) -> dict[str, Any]:
         "status": row.status,
         **_NO_SUMMARY,
         **row.summary,
+        "earlier_stops": earlier_stops(row.summary),
     }
 
 

@@ -132,7 +132,15 @@ def _with_earlier_stops(db: sqlite3.Connection, run_id: int, summary: dict[str, 
         before = json.loads(row[1]) if row[1] else {}
     except ValueError:
         before = {}
-    stops = [str(stop) for stop in before.get("earlier_stops") or []] if isinstance(before, dict) else []
-    error = before.get("error") if isinstance(before, dict) else None
-    stops.append(f"{row[0]}: {error}" if error else str(row[0]))
+    if not isinstance(before, dict):
+        before = {}
+    stops = earlier_stops(before)
+    error = before.get("error")
+    stops.append(f"{row[0]}: {error}" if isinstance(error, str) and error else str(row[0]))
     return {**summary, "earlier_stops": stops[-EARLIER_STOPS_KEPT:]}
+
+
+def earlier_stops(summary: Mapping[str, Any]) -> list[str]:
+    """A run summary's ``earlier_stops``: its texts, whatever else a damaged or hand-edited summary holds there."""
+    stops = summary.get("earlier_stops")
+    return [stop for stop in stops if isinstance(stop, str)] if isinstance(stops, list) else []

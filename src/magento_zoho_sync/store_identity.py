@@ -114,8 +114,15 @@ def _accept_moved_store(
     """The state's store at a new address: at least half of a sample of its linked customers are there, with the
     same ids and emails (emails change now and then; another store's customer of the same id has another one)."""
     sample = state.link_sample(MOVED_SAMPLE)
+    if not sample:  # only failures, or every linked customer deleted since: nothing tells the stores apart
+        raise ConfigError(
+            f"The state file {settings.sync.state_path} holds no synced customer (with an email) to look for at "
+            f"MAGENTO_BASE_URL {current}, so --store-moved cannot tell whether it is the store at {known}",
+            hint="Give this store its own state file (--state PATH or MZSYNC_STATE), or delete this one if it is "
+            "the same store: it links no customer to a contact, so nothing is lost.",
+        )
     found: dict[int, str] = {}
-    for customer in get_customers([customer_id for customer_id, _ in sample]) if sample else []:
+    for customer in get_customers([customer_id for customer_id, _ in sample]):
         customer_id, email = customer.get("id"), customer.get("email")
         if isinstance(customer_id, str) and customer_id.isdigit():
             customer_id = int(customer_id)
@@ -131,9 +138,10 @@ def _accept_moved_store(
             "the same store at a new address.",
         )
     log.warning(
-        "The state file %s now belongs to the Magento store at %s, which was at %s (--store-moved: %d of %d "
-        "customers it has synced are there with the same id and email).",
+        "The state file %s %s to the Magento store at %s, which was at %s (--store-moved: %d of %d customers it "
+        "has synced are there with the same id and email).",
         settings.sync.state_path,
+        "now belongs" if record else "would belong (a dry run records nothing; the sync needs --store-moved too)",
         current,
         known,
         same,

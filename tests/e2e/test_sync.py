@@ -686,8 +686,40 @@ def test_store_moved_refuses_another_store(make_world: Any) -> None:
 def test_store_moved_is_harmless_when_nothing_moved(make_world: Any) -> None:
     world: World = make_world(10)
     world.sync()
-    again = run_sync(world.settings(), transport=world.transport, store_moved=True).tally
-    assert (again.inserted, again.updated) == (0, 0)
+    plain = world.sync()
+    flagged = run_sync(world.settings(), transport=world.transport, store_moved=True)
+    assert (flagged.tally.inserted, flagged.tally.updated) == (0, 0)
+    # no search for the sampled customers: the same Magento calls as the same rerun without the flag
+    assert flagged.stats.as_dict()["magento_calls"] == plain.stats.as_dict()["magento_calls"]
+
+
+def test_store_moved_refuses_a_state_with_no_linked_customer_to_look_for(make_world: Any) -> None:
+    world: World = make_world(5)
+    world.sync()
+    for customer_id, _, _ in list(world.magento.backend.iter_emails()):
+        world.magento.backend.delete_customer(customer_id)
+    world.sync(full=True)  # every link is now a deleted customer's: nothing to compare another store with
+    other_store = MagentoSimulator(customers=40, seed=11)
+    other = "127.0.0.4:18081"
+    world.transport = InProcessTransport(
+        {MAGENTO_HOST: world.magento.app, other: other_store.app, ZOHO_HOST: world.zoho.app}
+    )
+    with pytest.raises(ConfigError, match="holds no synced customer"):
+        run_sync(world.settings(**{"magento.base_url": f"http://{other}"}), transport=world.transport, store_moved=True)
+
+
+def test_a_dry_run_with_store_moved_says_it_records_nothing(make_world: Any, caplog: pytest.LogCaptureFixture) -> None:
+    world: World = make_world(10)
+    world.sync()
+    moved = "127.0.0.3:18081"
+    world.transport = InProcessTransport(
+        {MAGENTO_HOST: world.magento.app, moved: world.magento.app, ZOHO_HOST: world.zoho.app}
+    )
+    settings = world.settings(**{"magento.base_url": f"http://{moved}"})
+    run_sync(settings, transport=world.transport, store_moved=True, dry_run=True)
+    assert "would belong (a dry run records nothing" in caplog.text and "now belongs" not in caplog.text
+    with pytest.raises(ConfigError):  # the real state still names the old address
+        run_sync(settings, transport=world.transport)
 
 
 @pytest.mark.parametrize(

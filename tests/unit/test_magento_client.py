@@ -503,3 +503,18 @@ def test_a_body_mislabelled_as_gzip_names_the_proxy_or_web_server() -> None:
         list(_client(mislabelled).iter_customer_pages())
     assert "DecodingError: the body is not encoded as its Content-Encoding header says" in info.value.message
     assert "a proxy or the web server mislabels the encoding" in info.value.message
+
+
+def test_an_item_without_an_id_after_the_last_short_page_without_total_count_ends_the_read() -> None:
+    """The extra request finds only an item it cannot use: the short page was the last one, not a broken filter."""
+    store = FakeStore(25)
+
+    def garbling(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(store(request).content)
+        body["items"].append({"id": "not-a-number", "email": "x@example.com"})
+        del body["total_count"]
+        return _json(200, body)
+
+    pages = list(_client(garbling, page_size=10).iter_customer_pages())
+    assert [c["id"] for page in pages for c in page.items] == list(range(1, 26))
+    assert [len(page.rejected) for page in pages] == [1, 1, 1]  # the last answer's is not said twice

@@ -254,17 +254,14 @@ class MagentoClient:
         size = page_size or self.page_size
         last = after_id
         warned = False
-        short_without_count: int | None = None  # a short page of an answer without total_count, not yet said
+        short_without_count: int | None = None  # the length of the last page when short and without total_count
         while True:
             response, body = self._search(
                 customer_keyset_query(after_id=last, page_size=size, updated_since=updated_since)
             )
             path = response.request.url.path
             raw_items: list[Any] = body["items"]
-            if short_without_count is not None and raw_items and not warned:
-                warned = True
-                _warn_short_page(short_without_count, size, "its answer had no total_count and more came after it")
-            short_without_count = None
+            uncounted_short, short_without_count = short_without_count, None
             fresh: list[dict[str, Any]] = []
             rejected: list[Any] = []
             seen: set[int] = set()
@@ -289,6 +286,11 @@ class MagentoClient:
                 fresh.append(item)
             total = body.get("total_count")
             total_count = total if type(total) is int and total >= 0 else None
+            if uncounted_short is not None and not fresh:
+                return  # the short page was the last one (this answer's items without an id were said already)
+            if uncounted_short is not None and not warned:
+                warned = True
+                _warn_short_page(uncounted_short, size, "its answer had no total_count and more came after it")
             if fresh or rejected:
                 if fresh:
                     last = _customer_id(fresh[-1]) or last
@@ -309,10 +311,10 @@ class MagentoClient:
                     "the entity_id filter or the sort order is being ignored. Stopping instead of looping.",
                     hint="An extension may rewrite customer search; check with GET /V1/customers/search directly.",
                 )
-            if len(raw_items) < size and not warned:
+            if len(raw_items) < size:
                 if total_count is None:
-                    short_without_count = len(raw_items)  # said only if the next page is not empty
-                else:
+                    short_without_count = len(raw_items)  # said only if the next answer has customers after it
+                elif not warned:
                     warned = True  # once per read: a store or a proxy that caps the page size would repeat it
                     _warn_short_page(len(raw_items), size, f"its total_count says {total_count} are left")
 
