@@ -32,7 +32,14 @@ from typing import Any
 
 from magento_zoho_sync.errors import LockedError, StateError
 from magento_zoho_sync.state_commit import PartWriter, json_array, json_supported
-from magento_zoho_sync.state_file import folder_given, make_state_folder, sqlite_uri, state_error
+from magento_zoho_sync.state_file import (
+    cannot_write,
+    folder_given,
+    make_owner_only,
+    make_state_folder,
+    sqlite_uri,
+    state_error,
+)
 from magento_zoho_sync.state_records import (
     Checkpoint,
     CommitPart,
@@ -106,13 +113,21 @@ class StateStore(RunHistory):
                 make_state_folder(path, create_parents=create_parents)
                 if not path.exists():
                     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                # another program's database, or a newer version's: refused before anything changes it; then the
+                # file is made owner-only before SQLite opens it (its -wal and -shm files take the file's mode)
+                checked = _checked_as_it_is(path)
+                if checked:
+                    make_owner_only(path)
+                if (unwritable := cannot_write(path, chmod_to_come=not checked)) is not None:
+                    raise unwritable
                 connection = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-                try:  # another program's database, or a newer version's: refused before anything changes it
+                try:
                     version = _schema_version(connection, path)
                 except BaseException:
                     connection.close()
                     raise
-                os.chmod(path, 0o600)
+                if not checked:
+                    make_owner_only(path)
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
                 # Each commit appends the pages it changed to the WAL; the email indexes are changed at random
@@ -530,6 +545,23 @@ def _schema_version(db: sqlite3.Connection, path: Path) -> int:
     if version > SCHEMA_VERSION:
         raise StateError(f"{path} was written by a newer magento-zoho-sync (schema {version}); upgrade this tool.")
     return version
+
+
+def _checked_as_it_is(path: Path) -> bool:
+    """Whether the file at ``path`` is a state file (or empty) of this version or an earlier one, read as it is on
+    disk without SQLite making a -wal or -shm file next to it (an error for another program's database or a newer
+    version's). False when it cannot be told so (unreadable, being written by a running sync): then it is checked
+    again once opened, as before, and made owner-only after that."""
+    try:
+        with contextlib.closing(sqlite3.connect(sqlite_uri(path, "mode=ro&immutable=1"), uri=True)) as db:
+            _schema_version(db, path)
+    except StateError as exc:
+        if isinstance(exc.__cause__, sqlite3.DatabaseError):  # damaged, unreadable: told once opened
+            return False
+        raise
+    except sqlite3.DatabaseError:
+        return False
+    return True
 
 
 def _in_clause(sql: str, count: int) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from magento_zoho_sync.errors import ConfigError, StateError
@@ -31,7 +33,8 @@ def state_error(exc: sqlite3.DatabaseError, path: Path | str = "") -> StateError
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
         return StateError(
             f"{where} cannot be written or opened ({exc}): the file or its folder is read-only or missing.",
-            hint="Check MZSYNC_STATE (or --state) and the permissions of its folder.",
+            hint="Check MZSYNC_STATE (or --state), and that this user can write the state file, its -wal and -shm "
+            "files and its folder (chmod u+w).",
         )
     return StateError(
         f"{where} is damaged or not a magento-zoho-sync state file ({exc}).",
@@ -79,3 +82,58 @@ def sqlite_uri(path: Path, options: str) -> str:
     """An SQLite ``file:`` URI for ``path`` with query ``options`` (``mode=ro``): percent-encoded, so that a ``?``,
     a ``#`` or a ``%`` in a folder's name is part of the path, not the start of the options."""
     return f"{path.resolve().as_uri()}?{options}"
+
+
+#: the files SQLite keeps next to a state file while it is open (``-journal`` only before the switch to WAL)
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def sidecars(path: Path) -> list[Path]:
+    """The sidecar files of the state file ``path`` that exist now (next to the file a symlink points to: SQLite
+    makes them there)."""
+    path = path.resolve()
+    return [side for suffix in SIDECARS if (side := path.with_name(path.name + suffix)).exists()]
+
+
+def _owned(path: Path) -> bool:
+    """A regular file (not a symlink) of this user's: one it may chmod."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid()
+
+
+def make_owner_only(path: Path) -> None:
+    """Make the state file ``path`` and its sidecars owner-only (0600), those this user owns: before SQLite opens
+    it, which gives the -wal and -shm files it makes the database file's mode (a state file copied in as 0400
+    made them read-only, and every later sync failed on them), and those an earlier version left so."""
+    for file in (path.resolve(), *sidecars(path)):
+        if _owned(file) and stat.S_IMODE(file.lstat().st_mode) != 0o600:
+            os.chmod(file, 0o600)
+
+
+def cannot_write(path: Path, *, chmod_to_come: bool = False) -> StateError | None:
+    """The error for a state file a sync could not write, or None: the file itself, its -wal, -shm or -journal
+    file, or its folder (where SQLite makes those, and the sync its lock file). ``chmod_to_come``: the files this
+    user owns count as writable, since a sync makes them owner-only (0600) first (the doctor's view, changing
+    nothing)."""
+    real = path.resolve()
+    folder = real.parent
+    for file in [real] * real.exists() + sidecars(path):
+        if os.access(file, os.W_OK) or (chmod_to_come and _owned(file)):
+            continue
+        which = "it" if file == real else f"its {file.name[len(real.name) :]} file {file}"
+        todo = f"Run `chmod u+w {file}`" if _owned(file) else f"Run the sync as the user that owns {file}"
+        return StateError(
+            f"The state file {path} cannot be written: {which} is read-only for this user.",
+            hint=f"{todo}, or pass --state PATH (or set MZSYNC_STATE) to a file this user can write.",
+        )
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        return StateError(
+            f"The folder {folder} of the state file {path} is read-only for this user: a sync makes the state's "
+            "-wal, -shm and .lock files there.",
+            hint=f"Run `chmod u+wx {folder}` (as its owner), or pass --state PATH (or set MZSYNC_STATE) to a file "
+            "in a folder this user can write.",
+        )
+    return None
