@@ -1,7 +1,8 @@
 """``doctor``'s check of the state file: can the sync use it with these settings?
 
 A sync refuses a state file that holds another Magento store's or another Zoho org's sync (exit 2, see
-:mod:`magento_zoho_sync.store_identity`), one whose folder is missing, and a damaged one. The doctor says so
+:mod:`magento_zoho_sync.store_identity`), one whose folder is missing, a damaged one, and one it cannot write (the
+file, its -wal or -shm file, or its folder read-only for this user). The doctor says so
 beforehand, reading the file without writing to it (and without waiting for a running sync's lock).
 """
 
@@ -13,6 +14,7 @@ from magento_zoho_sync.doctor import Check, failed, passed
 from magento_zoho_sync.errors import ConfigError, StateError
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.state import StateStore, make_state_folder, not_a_regular_file, state_error
+from magento_zoho_sync.state_file import cannot_write
 from magento_zoho_sync.store_identity import check_store, check_zoho_org, store_identity, zoho_identity
 
 __all__ = ["check_state"]
@@ -29,6 +31,10 @@ def check_state(settings: Settings) -> list[Check]:
         return [failed("state.file", NAME, exc.message, exc.hint)]
     if (refusal := not_a_regular_file(path)) is not None:
         return [failed("state.file", NAME, refusal.message, refusal.hint)]
+    # what the sync needs to write (the file, its -wal and -shm files, its folder), told as the sync would tell it;
+    # a file of this user's counts as writable: the sync makes it owner-only (0600) before opening it
+    if (unwritable := cannot_write(path, chmod_to_come=True)) is not None:
+        return [failed("state.file", NAME, unwritable.message, unwritable.hint)]
     if not path.exists() or path.stat().st_size == 0:
         return [passed("state.file", NAME, f"none yet at {path}: the first sync makes it, and is a full run")]
     try:

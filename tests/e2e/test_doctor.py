@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -637,6 +640,36 @@ def test_a_damaged_state_file_or_a_missing_folder_fails_the_state_check(make_wor
     check = _doctor(world, **{"sync.state_path": typo})["state.file"]
     assert check.status == "fail" and "does not exist" in check.detail
     assert not typo.parent.exists()  # and made nothing
+
+
+def test_a_state_file_or_folder_the_sync_could_not_write_fails_the_state_check(
+    make_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The doctor read the state and passed while the sync could not write it (exit 2). Tests run as root, which
+    writes anyway: what this user may write is told by ``os.access``."""
+    world = _world(make_world)
+    world.sync()
+    path, folder = world.state_path, world.state_path.parent
+    path.chmod(0o400)
+    before = path.read_bytes()
+    real_access = os.access
+    denied: set[Path] = {path.resolve()}
+
+    def access(target: Any, mode: int, **kw: Any) -> bool:
+        return Path(target) not in denied and real_access(target, mode, **kw)
+
+    monkeypatch.setattr("magento_zoho_sync.state_file.os.access", access)
+    # this user's own file: the sync makes it owner-only (0600) before opening it, so it can write it
+    assert _doctor(world)["state.file"].status == "ok"
+    other_user = os.geteuid() + 1
+    monkeypatch.setattr("magento_zoho_sync.state_file.os.geteuid", lambda: other_user)  # another user's file
+    check = _doctor(world)["state.file"]
+    assert check.status == "fail" and f"The state file {path} cannot be written" in check.detail
+    assert check.fix is not None and "--state PATH" in check.fix
+    denied = {folder.resolve()}
+    check = _doctor(world)["state.file"]
+    assert check.status == "fail" and f"The folder {folder.resolve()} of the state file {path}" in check.detail
+    assert path.read_bytes() == before and stat.S_IMODE(path.stat().st_mode) == 0o400  # the doctor changed nothing
 
 
 # ------------------------------------------------------------------------------------------- D1: wrong selectors
