@@ -41,7 +41,14 @@ from magento_zoho_sync.mapping_options import with_option_labels
 from magento_zoho_sync.memory import limit_malloc_arenas
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.sources import ContactSink, MappedRecord
-from magento_zoho_sync.state import FailureRecord, StateStore, StoredFailure, make_state_folder, sqlite_uri
+from magento_zoho_sync.state import (
+    FailureRecord,
+    StateStore,
+    StoredFailure,
+    make_state_folder,
+    sqlite_uri,
+    state_error,
+)
 from magento_zoho_sync.store_identity import check_store, check_zoho_org
 from magento_zoho_sync.zoho.client import ZohoClient
 from magento_zoho_sync.zoho.records import FieldMeta
@@ -265,7 +272,10 @@ def run_sync(
             progress=progress,
         )
         try:
-            tally = engine.run()
+            try:
+                tally = engine.run()
+            except sqlite3.DatabaseError as exc:  # a full disk, a file made read-only meanwhile: said naming it
+                raise state_error(exc, state_path) from exc
         except SyncError as exc:  # the partial run, for the summary and report written before exiting
             exc.partial = RunResult(
                 tally=engine.tally,

@@ -38,8 +38,9 @@ def state_error(exc: sqlite3.DatabaseError, path: Path | str = "") -> StateError
         )
     return StateError(
         f"{where} is damaged or not a magento-zoho-sync state file ({exc}).",
-        hint="Restore it from a backup, or delete it (or point --state elsewhere): the next sync matches Zoho contacts "
-        "by email, so nothing is duplicated (it reads and compares every customer once).",
+        hint="Restore it from a backup, or delete it (or point --state elsewhere): the next sync then matches Zoho "
+        "contacts by email and writes every customer once more; a customer whose email changed since the state's "
+        "last sync (in Magento or in Zoho) gets a second contact.",
     )
 
 

@@ -689,3 +689,19 @@ def test_runs_still_says_why_a_run_stopped_once_the_next_sync_resumed_it(live: L
     assert next(row for row in listed if row["run_id"] == 1)["earlier_stops"] == []
     table = live.run("runs", "--state", str(live.state)).output
     assert "Run 2 had stopped (failed: " in table
+
+
+def test_a_state_problem_in_the_middle_of_a_run_names_the_state_file(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live.add(2)
+
+    def failing(*_: Any, **__: Any) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr("magento_zoho_sync.app.SyncEngine.run", failing)
+    result = live.sync()
+    assert result.exit_code == 2
+    assert f"The state file {live.state} could not be written: the disk is full" in result.output
+    report = json.loads(live.report.read_text())
+    assert report["status"] == "failed" and str(live.state) in report["error"]
