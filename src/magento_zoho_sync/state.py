@@ -166,7 +166,16 @@ class StateStore(RunHistory):
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """One sync per state file. The kernel drops the lock when the process dies, even on SIGKILL."""
-        fd = os.open(_lock_path(self.path), os.O_CREAT | os.O_RDWR, 0o600)
+        lock_path = _lock_path(self.path)
+        try:
+            fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as exc:  # left by another user (a run as root, then as the service user), a read-only place
+            raise StateError(
+                f"The lock file {lock_path} of the state file {self.path} cannot be opened for writing "
+                f"({exc.strerror or exc}).",
+                hint="Run the sync as the user that owns the state file, or give that user the lock file "
+                "(chown it, or delete it while no sync runs: it holds nothing).",
+            ) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

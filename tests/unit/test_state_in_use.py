@@ -85,3 +85,19 @@ def test_a_lock_file_that_cannot_be_opened_is_an_error_naming_it_not_no_sync(tmp
     with pytest.raises(StateError) as info:
         StateStore.in_use(path)
     assert str(_lock_path(path)) in info.value.message
+
+
+def test_a_lock_file_this_user_cannot_open_is_said_naming_it(state_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = StateStore.open(state_path)
+    real_open = os.open
+
+    def refusing(path: Any, flags: int, mode: int = 0o777) -> int:
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr("magento_zoho_sync.state.os.open", refusing)
+    with pytest.raises(StateError) as info, state.lock():
+        pass
+    assert f"The lock file {state_path}.lock of the state file {state_path} cannot be opened" in str(info.value)
+    assert "Permission denied" in str(info.value) and "chown it" in str(info.value.hint)
