@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from rich import box
@@ -121,35 +122,58 @@ def _render_rich(report: RunReport, console: Console, failures: list[Failure], m
         if more:
             console.print(more)
     if report.merges:
-        merged = Table(title=f"Merged customers ({len(report.merges)})", box=box.SIMPLE_HEAD)
-        for column in ("Email", "Kept (most recent)", "Merged"):
-            merged.add_column(column)
-        for m in report.merges[:limit]:
-            merged.add_row(Text(m.email), str(m.winner_id), str(m.merged_id))
-        console.print(merged)
-        if cut := _more(len(report.merges), limit, "merged customers"):
-            console.print(cut)
+        _table(
+            console,
+            "Merged customers",
+            ("Email", "Kept (most recent)", "Merged"),
+            [(m.email, str(m.winner_id), str(m.merged_id)) for m in report.merges[:limit]],
+            total=len(report.merges),
+            limit=limit,
+        )
     if report.identity_problems:
-        problems = Table(title=f"Identity problems ({len(report.identity_problems)})", box=box.SIMPLE_HEAD)
-        for column in ("Kind", "Email", "Magento ids", "Zoho ids", "Problem"):
-            problems.add_column(column, overflow="fold")
-        for p in report.identity_problems[:limit]:
-            problems.add_row(*(Text(cell) for cell in _identity_cells(p)))
-        console.print(problems)
-        if cut := _more(len(report.identity_problems), limit, "identity problems"):
-            console.print(cut)
+        _table(
+            console,
+            "Identity problems",
+            ("Kind", "Email", "Magento ids", "Zoho ids", "Problem"),
+            [_identity_cells(p) for p in report.identity_problems[:limit]],
+            total=len(report.identity_problems),
+            limit=limit,
+        )
     if report.parked:
-        parked = Table(title=f"Parked customers, no longer retried ({len(report.parked)})", box=box.SIMPLE_HEAD)
-        for column in ("Magento id", "Email", "Code", "Message"):
-            parked.add_column(column, overflow="fold")
-        for f in report.parked[:limit]:
-            parked.add_row(*(Text(cell) for cell in _failure_cells(f)))
-        console.print(parked)
-        if cut := _more(len(report.parked), limit, "parked customers"):
-            console.print(cut)
+        _table(
+            console,
+            "Parked customers, no longer retried",
+            ("Magento id", "Email", "Code", "Message"),
+            [_failure_cells(f) for f in report.parked[:limit]],
+            total=len(report.parked),
+            limit=limit,
+            what="parked customers",
+        )
     for warning in report.warnings[:limit]:
         console.print(Text(f"warning: {redact(warning)}", style="yellow"))
     if cut := _more(len(report.warnings), limit, "warnings"):
+        console.print(cut)
+
+
+def _table(
+    console: Console,
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    total: int,
+    limit: int,
+    what: str | None = None,
+) -> None:
+    """A titled table of text cells (never markup: emails and messages may hold ``[``), and the line under it when
+    it was cut at ``limit`` rows."""
+    table = Table(title=f"{title} ({total})", box=box.SIMPLE_HEAD)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for cells in rows:
+        table.add_row(*(Text(cell) for cell in cells))
+    console.print(table)
+    if cut := _more(total, limit, what or title.lower()):
         console.print(cut)
 
 
