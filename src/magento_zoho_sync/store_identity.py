@@ -122,12 +122,13 @@ def _accept_moved_store(
             "the same store: it links no customer to a contact, so nothing is lost.",
         )
     found: dict[int, str] = {}
-    for customer in get_customers([customer_id for customer_id, _ in sample]):
-        customer_id, email = customer.get("id"), customer.get("email")
-        if isinstance(customer_id, str) and customer_id.isdigit():
-            customer_id = int(customer_id)
-        if type(customer_id) is int and isinstance(email, str):
-            found[customer_id] = email.strip().lower()
+    missing = [customer_id for customer_id, _ in sample]
+    while missing:  # asked again for those not in the answer (a proxy may cut it short), until one brings nobody new
+        got = _emails_by_id(get_customers(missing))
+        if not got.keys() & set(missing):
+            break
+        found.update(got)
+        missing = [customer_id for customer_id in missing if customer_id not in found]
     same = sum(1 for customer_id, email in sample if found.get(customer_id) == email)
     if 2 * same < len(sample):
         raise ConfigError(
@@ -165,3 +166,15 @@ def check_zoho_org(state: StateStore, settings: Settings, *, record: bool) -> No
             "this org from now on (a move from a sandbox to production, say), delete the state file: the next sync "
             "matches this org's contacts by email.",
         )
+
+
+def _emails_by_id(customers: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+    """Each customer's email (trimmed, lower case, as the state keeps it) by its id (given as a number or digits)."""
+    emails: dict[int, str] = {}
+    for customer in customers:
+        customer_id, email = customer.get("id"), customer.get("email")
+        if isinstance(customer_id, str) and customer_id.isdigit():
+            customer_id = int(customer_id)
+        if type(customer_id) is int and isinstance(email, str):
+            emails[customer_id] = email.strip().lower()
+    return emails

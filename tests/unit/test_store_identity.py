@@ -157,3 +157,22 @@ def test_store_moved_needs_half_of_the_sampled_customers_with_the_same_id_and_em
             check_store(state, moved, record=True, moved=get_customers)
         assert state.get_meta(STORE_META_KEY) == "shop.example.com"
     assert asked == [[1, 2, 3, 4]]
+
+
+def test_store_moved_asks_again_for_the_customers_a_capped_answer_left_out(state: StateStore) -> None:
+    check_store(state, settings(state.path), record=True)
+    links = [LinkUpdate(n, f"c{n}@example.com", "2026-01-01 00:00:00", f"z{n}", "h") for n in range(1, 5)]
+    state.commit(run_id=1, links=links)
+    asked: list[list[int]] = []
+
+    def capped(ids: Sequence[int]) -> list[dict[str, object]]:  # a proxy that answers 1 at most; 4 is gone
+        asked.append(list(ids))
+        return [{"id": n, "email": f"c{n}@example.com"} for n in ids if n != 4][:1]
+
+    moved = settings(state.path)
+    moved = moved.model_copy(
+        update={"magento": moved.magento.model_copy(update={"base_url": "https://new.example.com"})}
+    )
+    check_store(state, moved, record=True, moved=capped)
+    assert state.get_meta(STORE_META_KEY) == "new.example.com"  # 3 of 4 there
+    assert asked == [[1, 2, 3, 4], [2, 3, 4], [3, 4], [4]]  # the last answer brings nobody new: no further call
