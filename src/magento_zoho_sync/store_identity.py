@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from magento_zoho_sync.errors import ConfigError
+from magento_zoho_sync.magento.client import customer_id_of
+from magento_zoho_sync.mapping import normalise_email
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.state import StateStore
 
@@ -169,12 +171,9 @@ def check_zoho_org(state: StateStore, settings: Settings, *, record: bool) -> No
 
 
 def _emails_by_id(customers: Sequence[Mapping[str, Any]]) -> dict[int, str]:
-    """Each customer's email (trimmed, lower case, as the state keeps it) by its id (given as a number or digits)."""
-    emails: dict[int, str] = {}
-    for customer in customers:
-        customer_id, email = customer.get("id"), customer.get("email")
-        if isinstance(customer_id, str) and customer_id.isdigit():
-            customer_id = int(customer_id)
-        if type(customer_id) is int and isinstance(email, str):
-            emails[customer_id] = email.strip().lower()
-    return emails
+    """Each customer's email, normalised as the state keeps it, by its id (read as the Magento client reads it)."""
+    return {
+        customer_id: normalise_email(email)
+        for customer in customers
+        if (customer_id := customer_id_of(customer)) is not None and isinstance(email := customer.get("email"), str)
+    }

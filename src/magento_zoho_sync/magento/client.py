@@ -42,7 +42,7 @@ from magento_zoho_sync.mapping import MAX_INT, int_from_digits, normalise_email
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 
-__all__ = ["NOT_READ", "CustomerPage", "MagentoClient"]
+__all__ = ["NOT_READ", "CustomerPage", "MagentoClient", "customer_id_of"]
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class MagentoClient:
             seen: set[int] = set()
             previous = 0
             for item in raw_items:
-                customer_id = _customer_id(item)
+                customer_id = customer_id_of(item)
                 if customer_id is None:
                     rejected.append(item)
                     continue
@@ -293,7 +293,7 @@ class MagentoClient:
                 _warn_short_page(uncounted_short, size, "its answer had no total_count and more came after it")
             if fresh or rejected:
                 if fresh:
-                    last = _customer_id(fresh[-1]) or last
+                    last = customer_id_of(fresh[-1]) or last
                 yield CustomerPage(
                     items=fresh,
                     last_id=last,
@@ -338,7 +338,7 @@ class MagentoClient:
             chunk = ids[start : start + self.page_size]
             _, body = self._search(customers_by_id_query(chunk))
             wanted = set(chunk)
-            found.extend(item for item in body["items"] if _customer_id(item) in wanted)
+            found.extend(item for item in body["items"] if customer_id_of(item) in wanted)
         return found
 
     def emails_held(self, emails: Sequence[str]) -> set[str]:
@@ -371,13 +371,13 @@ class MagentoClient:
         if response.status_code == 404 and _is_no_such_entity(response):
             return None
         body = self._json(response, body)
-        if not isinstance(body, dict) or _customer_id(body) is None:
+        if not isinstance(body, dict) or customer_id_of(body) is None:
             raise MagentoError(
                 f"Magento answered GET {response.request.url.path} with something that is not a customer."
             )
-        if _customer_id(body) != int(customer_id):  # another customer's data would be synced (and checkpointed)
+        if customer_id_of(body) != int(customer_id):  # another customer's data would be synced (and checkpointed)
             raise MagentoError(
-                f"Magento answered GET {response.request.url.path} with customer {_customer_id(body)}, not "
+                f"Magento answered GET {response.request.url.path} with customer {customer_id_of(body)}, not "
                 f"{int(customer_id)}: a proxy or a cache in front of the store is answering for another request.",
                 hint="Check the caches and proxies in front of the REST API (they must not cache /rest/ answers).",
             )
@@ -421,7 +421,7 @@ def _warn_short_page(got: int, size: int, why: str) -> None:
     )
 
 
-def _customer_id(item: Any) -> int | None:
+def customer_id_of(item: Any) -> int | None:
     """A customer's id: a positive integer (or its digits) that SQLite can hold; None for anything else."""
     if not isinstance(item, dict):
         return None
