@@ -46,7 +46,7 @@ from magento_zoho_sync.state import (
     StateStore,
     StoredFailure,
     make_state_folder,
-    sqlite_uri,
+    read_uri,
     state_error,
 )
 from magento_zoho_sync.store_identity import check_store, check_zoho_org
@@ -311,7 +311,7 @@ def _scratch_copy(path: Path, stack: ExitStack) -> Path:
     source = path.expanduser()
     if source.exists():
         with (
-            closing(sqlite3.connect(sqlite_uri(source, "mode=ro"), uri=True)) as src,
+            closing(sqlite3.connect(read_uri(source), uri=True)) as src,
             closing(sqlite3.connect(target)) as dst,
         ):
             src.backup(dst)

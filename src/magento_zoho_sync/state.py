@@ -37,6 +37,8 @@ from magento_zoho_sync.state_file import (
     folder_given,
     make_owner_only,
     make_state_folder,
+    read_only_mount,
+    read_uri,
     sqlite_uri,
     state_error,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "StoredFailure",
     "make_state_folder",
     "not_a_regular_file",
+    "read_uri",
     "sqlite_uri",
     "state_error",
 ]
@@ -105,11 +108,10 @@ class StateStore(RunHistory):
                     raise StateError(f"No state file at {path}: run a sync first, or pass --state PATH.")
                 if path.is_dir():
                     raise StateError(folder_given(path))
-                # a WAL database is read through its -shm file, which a read-only folder (a monitoring user's
-                # view, a read-only mount) cannot hold: then read the file as it is on disk
-                options = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
-                connection = sqlite3.connect(sqlite_uri(path, options), uri=True, isolation_level=None)
+                connection = sqlite3.connect(read_uri(path), uri=True, isolation_level=None)
             else:
+                if (read_only_fs := read_only_mount(path)) is not None:  # before any folder, file or chmod
+                    raise read_only_fs
                 make_state_folder(path, create_parents=create_parents)
                 if not path.exists():
                     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))

@@ -31,6 +31,8 @@ def state_error(exc: sqlite3.DatabaseError, path: Path | str = "") -> StateError
             "for it to finish and run again. The file is not damaged.",
         )
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        if path and (read_only := read_only_mount(Path(path))) is not None:  # remounted read-only mid-run, say
+            return StateError(f"{read_only.message} ({exc})", hint=read_only.hint)
         return StateError(
             f"{where} cannot be written or opened ({exc}): the file or its folder is read-only or missing.",
             hint="Check MZSYNC_STATE (or --state), and that this user can write the state file, its -wal and -shm "
@@ -85,6 +87,30 @@ def sqlite_uri(path: Path, options: str) -> str:
     return f"{path.resolve().as_uri()}?{options}"
 
 
+def read_uri(path: Path) -> str:
+    """The URI that reads the state file ``path`` without writing anything: through its -shm file where its folder
+    can hold one, else (a monitoring user's view, a read-only mount) as the file is on disk (``immutable``)."""
+    options = "mode=ro" if os.access(path.resolve().parent, os.W_OK) else "mode=ro&immutable=1"
+    return sqlite_uri(path, options)
+
+
+def read_only_mount(path: Path) -> StateError | None:
+    """The error for a state file on a file system mounted read-only (where no chmod helps), or None."""
+    folder = path.expanduser().resolve().parent
+    existing = next((p for p in (folder, *folder.parents) if p.is_dir()), None)
+    try:
+        read_only = existing is not None and bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows), or the folder went away: SQLite will tell
+        return None
+    if not read_only:
+        return None
+    return StateError(
+        f"The state file {path} cannot be written: {existing} is on a file system mounted read-only.",
+        hint="Pass --state PATH (or set MZSYNC_STATE) to a file on a writable file system, or mount that one "
+        "read-write; chmod cannot help. `runs`, `errors` and `sync --dry-run` read the state where it is.",
+    )
+
+
 #: the files SQLite keeps next to a state file while it is open (``-journal`` only before the switch to WAL)
 SIDECARS = ("-wal", "-shm", "-journal")
 
@@ -119,6 +145,8 @@ def cannot_write(path: Path, *, chmod_to_come: bool = False) -> StateError | Non
     file, or its folder (where SQLite makes those, and the sync its lock file). ``chmod_to_come``: the files this
     user owns count as writable, since a sync makes them owner-only (0600) first (the doctor's view, changing
     nothing)."""
+    if (read_only := read_only_mount(path)) is not None:
+        return read_only
     real = path.resolve()
     folder = real.parent
     for file in [real] * real.exists() + sidecars(path):

@@ -73,3 +73,33 @@ def test_a_dry_run_reads_a_state_file_in_a_folder_named_with_uri_characters(make
     assert plan.tally.mode == "incremental" and plan.tally.inserted == 0
     runs = CliRunner().invoke(main, ["runs", "--state", str(folder / "state.sqlite"), "--json"])
     assert runs.exit_code == 0, runs.output
+
+
+def test_a_dry_run_copies_a_state_in_a_folder_it_cannot_write_as_the_file_is(
+    make_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state on a read-only mount (a backup snapshot): SQLite cannot make the -shm file a WAL read needs there,
+    and the dry run's copy failed with "unable to open database file". It reads the file as it is instead."""
+    import os
+    import sqlite3
+
+    world: World = make_world(3)
+    path = tmp_path / "state.sqlite"
+    assert world.sync(**{"sync.state_path": path}).tally.read == 3
+    real_access, real_connect = os.access, sqlite3.connect
+    monkeypatch.setattr(
+        "magento_zoho_sync.state_file.os.access",
+        lambda p, mode, **kw: Path(p) != tmp_path and real_access(p, mode, **kw),
+    )
+    opened: list[str] = []
+
+    def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(str(database))
+        if kwargs.get("uri") and str(database).startswith(path.as_uri()) and "immutable=1" not in str(database):
+            raise sqlite3.OperationalError("unable to open database file")  # what SQLite says on such a mount
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr("magento_zoho_sync.app.sqlite3.connect", connect)
+    plan = world.sync(dry_run=True, **{"sync.state_path": path})
+    assert plan.tally.mode == "incremental" and plan.tally.inserted == 0
+    assert any(uri.startswith(path.as_uri()) for uri in opened)  # the copy was made from it

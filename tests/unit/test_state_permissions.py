@@ -118,3 +118,75 @@ def test_a_read_only_folder_is_named_before_sqlite_fails_in_it(tmp_path: Path, m
     _deny(monkeypatch, tmp_path)
     with pytest.raises(StateError, match=f"The folder {tmp_path} of the state file {path} is read-only"):
         StateStore.open(path)
+
+
+def _read_only_mount(monkeypatch: pytest.MonkeyPatch, mount: Path) -> None:
+    """The file system holding ``mount`` is mounted read-only (a backup snapshot, a container's read-only volume):
+    writes fail there even for root, and no chmod helps."""
+    real_statvfs = os.statvfs
+
+    def statvfs(path: str | Path) -> object:
+        result = real_statvfs(path)
+        if Path(path) == mount or mount in Path(path).parents:
+            return type("Statvfs", (), {"f_flag": result.f_flag | os.ST_RDONLY})()
+        return result
+
+    monkeypatch.setattr("magento_zoho_sync.state_file.os.statvfs", statvfs)
+
+
+def test_a_state_file_on_a_read_only_mount_is_refused_saying_so_before_anything_is_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _state(tmp_path)
+    path.chmod(0o644)  # a chmod to 0600 would fail there (EROFS) and was said as "Cannot open ... for writing"
+    before = path.read_bytes()
+    _read_only_mount(monkeypatch, tmp_path)
+    with pytest.raises(StateError) as raised:
+        StateStore.open(path)
+    assert raised.value.message == (
+        f"The state file {path} cannot be written: {tmp_path} is on a file system mounted read-only."
+    )
+    assert "chmod cannot help" in (raised.value.hint or "") and "--state PATH" in (raised.value.hint or "")
+    assert path.read_bytes() == before and _mode(path) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite"]  # no -wal, -shm nor lock file
+    new = tmp_path / "new" / "state.sqlite"  # a file still to make, in a folder still to make
+    with pytest.raises(StateError, match=f"cannot be written: {tmp_path} is on a file system mounted read-only"):
+        StateStore.open(new, create_parents=True)
+    assert not new.parent.exists()
+
+
+def test_the_doctors_view_of_a_read_only_mount_is_the_syncs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from magento_zoho_sync.state_file import cannot_write
+
+    path = _state(tmp_path)
+    assert cannot_write(path, chmod_to_come=True) is None
+    _read_only_mount(monkeypatch, tmp_path)
+    refusal = cannot_write(path, chmod_to_come=True)
+    assert refusal is not None and "mounted read-only" in refusal.message
+
+
+def test_an_sqlite_refusal_on_a_read_only_mount_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file system remounted read-only in the middle of a run: SQLite says "attempt to write a readonly
+    database"; the message names the mount instead of suggesting a chmod."""
+    from magento_zoho_sync.state_file import state_error
+
+    path = _state(tmp_path)
+    sqlite_words = sqlite3.OperationalError("attempt to write a readonly database")
+    assert "chmod u+w" in (state_error(sqlite_words, path).hint or "")
+    _read_only_mount(monkeypatch, tmp_path)
+    error = state_error(sqlite_words, path)
+    assert error.message.endswith("mounted read-only. (attempt to write a readonly database)")
+    assert "chmod cannot help" in (error.hint or "")
+
+
+def test_reads_of_a_state_whose_folder_cannot_hold_a_shm_file_take_the_file_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A WAL database is read through its -shm file, which SQLite cannot make in a read-only folder or mount
+    ("unable to open database file"): `runs`, `errors` and the dry run's copy then read the file as it is."""
+    from magento_zoho_sync.state_file import read_uri
+
+    path = _state(tmp_path)
+    assert read_uri(path).endswith("?mode=ro")
+    _deny(monkeypatch, tmp_path)
+    assert read_uri(path).endswith("?mode=ro&immutable=1")
