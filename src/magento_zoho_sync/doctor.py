@@ -324,8 +324,8 @@ def _magento_login(settings: Settings, transport: Transport) -> list[Check]:
 
 
 def _option_labels(settings: Settings, client: MagentoClient) -> list[Check]:
-    """The options of the attributes the mapping reads with ``option_label``, read as a sync reads them (a check
-    only when the mapping has one)."""
+    """The options of the attributes the mapping reads with ``option_label`` or ``option_labels``, read as a sync
+    reads them (a check only when the mapping has one)."""
     name = "Magento option labels"
     spec = settings.mapping_spec()
     try:
@@ -341,7 +341,8 @@ def _option_labels(settings: Settings, client: MagentoClient) -> list[Check]:
         if transform.labels is not None
     }
     listed = ", ".join(f"{path} ({count} options)" for path, count in read.items())
-    return [passed("magento.option_labels", name, f"read for option_label: {listed}")]
+    used = sorted({t.name for rule in resolved.rules for t in rule.transforms if t.labels is not None})
+    return [passed("magento.option_labels", name, f"read for {' and '.join(used)}: {listed}")]
 
 
 def _skip_read(why: str) -> Check:

@@ -1,7 +1,8 @@
 """The Zoho fields the settings name, checked against the org's Contacts fields (``GET /settings/fields``).
 
 A mapping onto a field the org does not have (or cannot be set from a text: a lookup, a formula), values of
-another kind than the field takes (text on a yes/no or number field, Magento's times on a date-time field: see
+another kind than the field takes (text on a yes/no or number field, Magento's times on a date-time field, text
+on a multi-select picklist, which takes the list ``option_labels`` makes, or that list on any other field: see
 :mod:`.mapping_kinds`), a field the org made mandatory that the mapping leaves empty, or upserts matched on a
 field that is not unique, would make Zoho refuse every record of every batch: a configuration error, which
 must stop the run (exit 2) with what to fix, not end as thousands of per-customer failures that are retried and
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from magento_zoho_sync.mapping_config import DEFAULT_RULES, FieldRule, MappingSpec
-from magento_zoho_sync.mapping_kinds import a_type, kind_problem, output_kind
+from magento_zoho_sync.mapping_kinds import LIST_TYPE, a_type, kind_problem, output_kind
 from magento_zoho_sync.zoho.records import FieldMeta
 
 __all__ = [
@@ -49,14 +50,14 @@ NO_FIELDS_FIX = (
     "between this machine and ZOHO_API_URL (a proxy) rewrites Zoho's answer; then run `magento-zoho-sync doctor`."
 )
 
-#: Field types a record cannot set from a text or yes/no value (lookups need an id object, files an upload, ...).
+#: Field types a record cannot set from a text, yes/no or number value, nor from a list of labels (lookups need
+#: an id object, files an upload, ...). A multi-select picklist takes the list ``option_labels`` makes.
 _UNWRITABLE_TYPES = frozenset(
     {
         "lookup",
         "ownerlookup",
         "userlookup",
         "multiselectlookup",
-        "multiselectpicklist",
         "multiuserlookup",
         "subform",
         "fileupload",
@@ -69,8 +70,8 @@ _UNWRITABLE_TYPES = frozenset(
 )
 
 
-#: JSON values no mapping rule makes (a lookup's ``{"id": ...}``, a multi-select's list): a field of another type
-#: than those above that takes one cannot be filled either.
+#: JSON values no mapping rule makes (a lookup's ``{"id": ...}``, a list of ids or records): a field of another type
+#: than those above that takes one cannot be filled either, a multi-select picklist's list of labels apart.
 _OBJECT_JSON_TYPES = frozenset({"jsonobject", "jsonarray"})
 
 
@@ -129,10 +130,13 @@ def field_problems(spec: MappingSpec, duplicate_check_fields: Sequence[str], fie
                 f"mapping.fields: Zoho's Contacts field {name!r} is read-only; map onto another field or "
                 + _drop(rules[name])
             )
-        elif meta.data_type.lower() in _UNWRITABLE_TYPES or meta.json_type in _OBJECT_JSON_TYPES:
+        elif meta.data_type.lower() in _UNWRITABLE_TYPES or (
+            meta.json_type in _OBJECT_JSON_TYPES and meta.data_type.lower() != LIST_TYPE
+        ):
             problems.append(
                 f"mapping.fields: Zoho's Contacts field {name!r} is {a_type(meta.data_type)} field, which the mapping "
-                f"cannot fill (it sends text, numbers and yes/no values); {_drop(rules[name])}"
+                f"cannot fill (it sends text, numbers, yes/no values and lists of picklist labels); "
+                f"{_drop(rules[name])}"
             )
         elif (problem := kind_problem(rules[name], meta.data_type, meta.json_type)) is not None:
             problems.append(problem)

@@ -18,8 +18,10 @@ The default mapping (see :data:`magento_zoho_sync.mapping_config.DEFAULT_RULES`)
 Street lines are joined with ", " because Mailing_Street is a single-line text field in Zoho; use
 ``join_newlines`` in the mapping file when the org made it a text area.
 
-Rules every payload obeys: a missing or empty Magento value is **left out** (never sent as ``""``, which would
-blank the CRM field); text is sent as Magento has it (quotes, backslashes, unicode), only trimmed; a value
+Rules every payload obeys: a missing or empty Magento value is **left out** (never sent as ``""``, nor an empty
+multiselect as ``[]``, which would blank the CRM field); text is sent as Magento has it (quotes, backslashes,
+unicode), only trimmed; ``option_labels`` sends a list of labels as a JSON array (``payload_hash`` hashes it with
+its order, which is the attribute's option order, so one set of options is one hash); a value
 longer than the Zoho field allows is a per-customer ``VALUE_TOO_LONG`` failure unless the mapping says to
 truncate (Email is never truncated).
 

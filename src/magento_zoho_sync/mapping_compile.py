@@ -16,19 +16,22 @@ from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
 from magento_zoho_sync.mapping_config import (
+    LIST_TRANSFORM,
     TRANSFORMS,
     FieldRule,
     MappingSpec,
     SourcePath,
     Transform,
     option_label,
+    option_labels,
 )
-from magento_zoho_sync.mapping_kinds import keeps_numbers
+from magento_zoho_sync.mapping_kinds import keeps_numbers, sends_list
 from magento_zoho_sync.mapping_values import (
     MAPPING_ERROR,
     MappingProblem,
     attribute_in,
     clean,
+    clean_list,
     get_in,
     lookups,
     root_loader,
@@ -67,6 +70,15 @@ elif value is not None:
         payload[field_{i}] = value
 """
 
+# A rule that sends a list (``option_labels``, last): the list as a JSON array, anything else as _STORE_SOURCE.
+_LIST_STORE_SOURCE: Final = """\
+if type(value) is list:
+    value = _clean_list(value)
+    if value is not None:
+        payload[field_{i}] = value
+else:
+""" + "".join(f"    {line}\n" for line in _STORE_SOURCE.splitlines())
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -95,7 +107,8 @@ def _transform_function(transform: Transform) -> Callable[[Any], Any]:
     """The plain function :meth:`Transform.apply` would run, without its per-value dispatch on the name."""
     if type(transform) is Transform:
         if transform.labels is not None:
-            return functools.partial(option_label, dict(transform.labels))
+            label_function = option_labels if transform.name == LIST_TRANSFORM else option_label
+            return functools.partial(label_function, dict(transform.labels))
         if transform.name == "constant":
             return _constant(transform.arg)
         if transform.name == "default":
@@ -135,6 +148,7 @@ class _Source:
     def __init__(self) -> None:
         self.env: dict[str, Any] = {
             "_clean": clean,
+            "_clean_list": clean_list,
             "_transform_failed": _transform_failed,
             "_getter": _getter,
             "_get_in": get_in,
@@ -156,7 +170,7 @@ class _Source:
             self._fetch(i, rule.path)
         for j, transform in enumerate(rule.transforms):
             self._transform(i, j, transform)
-        self._emit(_STORE_SOURCE.format(i=i))
+        self._emit((_LIST_STORE_SOURCE if sends_list(rule) else _STORE_SOURCE).format(i=i))
 
     def _emit(self, code: str) -> None:
         self._lines.extend(f"    {line}" for line in code.splitlines())

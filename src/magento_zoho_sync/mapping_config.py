@@ -25,6 +25,8 @@ Transforms (applied left to right)
                            ``+44 (0)20 7946 0958`` → ``+44 20 7946 0958`` (:mod:`magento_zoho_sync.phones`)
     ``option_label``       a select or multiselect attribute's option ids (``"12"``, ``"12,14"``) → their labels
                            (``"Français"``, ``"Running, Swimming"``), read from Magento when a run starts
+    ``option_labels``      the same ids → a list of their labels in the attribute's option order
+                           (``["Running", "Swimming"]``), for a Zoho multi-select picklist; the rule's last transform
     ``number``             ``"42"``/42 → 42, ``"9.5"`` → 9.5, sent as a JSON number (Zoho number fields)
     ``date``               ``"2024-03-01 08:15:00"`` or ``"2024-03-01"`` → ``"2024-03-01"`` (Zoho date fields)
     ``datetime``           Magento's UTC ``"2024-03-01 08:15:00"`` → ``"2024-03-01T08:15:00+00:00"`` (Zoho
@@ -37,6 +39,7 @@ TOML forms, under ``[mapping.fields]``::
     Lead_Source = "constant:Magento"
     Mailing_Street = "address.street | join_newlines"
     Email_Opt_Out = { path = "extension_attributes.is_subscribed", transforms = ["bool_to_opt_out"] }
+    Interests = "custom_attributes.interests | option_labels"
     Phone = false              # do not send this default field at all
 """
 
@@ -208,17 +211,34 @@ def _gender(value: Any) -> Any:
     return _GENDERS[code]
 
 
-def option_label(labels: Mapping[str, str], value: Any) -> Any:
-    """A select attribute's option id, or a multiselect's ids joined by commas, as their labels (joined by ", ")."""
-    if value is None:
-        return None
+def _option_ids(labels: Mapping[str, str], value: Any) -> list[str]:
+    """The option ids of a select's or a multiselect's value (``"12"``, ``"21,23"``), each one the attribute lists."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError("is not an option id")
     ids = [part.strip() for part in str(value).split(",") if part.strip()]
     unknown = [i for i in ids if i not in labels]
     if unknown:
         raise ValueError(f"has option id {unknown[0]}, which the attribute does not list (deleted in Magento?)")
+    return ids
+
+
+def option_label(labels: Mapping[str, str], value: Any) -> Any:
+    """A select attribute's option id, or a multiselect's ids joined by commas, as their labels (joined by ", ")."""
+    if value is None:
+        return None
+    ids = _option_ids(labels, value)
     return ", ".join(dict.fromkeys(labels[i] for i in ids if labels[i])) or None  # an option without a label: none
+
+
+def option_labels(labels: Mapping[str, str], value: Any) -> list[str] | None:
+    """A multiselect's ids joined by commas (or a select's id) as the list of their labels, for a Zoho multi-select
+    picklist: in the order ``labels`` lists the options (Magento's option order, not the order of the ids, which is
+    only the order a client saved them in), each label once, labels with a comma kept whole. None (left out, as
+    every empty value) when no option is chosen."""
+    if value is None:
+        return None
+    chosen = set(_option_ids(labels, value))
+    return list(dict.fromkeys(label for i, label in labels.items() if i in chosen and label)) or None
 
 
 def _to_phone(value: Any) -> Any:
@@ -293,7 +313,13 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "datetime": _to_datetime,
     # replaced, when a run starts, by the attribute's own labels (magento_zoho_sync.mapping_options)
     "option_label": _labels_not_read,
+    "option_labels": _labels_not_read,
 }
+
+#: Transforms that read a select or multiselect attribute's option labels (given them when a run starts).
+LABEL_TRANSFORMS: Final = ("option_label", "option_labels")
+#: The transform that sends a list (of labels), for a Zoho multi-select picklist field.
+LIST_TRANSFORM: Final = "option_labels"
 
 #: Transforms written ``name:<argument>``.
 ARG_TRANSFORMS: Final = ("constant", "default")
@@ -303,12 +329,12 @@ ARG_TRANSFORMS: Final = ("constant", "default")
 class Transform:
     name: str
     arg: str | None = None
-    #: ``option_label``: the attribute's options (id, label), read from Magento when a run starts
+    #: ``option_label``, ``option_labels``: the attribute's options (id, label), read from Magento when a run starts
     labels: tuple[tuple[str, str], ...] | None = None
 
     def apply(self, value: Any) -> Any:
         if self.labels is not None:
-            return option_label(dict(self.labels), value)
+            return (option_labels if self.name == LIST_TRANSFORM else option_label)(dict(self.labels), value)
         if self.name == "constant":
             return self.arg
         if self.name == "default":
@@ -460,12 +486,17 @@ def parse_rule(field: str, value: Any) -> FieldRule | None:
         raise MappingConfigError('expected "path | transform ...", a table {path, transforms} or false')
     transforms = tuple(parse_transform(t) for t in transforms_text if t.strip())
     path = parse_path(path_text) if path_text else None
-    if any(t.name == "option_label" for t in transforms) and (
-        path is None or len(path.keys) != 2 or path.keys[0] != "custom_attributes"
-    ):
+    reads_labels = [t.name for t in transforms if t.name in LABEL_TRANSFORMS]
+    if reads_labels and (path is None or len(path.keys) != 2 or path.keys[0] != "custom_attributes"):
         raise MappingConfigError(
-            "option_label reads the labels of a select or multiselect attribute: use it on custom_attributes.<code> "
-            "or address.custom_attributes.<code>"
+            f"{reads_labels[0]} reads the labels of a select or multiselect attribute: use it on "
+            "custom_attributes.<code> or address.custom_attributes.<code>"
+        )
+    if LIST_TRANSFORM in reads_labels and transforms[-1].name != LIST_TRANSFORM:
+        after = ", ".join(str(t) for t in transforms[[t.name for t in transforms].index(LIST_TRANSFORM) + 1 :])
+        raise MappingConfigError(
+            f"{LIST_TRANSFORM} sends a list of labels (for a Zoho multi-select picklist field), so it must be the "
+            f"rule's last transform; drop {after} after it (to send one text, use option_label instead)"
         )
     if path is None and not any(t.name == "constant" for t in transforms):
         raise MappingConfigError("needs a Magento path or a constant:<value> transform")

@@ -1,5 +1,5 @@
-"""What kind of value a mapping rule sends (text, yes/no, number, date, date and time), and which Zoho field
-types take it.
+"""What kind of value a mapping rule sends (text, yes/no, number, date, date and time, a list of labels), and
+which Zoho field types take it.
 
 Zoho refuses a record whose value does not fit the field's type (``INVALID_DATA`` with ``expected_data_type``):
 a ``"1"`` on a yes/no field, Magento's ``"2024-03-01 08:15:00"`` on a date-time field (which needs an offset).
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from magento_zoho_sync.mapping_config import FieldRule, SourcePath
+from magento_zoho_sync.mapping_config import LABEL_TRANSFORMS, LIST_TRANSFORM, FieldRule, SourcePath
 
-__all__ = ["KINDS", "a_type", "keeps_numbers", "kind_problem", "output_kind"]
+__all__ = ["KINDS", "LIST", "LIST_TYPE", "a_type", "keeps_numbers", "kind_problem", "output_kind", "sends_list"]
 
 TEXT: Final = "text"
 YES_NO: Final = "yes/no"
@@ -23,7 +23,8 @@ DATE: Final = "date"
 DATETIME: Final = "date-time"
 TIMESTAMP: Final = "Magento time"  # "YYYY-MM-DD HH:MM:SS", UTC, no offset: text to Zoho
 MIXED: Final = "mixed"  # a default:<value> (text) after a transform that makes another kind
-KINDS: Final = (TEXT, YES_NO, NUMBER, DATE, DATETIME, TIMESTAMP, MIXED)
+LIST: Final = "list"  # option_labels: a JSON array of labels, for a multi-select picklist
+KINDS: Final = (TEXT, YES_NO, NUMBER, DATE, DATETIME, TIMESTAMP, MIXED, LIST)
 
 _BY_TRANSFORM: Final = {
     "bool": YES_NO,
@@ -33,6 +34,7 @@ _BY_TRANSFORM: Final = {
     "date": DATE,
     "datetime": DATETIME,
     "constant": TEXT,
+    LIST_TRANSFORM: LIST,
 }
 
 #: Magento values that arrive as JSON booleans (kept as yes/no by the mapping) or as UTC times.
@@ -48,6 +50,8 @@ _DATE_PATHS: Final = frozenset({"dob"})
 #: Zoho data types by the kind of JSON value they take.
 _NUMBER_TYPES: Final = frozenset({"integer", "double", "currency", "percent", "decimal"})
 _TEXT_TYPES: Final = frozenset({"text", "textarea", "picklist", "email", "phone", "website"})
+#: The one Zoho data type that takes a list of text values (its pick list's values).
+LIST_TYPE: Final = "multiselectpicklist"
 
 
 def _path_kind(path: SourcePath | None) -> str:
@@ -83,8 +87,34 @@ def keeps_numbers(rule: FieldRule) -> bool:
     return output_kind(rule) == NUMBER
 
 
+def sends_list(rule: FieldRule) -> bool:
+    """Whether the rule sends a list of labels as a JSON array (``option_labels``) rather than as one text."""
+    return output_kind(rule) == LIST
+
+
 def _fix(field: str, rule: FieldRule, transform: str) -> str:
     return f'add the {transform} transform: {field} = "{rule.describe()} | {transform}"'
+
+
+def _swap(rule: FieldRule, transform: str) -> str:
+    """The rule with its label transform (option_label or option_labels) replaced by ``transform``, and what came
+    after it dropped (option_labels must be the rule's last transform)."""
+    parts = [str(rule.path)] if rule.path else []
+    for t in rule.transforms:
+        if t.name in LABEL_TRANSFORMS:
+            return " | ".join([*parts, transform])
+        parts.append(str(t))
+    return " | ".join([*parts, transform])
+
+
+def _to_list(rule: FieldRule) -> str:
+    """How to make ``rule`` send a list: option_labels in place of option_label, else on a (multi)select attribute."""
+    if any(t.name == "option_label" for t in rule.transforms):
+        return f'use option_labels instead of option_label: {rule.field} = "{_swap(rule, LIST_TRANSFORM)}"'
+    return (
+        f"map a select or multiselect attribute with option_labels, which sends its labels as a list: "
+        f'{rule.field} = "custom_attributes.<code> | option_labels"'
+    )
 
 
 def kind_problem(rule: FieldRule, data_type: str, json_type: str | None) -> str | None:
@@ -99,6 +129,15 @@ def kind_problem(rule: FieldRule, data_type: str, json_type: str | None) -> str 
         return (
             f"{head} sends the text of default:<value> when Magento has no value; put default:<value> before "
             "the transform that makes the value"
+        )
+    if kind_of == LIST_TYPE:
+        if kind != LIST:
+            return f"{head} sends {kind} values, and the field takes a list of its pick list values; {_to_list(rule)}"
+        return None
+    if kind == LIST:
+        return (
+            f"{head} sends a list of labels, which only a multi-select picklist field takes; to send the labels as "
+            f'one text, use option_label: {field} = "{_swap(rule, "option_label")}"'
         )
     if kind_of == "boolean" or json_type == "boolean":
         if kind != YES_NO:

@@ -166,6 +166,12 @@ def resolve(customer: Mapping[str, Any], path: SourcePath) -> Any:
     return value
 
 
+def clean_list(value: list[Any]) -> list[str] | None:
+    """The list a rule that ends in ``option_labels`` sends, as a JSON array: its texts, trimmed, each once, in
+    order; ``None`` for "leave the field out" when none is left (an empty list never blanks a Zoho field)."""
+    return list(dict.fromkeys(text for v in value if type(v) is str and (text := v.strip()))) or None
+
+
 def clean(value: Any, rule: FieldRule, keep_numbers: bool | None = None) -> Any:
     """The value to send: trimmed text, a bool, a number (the ``number`` transform's), or ``None`` for "leave the
     field out". ``keep_numbers`` is :func:`keeps_numbers` of ``rule``, when the caller worked it out once."""

@@ -19,9 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
-from magento_zoho_sync.mapping_config import DEFAULT_SPEC, FieldRule, MappingSpec, SourcePath, Transform, option_label
+from magento_zoho_sync.mapping_config import (
+    DEFAULT_SPEC,
+    FieldRule,
+    MappingSpec,
+    SourcePath,
+    Transform,
+    option_label,
+    option_labels,
+)
 from magento_zoho_sync.mapping_config import TRANSFORMS as PRODUCT_TRANSFORMS
-from magento_zoho_sync.mapping_kinds import keeps_numbers
+from magento_zoho_sync.mapping_kinds import keeps_numbers, sends_list
 
 MISSING_EMAIL: Final = "MISSING_EMAIL"
 INVALID_EMAIL: Final = "INVALID_EMAIL"
@@ -230,6 +238,12 @@ def _apply(rule: FieldRule, roots: _Roots) -> Any:
             raise _Problem(
                 MAPPING_ERROR, f"{rule.field}: transform {transform} failed on the Magento value ({exc})", rule.field
             ) from None
+    if sends_list(rule) and type(value) is list:  # added after the optimisation: option_labels' list, as a list
+        labels: list[str] = []
+        for item in value:
+            if type(item) is str and item.strip() and item.strip() not in labels:
+                labels.append(item.strip())
+        return labels or None
     return _clean(value, rule)
 
 
@@ -410,14 +424,15 @@ TRANSFORMS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "datetime": PRODUCT_TRANSFORMS["datetime"],
     "phone": PRODUCT_TRANSFORMS["phone"],
     "option_label": PRODUCT_TRANSFORMS["option_label"],  # labels not read: fails, as the product's does
+    "option_labels": PRODUCT_TRANSFORMS["option_labels"],  # likewise
 }
 
 
 def _transform_apply(self: Transform, value: Any) -> Any:
-    """``Transform.apply`` as it was (``self`` kept, so that the body is verbatim), and ``option_label`` given its
-    labels (added after the optimisation)."""
+    """``Transform.apply`` as it was (``self`` kept, so that the body is verbatim), and ``option_label`` and
+    ``option_labels`` given their labels (added after the optimisation)."""
     if self.labels is not None:
-        return option_label(dict(self.labels), value)
+        return (option_labels if self.name == "option_labels" else option_label)(dict(self.labels), value)
     if self.name == "constant":
         return self.arg
     if self.name == "default":

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from magento_zoho_sync import redact
 from magento_zoho_sync.app import FIELDS_CHECKED_META_KEY, LIMITS_META_KEY, CustomerMapper
 from magento_zoho_sync.errors import ZohoError
-from magento_zoho_sync.field_check import field_problems, refused_a_field
+from magento_zoho_sync.field_check import field_problems, refused_a_field, signature
 from magento_zoho_sync.mapping_config import build_spec
 from magento_zoho_sync.state import StateStore
 from magento_zoho_sync.zoho.auth import ZohoTokenManager
@@ -121,3 +121,57 @@ def test_a_missing_field_of_the_default_mapping_is_dropped_with_false_not_remove
     custom = build_spec({"Mailing_City": "address.city | trim"})
     [written] = field_problems(custom, ["Email"], org)
     assert "remove it from [mapping.fields]" in written
+
+
+# ---- multi-select picklists: the list option_labels makes, and nothing else -----------------------------------
+
+ORG = [
+    FieldMeta("Email", "email", 100, json_type="string"),
+    FieldMeta("Last_Name", "text", 80, json_type="string", system_mandatory=True),
+    FieldMeta("Interests", "multiselectpicklist", 2000, json_type="jsonarray"),
+    FieldMeta("Interests_Text", "text", 255, json_type="string"),
+    FieldMeta("Tags_Lookup", "multiselectlookup", None, json_type="jsonarray"),
+]
+
+
+def _problems(**rules: str) -> list[str]:
+    spec = build_spec({"Email": "email", "Last_Name": "lastname", **rules}, replace_defaults=True)
+    return field_problems(spec, ["Email"], ORG)
+
+
+def test_a_list_of_labels_on_a_multi_select_picklist_passes() -> None:
+    assert _problems(Interests="custom_attributes.interests | option_labels") == []
+    assert _problems(Interests_Text="custom_attributes.interests | option_label") == []  # one text, as ever
+
+
+def test_one_text_on_a_multi_select_picklist_is_refused_naming_option_labels() -> None:
+    [problem] = _problems(Interests="custom_attributes.interests | option_label")
+    assert problem == (
+        "mapping.fields: Zoho's Contacts field 'Interests' is a multiselectpicklist field, but Interests = "
+        '"custom_attributes.interests | option_label" sends text values, and the field takes a list of its pick '
+        'list values; use option_labels instead of option_label: Interests = "custom_attributes.interests | '
+        'option_labels"'
+    )
+    [plain] = _problems(Interests="firstname")
+    assert "sends text values" in plain and 'Interests = "custom_attributes.<code> | option_labels"' in plain
+
+
+def test_a_list_of_labels_on_a_text_field_is_refused_naming_option_label() -> None:
+    [problem] = _problems(Interests_Text="custom_attributes.interests | option_labels")
+    assert problem == (
+        "mapping.fields: Zoho's Contacts field 'Interests_Text' is a text field, but Interests_Text = "
+        '"custom_attributes.interests | option_labels" sends a list of labels, which only a multi-select picklist '
+        "field takes; to send the labels as one text, use option_label: Interests_Text = "
+        '"custom_attributes.interests | option_label"'
+    )
+
+
+def test_other_list_fields_still_cannot_be_filled() -> None:
+    [problem] = _problems(Tags_Lookup="custom_attributes.interests | option_labels")
+    assert "'Tags_Lookup' is a multiselectlookup field, which the mapping cannot fill" in problem
+
+
+def test_the_check_is_made_again_when_a_rule_turns_from_text_to_a_list() -> None:
+    text = build_spec({"Interests": "custom_attributes.interests | option_label"})
+    listed = build_spec({"Interests": "custom_attributes.interests | option_labels"})
+    assert signature(text, ["Email"]) != signature(listed, ["Email"])

@@ -588,3 +588,14 @@ def test_a_path_to_an_object_is_refused_when_the_settings_load(path: str, said: 
     with pytest.raises(MappingConfigError) as info:
         build_spec({"Title": path})
     assert said in str(info.value) and "[mapping.fields] Title" in str(info.value)
+
+
+def test_a_list_of_labels_hashes_by_its_labels_and_their_order() -> None:
+    """option_labels sends its labels in the attribute's option order, so one set of options is one list; the
+    list's order is part of the hash, as it is part of what Zoho receives."""
+    payload = {"Email": "a@b.co", "Last_Name": "Lee", "Interests": ["Cycling, road", "Swimming"]}
+    assert payload_hash(payload) == payload_hash({"Interests": ["Cycling, road", "Swimming"], **payload})
+    assert payload_hash(payload) == payload_hash(copy.deepcopy(payload))
+    assert payload_hash(payload) != payload_hash({**payload, "Interests": ["Swimming", "Cycling, road"]})
+    assert payload_hash(payload) != payload_hash({**payload, "Interests": "Cycling, road, Swimming"})  # not text
+    assert payload_hash(payload) != payload_hash({**payload, "Interests": ["Cycling", "road", "Swimming"]})

@@ -20,18 +20,22 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from magento_zoho_sims.magento.attributes import CUSTOMER_ATTRIBUTES
 from magento_zoho_sims.magento.seed import StoreLayout, base_customer
 from magento_zoho_sync import mapping, mapping_compile
 from magento_zoho_sync.mapping_config import (
     ARG_TRANSFORMS,
     DEFAULT_SPEC,
+    LABEL_TRANSFORMS,
     TRANSFORMS,
     FieldRule,
     MappingSpec,
     SourcePath,
     Transform,
     build_spec,
+    parse_transform,
 )
+from magento_zoho_sync.mapping_options import with_option_labels
 from tests.unit import mapping_reference as reference
 
 # ---- comparing results ----------------------------------------------------------------------------------------
@@ -78,7 +82,8 @@ lone_surrogates = st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDF
 any_text = st.text(st.characters(exclude_categories=()), max_size=12)  # lone surrogates too, as JSON allows
 odd_text = st.sampled_from(
     ["", " ", "  \t\n", "\u00a0x\u00a0", "1", "0", "yes", "no", "maybe", "true", "DE", " de ", "gb", "ZZ", "XK", "🎉",
-     "a\ud83db", 'O\'Brien "Jo" \\', "İ", "ß", "\u2028", "x" * 45, "🎉" * 21, " " + "y" * 39 + " tail"]
+     "a\ud83db", 'O\'Brien "Jo" \\', "İ", "ß", "\u2028", "x" * 45, "🎉" * 21, " " + "y" * 39 + " tail",
+     "1,yes", " yes , 0,1,1"]
 )  # fmt: skip
 long_text = st.builds(lambda char, n, pad: pad + char * n + pad, st.sampled_from(["a", "é", "🎉", " "]),
                       st.integers(10, 130), st.sampled_from(["", " ", "  "]))  # fmt: skip
@@ -177,10 +182,10 @@ PATHS = [
     "address.custom_attributes.delivery_notes", "billing.city", "billing.street", "shipping.street", "shipping.city",
     "shipping.region.region_code", "address.id",
 ]  # fmt: skip
-# option_label only after a custom attribute, and given its labels when a run starts: the hand-built specs below
-# carry it (unread, and read)
+# option_label and option_labels only after a custom attribute, and given their labels when a run starts: the
+# hand-built specs below carry them (unread, and read), and so do the labelled specs further down
 NAMED_TRANSFORMS = [
-    *(t for t in TRANSFORMS if t != "option_label"),
+    *(t for t in TRANSFORMS if t not in LABEL_TRANSFORMS),
     "constant:X",
     "constant:",
     "default:Y",
@@ -346,6 +351,15 @@ REALISTIC_SPECS = [
             "Date_of_Birth": "dob",
         }
     ),
+    with_option_labels(  # the seeded store's select attribute, as one text and as a list
+        build_spec(
+            {
+                "Language": "custom_attributes.preferred_language | option_label",
+                "Languages": "custom_attributes.preferred_language | option_labels",
+            }
+        ),
+        lambda _entity, code: CUSTOMER_ATTRIBUTES.get(code),
+    ),
 ]
 
 
@@ -366,8 +380,9 @@ SMALL_LIMITS = {**mapping.DEFAULT_LIMITS, "Mailing_Street": 30, "Last_Name": 8, 
         (REALISTIC_SPECS[0], SMALL_LIMITS),
         (REALISTIC_SPECS[1], SMALL_LIMITS),
         (REALISTIC_SPECS[2], mapping.DEFAULT_LIMITS),
+        (REALISTIC_SPECS[3], mapping.DEFAULT_LIMITS),
     ],
-    ids=["default", "default-small-limits", "truncating-small-limits", "custom"],
+    ids=["default", "default-small-limits", "truncating-small-limits", "custom", "option-labels"],
 )
 def test_realistic_customers(realistic: list[dict[str, Any]], spec: MappingSpec, limits: Mapping[str, int]) -> None:
     for customer in realistic:
@@ -422,3 +437,126 @@ def test_payload_hash_of_odd_payloads(payload: dict[str, Any]) -> None:
     assert outcome(mapping.payload_hash, payload) == outcome(reference.payload_hash, payload)
     proxy = MappingProxyType(payload)
     assert outcome(mapping.payload_hash, proxy) == outcome(reference.payload_hash, proxy)
+
+
+# ---- option labels: one text (option_label) or a list (option_labels) -----------------------------------------
+
+OPTIONS = (("21", "Running"), ("22", "Cycling, road"), ("23", " Swimming "), ("24", ""), ("25", "Running"), ("0", "0"))
+option_ids = weighted((12, st.sampled_from(["21", "22", "23", "24", "25", "0", " 22 ", ""])), (1, st.just("99")))
+option_values = weighted((6, st.lists(option_ids, max_size=5).map(",".join)), (1, st.integers(0, 30)), (1, maybe_value))
+labelled_customers = maybe_proxy(
+    st.fixed_dictionaries(
+        {
+            "id": st.integers(1, 10**6),
+            "email": emails,
+            "lastname": text.filter(str.strip),
+            "custom_attributes": st.tuples(option_values, option_values).map(
+                lambda values: [
+                    {"attribute_code": "tier", "value": values[0]},
+                    {"attribute_code": "vip", "value": values[1]},
+                ]
+            ),
+        },
+        optional={
+            "addresses": st.lists(
+                st.fixed_dictionaries(
+                    {"id": st.integers(1, 3), "default_billing": st.booleans()},
+                    optional={
+                        "custom_attributes": st.lists(
+                            st.fixed_dictionaries({"attribute_code": st.just("tier"), "value": option_values})
+                        )
+                    },
+                ),
+                max_size=2,
+            )
+        },
+    )
+)
+before_labels = st.lists(st.sampled_from(["trim", "default:21", "default: 22,23 ", "lowercase"]), max_size=2)
+# after option_label anything; after option_labels only what a hand-built spec can put there (the parser refuses it)
+after_labels = st.lists(st.sampled_from(["uppercase", "trim", "join_lines", "default:none", "constant:X", "bool"]),
+                        max_size=2)  # fmt: skip
+labelled_rules = st.builds(
+    lambda field, root, code, before, name, after, read: FieldRule(
+        field,
+        SourcePath(root, ("custom_attributes", code)),
+        (*map(parse_transform, before), Transform(name, None, OPTIONS if read else None), *map(parse_transform, after)),
+    ),
+    st.sampled_from(["Interests", "Tier", "VIP", "Notes"]),
+    weighted((4, st.just("customer")), (1, st.sampled_from(["address", "billing"]))),
+    st.sampled_from(["tier", "vip"]),
+    before_labels,
+    st.sampled_from(LABEL_TRANSFORMS),
+    weighted((3, st.just([])), (1, after_labels)),
+    weighted((6, st.just(True)), (1, st.just(False))),
+)
+labelled_specs = st.builds(
+    lambda rules, truncating: MappingSpec(
+        rules=(*build_spec().rules, *{rule.field: rule for rule in rules}.values()), truncate_long_values=truncating
+    ),
+    st.lists(labelled_rules, min_size=1, max_size=3),
+    st.booleans(),
+)
+
+
+@SETTINGS
+@given(labelled_customers, labelled_specs, limits)
+def test_option_labels_and_their_lists(customer: Any, spec: MappingSpec, limits: Any) -> None:
+    """Both label transforms, read or not, with transforms before and after them; a list's hash as well."""
+    expected = assert_same_mapping(customer, spec, limits)
+    record(expected)
+    if isinstance(expected, reference.MappedCustomer):
+        event("a list sent" if any(type(v) is list for v in expected.payload.values()) else "no list")
+        assert mapping.payload_hash(expected.payload) == reference.payload_hash(expected.payload)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), plain_values | st.lists(plain_values, max_size=4), max_size=6))
+def test_payload_hash_of_payloads_with_lists(payload: dict[str, Any]) -> None:
+    """A list (option_labels') is hashed by its definition: JSON, its items in their order."""
+    assert outcome(mapping.payload_hash, payload) == outcome(reference.payload_hash, payload)
+
+
+#: Hashes written by the version before option_labels (stored in users' state files): the same customer under the
+#: default mapping, and under a mapping of every kind of rule, gives them still.
+GOLDEN_CUSTOMER = {
+    "id": 42, "email": " Zoë.O'Brien@Example.COM ", "firstname": "Zoë", "lastname": 'O\'Brien "Jo"', "gender": 2,
+    "default_billing": "7", "updated_at": "2024-03-01 08:15:00",
+    "addresses": [{"id": 7, "street": ["Hauptstraße 1", "Hinterhaus"], "city": "Berlin", "postcode": "10115",
+                   "country_id": "DE", "telephone": "030/1234567", "region": {"region": "Berlin"}}],
+    "custom_attributes": [{"attribute_code": "interests", "value": "23,22"}, {"attribute_code": "vip", "value": "1"}],
+    "extension_attributes": {"is_subscribed": True},
+}  # fmt: skip
+GOLDEN_RULES = {
+    "Interests": "custom_attributes.interests | option_label",
+    "Is_VIP": "custom_attributes.vip | bool",
+    "Gender": "gender | gender",
+    "Email_Opt_Out": "extension_attributes.is_subscribed | bool_to_opt_out",
+    "Lead_Source": "constant:Magento",
+}
+INTERESTS_METADATA = {
+    "frontend_input": "multiselect",
+    "options": [{"label": " ", "value": ""}, *({"label": label, "value": value} for value, label in OPTIONS[:3])],
+}
+
+
+def test_the_hashes_of_existing_mappings_did_not_change() -> None:
+    default = mapping.map_customer(GOLDEN_CUSTOMER)
+    assert isinstance(default, mapping.MappedCustomer)
+    assert mapping.payload_hash(default.payload) == "73d2de6c6772374da72f6641ff03d1a9876a3c91d219f005e2e39f0aa659fe4a"
+    labelled = with_option_labels(build_spec(GOLDEN_RULES), lambda _entity, _code: INTERESTS_METADATA)
+    every_kind = mapping.map_customer(GOLDEN_CUSTOMER, labelled)
+    assert isinstance(every_kind, mapping.MappedCustomer)
+    assert every_kind.payload["Interests"] == "Swimming, Cycling, road"  # ambiguous as text: why lists came
+    assert mapping.payload_hash(every_kind.payload) == (
+        "da5479e372253af4f440993b7bc235a993fc9cfe7e694736209c33890eb2afe3"
+    )
+    as_list = with_option_labels(
+        build_spec({**GOLDEN_RULES, "Interests": "custom_attributes.interests | option_labels"}),
+        lambda _entity, _code: INTERESTS_METADATA,
+    )
+    listed = mapping.map_customer(GOLDEN_CUSTOMER, as_list)
+    assert isinstance(listed, mapping.MappedCustomer)
+    assert listed.payload["Interests"] == ["Cycling, road", "Swimming"]
+    assert mapping.payload_hash(listed.payload) == reference.payload_hash(listed.payload)
+    assert mapping.payload_hash(listed.payload) != mapping.payload_hash(every_kind.payload)

@@ -36,6 +36,9 @@ def rule(text: str, field: str = "Custom_X") -> FieldRule:
         ("custom_attributes.vip | bool | default:no", "mixed"),
         ("custom_attributes.points | number | default:0", "mixed"),
         ("custom_attributes.vip | bool | constant:x", "text"),
+        ("custom_attributes.interests | option_label", "text"),
+        ("custom_attributes.interests | option_labels", "list"),
+        ("custom_attributes.interests | trim | default:21 | option_labels", "list"),
     ],
 )
 def test_the_kind_a_rule_sends(text: str, kind: str) -> None:
@@ -56,6 +59,35 @@ def test_the_kind_a_rule_sends(text: str, kind: str) -> None:
         ("custom_attributes.points | number", "picklist", "string", "drop the number transform"),
         ("custom_attributes.vip | bool | default:no", "boolean", "boolean", "put default:<value> before"),
         ("custom_attributes.vip | bool", "date", "string", "map a date onto it"),
+        (
+            "custom_attributes.interests | option_label",
+            "multiselectpicklist",
+            "jsonarray",
+            'use option_labels instead of option_label: Custom_X = "custom_attributes.interests | option_labels"',
+        ),
+        (
+            "custom_attributes.interests | trim | option_label | uppercase",  # what follows the labels goes
+            "multiselectpicklist",
+            "jsonarray",
+            'Custom_X = "custom_attributes.interests | trim | option_labels"',
+        ),
+        (
+            "firstname",
+            "multiselectpicklist",
+            "jsonarray",
+            "map a select or multiselect attribute with option_labels, which sends its labels as a list: "
+            'Custom_X = "custom_attributes.<code> | option_labels"',
+        ),
+        (
+            "custom_attributes.interests | option_labels",
+            "text",
+            "string",
+            "which only a multi-select picklist field takes; to send the labels as one text, use option_label: "
+            'Custom_X = "custom_attributes.interests | option_label"',
+        ),
+        ("custom_attributes.interests | option_labels", "picklist", "string", "use option_label"),
+        ("custom_attributes.interests | option_labels", "boolean", "boolean", "only a multi-select picklist"),
+        ("custom_attributes.interests | option_labels", "some_new_type", None, "only a multi-select picklist"),
     ],
 )
 def test_a_kind_the_field_does_not_take_names_the_fix(text: str, data_type: str, json_type: str, fix: str) -> None:
@@ -79,6 +111,9 @@ def test_a_kind_the_field_does_not_take_names_the_fix(text: str, data_type: str,
         ("id", "bigint", "string"),
         ("id | number", "bigint", "string"),
         ("custom_attributes.vip | bool", "some_new_type", None),  # a type this does not know is not judged
+        ("custom_attributes.interests | option_labels", "multiselectpicklist", "jsonarray"),
+        ("custom_attributes.interests | option_label", "text", "string"),
+        ("custom_attributes.interests | option_label", "picklist", "string"),
     ],
 )
 def test_a_kind_the_field_takes_passes(text: str, data_type: str, json_type: str | None) -> None:

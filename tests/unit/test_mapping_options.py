@@ -1,4 +1,5 @@
-"""``option_label``: a select or multiselect attribute's option ids as their labels, read from Magento."""
+"""``option_label`` and ``option_labels``: a select or multiselect attribute's option ids as their labels (one
+text, or a list for a Zoho multi-select picklist), read from Magento."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 import pytest
 
 from magento_zoho_sync.errors import ConfigError
-from magento_zoho_sync.mapping import map_customer
-from magento_zoho_sync.mapping_config import MappingConfigError, build_spec, option_label, parse_rule
+from magento_zoho_sync.mapping import map_customer, payload_hash
+from magento_zoho_sync.mapping_config import MappingConfigError, build_spec, option_label, option_labels, parse_rule
 from magento_zoho_sync.mapping_options import with_option_labels
 
 LANGUAGES = {
@@ -117,3 +118,90 @@ def test_the_transform_itself() -> None:
     for value in (True, ["11"], 1.5):
         with pytest.raises(ValueError, match="is not an option id"):
             option_label(labels, value)
+
+
+# ---- option_labels: the labels as a list, for a Zoho multi-select picklist -----------------------------------
+
+HOBBIES = {
+    "frontend_input": "multiselect",
+    "options": [
+        {"label": " ", "value": ""},
+        {"label": "Running", "value": "21"},
+        {"label": "Cycling, road", "value": "22"},
+        {"label": "Swimming", "value": "23"},
+        {"label": "", "value": "24"},
+        {"label": "Running", "value": "25"},  # two options with one label
+    ],
+}
+
+
+def hobbies_spec(rule: str = "custom_attributes.interests | option_labels") -> Any:
+    return with_option_labels(build_spec({"Interests": rule}), lambda _entity, _code: HOBBIES)
+
+
+def test_option_labels_sends_the_labels_as_a_list_in_the_attributes_option_order() -> None:
+    spec = hobbies_spec()
+    payload = map_customer(customer(interests="23,22"), spec).payload  # type: ignore[union-attr]
+    assert payload["Interests"] == ["Cycling, road", "Swimming"]  # a label with ", " stays whole
+    again = map_customer(customer(interests="22, 23"), spec).payload  # type: ignore[union-attr]
+    assert again["Interests"] == payload["Interests"] and payload_hash(again) == payload_hash(payload)
+    one = map_customer(customer(interests="21"), spec).payload  # type: ignore[union-attr]
+    assert one["Interests"] == ["Running"] and payload_hash(one) != payload_hash(payload)
+
+
+@pytest.mark.parametrize("value", ["", " , ", "24"])  # nothing chosen, or only an option without a label
+def test_option_labels_leaves_an_empty_multiselect_out(value: str) -> None:
+    payload = map_customer(customer(interests=value), hobbies_spec()).payload  # type: ignore[union-attr]
+    assert "Interests" not in payload  # never [] (which would blank the Zoho field): left out, as every empty value
+    assert "Interests" not in map_customer(customer(), hobbies_spec()).payload  # type: ignore[union-attr]
+
+
+def test_option_labels_fails_the_customer_on_an_option_id_the_attribute_does_not_list() -> None:
+    failure = map_customer(customer(interests="21,99"), hobbies_spec())
+    assert failure.code == "MAPPING_ERROR" and "option id 99" in failure.message  # type: ignore[union-attr]
+    assert failure.field == "Interests"  # type: ignore[union-attr]
+
+
+def test_option_labels_takes_a_transform_before_it() -> None:
+    spec = hobbies_spec("custom_attributes.interests | default:23 | option_labels")
+    assert map_customer(customer(), spec).payload["Interests"] == ["Swimming"]  # type: ignore[union-attr]
+
+
+def test_the_list_transform_itself() -> None:
+    labels = {"21": "Running", "22": "Cycling, road", "23": "Swimming", "24": "", "25": "Running"}
+    assert option_labels(labels, None) is None and option_labels(labels, "") is None
+    assert option_labels(labels, "24") is None  # an option without a label: none
+    assert option_labels(labels, "23,21,23") == ["Running", "Swimming"]  # each once, in the attribute's order
+    assert option_labels(labels, "25,21") == ["Running"]  # two options with one label: once
+    assert option_labels(labels, 22) == ["Cycling, road"]  # a select's id, as JSON may give it
+    for value in (True, ["21"], 1.5):
+        with pytest.raises(ValueError, match="is not an option id"):
+            option_labels(labels, value)
+    with pytest.raises(ValueError, match="has option id 99"):
+        option_labels(labels, "21,99")
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("firstname | option_labels", "option_labels reads the labels of a select or multiselect attribute"),
+        ("custom_attributes.interests | option_labels | uppercase", "so it must be the rule's last transform"),
+        (
+            {"path": "custom_attributes.interests", "transforms": ["option_labels", "default:none"]},
+            "drop default:none after it (to send one text, use option_label instead)",
+        ),
+    ],
+)
+def test_option_labels_in_a_rule_that_cannot_send_its_list_is_refused_when_the_settings_load(
+    value: Any, said: str
+) -> None:
+    with pytest.raises(MappingConfigError, match="Interests") as info:
+        build_spec({"Interests": value})
+    assert said in str(info.value)
+
+
+def test_option_labels_on_an_attribute_without_options_names_itself() -> None:
+    spec = build_spec({"Interests": "custom_attributes.loyalty_tier | option_labels"})
+    with pytest.raises(ConfigError, match="a text attribute") as info:
+        with_option_labels(spec, lambda _entity, _code: {"frontend_input": "text", "options": []})
+    assert info.value.hint == "option_labels is for select and multiselect attributes: drop it from this rule."
