@@ -7,7 +7,7 @@ import math
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -169,7 +169,8 @@ class ZohoBackend:
             return " ".join(part for part in (values.get("First_Name"), values.get("Last_Name")) if part)
         if name == "Tag":
             return list(values.get("Tag") or [])
-        return values.get(name)
+        value = values.get(name)
+        return list(value) if type(value) is list else value  # a multi-select's list: a copy, not the stored one
 
     # ------------------------------------------------------------------------------------------ writes
     def write(
@@ -298,7 +299,17 @@ class ZohoBackend:
             numeric_strings=self.config.numeric_strings,
             utf16_lengths=self.config.utf16_lengths,
             phone_parentheses=self.config.phone_parentheses,
+            reject_unknown_choices=self.config.multiselect_unknown_values == "reject",
         )
+
+    def _add_choices(self, values: dict[str, Any]) -> None:
+        """Values a multi-select picklist took that its pick list lacked are added to it (the accepting org)."""
+        for name, value in values.items():
+            spec = self.specs.get(name)
+            if spec is not None and spec.data_type == "multiselectpicklist" and isinstance(value, list):
+                new = tuple(v for v in dict.fromkeys(value) if v not in spec.picklist)
+                if new:
+                    self.specs[name] = replace(spec, picklist=spec.picklist + new)
 
     def _insert_one(self, record: Any, index: int, now: float, *, batch: set[int]) -> dict[str, Any]:
         values, error = self._clean(record, index)
@@ -312,10 +323,12 @@ class ZohoBackend:
             return error
         contact = Contact(self.new_id(), now, {k: v for k, v in values.items() if v is not None})
         self.store.add(contact)
+        self._add_choices(values)
         batch.add(contact.id)
         return self._result(contact, "record added")
 
     def _apply_update(self, contact: Contact, values: dict[str, Any], now: float) -> None:
+        self._add_choices(values)
         merged = contact.values()
         for name, value in values.items():
             if value is None:

@@ -17,6 +17,7 @@ EDITION_CONCURRENCY = {"free": 5, "standard": 10, "professional": 15, "enterpris
 
 DuplicateMatch = Literal["oldest", "newest", "error"]
 SameBatchDuplicates = Literal["insert_both", "sequential"]
+UnknownPicklistValues = Literal["reject", "accept"]
 
 
 @dataclass
@@ -33,6 +34,9 @@ class ZohoConfig:
     reject_unknown_fields: bool = True  # unknown field API names → INVALID_DATA (else silently ignored)
     numeric_strings: bool = False  # [UNVERIFIED] a number field takes "42" as well as 42 (else INVALID_DATA)
     phone_parentheses: bool = False  # [UNVERIFIED] phone fields take ( ) (an example has them; the pattern refuses)
+    # [UNVERIFIED] a multi-select picklist given a value its pick list lacks: "reject" (INVALID_DATA) or "accept" (the
+    # value is stored and added to the pick list, as the reference says picklists do unless restricted)
+    multiselect_unknown_values: UnknownPicklistValues = "reject"
     utf16_lengths: bool = True  # [UNVERIFIED] a field's length counts UTF-16 units (an emoji is 2), else code points
     missing_record_status: int = 204  # [UNVERIFIED] GET /Contacts/{unknown id}: 204 or 400 INVALID_DATA
     magento_id_field: bool = True  # the org has a unique custom field Magento_Customer_ID

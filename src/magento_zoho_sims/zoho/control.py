@@ -18,6 +18,7 @@ from magento_zoho_sims.common.control import INDEX_PATH, ControlEndpoint, contro
 from magento_zoho_sims.zoho.accounts import DEFAULT_SCOPES
 from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.errors import ZohoError
+from magento_zoho_sims.zoho.fields import field_spec
 
 if TYPE_CHECKING:
     from magento_zoho_sims.zoho import ZohoSimulator
@@ -106,6 +107,18 @@ def endpoints(sim: ZohoSimulator) -> list[ControlEndpoint]:
                 setattr(sim.config, key, value)
         return _json(200, {"config": dataclasses.asdict(sim.config)})
 
+    async def fields(request: Request) -> Response:
+        body = await _body(request)
+        unknown = sorted(set(body) - {"add", "remove"})
+        add, remove = body.get("add", []), body.get("remove", [])
+        if unknown or not isinstance(add, list) or not isinstance(remove, list):
+            raise ZohoError(400, "INVALID_DATA", 'give {"add": [field, …], "remove": [api_name, …]}')
+        try:
+            sim.change_fields(add=[field_spec(item) for item in add], remove=[str(name) for name in remove])
+        except ValueError as exc:
+            raise ZohoError(400, "INVALID_DATA", f"fields: {exc}") from None
+        return _json(200, {"fields": list(sim.backend.specs)})
+
     async def tokens(request: Request) -> Response:
         body = await _body(request)
         action = body.get("action")
@@ -139,6 +152,9 @@ def endpoints(sim: ZohoSimulator) -> list[ControlEndpoint]:
         ControlEndpoint("GET", "/_sim/config", "every behaviour switch (ZohoConfig) and its value", get_config),
         ControlEndpoint(
             "POST", "/_sim/config", "change behaviour switches, the [UNVERIFIED] ones included", post_config
+        ),
+        ControlEndpoint(
+            "POST", "/_sim/fields", "add, change or remove Contacts fields, as an admin does in Setup", fields
         ),
         ControlEndpoint("POST", "/_sim/tokens", "issue a refresh token or grant code, expire or revoke tokens", tokens),
     ]

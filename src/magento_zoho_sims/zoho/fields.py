@@ -58,6 +58,49 @@ class FieldSpec:
         return _JSON_TYPES[self.data_type]
 
 
+#: What ``POST /_sim/fields`` may give of a field besides its ``api_name`` and ``data_type``.
+_SPEC_KEYS = {
+    "label": str,
+    "length": int,
+    "system_mandatory": bool,
+    "read_only": bool,
+    "unique": bool,
+    "unique_case_sensitive": bool,
+    "custom_field": bool,
+    "picklist": list,
+}
+
+
+def field_spec(item: Any) -> FieldSpec:
+    """A field as the control API describes it (``{"api_name", "data_type", "length"?, "picklist"?, ...}``); a
+    ValueError says what is wrong. A custom field, 255 long, unless it says otherwise."""
+    if not isinstance(item, dict) or not isinstance(item.get("api_name"), str) or not item["api_name"]:
+        raise ValueError(f"a field needs an api_name: {item!r}")
+    name, data_type = item["api_name"], item.get("data_type")
+    if data_type not in _JSON_TYPES:
+        raise ValueError(f"{name}: data_type must be one of {sorted(_JSON_TYPES)}")
+    for key, value in item.items():
+        if key in ("api_name", "data_type"):
+            continue
+        kind = _SPEC_KEYS.get(key)
+        if kind is None:
+            raise ValueError(f"{name}: unknown key {key!r} (known: api_name, data_type, {', '.join(_SPEC_KEYS)})")
+        if kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{name}: {key} must be a list of texts")
+        elif type(value) is not kind:
+            raise ValueError(f"{name}: {key} must be {kind.__name__}")
+    extra = {k: v for k, v in item.items() if k in _SPEC_KEYS and k not in ("label", "length", "picklist")}
+    return FieldSpec(
+        api_name=name,
+        label=item.get("label", name.replace("_", " ")),
+        data_type=data_type,
+        length=item.get("length", 255),
+        picklist=tuple(item.get("picklist", ())),
+        **{"custom_field": True, **extra},
+    )
+
+
 def _f(api_name: str, data_type: str, length: int, **kw: Any) -> FieldSpec:
     return FieldSpec(api_name=api_name, label=api_name.replace("_", " "), data_type=data_type, length=length, **kw)
 

@@ -98,8 +98,10 @@ def clean_record(
     numeric_strings: bool = False,
     utf16_lengths: bool = True,
     phone_parentheses: bool = False,
+    reject_unknown_choices: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The writable values of one input record, or the first error Zoho would report for it."""
+    """The writable values of one input record, or the first error Zoho would report for it
+    (``reject_unknown_choices``: a multi-select picklist refuses a value its pick list lacks)."""
     if not isinstance(record, dict):
         return {}, {
             "code": "INVALID_DATA",
@@ -136,6 +138,11 @@ def clean_record(
         if kind == "lookup":
             # The simulated org has no Accounts or Vendors, so every lookup id is unknown.
             return {}, invalid_data(api_name, index, expected_data_type=kind)
+        if kind == "multiselectpicklist":
+            if reject_unknown_choices and not set(value) <= set(spec.picklist):
+                return {}, invalid_data(api_name, index, expected_data_type=kind)
+            values[api_name] = list(value)  # stored as a list of its own, as sent
+            continue
         values[api_name] = None if kind == "picklist" and value == "-None-" else value
     return values, None
 
