@@ -76,3 +76,13 @@ def test_failure_details_keep_the_machine_readable_facts_masked_and_nothing_else
     assert failure_details({"api_name": {"nested": 1}, "maximum_length": True, "duplicate_record": "z"}) == {}
     assert failure_details({"duplicate_record": {"id": True}}) == {}  # a yes/no is no record id
     assert len(failure_details({"api_name": "A" * 500})["api_name"]) == 200
+
+
+def test_a_refused_multi_select_value_says_what_to_fix() -> None:
+    details = {"api_name": "Interests", "json_path": "$.data[3].Interests", "expected_data_type": "multiselectpicklist"}
+    said = record_result(
+        {"code": "INVALID_DATA", "details": details, "message": "invalid data", "status": "error"},
+        default_action=None,
+    ).describe()
+    assert said.startswith("INVALID_DATA: invalid data (field Interests, expected type multiselectpicklist, ")
+    assert "add the labels this customer has in Magento to it (Setup > Customization > Modules and Fields)" in said

@@ -89,6 +89,11 @@ def explain(message: str, details: Mapping[str, Any]) -> str:
         extra.append(f"existing record {duplicate['id']}")
     if details.get("expected_data_type") == "phone":
         extra.append("add the phone transform to the rule of this field")
+    elif details.get("expected_data_type") == "multiselectpicklist":
+        extra.append(
+            "Zoho takes only values of the field's pick list: add the labels this customer has in Magento to it "
+            "(Setup > Customization > Modules and Fields), or rename the options in Magento"
+        )
     return f"{message} ({', '.join(extra)})" if extra else message
 
 
