@@ -3,7 +3,9 @@
 Defence in depth (engineering notes §4.4):
 
 1. a **registry** of secret values: settings loading registers every ``SecretStr`` it reads, the auth code
-   registers the tokens it obtains (:func:`register_secret`); exact occurrences are replaced by ``***``;
+   registers the tokens it obtains (:func:`register_secret`); occurrences are replaced by ``***``, as they are
+   and JSON-escaped or URL-encoded (:mod:`magento_zoho_sync.redact_forms`: hex digits in either case, ``+`` for a
+   space, some characters left as they are);
 2. **token shapes**: Zoho OAuth tokens look like ``1000.<hex>.<hex>``; ``Bearer``/``Zoho-oauthtoken``
    authorisation values;
 3. **key-based scrubbing**: ``password=…``, ``"client_secret": "…"``, ``refresh_token=…`` and the like.
@@ -22,11 +24,11 @@ import sys
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from pydantic import SecretStr
 
 from magento_zoho_sync.errors import SyncError
+from magento_zoho_sync.redact_forms import url_encoded_forms
 from magento_zoho_sync.state_file import state_error
 
 MASK = "***"
@@ -71,7 +73,8 @@ _KEY_VALUE = re.compile(_KEY + r"(\"?'?\s*=\s*\"?'?|\"?'?\s*:\s*[\"'])" + _NOT_M
 _KEY_COLON = re.compile(_KEY + r"(\s*:\s*)" + _NOT_MASKED + r"([^\s&\"',;}\]]{8,})")
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
+#: Every registered secret's forms: a regular expression's source → the length of the longest text it matches.
+_secrets: dict[str, int] = {}
 _pattern: re.Pattern[str] | None = None
 
 
@@ -86,18 +89,21 @@ def register_secret(value: str | SecretStr | None) -> None:
     forms = _encoded_forms(raw)
     global _pattern  # noqa: PLW0603 - one process-wide registry, rebuilt lazily
     with _lock:
-        if not forms <= _secrets:
+        if not forms.keys() <= _secrets.keys():
             _secrets.update(forms)
             _pattern = None
 
 
-def _encoded_forms(raw: str) -> set[str]:
+def _encoded_forms(raw: str) -> dict[str, int]:
     """A secret as it may come back in a server's answer or a URL: as it is, JSON-escaped (a quote or a backslash
     in a password is ``\\"`` or ``\\\\`` there; PHP's ``json_encode`` also escapes ``/`` and, by default,
-    non-ASCII) and URL-encoded. A server echoing the login body would otherwise show what follows the escape."""
+    non-ASCII) and URL-encoded (:func:`url_encoded_forms`). A server echoing the login body would otherwise show
+    what follows the escape. Each form as a regular expression's source, with the longest text it matches."""
     json_forms = {json.dumps(raw, ensure_ascii=ascii_only)[1:-1] for ascii_only in (False, True)}
     php_forms = {form.replace("/", "\\/") for form in json_forms}
-    return {raw, *json_forms, *php_forms, quote(raw, safe=""), quote_plus(raw, safe="")}
+    forms = {re.escape(form): len(form) for form in (json_forms | php_forms) - {raw}}
+    forms.update(url_encoded_forms(raw))
+    return forms
 
 
 def register_secrets(values: Iterable[str | SecretStr | None]) -> None:
@@ -119,8 +125,8 @@ def _registry_pattern() -> re.Pattern[str] | None:
     with _lock:
         if _pattern is None and _secrets:
             # Longest first, so that a secret containing another one is masked whole.
-            alternatives = sorted(_secrets, key=len, reverse=True)
-            _pattern = re.compile("|".join(re.escape(s) for s in alternatives))
+            alternatives = sorted(_secrets, key=lambda source: (_secrets[source], source), reverse=True)
+            _pattern = re.compile("|".join(alternatives))
         return _pattern
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
@@ -215,3 +215,53 @@ def test_a_state_file_error_is_said_in_the_report_as_on_the_terminal() -> None:
     """A full disk under the state file: the report and `runs` said "Unexpected OperationalError", like a bug."""
     reason = redact.stop_reason(sqlite3.OperationalError("database or disk is full"))
     assert "disk is full or failing" in reason and "Free some space" in reason and "Unexpected" not in reason
+
+
+def _lower_hex(encoded: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), encoded)
+
+
+URL_SECRET = 'S3cret pass/~*!(x)ü+"&=LEAK9'
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda s: _lower_hex(urllib.parse.quote(s, safe="")),  # a proxy echoing the URL with lowercase hex
+        lambda s: _lower_hex(urllib.parse.quote_plus(s, safe="")),  # a form body: + for a space, lowercase hex
+        lambda s: urllib.parse.quote(s, safe="").replace("%2F", "%2f"),  # both cases in one value
+        urllib.parse.quote,  # quote's default: "/" left as it is
+        lambda s: urllib.parse.quote_plus(s, safe="*").replace("~", "%7e"),  # a browser's form: "*" kept, "~" encoded
+        lambda s: _lower_hex(urllib.parse.quote(s, safe="!'()*~")),  # JavaScript's encodeURIComponent
+        lambda s: urllib.parse.quote(s, safe="").replace("%20", "+"),  # %-encoding with + for the space
+        lambda s: _lower_hex(urllib.parse.quote(s, safe="", encoding="utf-8")).replace("%c3%bc", "ü"),  # ü raw
+    ],
+)
+def test_a_secret_is_masked_in_other_url_encodings(encode: Any) -> None:
+    """quote() writes %2F; a server or a proxy echoing a URL or a form body may write %2f, or encode less."""
+    register_secret(URL_SECRET)
+    encoded = encode(URL_SECRET)
+    masked = redact.redact(f"HTTP 400 for /login?password={encoded}&next=1 (body: user=a&pw={encoded})")
+    assert "LEAK9" not in masked and "S3cret" not in masked, masked
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=secret_text, data=st.data())
+def test_a_secret_is_masked_whatever_characters_are_percent_encoded(secret: str, data: st.DataObject) -> None:
+    assume(secret == secret.strip())  # register_secret strips a secret
+    redact.clear_secrets()
+    register_secret(secret)
+    written = ""
+    for char in secret:
+        if (char.isascii() and char.isalnum()) or not data.draw(st.booleans()):
+            written += char
+            continue
+        hex_digits = "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+        written += _lower_hex(hex_digits) if data.draw(st.booleans()) else hex_digits
+    assert redact.redact(f"\n{written}\n") == f"\n{redact.MASK}\n"  # no character of a secret is a control
+
+
+def test_the_secret_itself_is_still_matched_with_its_letter_case() -> None:
+    register_secret("Secret/Pass-1")
+    assert redact.redact("Secret%2fPass-1") == "***"
+    assert redact.redact("SECRET/PASS-1 secret%2fpass-1") == "SECRET/PASS-1 secret%2fpass-1"
