@@ -332,7 +332,7 @@ def _signals(
             click.echo("\nThe run is done and saved: writing its report (press again to quit at once)", err=True)
             return
         received.append(signum)
-        STOPPING.set()  # a service that keeps failing gets no more attempts
+        STOPPING.set()  # a service that keeps failing gets no more attempts, and its wait for the next one ends
         click.echo("\nStopping: finishing the batches in flight and saving (press again to quit at once)", err=True)
 
     # SIGHUP (a closed terminal or session) stops the run the same way, and exits 129

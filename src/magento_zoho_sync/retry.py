@@ -7,6 +7,10 @@ Magento client raises it as a :class:`TransientStatus`). Everything else is fina
 credential errors (:class:`~magento_zoho_sync.errors.AuthError`) are never retried, because Magento locks an admin
 user after 6 failed logins and Zoho locks out clients that ask for tokens too often.
 
+The wait before each retry ends early once the process is stopping (:data:`STOPPING`) or the call is abandoned
+(:func:`abandoned_when`), in whatever thread it waits: the call then makes no other attempt and fails as if its
+attempts had run out, so a signal takes effect at once rather than after a wait of up to ``wait_max``.
+
 stamina's default retry hooks log the arguments of the retried callable, which would put customer records
 into the log. :func:`install_retry_hooks` (called by every :class:`RetryPolicy`) replaces them with
 :func:`log_retry`, which logs the call's name, the attempt, the wait and the class of the error only.
@@ -20,7 +24,7 @@ import email.utils
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, TypeVar
 
 import httpx2
@@ -183,6 +187,47 @@ def abandoned_when(event: threading.Event) -> Iterator[None]:
         _abandoned.reset(token)
 
 
+#: How often a wait checks an abandoned call's event (it waits on :data:`STOPPING` itself, woken at once).
+_ABANDONED_CHECK_SECONDS = 0.1
+
+
+class _WaitCut(Exception):
+    """The wait before a retry ended early: the process is stopping, or the call was abandoned."""
+
+
+def _cut(abandoned: threading.Event | None) -> bool:
+    return STOPPING.is_set() or (abandoned is not None and abandoned.is_set())
+
+
+def wait_before_retry(seconds: float) -> None:
+    """The wait before the next attempt (stamina's backoff or a ``Retry-After``), instead of ``time.sleep``.
+
+    Raises :class:`_WaitCut` as soon as the process is stopping or the call is abandoned, so that the waiting
+    thread (the main one, the page reader, a Zoho writer) stops at once, without another attempt.
+    """
+    abandoned = _abandoned.get()
+    deadline = time.monotonic() + seconds
+    while not _cut(abandoned):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        STOPPING.wait(remaining if abandoned is None else min(remaining, _ABANDONED_CHECK_SECONDS))
+    raise _WaitCut
+
+
+def _with_cut_waits(retrying: Iterable[T]) -> Iterable[T]:
+    """stamina's retry iterator, waiting with :func:`wait_before_retry` instead of ``time.sleep``.
+
+    stamina has no public setting for it; it passes its tenacity arguments (``_t_kw``) on to ``tenacity.Retrying``,
+    which takes a ``sleep``. ``test_a_stop_cuts_the_wait_before_a_retry_short`` fails if a stamina release changes
+    that (the waits would then run to their end again, as before).
+    """
+    tenacity_arguments = getattr(retrying, "_t_kw", None)
+    if isinstance(tenacity_arguments, dict):
+        tenacity_arguments["sleep"] = wait_before_retry
+    return retrying
+
+
 def log_retry(details: RetryDetails) -> None:
     """The only retry hook installed: name, attempt, wait and error class. Never arguments, never bodies."""
     error = details.caused_by
@@ -244,18 +289,27 @@ class RetryPolicy:
         ``name`` (e.g. ``"zoho POST /Contacts/upsert"``) is what the retry log line shows.
         """
         attempts = 0
+        last: Exception | None = None
         token = _call_name.set(name)
+        retrying = stamina.retry_context(
+            on=self._decide,
+            attempts=self.attempts,
+            timeout=self.timeout,
+            wait_initial=self.wait_initial,
+            wait_max=self.wait_max,
+        )
         try:
-            for attempt in stamina.retry_context(
-                on=self._decide,
-                attempts=self.attempts,
-                timeout=self.timeout,
-                wait_initial=self.wait_initial,
-                wait_max=self.wait_max,
-            ):
+            for attempt in _with_cut_waits(retrying):
                 with attempt:
                     attempts += 1
-                    return fn()
+                    try:
+                        return fn()
+                    except Exception as exc:
+                        last = exc
+                        raise
+        except _WaitCut:  # stopping during the wait: no more attempts, as if they had run out
+            assert last is not None  # a wait comes after a failed attempt
+            raise RetriesExhausted(name, attempts, last) from last
         except Exception as exc:
             if retry_decision(exc) is False and not (
                 isinstance(exc, TRANSIENT_TRANSPORT_ERRORS) and is_final_tls_failure(exc)

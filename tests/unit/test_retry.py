@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -18,6 +20,7 @@ from magento_zoho_sync.retry import (
     RetriesExhausted,
     RetryPolicy,
     TransientStatus,
+    abandoned_when,
     install_retry_hooks,
     is_transient_status,
     log_retry,
@@ -239,3 +242,61 @@ def test_no_more_attempts_once_the_process_is_stopping() -> None:
     with pytest.raises(RetriesExhausted):
         RetryPolicy(attempts=4).call("magento GET /customers/search", failing)
     assert len(calls) == 4  # not stopping: every attempt
+
+
+def _cut_by(setter: threading.Timer, policy: RetryPolicy, error: Exception) -> tuple[float, RetriesExhausted]:
+    calls = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise error
+
+    started = time.monotonic()
+    setter.start()
+    try:
+        with pytest.raises(RetriesExhausted) as info:
+            policy.call("magento GET /customers/search", failing)
+    finally:
+        setter.join()
+    assert len(calls) == 1  # no attempt after the cut wait
+    return time.monotonic() - started, info.value
+
+
+@pytest.mark.parametrize(
+    ("error", "wait_initial"),
+    [(_status(503), 30.0), (_status(429, retry_after=30), 0.5)],  # stamina's backoff, and a Retry-After
+)
+def test_a_stop_cuts_the_wait_before_a_retry_short(error: Exception, wait_initial: float) -> None:
+    """A signal during a 30 s wait took effect only when the wait was over."""
+    policy = RetryPolicy(attempts=4, timeout=300, wait_initial=wait_initial, wait_max=30)
+    try:
+        with stamina.set_testing(False):  # real waits
+            elapsed, exhausted = _cut_by(threading.Timer(0.5, STOPPING.set), policy, error)
+    finally:
+        STOPPING.clear()
+    assert elapsed < 10, elapsed
+    assert exhausted.attempts == 1 and exhausted.last is error  # what the clients turn into their message
+
+
+def test_an_abandoned_call_stops_waiting_too() -> None:
+    """The page reader's call, once the run stopped reading (its consumer gone), waits no longer."""
+    abandoned = threading.Event()
+    policy = RetryPolicy(attempts=4, timeout=300, wait_initial=30, wait_max=30)
+    with stamina.set_testing(False), abandoned_when(abandoned):
+        elapsed, _ = _cut_by(threading.Timer(0.5, abandoned.set), policy, _status(503))
+    assert elapsed < 10, elapsed
+    assert not STOPPING.is_set()
+
+
+def test_the_waits_still_last_their_time_when_nothing_stops() -> None:
+    calls = []
+
+    def flaky() -> str:
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise _status(503)
+        return "done"
+
+    with stamina.set_testing(False):
+        assert RetryPolicy(attempts=3, wait_initial=0.3, wait_max=0.3).call("zoho GET /coql", flaky) == "done"
+    assert calls[1] - calls[0] >= 0.25 and calls[2] - calls[1] >= 0.25
