@@ -517,4 +517,55 @@ def test_an_item_without_an_id_after_the_last_short_page_without_total_count_end
 
     pages = list(_client(garbling, page_size=10).iter_customer_pages())
     assert [c["id"] for page in pages for c in page.items] == list(range(1, 26))
-    assert [len(page.rejected) for page in pages] == [1, 1, 1]  # the last answer's is not said twice
+    # each answer's comes after its last valid id, which the next request reads again: said with the next page,
+    # and the last answer's (the same item again) is not said twice
+    assert [len(page.rejected) for page in pages] == [0, 1, 1, 1]
+
+
+def _garbling(store: FakeStore, garbled: set[int]) -> Handler:
+    """An extension that garbles the id of some customers in every search answer."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(store(request).content)
+        for item in body["items"]:
+            if item["id"] in garbled:
+                item["id"] = f"#{item['id']}"
+        return _json(200, body)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("customers", "garbled", "rejected"),
+    [
+        (25, 10, [0, 1, 0]),  # the last of a full page: read again by the next request, said with its page
+        (20, 20, [0, 0, 1]),  # the last of the last full page: the next answer holds only it
+        (25, 25, [0, 0, 0, 1]),  # the last of the last, short, page: on a page of its own, past the last id
+        (25, 11, [0, 1, 0]),  # the first after a full page
+        (25, 5, [1, 0, 0]),  # inside a page
+    ],
+)
+def test_a_customer_whose_id_the_store_garbles_is_said_once(customers: int, garbled: int, rejected: list[int]) -> None:
+    """Keyset paging reads again what comes after a page's last valid id: the garbled customer at the end of a
+    page came in the next page's answer too, and was said (and counted in the run's read) twice."""
+    pages = list(_client(_garbling(FakeStore(customers), {garbled}), page_size=10).iter_customer_pages())
+    assert [c["id"] for page in pages for c in page.items] == [i for i in range(1, customers + 1) if i != garbled]
+    assert [len(page.rejected) for page in pages] == rejected
+    [item] = [item for page in pages for item in page.rejected]
+    assert item["id"] == f"#{garbled}"
+    said = next(page for page in pages if page.rejected)
+    assert not said.items or said.last_id >= garbled  # said with a page past it: a resumed run reads it again
+
+
+def test_an_item_without_an_id_the_next_answer_does_not_hold_again_is_still_said() -> None:
+    """One answer garbles customer 10, the next gives its id: the garbled copy was read, and is said."""
+    store = FakeStore(25)
+    answers = [0]
+
+    def once(request: httpx2.Request) -> httpx2.Response:
+        answers[0] += 1
+        return _garbling(store, {10} if answers[0] == 1 else set())(request)
+
+    pages = list(_client(once, page_size=10).iter_customer_pages())
+    assert [c["id"] for page in pages for c in page.items] == list(range(1, 26))
+    assert [len(page.rejected) for page in pages] == [0, 1, 0]

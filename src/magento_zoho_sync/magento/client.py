@@ -247,7 +247,9 @@ class MagentoClient:
         that leaves customers behind (an extension or a proxy that drops some) is followed by the next one, and so
         is a short page of an answer without ``total_count`` (one more request, which finds an empty page). Ids at
         or below the last one seen, or repeated inside a page, are dropped; items without a valid id go to the
-        page's ``rejected``. A page out of ascending id order (the sort order ignored, which would leave customers
+        page's ``rejected``, once: those after an answer's last valid id, which the next request reads again (it
+        starts after that id), go to the next page's instead, where the same item read again is not said twice
+        (:func:`_not_read_again`). A page out of ascending id order (the sort order ignored, which would leave customers
         unread) or one that does not advance raises :class:`MagentoError` instead of missing customers or looping.
         Only one page is held at a time.
         """
@@ -255,6 +257,7 @@ class MagentoClient:
         last = after_id
         warned = False
         short_without_count: int | None = None  # the length of the last page when short and without total_count
+        carried: list[Any] = []  # the last answer's items without an id after its last valid id: not said yet
         while True:
             response, body = self._search(
                 customer_keyset_query(after_id=last, page_size=size, updated_since=updated_since)
@@ -266,6 +269,7 @@ class MagentoClient:
             rejected: list[Any] = []
             seen: set[int] = set()
             previous = 0
+            head = settled = 0  # how many items without an id came before the first valid id, and before the last
             for item in raw_items:
                 customer_id = customer_id_of(item)
                 if customer_id is None:
@@ -282,16 +286,28 @@ class MagentoClient:
                 previous = customer_id
                 if customer_id <= last or customer_id in seen:
                     continue
+                if not fresh:
+                    head = len(rejected)
                 seen.add(customer_id)
                 fresh.append(item)
+                settled = len(rejected)
             total = body.get("total_count")
             total_count = total if type(total) is int and total >= 0 else None
-            if uncounted_short is not None and not fresh:
-                return  # the short page was the last one (this answer's items without an id were said already)
+            # the last page: none, or a short one with nothing left beyond it
+            ends = not raw_items or (
+                len(raw_items) < size and total_count is not None and total_count <= len(raw_items)
+            )
+            keep = settled if fresh else len(rejected)
+            said = [*_not_read_again(carried, rejected[:head] if fresh else rejected), *rejected[:keep]]
+            carried = rejected[keep:]
+            if uncounted_short is not None and not fresh:  # the short page was the last one
+                if said:
+                    yield CustomerPage([], last, server_date(response), total_count, tuple(said))
+                return
             if uncounted_short is not None and not warned:
                 warned = True
                 _warn_short_page(uncounted_short, size, "its answer had no total_count and more came after it")
-            if fresh or rejected:
+            if fresh or said:
                 if fresh:
                     last = customer_id_of(fresh[-1]) or last
                 yield CustomerPage(
@@ -299,12 +315,12 @@ class MagentoClient:
                     last_id=last,
                     server_time=server_date(response),
                     total_count=total_count,
-                    rejected=tuple(rejected),
+                    rejected=tuple(said),
                 )
-            if not raw_items:
+            if ends:
+                if carried:  # after the last valid id of the last page: a page of their own, saved when the run ends
+                    yield CustomerPage([], last, server_date(response), total_count, tuple(carried))
                 return
-            if len(raw_items) < size and total_count is not None and total_count <= len(raw_items):
-                return  # the last page: a short one, and nothing left beyond it
             if not fresh:
                 raise MagentoError(
                     f"Magento returned a page of customers for GET {path} without any id above {last}: "
@@ -419,6 +435,20 @@ def _warn_short_page(got: int, size: int, why: str) -> None:
         got,
         got,
     )
+
+
+def _not_read_again(carried: Sequence[Any], head: Sequence[Any]) -> list[Any]:
+    """The items without an id after the last answer's last valid id (``carried``) that this answer does not read
+    again before its first valid id (``head``): each item of ``head`` is one of ``carried`` read again, at most once.
+    (A customer whose id the store garbles every time was said by both answers, and counted twice in ``read``.)"""
+    again = list(head)
+    left: list[Any] = []
+    for item in carried:
+        if item in again:
+            again.remove(item)
+        else:
+            left.append(item)
+    return left
 
 
 def customer_id_of(item: Any) -> int | None:
