@@ -105,6 +105,9 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         self._earlier_failures: set[int] = set()
         # items without a valid id, with their page's last id: saved once the checkpoint passes it (or at the end)
         self._held_rejects: list[tuple[int | None, list[FailureRecord]]] = []
+        # a resumed run's failures without an id saved by its first part, as (email, code, message): an earlier
+        # version saved them at once, those of pages past the checkpoint too, which this part reads again
+        self._saved_rejects: list[tuple[str | None, str, str]] = []
 
     # -- the run ----------------------------------------------------------------------------------------------
 
@@ -126,6 +129,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
             self.state.forget_run_errors_after(self._run_id, plan.after_id)
             failed_before = self.state.run_failure_ids(self._run_id)
             self._earlier_failures = {customer_id for customer_id in failed_before if customer_id <= plan.after_id}
+            self._saved_rejects = self.state.run_errors_without_id(self._run_id)
         try:
             # a full run reads Zoho's contacts once the first page proves the Magento login: a wrong Magento
             # setting then costs no Zoho token refresh (Zoho allows a few per token and 10 minutes) nor credits
@@ -285,9 +289,23 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         held, self._held_rejects = self._held_rejects, []
         for page_last, failures in held:
             if through is None or (page_last is not None and page_last <= through):
-                self._commit(failures=failures)
+                if unsaved := self._not_saved_before(failures):
+                    self._commit(failures=unsaved)
             else:
                 self._held_rejects.append((page_last, failures))
+
+    def _not_saved_before(self, failures: Sequence[FailureRecord]) -> list[FailureRecord]:
+        """The failures without an id that the run's first part did not save already (each saved one stands for
+        one item read again). This version saves none past the checkpoint; an earlier one did, and a file it left
+        with a run to resume (upgraded by this version) listed such an item twice."""
+        unsaved: list[FailureRecord] = []
+        for failure in failures:
+            key = (failure.email, failure.code, failure.message)
+            if key in self._saved_rejects:
+                self._saved_rejects.remove(key)
+            else:
+                unsaved.append(failure)
+        return unsaved
 
     def _checkpoint(self) -> Checkpoint | None:
         plan = self._plan

@@ -83,6 +83,14 @@ class RunHistory:
         for row in cursor:
             yield FailureRecord(row[0], row[1], row[2], row[3], _details(row[4]))
 
+    def run_errors_without_id(self, run_id: int) -> list[tuple[str | None, str, str]]:
+        """The email, code and message of each failure of a run without a customer id (an item without a valid id)."""
+        rows = self._db.execute(
+            "SELECT email, code, message FROM run_errors WHERE run_id = ? AND customer_id IS NULL ORDER BY rowid",
+            (run_id,),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
     def iter_run_error_details(self, run_id: int, codes: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         """The code and details of each failure of a run with one of ``codes``, one at a time."""
         if not codes:

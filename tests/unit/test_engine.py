@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from magento_zoho_sync.engine import EngineOptions, SyncEngine, Tally
+from magento_zoho_sync.engine_customers import _without_id
 from magento_zoho_sync.engine_deleted import DELETED_CHECKS_AT_ONCE
 from magento_zoho_sync.errors import Interrupted, MagentoError, ZohoAuthError, ZohoError, ZohoRequestRefused
 from magento_zoho_sync.state import StateStore
@@ -935,6 +936,33 @@ def test_a_resumed_run_lists_an_item_without_an_id_once(state: StateStore, near:
     assert tally.resumed and len(zoho.contacts) == 300
     listed = [failure for failure in state.run_errors(tally.run_id) if failure.customer_id is None]
     assert [failure.email for failure in listed] == ["odd@example.com"]
+
+
+def test_resuming_an_earlier_versions_run_lists_an_item_without_an_id_once(state: StateStore) -> None:
+    """A state file of an earlier version (no ``run_errors.details``), whose run stopped after saving the failure of
+    an item without an id on a page past its checkpoint (versions before the held failures saved them at once):
+    the resumption, upgrading the file, read the page again and listed the item twice."""
+    magento = RejectsWith([customer(i, f"c{i}@example.com") for i in range(1, 301)], near=150)
+    zoho = FailingZoho(fail_after_calls=1)
+    with pytest.raises(ZohoAuthError):
+        run(magento, zoho, state, page_size=100, concurrency=1)
+    checkpoint = state.checkpoint()
+    assert checkpoint is not None and checkpoint.after_id == 100
+    [earlier] = state.runs(1)
+    with state.transaction() as db:  # as the earlier version left the file: the item of page 2, and one of page 1
+        for email in ("odd@example.com", "early@example.com"):
+            message = _without_id({"id": None, "email": email}).message
+            db.execute(
+                "INSERT INTO run_errors(run_id, customer_id, email, code, message) VALUES(?, NULL, ?, ?, ?)",
+                (earlier.id, email, "MAPPING_ERROR", message),
+            )
+        db.execute("ALTER TABLE run_errors DROP COLUMN details")
+    zoho.fail_after_calls = 10_000
+    with state.lock():  # as a sync takes it: the file gets its details column
+        tally = run(magento, zoho, state, page_size=100)
+    assert tally.resumed and tally.run_id == earlier.id and len(zoho.contacts) == 300
+    listed = [failure for failure in state.run_errors(tally.run_id) if failure.customer_id is None]
+    assert sorted(str(failure.email) for failure in listed) == ["early@example.com", "odd@example.com"]
 
 
 class HidingEverywhere(SearchHiding):
