@@ -68,7 +68,7 @@ class CustomerHandling(EngineShared):
         by_email = self.state.links_by_email(emails + previous)
         failed = set() if unknown else self.state.failed_ids(ids)
         matches = self.state.zoho_contacts_for(emails)
-        asked_zoho = self._look_up_new_emails(mapped, own_links, matches)
+        asked_zoho = self._look_up_new_emails(mapped, own_links, by_email, matches, only)
         current = {record.customer_id: record for record in mapped}
         by_email = {email: _as_read(links, current) for email, links in by_email.items()}
         self._refreshed.clear()
@@ -122,19 +122,41 @@ class CustomerHandling(EngineShared):
         self,
         mapped: Sequence[MappedRecord],
         own_links: Mapping[int, Link],
+        by_email: Mapping[str, Sequence[Link]],
         matches: dict[str, list[tuple[str, str, str | None]]],
+        only: set[int] | None,
     ) -> set[str]:
-        """Add what Zoho holds now for the emails customers changed to: the index is only as fresh as the last full
-        run, and a contact created since (a web form, another integration) must not get a twin when a linked
-        contact moves onto its email. One exact COQL query per 50 changed emails; none on a first sync. Returns
-        the emails asked about."""
+        """Add what Zoho holds now for the emails a write would otherwise trust the index for: the index is only as
+        fresh as the last full run, and contacts created since (a web form, another integration) count too.
+
+        * the emails customers changed to: a linked contact moving onto an email a contact holds now would make a
+          twin of it;
+        * on an incremental run, the emails of customers to be upserted (no contact of their own or of their
+          email's): an upsert onto an email that two contacts hold now would update one of them, which Zoho
+          picks without saying. Not an email the index holds twice already (what Zoho says would not change the
+          decision), nor on a full run, which read every contact's email when it started.
+
+        One exact COQL query per 50 emails; none on a first sync, nor when every customer read is linked.
+        Returns the emails asked about."""
         changed = [
             record.email
             for record in mapped
             if (own := own_links.get(record.customer_id)) is not None and own.email and own.email != record.email
         ]
-        self._ask_zoho(changed, matches)
-        return set(changed)
+        unlinked: list[str] = []
+        if self.tally.zoho_index_size is None:  # an incremental run
+            for record in mapped:
+                own = own_links.get(record.customer_id)
+                if (
+                    (only is None or record.customer_id in only)
+                    and (own is None or not own.zoho_id)
+                    and not any(link.zoho_id for link in by_email.get(record.email, ()))
+                    and len(matches.get(record.email, ())) < 2
+                ):
+                    unlinked.append(record.email)
+        asked = list(dict.fromkeys(changed + unlinked))
+        self._ask_zoho(asked, matches)
+        return set(asked)
 
     def _ask_zoho(self, emails: Sequence[str], matches: dict[str, list[tuple[str, str, str | None]]]) -> None:
         if not emails:

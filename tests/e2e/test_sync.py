@@ -384,6 +384,68 @@ def test_contacts_sharing_an_email_in_zoho_are_never_picked_silently(make_world:
         assert [w.code for w in result.tally.warnings] == ["ZOHO_DUPLICATE_CONTACTS"]
 
 
+def coql_calls(world: World) -> int:
+    return sum(1 for r in world.zoho.log if r.path.endswith("/coql"))
+
+
+@pytest.mark.parametrize("policy", ["skip", "oldest"])
+@pytest.mark.parametrize("zoho_picks", ["oldest", "newest", "error"])  # [UNVERIFIED] which one an upsert updates
+def test_contacts_sharing_an_email_since_the_last_full_run_are_never_picked_silently_by_an_incremental_run(
+    make_world: Any, policy: str, zoho_picks: str
+) -> None:
+    """The index of Zoho's emails is as old as the last full run: two contacts made since with one email (a web
+    form, another integration) were upserted onto by a new customer's incremental run, and Zoho updated one of
+    them without a word (or refused with DUPLICATE_DATA). The emails of customers to be upserted are asked of Zoho
+    first (COQL), and the rule for contacts sharing an email applies as on a full run."""
+    world: World = make_world(0, zoho_kwargs={"config": ZohoConfig(duplicate_match=zoho_picks)})
+    add_customer(world, "first@example.com")
+    settings = {"sync.zoho_duplicates": policy}
+    assert world.sync(**settings).tally.mode == "full"
+    older = world.zoho.add_contact(Email="twice@example.com", Last_Name="A")
+    world.zoho.clock.advance(5)
+    newer = world.zoho.add_contact(Email="Twice@example.com", Last_Name="B")
+    customer_id = add_customer(world, "twice@example.com", lastname="Synced")
+    before = coql_calls(world)
+    result = world.sync(**settings)
+    assert result.tally.mode == "incremental" and coql_calls(world) == before + 1  # one query for the new email
+    if policy == "skip":
+        [failure] = result.tally.failures
+        assert failure.customer_id == customer_id and failure.code == "ZOHO_DUPLICATE_CONTACTS"
+        assert older in failure.message and newer in failure.message
+        assert {world.zoho.contact(older)["Last_Name"], world.zoho.contact(newer)["Last_Name"]} == {"A", "B"}
+    else:
+        assert result.tally.failed == 0 and [w.code for w in result.tally.warnings] == ["ZOHO_DUPLICATE_CONTACTS"]
+        assert (world.zoho.contact(older)["Last_Name"], world.zoho.contact(newer)["Last_Name"]) == ("Synced", "B")
+        calls = zoho_calls(world)
+        assert world.sync(**settings).tally.mode == "incremental"
+        assert zoho_calls(world) == calls  # linked now: no question asked
+
+
+@pytest.mark.parametrize("matching", [False, True])  # [UNVERIFIED] the upsert match's case rule
+def test_an_incremental_run_asks_zoho_only_about_the_emails_it_would_upsert(make_world: Any, matching: bool) -> None:
+    """New customers are looked up (one COQL query per 50 emails), linked ones are not, and a rerun with nothing
+    new asks nothing. A contact made since the last full run under the new customer's email in another case is
+    updated by id, not twinned, whether Zoho's upsert matches emails ignoring case or not."""
+    world: World = make_world(
+        0, zoho_kwargs={"config": ZohoConfig(email_case_sensitive=matching, coql_email_case_sensitive=False)}
+    )
+    linked = add_customer(world, "linked@example.com")
+    world.sync()
+    form = world.zoho.add_contact(Email="New.Person@Example.com", Last_Name="Web form")
+    world.magento.backend.update_customer(linked, lastname="Changed")
+    new = [add_customer(world, f"new{i}@example.com") for i in range(60)]
+    new.append(add_customer(world, "new.person@example.com", lastname="Shop"))
+    before = coql_calls(world)
+    result = world.sync(**{"magento.page_size": 100})
+    assert (result.tally.inserted, result.tally.updated) == (60, 2)
+    assert coql_calls(world) - before == 2  # 61 new emails: two queries; none for the linked customer
+    assert [c["id"] for c in contacts(world, "new.person@example.com")] == [form]
+    assert world.zoho.contact(form)["Last_Name"] == "Shop"
+    calls = zoho_calls(world)
+    assert world.sync().tally.mode == "incremental" and zoho_calls(world) == calls
+    assert new
+
+
 @pytest.mark.parametrize("on_deleted", ["ignore", "tag", "delete"])
 def test_customers_deleted_in_magento_are_found_on_full_runs(make_world: Any, on_deleted: str) -> None:
     world: World = make_world(0)
