@@ -255,15 +255,15 @@ class RestApp:
             return HTMLResponse(STOREFRONT_404, status_code=404)
         try:
             data = self._dispatch(request, path[len("/rest") :], body)
-            return json_response(200, data, backend.clock.now())
+            return json_response(200, data, backend.web_clock.now())
         except MagentoError as exc:
             segment = path[len("/rest/") :].split("/", 1)[0]
             locale = backend.config.store_locales.get(segment)
             body_out = translate(exc.body(developer_mode=backend.config.developer_mode), locale)
-            return json_response(exc.status, body_out, backend.clock.now())
+            return json_response(exc.status, body_out, backend.web_clock.now())
         except Exception as exc:  # any bug becomes the masked 500, as in production
             error = internal_error(repr(exc), developer_mode=backend.config.developer_mode)
-            return json_response(500, error.body(developer_mode=backend.config.developer_mode), backend.clock.now())
+            return json_response(500, error.body(developer_mode=backend.config.developer_mode), backend.web_clock.now())
 
     def _dispatch(self, request: Request, path: str, body: bytes) -> Any:
         method = request.method
@@ -275,6 +275,9 @@ class RestApp:
             if segments[0] not in (*self.backend.config.store_codes, "all") or len(segments) < 2:
                 raise MagentoError(400, "Specified request cannot be processed.")
             store, path = segments[0], "/" + segments[1]
+        unrouted = self.backend.config.unrouted_paths
+        if unrouted and re.search(unrouted, path):
+            raise MagentoError(404, "Request does not match any route.")
         for route_method, pattern, handler, resource in ROUTES:
             found = pattern.match(path)
             if found is None or route_method != method:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pyotp
 
-from magento_zoho_sims.common.clock import Clock
 from magento_zoho_sims.magento.config import AdminUser, Integration, MagentoConfig, TwoFactorState
 from magento_zoho_sims.magento.errors import BAD_CREDENTIALS, MagentoError, required_many
+from magento_zoho_sims.magento.webclock import Now
 
 IMS_DISABLED = "Admin token generation is disabled. Please use Adobe IMS ACCESS_TOKEN."
 
@@ -36,9 +36,9 @@ def _b64(data: bytes) -> str:
 
 
 class AuthState:
-    """Tokens issued, failure counters, used nonces."""
+    """Tokens issued, failure counters, used nonces; PHP's checks, on the web server's clock."""
 
-    def __init__(self, config: MagentoConfig, clock: Clock) -> None:
+    def __init__(self, config: MagentoConfig, clock: Now) -> None:
         self.config = config
         self.clock = clock
         self._lock = threading.Lock()

@@ -34,6 +34,7 @@ from magento_zoho_sims.magento.readahead import FragmentCache
 from magento_zoho_sims.magento.records import STORE_OF_WEBSITE, build_address, order_customer, sync_defaults
 from magento_zoho_sims.magento.searchcriteria import SearchCriteria
 from magento_zoho_sims.magento.seed import StoreLayout, base_customer, email_of, fmt_ts, website_of
+from magento_zoho_sims.magento.webclock import WebTierClock
 
 Record = dict[str, Any]
 SAVE_COLUMNS = [
@@ -69,7 +70,9 @@ class MagentoBackend:
         self.layout = StoreLayout(seed=seed, count=customers, now=int(self.clock.now()))
         self.index = BaseIndex(self.layout)
         self.fragments = FragmentCache(self.layout)
-        self.auth = AuthState(self.config, self.clock)
+        #: the web server's clock (the Date header, PHP's time checks); ``clock`` is the database's (updated_at)
+        self.web_clock = WebTierClock(self.clock, self.config)
+        self.auth = AuthState(self.config, self.web_clock)
         self._lock = threading.RLock()
         self._changed: dict[int, Record] = {}  # created or modified customers, wire-shaped
         self._deleted: set[int] = set()  # deleted base ids
@@ -221,9 +224,12 @@ class MagentoBackend:
             self._deleted.discard(customer_id)
             return copy.deepcopy(record)
 
-    def update_customer(self, cid: int, **fields: Any) -> Record:
+    def update_customer(self, cid: int, *, updated_at: str | None = None, **fields: Any) -> Record:
         """Change customer columns (``email``, ``firstname``, ...): ``updated_at`` becomes now, unless no value
-        changes (MySQL's ``ON UPDATE CURRENT_TIMESTAMP`` leaves a row whose values are the same)."""
+        changes (MySQL's ``ON UPDATE CURRENT_TIMESTAMP`` leaves a row whose values are the same).
+
+        ``updated_at`` (``YYYY-MM-DD HH:MM:SS``) stamps the row with that time instead: a late commit, whose UPDATE
+        ran then (``CURRENT_TIMESTAMP`` is the statement's time) in a transaction that becomes visible only now."""
         with self._lock:
             record = self._own(cid)
             if "email" in fields or "website_id" in fields:
@@ -233,7 +239,7 @@ class MagentoBackend:
             if all(record.get(key, _ABSENT) == value for key, value in fields.items()):
                 return copy.deepcopy(self._changed.get(cid, record))
             record.update(fields)
-            record["updated_at"] = self._now()
+            record["updated_at"] = updated_at or self._now()
             self._changed[cid] = order_customer(record)
             return copy.deepcopy(self._changed[cid])
 

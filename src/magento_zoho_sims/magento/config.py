@@ -49,6 +49,9 @@ class MagentoConfig:
     admins: list[AdminUser] = field(default_factory=lambda: [AdminUser()])
     integrations: list[Integration] = field(default_factory=lambda: [Integration()])
     date_header: bool = True  # False: the answers carry no Date header (a proxy in front of the store drops it)
+    # the web server's clock runs this many seconds ahead (negative: behind) of the database's, which stamps
+    # updated_at: the Date header and PHP's time checks (tokens, TOTP, OAuth timestamps) follow the web server's
+    date_header_skew_seconds: int = 0
     two_factor_enabled: bool = False  # Magento_TwoFactorAuth on: plain admin token endpoint refuses (400)
     totp_leeway: int = 29  # twofactorauth/google/leeway, seconds
     admin_token_ttl: int = 3600  # JWT admin_expiration (2.4.4+); 14400 mirrors the docs ("docs mode")
@@ -66,7 +69,11 @@ class MagentoConfig:
     bump_updated_at_on_custom_attributes: bool = False  # EAV-only edits leave updated_at alone by default
     developer_mode: bool = False  # errors carry "trace"; 500s are not masked
     store_codes: tuple[str, ...] = ("default", "eu")
-    store_locales: dict[str, str] = field(default_factory=lambda: {"eu": "de_DE"})  # error messages translated
+    # error messages translated (ja_JP is there too, for a store code added at startup: its text has no English)
+    store_locales: dict[str, str] = field(default_factory=lambda: {"eu": "de_DE"})
+    # a regular expression: REST paths (from /V1) it matches have no route (404 "Request does not match any
+    # route.", translated), as when the module declaring them is disabled or an extension removes them
+    unrouted_paths: str | None = None
     read_ahead: int = 600  # base customers encoded ahead of a keyset reader (0: off)
     throttle_html: bool = False  # injected 429s as a Fastly/WAF HTML page instead of Magento's JSON
     retry_after: int | None = None  # Retry-After seconds on injected 429s (None: no header)

@@ -26,7 +26,12 @@ from magento_zoho_sims.magento.errors import MagentoError
 _FAULT_FIELDS = ("latency", "latency_jitter", "error_rate", "throttle_rate", "drop_rate", "apply_then_drop_rate")
 # The MagentoConfig switches that POST /_sim/config may change, with the JSON types each takes. The others
 # (admins, integrations, store codes and locales) are structures fixed at startup.
-_SCALAR_TYPES: dict[str, tuple[type, ...]] = {"bool": (bool,), "int": (int,), "int | None": (int, type(None))}
+_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
+    "bool": (bool,),
+    "int": (int,),
+    "int | None": (int, type(None)),
+    "str | None": (str, type(None)),
+}
 CONFIG_SWITCHES: dict[str, tuple[type, ...]] = {
     f.name: _SCALAR_TYPES[str(f.type)] for f in dataclasses.fields(MagentoConfig) if str(f.type) in _SCALAR_TYPES
 }

@@ -186,3 +186,36 @@ def test_messages_are_translated_for_a_german_store_view(client: httpx2.Client) 
         "parameters": {"resources": "Magento_Customer::customer"},
     }
     assert client.get("/rest/default/V1/customers/1").json()["message"].startswith("The consumer isn't")
+
+
+def test_a_store_view_whose_messages_hold_no_english_word(clock: Clock) -> None:
+    """The parameters and the status tell a missing customer from a missing route, in any language."""
+    config = MagentoConfig(store_codes=("default", "eu", "jp"), store_locales={"eu": "de_DE", "jp": "ja_JP"})
+    sim = MagentoSimulator(customers=3, clock=clock, config=config)
+    with httpx2.Client(transport=sim.transport(), base_url="http://m.test") as client:
+        token = client.post("/rest/V1/integration/admin/token", json=ADMIN).json()
+        auth = {"Authorization": f"Bearer {token}"}
+        missing = client.get("/rest/jp/V1/customers/99", headers=auth)
+        assert (missing.status_code, missing.json()) == (
+            404,
+            {
+                "message": "%fieldName = %fieldValue のエンティティは存在しません",
+                "parameters": {"fieldName": "customerId", "fieldValue": 99},
+            },
+        )
+        route = client.get("/rest/jp/V1/nothing/here", headers=auth)
+        assert (route.status_code, route.json()) == (404, {"message": "リクエストに一致するルートがありません。"})
+        attribute = client.get("/rest/eu/V1/attributeMetadata/customer/attribute/nope", headers=auth).json()
+        assert attribute["message"].startswith("Keine Entität") and attribute["parameters"]["field2Value"] == "nope"
+
+
+def test_unrouted_paths_answer_as_a_route_that_is_not_there(
+    sim: MagentoSimulator, client: httpx2.Client, auth: dict[str, str]
+) -> None:
+    assert client.post("/_sim/config", json={"unrouted_paths": r"^/V1/customers/\d+$"}).status_code == 200
+    gone = client.get("/rest/eu/V1/customers/3", headers=auth)
+    assert (gone.status_code, gone.json()) == (404, {"message": "Die Anfrage entspricht keiner Route."})
+    assert client.get("/rest/V1/customers/3").status_code == 404  # no route: before any authentication
+    assert search(client, auth, keyset(0, 5)).status_code == 200
+    assert client.post("/_sim/config", json={"unrouted_paths": None}).status_code == 200
+    assert client.get("/rest/eu/V1/customers/3", headers=auth).status_code == 200
