@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from magento_zoho_sync.batching import CheckpointTracker
+from magento_zoho_sync.clock_watch import ClockWatch
 from magento_zoho_sync.engine_customers import CustomerHandling
 from magento_zoho_sync.engine_deleted import DeletedCustomers
 from magento_zoho_sync.engine_options import EngineOptions
@@ -93,6 +94,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         # the report reads the rest back from the state (memory stays flat however many customers fail)
         self._failures_kept = 10**9 if options.dry_run else FAILURES_KEPT_IN_MEMORY
         self._started = clock()
+        self._clocks = ClockWatch(overlap_minutes=options.overlap_minutes, clock=clock)
         # outcomes not yet in the state: saved together (one transaction) before the state is read again, after
         # each harvest of acknowledged batches and after each page, always with the checkpoint they allow
         self._unsaved: list[CommitPart] = []
@@ -185,6 +187,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
                     return
             if self.tally.server_start is None:
                 self.tally.server_start = plan.server_start or self._server_time(page.server_time)
+            self._clocks.page(page.server_time, page.items)
             if self._total is None and page.total_count is not None:
                 self._total = self.tally.read + page.total_count
             if page.rejected:
@@ -206,6 +209,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
             before_first_page()
         if self.tally.server_start is None:
             self.tally.server_start = plan.server_start or self._server_time(self.source.server_time)
+        self._clocks.page(self.source.server_time, ())  # a run without a page: its first answer's Date
         if plan.mode == "full":
             unlisted = self._sweep_deleted(previous_last, None, ())
             if unlisted:
