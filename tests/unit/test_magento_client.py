@@ -174,6 +174,52 @@ def test_a_404_for_a_route_is_an_error_not_a_missing_customer() -> None:
         html.get_customer(1)
 
 
+NO_SUCH_CUSTOMER = {"fieldName": "customerId", "fieldValue": 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": "No such entity with %fieldName = %fieldValue", "parameters": NO_SUCH_CUSTOMER},
+        {"message": "Keine Entität mit %fieldName = %fieldValue", "parameters": NO_SUCH_CUSTOMER},
+        {"message": "%fieldName = %fieldValue のエンティティは存在しません", "parameters": NO_SUCH_CUSTOMER},
+        {"message": "x", "parameters": {"fieldName": "customerId", "fieldValue": "1"}},
+    ],
+)
+def test_a_missing_customer_is_told_by_the_parameters_of_the_404_in_any_language(body: dict[str, Any]) -> None:
+    assert _client(lambda r: _json(404, body)).get_customer(1) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": "リクエストに一致するルートがありません。"},  # a route 404 in Japanese: no English word
+        {"message": "La solicitud no coincide con ninguna ruta."},
+        {"message": "No such entity."},  # NoSuchEntityException without parameters: about what?
+        {"message": "No such entity with %fieldName = %fieldValue", "parameters": {"fieldName": "customerId"}},
+        {"message": "No such entity with %fieldName = %fieldValue", "parameters": ["customerId", 1]},
+        {
+            "message": "No such entity with %fieldName = %fieldValue",
+            "parameters": {"fieldName": "storeId", "fieldValue": 3},
+        },
+        {"messages": {"error": [{"code": 404, "message": "Not found"}]}},
+    ],
+)
+def test_a_404_that_does_not_name_the_customer_is_an_error_whatever_its_words(body: dict[str, Any]) -> None:
+    with pytest.raises(MagentoError, match="HTTP 404"):
+        _client(lambda r: _json(404, body)).get_customer(1)
+
+
+def test_a_missing_attribute_is_told_by_the_parameters_of_the_404() -> None:
+    double = {"fieldName": "entityType", "fieldValue": "customer", "field2Name": "attributeCode", "field2Value": "x"}
+    missing = {"message": "%fieldName = %fieldValue, %field2Name = %field2Value のエンティティは存在しません"}
+    assert _client(lambda r: _json(404, {**missing, "parameters": double})).attribute_metadata("customer", "x") is None
+    with pytest.raises(MagentoError, match="HTTP 404"):
+        _client(lambda r: _json(404, {"message": "Die Anfrage entspricht keiner Route."})).attribute_metadata(
+            "customer", "x"
+        )
+
+
 def test_server_time_comes_from_the_first_date_header() -> None:
     client = _client(FakeStore(1))
     assert client.server_time is None

@@ -382,9 +382,10 @@ class MagentoClient:
         return held & set(wanted)
 
     def get_customer(self, customer_id: int) -> dict[str, Any] | None:
-        """``GET /V1/customers/{id}``; None when Magento answers 404 (no such customer)."""
+        """``GET /V1/customers/{id}``; None when Magento answers that it has no such customer (a 404 naming the id
+        in its parameters: a deletion is confirmed by what Magento says, never by the words it uses)."""
         response, body = self._get(f"/customers/{int(customer_id)}")
-        if response.status_code == 404 and _is_no_such_entity(response):
+        if response.status_code == 404 and _is_no_such_entity(response, int(customer_id)):
             return None
         body = self._json(response, body)
         if not isinstance(body, dict) or customer_id_of(body) is None:
@@ -413,14 +414,18 @@ class MagentoClient:
         return body
 
 
-def _is_no_such_entity(response: httpx2.Response) -> bool:
-    """Magento's NoSuchEntity 404 (JSON, with parameters), not a 404 for a route or a web server's page."""
+def _is_no_such_entity(response: httpx2.Response, field_value: object = None) -> bool:
+    """Magento's NoSuchEntityException (a 404): its JSON carries the exception's ``parameters``, ``fieldName`` and
+    ``fieldValue`` (``NoSuchEntityException::singleField``/``doubleField``, reference §3 and §5.1). The message is
+    a template translated into the store view's language, so it is never read: a 404 for a route that is not there
+    ("Request does not match any route.", a ``Webapi\\Exception``) has no parameters in any language, and a web
+    server's or a proxy's 404 is no Magento JSON at all. With ``field_value``, the answer must name that value (a
+    404 about another entity is no answer about this one)."""
     body = error_body(response)
-    if body is None:
+    parameters = body.get("parameters") if body is not None else None
+    if not isinstance(parameters, dict) or "fieldName" not in parameters or "fieldValue" not in parameters:
         return False
-    if body.get("parameters"):
-        return True
-    return "route" not in str(body.get("message", "")).lower()
+    return field_value is None or str(parameters["fieldValue"]) == str(field_value)
 
 
 def _warn_short_page(got: int, size: int, why: str) -> None:
