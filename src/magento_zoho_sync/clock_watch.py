@@ -65,7 +65,9 @@ class ClockWatch:
         )
 
     def _check_database(self, server_time: datetime, items: Sequence[Mapping[str, Any]]) -> None:
-        newest = max((_stamp(item.get("updated_at")) for item in items), default=None, key=_sortable)
+        # Magento's stamps sort as text: the page's newest is parsed alone (this runs on every page of a run)
+        stamps = [stamp for item in items if type(stamp := item.get("updated_at")) is str]
+        newest = _stamp(max(stamps)) if stamps else None
         if newest is None or newest - server_time <= TOLERANCE:
             return
         self._database_ahead_said = True
@@ -91,10 +93,6 @@ def _stamp(value: object) -> datetime | None:
         return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
-
-
-def _sortable(value: datetime | None) -> datetime:
-    return value if value is not None else datetime.min.replace(tzinfo=UTC)
 
 
 def _minutes(delta: timedelta) -> str:
