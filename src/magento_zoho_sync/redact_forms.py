@@ -27,7 +27,8 @@ def _char_forms(char: str) -> tuple[list[str], int]:
     if char.isascii() and char.isalnum():
         return [char], 1
     data = char.encode("utf-8", "surrogatepass")  # a lone surrogate (an undecodable environment variable) too
-    forms = [re.escape(char), "".join(_percent_encoded(byte) for byte in data)]
+    # the encoded form first: a secret holding "%" ("ab%") written "ab%25" is then masked whole, not up to "%"
+    forms = ["".join(_percent_encoded(byte) for byte in data), re.escape(char)]
     if char == " ":
         forms.append(r"\+")
     return forms, 3 * len(data)
