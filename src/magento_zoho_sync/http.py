@@ -30,6 +30,7 @@ __all__ = [
     "ApiStats",
     "build_client",
     "check_url",
+    "credits_remaining",
     "is_header_token",
     "is_loopback_host",
     "transport_hint",
@@ -239,7 +240,7 @@ class ApiStats:
 
     def charge_zoho(self, credits: int, response: httpx2.Response) -> None:
         """Credits of one answered CRM call (not charged for 429 and 5xx), and the credits Zoho says remain."""
-        remaining = _credits_remaining(response)
+        remaining = credits_remaining(response)
         charged = response.status_code != 429 and response.status_code < 500
         with self._lock:
             if charged:
@@ -258,7 +259,8 @@ class ApiStats:
             }
 
 
-def _credits_remaining(response: httpx2.Response) -> int | None:
+def credits_remaining(response: httpx2.Response) -> int | None:
+    """The credits Zoho says remain (``X-API-CREDITS-REMAINING``, sent once half of the day's are used)."""
     raw = response.headers.get("X-API-CREDITS-REMAINING")
     if raw is None:
         return None

@@ -542,6 +542,35 @@ def test_persistent_429_becomes_zoho_rate_limited() -> None:
     assert client.stats.zoho_credits == 0
 
 
+@pytest.mark.parametrize(
+    ("remaining", "message", "spent"),
+    [
+        ("0", "Too many requests", True),
+        ("2", "Too many requests", True),  # fewer than the 3 credits the call costs
+        ("50", "Too many requests", False),  # credits left: too many calls at once
+        (None, "Many requests fired than the allowed limit for the past 24 hours.", True),  # Zoho's legacy words
+        (None, "API credits exceeded", True),
+        (None, "Too many requests", False),
+    ],
+)
+def test_a_429_for_spent_credits_stops_at_once_and_says_when_to_run_again(
+    remaining: str | None, message: str, spent: bool
+) -> None:
+    body = {"code": "TOO_MANY_REQUESTS", "details": {}, "message": message, "status": "error"}
+    headers = {"X-API-CREDITS-REMAINING": remaining} if remaining is not None else {}
+    client, recorder = _client(lambda r: _json(429, body, **headers))
+    with pytest.raises(ZohoRateLimited) as info:
+        client.upsert_contacts(_records(25))
+    if not spent:
+        assert len(recorder.calls) == 3 and "MZSYNC_ZOHO_CONCURRENCY" in str(info.value)  # retried, then said
+        return
+    assert len(recorder.calls) == 1  # not retried: it cannot help
+    said = str(info.value)
+    assert "the org's daily API credits are spent" in said
+    assert ("(2 left, the call needs 3)" in said) is (remaining == "2")
+    assert "run again later, at the latest after 2" in said  # a date: 2025-…
+
+
 def test_a_dropped_connection_is_retried() -> None:
     drops = [httpx2.RemoteProtocolError("Server disconnected without sending a response.")]
 

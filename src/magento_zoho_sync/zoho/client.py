@@ -33,6 +33,7 @@ from magento_zoho_sync.errors import (
 from magento_zoho_sync.http import (
     ApiStats,
     build_client,
+    credits_remaining,
     transport_hint,
     transport_problem,
     zoho_coql_credits,
@@ -41,6 +42,7 @@ from magento_zoho_sync.http import (
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.zoho.auth import ZohoAuth, ZohoTokenManager
+from magento_zoho_sync.zoho.credits import credits_spent, says_credits_spent
 from magento_zoho_sync.zoho.pacing import CallPacer
 from magento_zoho_sync.zoho.records import (
     FATAL_REQUEST_CODES,
@@ -213,18 +215,15 @@ class ZohoClient:
                         method, path, params=params, content=encoded, headers={"Content-Type": jsonio.CONTENT_TYPE}
                     )
                 self.stats.charge_zoho(credits, response)
-                spent = response.status_code == 429 and self._credits_spent(response)
+                spent = response.status_code == 429 and says_credits_spent(
+                    response, credits, self.stats.zoho_credits_remaining
+                )
                 if response.status_code == 429 and not spent:
                     self.pacer.refused()  # too many calls at once (spent credits are not helped by fewer)
                 elif response.status_code != 429:
                     self.pacer.answered()
             if spent:
-                raise ZohoRateLimited(
-                    f"Zoho CRM refused {method} {API_PREFIX}{path} (HTTP 429): the org's API credits for the last 24 "
-                    "hours are used up.",
-                    hint="Run again when credits are back (Zoho counts them over a rolling 24 hours); what Zoho "
-                    "acknowledged is saved and the next run goes on from there.",
-                )
+                raise credits_spent(f"{method} {API_PREFIX}{path}", credits_remaining(response), credits)
             if is_transient_status(response.status_code):
                 raise TransientStatus.from_response("Zoho CRM", response)
             return response
@@ -260,23 +259,6 @@ class ZohoClient:
             ) from None
         self._raise_for_access(response, method, path, operation)
         return response
-
-    def _credits_spent(self, response: httpx2.Response) -> bool:
-        """Whether a 429 says the credits are spent (retrying within seconds cannot help), not "too many at once".
-
-        Zoho's wording is not documented, so only clear signs count: the credits-remaining header at 0, or a
-        message about credits; anything else is treated as too many calls at once (paced and retried).
-        """
-        if self.stats.zoho_credits_remaining == 0:
-            return True
-        try:
-            payload = jsonio.loads(response.content) if response.content else None
-        except (ValueError, UnicodeDecodeError):
-            return False
-        if not isinstance(payload, dict):
-            return False
-        message = " ".join(text(payload.get(key)) for key in ("message", "error_info")).lower()
-        return "credit" in message
 
     def _raise_for_access(self, response: httpx2.Response, method: str, path: str, operation: str) -> None:
         status = response.status_code
