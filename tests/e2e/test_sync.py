@@ -881,27 +881,43 @@ def test_a_dry_run_while_a_sync_runs_on_the_state_file_is_refused(make_world: An
     assert world.sync(dry_run=True).tally.mode == "incremental"  # once it is done
 
 
-@pytest.mark.parametrize("message", [None, "Too many requests"])
-def test_spent_credits_stop_the_run_with_what_to_do_and_the_next_run_goes_on(
+@pytest.mark.parametrize("message", [None, "Too many requests", "You have exceeded your API credits"])
+def test_spent_credits_stop_the_run_at_once_and_the_next_days_run_finishes_it_without_duplicates(
     make_world: Any, message: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = ZohoConfig(credits_per_day=60, too_many_requests_message=message)
-    world: World = make_world(1500, zoho_kwargs={"config": config})
+    """[UNVERIFIED] the 429's wording (None: Zoho's legacy "Many requests fired than the allowed limit for the past
+    24 hours.", which says no "credits"): the X-API-CREDITS-REMAINING of the 429 tells it apart from too many
+    calls at once, whatever it says."""
+    config = ZohoConfig(credits_per_day=80, too_many_requests_message=message)
+    world: World = make_world(1000, zoho_kwargs={"config": config})
     settings = {"zoho.concurrency": 2}
     with pytest.raises(ZohoRateLimited) as info:
         world.sync(**settings)
-    assert "credits" in str(info.value)
-    if message is None:  # Zoho said so: not mistaken for too many calls at once
-        assert "made at once" not in caplog.text
-    refused = sum(1 for r in world.zoho.log if r.status == 429)
-    # with Zoho saying so, the first refusal stops the run; else it is told by retries at one call at a time
-    assert refused <= (2 if message is None else 2 * 6)  # the tests run 6 attempts (stamina testing mode)
+    said = f"{info.value} {info.value.hint}"
+    assert "the org's daily API credits are spent" in said and "the run stopped" in said
+    assert "run again later, at the latest after" in said and "What Zoho acknowledged is saved" in said
+    assert "made at once" not in caplog.text  # never taken for too many calls at once, never retried
+    log = list(world.zoho.log)
+    first_refusal = next(n for n, r in enumerate(log) if r.status == 429)
+    assert sum(1 for r in log if r.status == 429) <= 2  # at most the call of each of the 2 writers: no retry
+    assert len(log) - first_refusal <= 2  # and nothing after them (the other writer's call in flight at most)
     written = world.zoho.count()
-    assert 0 < written < 1500
-    world.zoho.config.credits_per_day = 10_000  # the next day
-    result = world.sync()
+    assert 0 < written < 900
+    with closing(StateStore.open(world.state_path)) as state:  # what Zoho acknowledged is linked
+        linked = {link.zoho_id for link in state.links_for(list(range(1, 1001))).values() if link.zoho_id}
+    assert linked == {c["id"] for c in world.zoho.contacts()}
+
+    world.zoho.clock.advance(24 * 3600 + 1)  # the next day: the credits spent are back
+    result = world.sync(**settings)
     assert result.tally.resumed and len(world.zoho.duplicate_emails()) == 0
-    assert world.zoho.count() + result.tally.failed + result.tally.merged >= 1400
+    with closing(StateStore.open(world.state_path)) as state:
+        failed = {failure.customer_id for failure in state.failures()}
+    for customer_id, email, _ in world.magento.backend.iter_emails():  # every customer but the failed is in Zoho
+        assert customer_id in failed or len(contacts(world, email.strip().lower())) == 1, customer_id
+    contacts_now = world.zoho.contacts()
+    assert len(contacts_now) == written + result.tally.inserted
+    # no contact written on the first day was written again
+    assert all(c["Created_Time"] == c["Modified_Time"] for c in contacts_now)
     report = build_report(result)  # the report and the summary say the run finished an interrupted one
     assert report.to_dict()["resumed"] is True and (
         "Resumed",

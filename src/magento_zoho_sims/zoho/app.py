@@ -128,10 +128,15 @@ class ZohoApp:
         return parsed
 
     async def _crm(self, request: Request, version: str, rest: str) -> Response:
-        status, body = await self._crm_call(request, version, rest.split("/") if rest else [])
+        spent = False
+        try:
+            status, body = await self._crm_call(request, version, rest.split("/") if rest else [])
+        except ZohoError as exc:  # errors report the credits too
+            status, body = exc.status, exc.body
+            spent = status == 429  # the only 429 raised here: the credits (the gate refuses concurrent calls)
         headers: dict[str, str] = {}
-        remaining = self.sim.ledger.header()
-        if remaining is not None:
+        remaining = str(self.sim.ledger.remaining()) if spent else self.sim.ledger.header()
+        if remaining is not None:  # once half the day's credits are used, and always when they are spent
             headers["X-API-CREDITS-REMAINING"] = remaining
         return json_response(status, body, headers)
 

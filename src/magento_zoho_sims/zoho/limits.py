@@ -28,7 +28,9 @@ JSON_CONTENT_TYPE = b"application/json;charset=UTF-8"
 SCOPE_BODY_KEY = "zoho.body"
 SCOPE_JSON_KEY = "zoho.json"
 
-CREDITS_EXHAUSTED_MESSAGE = "You have reached the maximum number of API credits allowed for the past 24 hours."
+#: [UNVERIFIED] the wording of the 429 for spent credits: the only one the reference quotes (a legacy body's
+#: ``error_info``); it does not say "credits", so a client must go by X-API-CREDITS-REMAINING
+CREDITS_EXHAUSTED_MESSAGE = "Many requests fired than the allowed limit for the past 24 hours."
 CONCURRENCY_MESSAGE = "Too many concurrent requests. Please try again after some time."
 
 

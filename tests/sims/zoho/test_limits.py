@@ -41,11 +41,28 @@ def test_remaining_header_after_half_and_429_when_spent(api: httpx2.Client, sim:
     assert spent.status_code == 429
     assert spent.json()["code"] == TOO_MANY
     assert set(spent.json()) == {"code", "details", "message", "status"}
+    assert spent.json()["message"] == "Many requests fired than the allowed limit for the past 24 hours."
+    assert spent.headers["x-api-credits-remaining"] == "0"  # what tells a client the credits are spent
     assert "retry-after" not in spent.headers
     clock.advance(24 * 3600 + 1)  # rolling window
     sim.accounts.access_tokens.clear()
     fresh = {"Authorization": f"Zoho-oauthtoken {sim.issue_access_token()}"}
     assert api.get("/crm/v8/org", headers=fresh).status_code == 200
+
+
+def test_a_write_the_remaining_credits_cannot_pay_is_refused_saying_how_many_remain(
+    api: httpx2.Client, sim: ZohoSimulator
+) -> None:
+    sim.set_credits(10)
+    assert api.get("/crm/v8/org").status_code == 200  # 9 left: less than half used, no header yet
+    refused = api.post("/crm/v8/Contacts/upsert", content=json.dumps({"data": [contact(n) for n in range(100)]}))
+    assert refused.status_code == 429 and refused.headers["x-api-credits-remaining"] == "9"  # a write of 10 credits
+    assert sim.count() == 0 and sim.credits_used() == 1
+    invalid = api.post("/crm/v8/Contacts/upsert", content=json.dumps({"data": [contact(n) for n in range(101)]}))
+    assert invalid.status_code == 400 and "x-api-credits-remaining" not in invalid.headers
+    sim.spend_credits(4)
+    invalid = api.post("/crm/v8/Contacts/upsert", content=json.dumps({"data": [contact(n) for n in range(101)]}))
+    assert invalid.headers["x-api-credits-remaining"] == "5"  # errors report them too, once half is used
 
 
 def _in_flight(sim: ZohoSimulator, count: int) -> Callable[[], None]:
