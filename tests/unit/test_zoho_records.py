@@ -86,3 +86,13 @@ def test_a_refused_multi_select_value_says_what_to_fix() -> None:
     ).describe()
     assert said.startswith("INVALID_DATA: invalid data (field Interests, expected type multiselectpicklist, ")
     assert "add the labels this customer has in Magento to it (Setup > Customization > Modules and Fields)" in said
+
+
+def test_a_value_a_restricted_picklist_refused_says_what_to_fix() -> None:
+    details = {"api_name": "Language", "json_path": "$.data[0].Language", "expected_data_type": "picklist"}
+    said = record_result(
+        {"code": "INVALID_DATA", "details": details, "message": "invalid data", "status": "error"},
+        default_action=None,
+    ).describe()
+    assert said.startswith("INVALID_DATA: invalid data (field Language, expected type picklist, ")
+    assert "add the value this customer has in Magento to the field's pick list (Setup > Customization" in said

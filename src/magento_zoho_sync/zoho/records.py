@@ -89,6 +89,12 @@ def explain(message: str, details: Mapping[str, Any]) -> str:
         extra.append(f"existing record {duplicate['id']}")
     if details.get("expected_data_type") == "phone":
         extra.append("add the phone transform to the rule of this field")
+    elif details.get("expected_data_type") == "picklist":
+        extra.append(
+            "the field takes only the values of its pick list (a restricted picklist): add the value this customer "
+            "has in Magento to the field's pick list (Setup > Customization > Modules and Fields), or give the "
+            "customer one of the list's values in Magento"
+        )
     elif details.get("expected_data_type") == "multiselectpicklist":
         extra.append(
             "Zoho takes only values of the field's pick list: add the labels this customer has in Magento to it "
