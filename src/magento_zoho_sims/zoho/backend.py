@@ -28,6 +28,7 @@ WriteOp = Literal["insert", "update", "upsert", "delete", "add_tags"]
 MAX_RECORDS_PER_WRITE = 100
 ALLOWED_TRIGGERS = frozenset({"workflow", "approval", "blueprint", "pathfinder", "orchestration"})
 FIRST_ID = 5843104000000500001
+_PICKLISTS = frozenset({"picklist", "multiselectpicklist"})
 
 CURRENT_USER: dict[str, str] = {
     "name": "Patricia Boyle",
@@ -303,13 +304,20 @@ class ZohoBackend:
         )
 
     def _add_choices(self, values: dict[str, Any]) -> None:
-        """Values a multi-select picklist took that its pick list lacked are added to it (the accepting org)."""
+        """Values a picklist took that its pick list lacked are added to it (an unrestricted single picklist, as
+        documented; a multi-select one as ``multiselect_unknown_values`` says)."""
         for name, value in values.items():
             spec = self.specs.get(name)
-            if spec is not None and spec.data_type == "multiselectpicklist" and isinstance(value, list):
+            if spec is None or spec.data_type not in _PICKLISTS:
+                continue
+            if spec.data_type == "multiselectpicklist" and isinstance(value, list):
                 new = tuple(v for v in dict.fromkeys(value) if v not in spec.picklist)
-                if new:
-                    self.specs[name] = replace(spec, picklist=spec.picklist + new)
+            elif spec.data_type == "picklist" and isinstance(value, str) and value not in spec.picklist:
+                new = (value,)
+            else:
+                continue
+            if new:
+                self.specs[name] = replace(spec, picklist=spec.picklist + new)
 
     def _insert_one(self, record: Any, index: int, now: float, *, batch: set[int]) -> dict[str, Any]:
         values, error = self._clean(record, index)

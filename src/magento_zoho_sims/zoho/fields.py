@@ -52,6 +52,9 @@ class FieldSpec:
     custom_field: bool = False
     lookup_module: str | None = None
     picklist: tuple[str, ...] = ()
+    # a (multi-select) picklist that takes only the values of its pick list; else a value it lacks is taken and
+    # added to the list (reference §2.7: "accepted and added unless restricted")
+    restricted: bool = False
 
     @property
     def json_type(self) -> str:
@@ -68,6 +71,7 @@ _SPEC_KEYS = {
     "unique_case_sensitive": bool,
     "custom_field": bool,
     "picklist": list,
+    "restricted": bool,
 }
 
 

@@ -101,7 +101,8 @@ def clean_record(
     reject_unknown_choices: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The writable values of one input record, or the first error Zoho would report for it
-    (``reject_unknown_choices``: a multi-select picklist refuses a value its pick list lacks)."""
+    (``reject_unknown_choices``: a multi-select picklist refuses a value its pick list lacks; a restricted picklist,
+    single or multi-select, always does)."""
     if not isinstance(record, dict):
         return {}, {
             "code": "INVALID_DATA",
@@ -139,11 +140,17 @@ def clean_record(
             # The simulated org has no Accounts or Vendors, so every lookup id is unknown.
             return {}, invalid_data(api_name, index, expected_data_type=kind)
         if kind == "multiselectpicklist":
-            if reject_unknown_choices and not set(value) <= set(spec.picklist):
+            if (reject_unknown_choices or spec.restricted) and not set(value) <= set(spec.picklist):
                 return {}, invalid_data(api_name, index, expected_data_type=kind)
             values[api_name] = list(value)  # stored as a list of its own, as sent
             continue
-        values[api_name] = None if kind == "picklist" and value == "-None-" else value
+        if kind == "picklist":
+            if value == "-None-":
+                values[api_name] = None
+                continue
+            if spec.restricted and value not in spec.picklist:  # [UNVERIFIED] the error's shape
+                return {}, invalid_data(api_name, index, expected_data_type=kind)
+        values[api_name] = value
     return values, None
 
 
