@@ -190,8 +190,9 @@ def test_telephones_as_customers_type_them_reach_zoho_in_a_form_its_phone_patter
         assert contact.get("Phone") == sent, email
 
 
-def test_token_expiry_mid_run_on_both_sides_reauthenticates_once_each(make_world: Any) -> None:
-    world: World = make_world(1500)
+@pytest.mark.parametrize("expired", ["INVALID_TOKEN", "AUTHENTICATION_FAILURE"])  # [UNVERIFIED] Zoho's code
+def test_token_expiry_mid_run_on_both_sides_reauthenticates_once_each(make_world: Any, expired: str) -> None:
+    world: World = make_world(1500, zoho_kwargs={"config": ZohoConfig(expired_access_error=expired)})
     pages = {"n": 0}
 
     def expire_mid_run(_last_id: int) -> None:
@@ -207,6 +208,7 @@ def test_token_expiry_mid_run_on_both_sides_reauthenticates_once_each(make_world
     assert result.tally.failed == 0 or {f.code for f in result.tally.failures} <= {"INVALID_EMAIL", "VALUE_TOO_LONG"}
     assert len([r for r in world.magento.log if r.path.endswith("/integration/admin/token")]) == 2
     assert len([r for r in world.zoho.log if r.path == "/oauth/v2/token"]) == 2
+    assert any(r.status == 401 for r in world.zoho.log)  # Zoho did refuse the expired token, with ``expired``
 
 
 def test_bursts_of_429_and_500_are_retried_and_nothing_is_lost(make_world: Any) -> None:
