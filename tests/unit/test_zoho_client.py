@@ -17,7 +17,7 @@ from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, Zoho
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.settings import MagentoSettings, RetrySettings, Settings, ZohoSettings
 from magento_zoho_sync.zoho.auth import ZohoTokenManager
-from magento_zoho_sync.zoho.client import MAX_COQL_VALUES, SPLITS_PER_BATCH, RecordResult, ZohoClient, coql_quote
+from magento_zoho_sync.zoho.client import MAX_COQL_VALUES, RecordResult, ZohoClient, coql_quote
 
 ACCOUNTS = "https://accounts.zoho.com"
 API = "https://www.zohoapis.com"
@@ -716,10 +716,65 @@ def test_a_request_refused_for_a_record_it_does_not_hold_fails_the_whole_batch_a
     assert [r.message for r in results] == ["Zoho refused the whole batch: bad"] * 3 and len(recorder.calls) == 1
 
 
-def test_a_fault_every_record_has_is_split_off_a_few_times_then_fails_the_rest_of_the_batch() -> None:
-    details = {"api_name": "Amount", "json_path": "$.data[0].Amount"}  # Zoho names the first record every time
-    client, recorder = _client(lambda r: _json(400, {"code": "INVALID_DATA", "details": details, "message": "bad"}))
+def _refusing(*bad_names: str, path: str = "$.data[{i}].Last_Name") -> Any:
+    """A Zoho that refuses a whole request naming its first record whose Last_Name is in ``bad_names``."""
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        sent = json.loads(request.content)["data"]
+        bad = [i for i, record in enumerate(sent) if record["Last_Name"] in bad_names]
+        if bad:
+            details = {"api_name": "Last_Name", "json_path": path.format(i=bad[0])}
+            return _json(
+                400, {"code": "INVALID_DATA", "details": details, "message": "invalid data", "status": "error"}
+            )
+        return _json(200, {"data": [_success("insert", f"z{r['Last_Name']}") for r in sent]})
+
+    return api
+
+
+def test_a_fault_every_record_has_fails_each_record_with_its_own_answer_at_about_a_call_each() -> None:
+    client, recorder = _client(_refusing(*(f"Name{n}" for n in range(100))))
     results = client.upsert_contacts(_records(100))
-    assert len(recorder.calls) == 1 + SPLITS_PER_BATCH  # not one call per record
     assert len(results) == 100 and not any(r.ok for r in results)
-    assert all(r.code == "INVALID_DATA" for r in results)
+    assert [r.details["json_path"] for r in results[:2]] == ["$.data[0].Last_Name"] * 2  # as each call named it
+    assert all(r.message == "invalid data" for r in results)  # its own answer, not "the whole batch"
+    assert len(recorder.calls) == 100  # one refused call per record: Zoho names one a call
+    credits = sum(-(-len(body["data"]) // 10) for _, _, _, body in recorder.calls)
+    assert credits < 160  # halves: not the 550 credits of taking the records out one by one
+
+
+@pytest.mark.parametrize("bad", [1, 2, 5, 12])
+def test_many_refused_records_in_a_batch_never_fail_a_good_one(bad: int) -> None:
+    names = {f"Name{n}" for n in range(0, 100, 100 // bad)}
+    client, recorder = _client(_refusing(*names))
+    results = client.upsert_contacts(_records(100))
+    assert [r.ok for r in results] == [f"Name{n}" not in names for n in range(100)]
+    assert all(r.id == f"zName{n}" for n, r in enumerate(results) if r.ok)
+    assert len(recorder.calls) <= 1 + bad + (bad + 1) // 2 + 1  # about one call more per refused record
+
+
+def test_a_single_record_refused_gets_zohos_own_words() -> None:
+    client, recorder = _client(_refusing("Name0"))
+    [result] = client.upsert_contacts(_records(1))
+    assert (result.ok, result.code, result.message) == (False, "INVALID_DATA", "invalid data")
+    assert len(recorder.calls) == 1
+
+
+def test_an_update_refused_as_a_whole_for_an_unknown_id_fails_that_record_and_sends_the_others() -> None:
+    def api(request: httpx2.Request) -> httpx2.Response:
+        sent = json.loads(request.content)["data"]
+        gone = [record["id"] for record in sent if record["id"] == "404"]
+        if gone:  # Zoho's words for an id no contact has: details without a json_path
+            body = {"code": "INVALID_DATA", "details": {"id": gone[0]}, "message": "the id given seems to be invalid"}
+            return _json(400, {**body, "status": "error"})
+        return _json(200, {"data": [_success("update", record["id"]) for record in sent]})
+
+    client, recorder = _client(api)
+    records = [{"id": i, "Last_Name": "X"} for i in ("1", "404", "3")]
+    results = client.update_contacts(records)
+    assert [(r.ok, r.id, r.details.get("id")) for r in results] == [
+        (True, "1", "1"),
+        (False, None, "404"),
+        (True, "3", "3"),
+    ]
+    assert len(recorder.calls) == 2

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -50,6 +49,7 @@ from magento_zoho_sync.zoho.records import (
     ContactRef,
     FieldMeta,
     RecordResult,
+    blamed_record,
     coql_quote,
     no_message,
     normalise_email,
@@ -90,20 +90,11 @@ _REQUEST_SETTINGS = {
 }
 
 
-#: Records taken out of one batch, one call each, when Zoho refuses the whole request naming one record.
-SPLITS_PER_BATCH = 3
-
-_RECORD_PATH = re.compile(r"\$\.data\[(\d{1,3})\]")
-
-
-def _blamed_record(details: Mapping[str, Any], body: Any, records: Sequence[Any]) -> int | None:
-    """The index of the one record a request-level refusal names (``json_path`` ``$.data[3].Email``), when the
-    request's ``data`` holds the records and there are others to send; else None."""
-    match = _RECORD_PATH.match(text(details.get("json_path")))
-    if match is None or len(records) < 2 or not isinstance(body, dict) or body.get("data") is not records:
-        return None
-    index = int(match.group(1))
-    return index if index < len(records) else None
+#: When Zoho refuses a whole request naming one record, that record fails and the others are sent again without
+#: it; this many times, then the rest goes as two halves (each handled alike; not below 10 records, which cost a
+#: credit either way), so that many refused records cost fewer credits: about one call per refused record in all,
+#: each call the credits of the records it carries.
+RESENDS_BEFORE_HALVES = 1
 
 
 def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
@@ -312,7 +303,7 @@ class ZohoClient:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         credits: int | None = None,
-        splits_left: int = SPLITS_PER_BATCH,
+        resends_left: int = RESENDS_BEFORE_HALVES,
     ) -> list[RecordResult]:
         n = len(records)
         credits = zoho_write_credits(n) if credits is None else credits
@@ -348,11 +339,14 @@ class ZohoClient:
                     f"{text(details.get('json_path'))}, {text(details.get('api_name'))!r})",
                     hint=f"Check {setting}.",
                 )
-            blamed = _blamed_record(details, body, records) if splits_left > 0 else None
+            blamed = blamed_record(details, body, records)
             if blamed is not None:  # one record's fault: it fails alone, and the others are sent again without it
+                failure = RecordResult(ok=False, action=None, id=None, code=code, message=message, details=details)
+                if n == 1:
+                    return [failure]
                 return self._without_record(
                     blamed,
-                    RecordResult(ok=False, action=None, id=None, code=code, message=message, details=details),
+                    failure,
                     method,
                     path,
                     records,
@@ -360,7 +354,7 @@ class ZohoClient:
                     default_action=default_action,
                     params=params,
                     body=body,
-                    splits_left=splits_left - 1,
+                    resends_left=resends_left,
                 )
             return same_for_all(n, code, f"Zoho refused the whole batch: {message}", details)
         raise ZohoError(f"Zoho CRM answered {where} with HTTP {response.status_code} but no 'data' list.")
@@ -377,23 +371,31 @@ class ZohoClient:
         default_action: str | None,
         params: Mapping[str, str] | None,
         body: dict[str, Any],
-        splits_left: int,
+        resends_left: int,
     ) -> list[RecordResult]:
-        """The results of ``records`` when Zoho refused the whole request for ``records[index]`` alone (its
-        ``json_path`` names ``$.data[index]``): nothing was written, so the others are sent again without it. At
-        most :data:`SPLITS_PER_BATCH` times per batch: a fault every record has (Zoho naming ``$.data[0]`` each
-        time) fails the rest of the batch then, instead of costing a call per record."""
+        """The results of ``records`` when Zoho refused the whole request naming ``records[index]`` (its
+        ``json_path`` ``$.data[index]``, or the id it holds): nothing was written, so that record fails with Zoho's
+        words and the others are sent again without it, :data:`RESENDS_BEFORE_HALVES` times, then as two halves,
+        each handled alike. Every record gets its own answer: k refused records cost about k + k/2 calls more than
+        none (a refused call takes out one record), and a record Zoho takes is never failed for another's fault."""
         others = [record for i, record in enumerate(records) if i != index]
-        results = self._write(
-            method,
-            path,
-            others,
-            operation=operation,
-            default_action=default_action,
-            params=params,
-            body={**body, "data": others},
-            splits_left=splits_left,
-        )
+        if resends_left > 0 or zoho_write_credits(len(others)) == 1:  # halves of 10 records would cost no less
+            parts, left = [others], resends_left - 1
+        else:  # Zoho keeps refusing: halves cost fewer credits per refused call
+            half = len(others) // 2
+            parts, left = [others[:half], others[half:]], RESENDS_BEFORE_HALVES
+        results: list[RecordResult] = []
+        for part in parts:
+            results += self._write(
+                method,
+                path,
+                part,
+                operation=operation,
+                default_action=default_action,
+                params=params,
+                body={**body, "data": part},
+                resends_left=left,
+            )
         results.insert(index, failure)
         return results
 

@@ -7,7 +7,8 @@ the shapes without the HTTP machinery.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -20,6 +21,7 @@ __all__ = [
     "ContactRef",
     "FieldMeta",
     "RecordResult",
+    "blamed_record",
     "coql_quote",
     "no_message",
     "normalise_email",
@@ -223,6 +225,28 @@ def _success_action(default_action: str | None, message: str) -> str | None:
     if "updated" in message:
         return "update"
     return None
+
+
+_RECORD_PATH = re.compile(r"\$\.data\[(\d{1,3})\]")
+
+
+def blamed_record(details: Mapping[str, Any], body: Any, records: Sequence[Any]) -> int | None:
+    """The index of the one record a request-level refusal names, when the request's ``data`` holds ``records``:
+    its ``json_path`` (``$.data[3].Email``), or, without one, the ``id`` in its details that one record holds (an
+    update by id); else None."""
+    if not isinstance(body, dict) or body.get("data") is not records:
+        return None
+    match = _RECORD_PATH.match(text(details.get("json_path")))
+    if match is not None:
+        index = int(match.group(1))
+        return index if index < len(records) else None
+    named = details.get("id")
+    if "json_path" in details or type(named) not in (str, int):
+        return None
+    holding = [
+        i for i, record in enumerate(records) if isinstance(record, dict) and str(record.get("id")) == str(named)
+    ]
+    return holding[0] if len(holding) == 1 else None
 
 
 def same_for_all(n: int, code: str, message: str, details: dict[str, Any] | None = None) -> list[RecordResult]:
