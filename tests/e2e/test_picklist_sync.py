@@ -11,7 +11,7 @@ from magento_zoho_sims.zoho.fields import FieldSpec
 from tests.e2e.conftest import World
 
 #: The Magento simulator's ``preferred_language`` select: 11 English, 12 Français, 13 Deutsch, 14 日本語.
-AS_LABEL: dict[str, Any] = {"mapping.fields": {"Language": "custom_attributes.preferred_language | option_label"}}
+AS_LABEL = {"mapping.fields": {"Language": "custom_attributes.preferred_language | option_label"}}
 
 
 def language(*values: str, restricted: bool) -> FieldSpec:
@@ -30,10 +30,14 @@ def contact(world: World, email: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("restricted", [False, True])
+@pytest.mark.parametrize("at_request_level", ["never", "all_failed", "invalid_record"])
 def test_a_label_the_pick_list_lacks_is_added_or_fails_only_that_customer_with_what_to_do(
-    make_world: Any, restricted: bool
+    make_world: Any, restricted: bool, at_request_level: str
 ) -> None:
-    config = ZohoConfig(extra_fields=(language("English", "Deutsch", restricted=restricted),))
+    config = ZohoConfig(
+        extra_fields=(language("English", "Deutsch", restricted=restricted),),
+        record_errors_at_request_level=at_request_level,  # type: ignore[arg-type]
+    )
     world: World = make_world(0, zoho_kwargs={"config": config})
     add_customer(world, "english@example.com", custom_attributes={"preferred_language": "11"})
     french = add_customer(world, "french@example.com", custom_attributes={"preferred_language": "12"})

@@ -21,6 +21,13 @@ from magento_zoho_sims.zoho.fields import (
     contact_fields,
     fields_payload,
 )
+from magento_zoho_sims.zoho.refusals import (
+    SameRequestValues,
+    all_failed,
+    first_invalid,
+    refusal,
+    same_request_duplicate,
+)
 from magento_zoho_sims.zoho.store import Contact, ContactStore
 from magento_zoho_sims.zoho.validation import blanked_mandatory, clean_record, missing_mandatory, parse_record_id
 
@@ -185,7 +192,20 @@ class ZohoBackend:
         """Insert, update or upsert a batch; returns (HTTP status, response body)."""
         records, trigger, dcf = self._parse_envelope(body, op)
         now = self.clock.now()
+        at_request_level = self.config.record_errors_at_request_level
         with self.lock:
+            check = self._check_fields(dcf) if op == "upsert" else []
+            self.writes.append(
+                WriteRecord(op=op, at=now, count=len(records), trigger=trigger, duplicate_check_fields=dcf)
+            )
+            refused = None
+            if op == "upsert" and self.config.same_batch_duplicates == "reject_request":
+                refused = same_request_duplicate(self.store, records, check)
+            if refused is None and at_request_level == "invalid_record":
+                error = first_invalid(records, lambda rec, i: self._invalid(op, rec, i, check, path_id))
+                refused = refusal(error) if error is not None else None
+            if refused is not None:
+                raise refused
             if op == "insert":
                 results = [self._insert_one(rec, i, now, batch=set()) for i, rec in enumerate(records)]
             elif op == "update":
@@ -194,16 +214,43 @@ class ZohoBackend:
                     for i, rec in enumerate(records)
                 ]
             else:
-                check = self._check_fields(dcf)
-                batch: set[int] = set()
-                results = [self._upsert_one(rec, i, now, check, batch) for i, rec in enumerate(records)]
-            self.writes.append(
-                WriteRecord(op=op, at=now, count=len(records), trigger=trigger, duplicate_check_fields=dcf)
-            )
+                results = self._upsert_all(records, now, check)
+        if at_request_level != "never" and all_failed(results):
+            raise refusal(results[0])
         status = batch_status(op, results, upsert_mixed_status=self.config.upsert_mixed_status)
         if status == 400 and all(r["code"] == "ALREADY_MODIFIED" for r in results):
             status = 412
         return status, {"data": results}
+
+    def _upsert_all(self, records: list[Any], now: float, check: list[str]) -> list[dict[str, Any]]:
+        batch: set[int] = set()
+        if self.config.same_batch_duplicates != "reject_second":
+            return [self._upsert_one(rec, i, now, check, batch) for i, rec in enumerate(records)]
+        values = SameRequestValues(self.store, check)
+        results: list[dict[str, Any]] = []
+        for i, rec in enumerate(records):
+            twin = values.earlier(rec, i)
+            written = results[twin[1]] if twin is not None else None
+            if twin is not None and written is not None and written["status"] == "success":
+                results.append(self._duplicate(twin[0], i, int(written["details"]["id"])))
+            else:
+                results.append(self._upsert_one(rec, i, now, check, batch))
+        return results
+
+    def _invalid(
+        self, op: str, record: Any, index: int, check: list[str], path_id: str | None
+    ) -> dict[str, Any] | None:
+        """The error validation gives ``record`` (its fields, mandatory ones, an update's id), before any write."""
+        if op == "update":
+            target = self._target(record, index, path_id)
+            if not isinstance(target, Contact):
+                return target
+        values, error = self._clean(record, index)
+        if error is not None:
+            return error
+        if op == "update" or (op == "upsert" and any(self.store.lookup(name, values.get(name)) for name in check)):
+            return blanked_mandatory(values, self.mandatory, index)
+        return missing_mandatory(values, self.mandatory, index)
 
     def _parse_envelope(self, body: Any, op: str) -> tuple[list[Any], list[Any] | None, list[Any] | None]:
         if not isinstance(body, dict):
@@ -345,9 +392,8 @@ class ZohoBackend:
                 merged[name] = value
         self.store.replace_values(contact, merged, now)
 
-    def _update_one(
-        self, record: Any, index: int, now: float, *, path_id: str | None, if_unmodified_since: float | None
-    ) -> dict[str, Any]:
+    def _target(self, record: Any, index: int, path_id: str | None) -> Contact | dict[str, Any]:
+        """The contact an update names by its ``id``, or the error: no id, or one no contact has."""
         raw_id = path_id if path_id is not None else (record.get("id") if isinstance(record, dict) else None)
         if raw_id is None:
             return error_body(
@@ -359,6 +405,14 @@ class ZohoBackend:
         contact = self.store.get(contact_id) if contact_id is not None else None
         if contact is None:
             return error_body("INVALID_DATA", "the id given seems to be invalid", {"id": str(raw_id)})
+        return contact
+
+    def _update_one(
+        self, record: Any, index: int, now: float, *, path_id: str | None, if_unmodified_since: float | None
+    ) -> dict[str, Any]:
+        contact = self._target(record, index, path_id)
+        if not isinstance(contact, Contact):
+            return contact  # the error
         values, error = self._clean(record, index)
         if error is None:
             error = blanked_mandatory(values, self.mandatory, index) or self._unique_conflict(values, index, contact.id)

@@ -16,8 +16,9 @@ from magento_zoho_sims.zoho.fields import FieldSpec
 EDITION_CONCURRENCY = {"free": 5, "standard": 10, "professional": 15, "enterprise": 20, "ultimate": 25}
 
 DuplicateMatch = Literal["oldest", "newest", "error"]
-SameBatchDuplicates = Literal["insert_both", "sequential"]
+SameBatchDuplicates = Literal["insert_both", "sequential", "reject_second", "reject_request"]
 UnknownPicklistValues = Literal["reject", "accept"]
+RecordErrorsAtRequestLevel = Literal["never", "all_failed", "invalid_record"]
 
 
 @dataclass
@@ -29,8 +30,16 @@ class ZohoConfig:
     # (a case-sensitive COQL beside a case-insensitive upsert match, say)
     coql_email_case_sensitive: bool | None = None
     duplicate_match: DuplicateMatch = "oldest"  # upsert when several contacts share the matched value
-    same_batch_duplicates: SameBatchDuplicates = "insert_both"  # two records of ONE upsert with the same email
+    # [UNVERIFIED] two records of ONE upsert with the same email: both matched against the org as it was (two
+    # contacts), one after the other (the second updates the first), the second refused (DUPLICATE_DATA), or the
+    # whole request refused (a top-level DUPLICATE_DATA naming the second)
+    same_batch_duplicates: SameBatchDuplicates = "insert_both"
     upsert_mixed_status: int = 207  # [UNVERIFIED] all succeeded but some inserted, some updated: 207 or 200
+    # [UNVERIFIED] records Zoho refuses, answered as ONE top-level error (400, flat body naming $.data[i]) instead
+    # of {"data": [per-record results]}: "never"; "all_failed" (when every record of the write failed: the first
+    # one's error); "invalid_record" (that, and a record failing validation (INVALID_DATA, MANDATORY_NOT_FOUND)
+    # refuses the whole request, nothing written, good records included)
+    record_errors_at_request_level: RecordErrorsAtRequestLevel = "all_failed"
     reject_unknown_fields: bool = True  # unknown field API names → INVALID_DATA (else silently ignored)
     numeric_strings: bool = False  # [UNVERIFIED] a number field takes "42" as well as 42 (else INVALID_DATA)
     phone_parentheses: bool = False  # [UNVERIFIED] phone fields take ( ) (an example has them; the pattern refuses)

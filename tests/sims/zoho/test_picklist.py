@@ -18,7 +18,7 @@ UPSERT = "/crm/v8/Contacts/upsert"
 
 
 def _sim(clock: Clock, **config: Any) -> tuple[ZohoSimulator, httpx2.Client]:
-    sim = ZohoSimulator(seed=1, clock=clock, config=ZohoConfig(**config))
+    sim = ZohoSimulator(seed=1, clock=clock, config=ZohoConfig(record_errors_at_request_level="never", **config))
     headers = {"Authorization": f"Zoho-oauthtoken {sim.issue_access_token()}"}
     return sim, httpx2.Client(transport=sim.transport(), base_url=BASE, headers=headers)
 

@@ -334,7 +334,9 @@ def test_extra_custom_fields_from_config(clock: Clock) -> None:
     from magento_zoho_sims.zoho.fields import FieldSpec
 
     group = FieldSpec("Customer_Group", "Customer Group", "text", 50, custom_field=True)
-    sim = ZohoSimulator(seed=2, clock=clock, config=ZohoConfig(extra_fields=(group,)))
+    sim = ZohoSimulator(
+        seed=2, clock=clock, config=ZohoConfig(extra_fields=(group,), record_errors_at_request_level="never")
+    )
     token = sim.issue_access_token()
     with httpx2.Client(
         transport=sim.transport(), base_url="http://z", headers={"Authorization": f"Zoho-oauthtoken {token}"}
@@ -356,7 +358,9 @@ def test_number_fields_take_json_numbers_and_text_only_when_configured(clock: Cl
 
     points = FieldSpec("Points", "Points", "integer", 9, custom_field=True)
     discount = FieldSpec("Discount", "Discount", "currency", 16, custom_field=True)
-    config = ZohoConfig(extra_fields=(points, discount), numeric_strings=numeric_strings)
+    config = ZohoConfig(
+        extra_fields=(points, discount), numeric_strings=numeric_strings, record_errors_at_request_level="never"
+    )
     sim = ZohoSimulator(seed=2, clock=clock, config=config)
     token = sim.issue_access_token()
     headers = {"Authorization": f"Zoho-oauthtoken {token}"}
@@ -382,7 +386,8 @@ def test_number_fields_take_json_numbers_and_text_only_when_configured(clock: Cl
 def test_lengths_count_utf16_units_or_code_points_as_configured(clock: Clock, utf16: bool) -> None:
     from magento_zoho_sims.zoho import ZohoConfig
 
-    sim = ZohoSimulator(seed=2, clock=clock, config=ZohoConfig(utf16_lengths=utf16))
+    config = ZohoConfig(utf16_lengths=utf16, record_errors_at_request_level="never")
+    sim = ZohoSimulator(seed=2, clock=clock, config=config)
     token = sim.issue_access_token()
     headers = {"Authorization": f"Zoho-oauthtoken {token}"}
     with httpx2.Client(transport=sim.transport(), base_url="http://z", headers=headers) as api:
