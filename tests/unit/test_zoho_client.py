@@ -17,7 +17,13 @@ from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, Zoho
 from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.settings import MagentoSettings, RetrySettings, Settings, ZohoSettings
 from magento_zoho_sync.zoho.auth import ZohoTokenManager
-from magento_zoho_sync.zoho.client import MAX_COQL_VALUES, RecordResult, ZohoClient, coql_quote
+from magento_zoho_sync.zoho.client import (
+    MAX_COQL_VALUES,
+    REFUSALS_PER_BATCH,
+    RecordResult,
+    ZohoClient,
+    coql_quote,
+)
 
 ACCOUNTS = "https://accounts.zoho.com"
 API = "https://www.zohoapis.com"
@@ -732,18 +738,23 @@ def _refusing(*bad_names: str, path: str = "$.data[{i}].Last_Name") -> Any:
     return api
 
 
-def test_a_fault_every_record_has_fails_each_record_with_its_own_answer_at_about_a_call_each() -> None:
+def test_a_fault_every_record_has_costs_a_bounded_number_of_calls_per_batch() -> None:
+    """A refusal every record meets (a field made mandatory during the run): the first REFUSALS_PER_BATCH records
+    get their own answers, the rest of the batch fails with Zoho's words at once: a few calls, not one per record."""
     client, recorder = _client(_refusing(*(f"Name{n}" for n in range(100))))
     results = client.upsert_contacts(_records(100))
     assert len(results) == 100 and not any(r.ok for r in results)
     assert [r.details["json_path"] for r in results[:2]] == ["$.data[0].Last_Name"] * 2  # as each call named it
-    assert all(r.message == "invalid data" for r in results)  # its own answer, not "the whole batch"
-    assert len(recorder.calls) == 100  # one refused call per record: Zoho names one a call
+    singled = REFUSALS_PER_BATCH
+    assert all(r.message == "invalid data" for r in results[:singled])  # their own answers
+    assert all("refused the whole batch: invalid data" in r.message for r in results[singled:])
+    assert all("the next run tries them again" in r.message for r in results[singled:])
+    assert len(recorder.calls) <= REFUSALS_PER_BATCH + REFUSALS_PER_BATCH // 2 + 2
     credits = sum(-(-len(body["data"]) // 10) for _, _, _, body in recorder.calls)
-    assert credits < 160  # halves: not the 550 credits of taking the records out one by one
+    assert credits < 100  # not the 156 of singling out all 100, nor the 550 of taking them out one by one
 
 
-@pytest.mark.parametrize("bad", [1, 2, 5, 12])
+@pytest.mark.parametrize("bad", [1, 2, 5, 10])
 def test_many_refused_records_in_a_batch_never_fail_a_good_one(bad: int) -> None:
     names = {f"Name{n}" for n in range(0, 100, 100 // bad)}
     client, recorder = _client(_refusing(*names))
@@ -751,6 +762,18 @@ def test_many_refused_records_in_a_batch_never_fail_a_good_one(bad: int) -> None
     assert [r.ok for r in results] == [f"Name{n}" not in names for n in range(100)]
     assert all(r.id == f"zName{n}" for n, r in enumerate(results) if r.ok)
     assert len(recorder.calls) <= 1 + bad + (bad + 1) // 2 + 1  # about one call more per refused record
+
+
+def test_beyond_the_bound_the_rest_of_the_batch_fails_saying_it_is_tried_again() -> None:
+    names = {f"Name{n}" for n in range(0, 100, 100 // 12)}  # 13 refused records
+    client, recorder = _client(_refusing(*names))
+    results = client.upsert_contacts(_records(100))
+    refused = [n for n, r in enumerate(results) if not r.ok]
+    assert {f"Name{n}" for n in refused} >= names  # every refused record failed
+    assert all(r.id == f"zName{n}" for n, r in enumerate(results) if r.ok)  # a written one is linked right
+    apart = [r for r in results if not r.ok and "whole batch" not in r.message]
+    assert len(apart) == REFUSALS_PER_BATCH
+    assert len(recorder.calls) <= REFUSALS_PER_BATCH + REFUSALS_PER_BATCH // 2 + 3
 
 
 def test_a_single_record_refused_gets_zohos_own_words() -> None:

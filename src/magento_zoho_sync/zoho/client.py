@@ -96,6 +96,11 @@ _REQUEST_SETTINGS = {
 #: each call the credits of the records it carries.
 RESENDS_BEFORE_HALVES = 1
 
+#: Records of one batch singled out that way at most: a refusal every record meets (a field made mandatory during
+#: the run) would otherwise cost about a call per customer; the rest of the batch then fails with Zoho's words and
+#: is tried again by the next run, after its check of the Zoho fields.
+REFUSALS_PER_BATCH = 10
+
 
 def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
@@ -304,6 +309,7 @@ class ZohoClient:
         body: Any = None,
         credits: int | None = None,
         resends_left: int = RESENDS_BEFORE_HALVES,
+        refusals_left: list[int] | None = None,
     ) -> list[RecordResult]:
         n = len(records)
         credits = zoho_write_credits(n) if credits is None else credits
@@ -340,7 +346,17 @@ class ZohoClient:
                     hint=f"Check {setting}.",
                 )
             blamed = blamed_record(details, body, records)
+            budget = [REFUSALS_PER_BATCH] if refusals_left is None else refusals_left  # shared by the batch's parts
+            if blamed is not None and budget[0] <= 0:
+                return same_for_all(
+                    n,
+                    code,
+                    f"Zoho refused the whole batch: {message} ({REFUSALS_PER_BATCH} records of this batch Zoho refused "
+                    "were sent apart already; the rest are not, to spare credits, and the next run tries them again)",
+                    details,
+                )
             if blamed is not None:  # one record's fault: it fails alone, and the others are sent again without it
+                budget[0] -= 1
                 failure = RecordResult(ok=False, action=None, id=None, code=code, message=message, details=details)
                 if n == 1:
                     return [failure]
@@ -355,6 +371,7 @@ class ZohoClient:
                     params=params,
                     body=body,
                     resends_left=resends_left,
+                    refusals_left=budget,
                 )
             return same_for_all(n, code, f"Zoho refused the whole batch: {message}", details)
         raise ZohoError(f"Zoho CRM answered {where} with HTTP {response.status_code} but no 'data' list.")
@@ -372,12 +389,14 @@ class ZohoClient:
         params: Mapping[str, str] | None,
         body: dict[str, Any],
         resends_left: int,
+        refusals_left: list[int],
     ) -> list[RecordResult]:
         """The results of ``records`` when Zoho refused the whole request naming ``records[index]`` (its
         ``json_path`` ``$.data[index]``, or the id it holds): nothing was written, so that record fails with Zoho's
         words and the others are sent again without it, :data:`RESENDS_BEFORE_HALVES` times, then as two halves,
-        each handled alike. Every record gets its own answer: k refused records cost about k + k/2 calls more than
-        none (a refused call takes out one record), and a record Zoho takes is never failed for another's fault."""
+        each handled alike. Each record gets its own answer, up to :data:`REFUSALS_PER_BATCH` refused records per
+        batch: k refused records cost about k + k/2 calls more than none (a refused call takes out one record), and
+        a record Zoho takes is failed for another's fault only beyond that bound (and tried again next run)."""
         others = [record for i, record in enumerate(records) if i != index]
         if resends_left > 0 or zoho_write_credits(len(others)) == 1:  # halves of 10 records would cost no less
             parts, left = [others], resends_left - 1
@@ -395,6 +414,7 @@ class ZohoClient:
                 params=params,
                 body={**body, "data": part},
                 resends_left=left,
+                refusals_left=refusals_left,
             )
         results.insert(index, failure)
         return results
