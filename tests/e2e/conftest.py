@@ -99,3 +99,16 @@ def make_world(tmp_path: Path) -> Any:
         return World(magento, zoho, tmp_path / "state.sqlite", **kwargs)
 
     return make
+
+
+def add_customer(world: World, email: str, **kwargs: Any) -> int:
+    """A customer created in the Magento simulator (Ann Lee unless told otherwise); its id."""
+    kwargs.setdefault("firstname", "Ann")
+    kwargs.setdefault("lastname", "Lee")
+    return int(world.magento.backend.create_customer(email=email, **kwargs)["id"])
+
+
+def contact(world: World, email: str) -> dict[str, Any]:
+    """The one Zoho contact holding ``email``."""
+    [found] = world.zoho.contacts_by_email(email)
+    return found

@@ -10,7 +10,7 @@ import pytest
 from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sync.errors import ConfigError
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, add_customer, contact
 
 #: The Magento simulator's ``interests`` multiselect: 21 Running, 22 "Cycling, road", 23 Swimming.
 AS_LIST = {"mapping.fields": {"Interests": "custom_attributes.interests | option_labels"}}
@@ -18,17 +18,6 @@ AS_LIST = {"mapping.fields": {"Interests": "custom_attributes.interests | option
 
 def interests(*values: str) -> FieldSpec:
     return FieldSpec("Interests", "Interests", "multiselectpicklist", 2000, custom_field=True, picklist=values)
-
-
-def add_customer(world: World, email: str, **kwargs: Any) -> int:
-    kwargs.setdefault("firstname", "Ann")
-    kwargs.setdefault("lastname", "Lee")
-    return int(world.magento.backend.create_customer(email=email, **kwargs)["id"])
-
-
-def contact(world: World, email: str) -> dict[str, Any]:
-    [found] = world.zoho.contacts_by_email(email)
-    return found
 
 
 def sent_records(world: World) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ import pytest
 
 from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.fields import FieldSpec
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, add_customer, contact
 
 #: The Magento simulator's ``preferred_language`` select: 11 English, 12 Français, 13 Deutsch, 14 日本語.
 AS_LABEL = {"mapping.fields": {"Language": "custom_attributes.preferred_language | option_label"}}
@@ -16,17 +16,6 @@ AS_LABEL = {"mapping.fields": {"Language": "custom_attributes.preferred_language
 
 def language(*values: str, restricted: bool) -> FieldSpec:
     return FieldSpec("Language", "Language", "picklist", 120, custom_field=True, picklist=values, restricted=restricted)
-
-
-def add_customer(world: World, email: str, **kwargs: Any) -> int:
-    kwargs.setdefault("firstname", "Ann")
-    kwargs.setdefault("lastname", "Lee")
-    return int(world.magento.backend.create_customer(email=email, **kwargs)["id"])
-
-
-def contact(world: World, email: str) -> dict[str, Any]:
-    [found] = world.zoho.contacts_by_email(email)
-    return found
 
 
 @pytest.mark.parametrize("restricted", [False, True])

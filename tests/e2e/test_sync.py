@@ -28,13 +28,7 @@ from magento_zoho_sync.settings import load_settings
 from magento_zoho_sync.state import StateStore
 from magento_zoho_sync.store_identity import store_identity
 from magento_zoho_sync.summary import summary_rows
-from tests.e2e.conftest import MAGENTO_HOST, ZOHO_HOST, World
-
-
-def add_customer(world: World, email: str, **kwargs: Any) -> int:
-    kwargs.setdefault("firstname", "Ann")
-    kwargs.setdefault("lastname", "Lee")
-    return int(world.magento.backend.create_customer(email=email, **kwargs)["id"])
+from tests.e2e.conftest import MAGENTO_HOST, ZOHO_HOST, World, add_customer
 
 
 def contacts(world: World, email: str) -> list[dict[str, Any]]:
