@@ -41,8 +41,15 @@ class DryRunSink:
     tagged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
 
+    # what the engine just asked Zoho about emails (an incremental run asks before it upserts): an upsert of one of
+    # them is planned on that answer instead of a second query; each is used once, so the dict stays small
+    _asked: dict[str, Sequence[ContactRefLike]] = field(default_factory=dict, repr=False)
+
     def upsert_contacts(self, records: list[dict[str, Any]]) -> Sequence[RecordOutcome]:
-        found = self.zoho.find_contacts_by_email([str(record["Email"]) for record in records])
+        emails = [normalise_email(str(record["Email"])) for record in records]
+        found = {email: self._asked.pop(email) for email in emails if email in self._asked}
+        if unasked := [email for email in emails if email not in found]:
+            found.update(self.zoho.find_contacts_by_email(unasked))
         outcomes: list[RecordOutcome] = []
         for record in records:
             matches = list(found.get(normalise_email(str(record["Email"])), ()))
@@ -79,4 +86,7 @@ class DryRunSink:
         return self.zoho.scan_contacts()
 
     def find_contacts_by_email(self, emails: Sequence[str]) -> Mapping[str, Sequence[ContactRefLike]]:
-        return self.zoho.find_contacts_by_email(emails)
+        found = self.zoho.find_contacts_by_email(emails)
+        for email in emails:
+            self._asked[normalise_email(email)] = found.get(normalise_email(email), ())
+        return found

@@ -1,17 +1,19 @@
 """Zoho's answers to the written batches: inserts and updates counted and linked, failures kept, updates by an id
-gone from Zoho sent again as upserts on the email; and the warnings those answers call for.
+gone from Zoho sent again on the email (after asking Zoho who holds it, on an incremental run); and the warnings
+those answers call for.
 
 A part of :class:`~magento_zoho_sync.engine.SyncEngine`, called by its writer as each batch is acknowledged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from magento_zoho_sync.batching import Batch, Pending
 from magento_zoho_sync.engine_shared import EngineShared
 from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited, ZohoRequestRefused
-from magento_zoho_sync.planner import Action
+from magento_zoho_sync.planner import Action, Candidate, ZohoMatch, decide
 from magento_zoho_sync.sources import RecordOutcome
 from magento_zoho_sync.state import FailureRecord, LinkUpdate
 from magento_zoho_sync.writer import Outcomes
@@ -65,16 +67,49 @@ class OutcomeHandling(EngineShared):
                 message = explain(outcome.message, outcome.details)
                 details = failure_details(outcome.details)
                 failures.append(FailureRecord(record.customer_id, record.email, outcome.code, message, details))
+        if retry:  # the linked contact is gone from Zoho: relink by email (a lookup that fails leaves the batch
+            failures.extend(self._fall_back(retry))  # waiting: the checkpoint does not pass it)
         self._tracker.done(batch)
-        for record in retry:  # the linked contact is gone from Zoho: relink by email
-            if record.zoho_id is not None:
-                self._note_gone(record.customer_id, record.zoho_id)
-            record.action, record.zoho_id, record.fell_back = Action.UPSERT, None, True
-            self._writer.queue(record)
         self.tally.add_failures(failures, keep=self._failures_kept)
         self._commit(links=links, failures=failures, resolved=resolved)
         if self.progress is not None:
             self.progress.update(read=self.tally.read, written=self._handled(), total=self._total)
+
+    def _fall_back(self, records: Sequence[Pending]) -> list[FailureRecord]:
+        """Customers whose contact is gone from Zoho (deleted or merged there) go again on their email: an upsert,
+        unless Zoho holds the email in another contact, or in several.
+
+        An incremental run asks Zoho first (one COQL query per 50 emails): its index of Zoho's emails is as old
+        as the last full run, and an upsert onto an email two contacts hold now would update one of them, which
+        Zoho picks without saying. The rule for contacts sharing an email then applies (``zoho_duplicates``). A
+        full run read every contact's email when it started and decided on that. Returns the customers refused."""
+        found: dict[str, list[ZohoMatch]] = {}
+        if self.tally.zoho_index_size is None:  # an incremental run
+            emails = list(dict.fromkeys(record.email for record in records))
+            for email, refs in self.sink.find_contacts_by_email(emails).items():
+                found[email] = [ZohoMatch(ref.id, ref.email, ref.created_time) for ref in refs]
+        refused: list[FailureRecord] = []
+        for record in records:
+            gone = record.zoho_id
+            if gone is not None:
+                self._note_gone(record.customer_id, gone)
+            decision = decide(
+                Candidate(record.customer_id, record.email, record.updated_at, record.payload_hash),
+                own=None,
+                same_email=(),
+                zoho_matches=[match for match in found.get(record.email, ()) if match.zoho_id != gone],
+                must_resend=True,
+                duplicate_policy=self.options.duplicate_policy,
+            )
+            for code, message in decision.warnings:
+                self.tally.warnings.append(FailureRecord(record.customer_id, record.email, code, message))
+            if decision.action is Action.REJECT:
+                message = f"Its contact {gone} is gone from Zoho (deleted or merged there). {decision.message}"
+                refused.append(FailureRecord(record.customer_id, record.email, decision.code or "REJECTED", message))
+                continue
+            record.action, record.zoho_id, record.fell_back = decision.action, decision.zoho_id, True
+            self._writer.queue(record)
+        return refused
 
     def _note_relinked(self, record: Pending, new_id: str) -> None:
         """An upsert made a new contact although the customer was linked to one: that contact no longer holds
@@ -92,7 +127,7 @@ class OutcomeHandling(EngineShared):
         warnings = self.tally.warnings
         for index, warning in enumerate(warnings):
             if warning.customer_id == customer_id and zoho_id in warning.message:
-                note = f" But contact {zoho_id} was gone from Zoho (deleted or merged there): upserted on the email."
+                note = f" But contact {zoho_id} was gone from Zoho (deleted or merged there): sent again on the email."
                 warnings[index] = replace(warning, message=warning.message + note)
 
 

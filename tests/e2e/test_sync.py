@@ -417,6 +417,71 @@ def test_contacts_sharing_an_email_since_the_last_full_run_are_never_picked_sile
         assert zoho_calls(world) == calls  # linked now: no question asked
 
 
+@pytest.mark.parametrize("policy", ["skip", "oldest"])
+@pytest.mark.parametrize("zoho_picks", ["oldest", "newest", "error"])  # [UNVERIFIED] which one an upsert updates
+def test_a_contact_deleted_in_zoho_is_not_replaced_by_one_zoho_picks_among_contacts_sharing_its_email(
+    make_world: Any, policy: str, zoho_picks: str
+) -> None:
+    """A customer's contact was deleted in Zoho, and two contacts were made since with its email (web forms). The
+    incremental run's update by id comes back "invalid id": before sending the customer again on its email, the
+    run asks Zoho who holds it, and the rule for contacts sharing an email applies, as for a new customer."""
+    world: World = make_world(0, zoho_kwargs={"config": ZohoConfig(duplicate_match=zoho_picks)})
+    settings = {"sync.zoho_duplicates": policy}
+    customer_id = add_customer(world, "twice@example.com", lastname="Before")
+    assert world.sync(**settings).tally.inserted == 1
+    [deleted] = contacts(world, "twice@example.com")
+    world.zoho.backend.delete([deleted["id"]])
+    older = world.zoho.add_contact(Email="twice@example.com", Last_Name="A")
+    world.zoho.clock.advance(5)
+    newer = world.zoho.add_contact(Email="Twice@example.com", Last_Name="B")
+    world.magento.backend.update_customer(customer_id, lastname="After")
+    plan = world.sync(dry_run=True, **settings)
+    before = coql_calls(world)
+    result = world.sync(**settings)
+    assert result.tally.mode == "incremental" and coql_calls(world) - before == 1  # the email, once
+    assert len(contacts(world, "twice@example.com")) == 2  # neither deleted nor twinned
+    if policy == "skip":
+        for run in (plan, result):
+            [failure] = run.tally.failures
+            assert failure.customer_id == customer_id and failure.code == "ZOHO_DUPLICATE_CONTACTS"
+            assert deleted["id"] in failure.message and older in failure.message and newer in failure.message
+        assert (world.zoho.contact(older)["Last_Name"], world.zoho.contact(newer)["Last_Name"]) == ("A", "B")
+    else:
+        assert plan.tally.planned == [(customer_id, "twice@example.com", "update", older, "update by id")]
+        assert result.tally.failed == 0 and result.tally.updated == 1
+        [warning] = result.tally.warnings
+        assert warning.code == "ZOHO_DUPLICATE_CONTACTS" and "was gone from Zoho" not in warning.message
+        assert (world.zoho.contact(older)["Last_Name"], world.zoho.contact(newer)["Last_Name"]) == ("After", "B")
+        world.magento.backend.update_customer(customer_id, lastname="Again")
+        assert world.sync(**settings).tally.updated == 1  # linked to the oldest now: by id, no question asked
+        assert world.zoho.contact(older)["Last_Name"] == "Again"
+
+
+@pytest.mark.parametrize("matching", [False, True])  # [UNVERIFIED] the upsert match's case rule
+def test_a_contact_deleted_in_zoho_gives_way_to_the_one_holding_its_email_in_another_case(
+    make_world: Any, matching: bool
+) -> None:
+    """The contact made since under the email in another letter case is updated by id, not twinned."""
+    world: World = make_world(
+        0, zoho_kwargs={"config": ZohoConfig(email_case_sensitive=matching, coql_email_case_sensitive=False)}
+    )
+    customer_id = add_customer(world, "person@example.com", lastname="Before")
+    world.sync()
+    [deleted] = contacts(world, "person@example.com")
+    world.zoho.backend.delete([deleted["id"]])
+    form = world.zoho.add_contact(Email="Person@Example.com", Last_Name="Web form")
+    world.magento.backend.update_customer(customer_id, lastname="After")
+    result = world.sync()
+    assert (result.tally.mode, result.tally.updated, result.tally.inserted, result.tally.failed) == (
+        "incremental",
+        1,
+        0,
+        0,
+    )
+    assert [c["id"] for c in contacts(world, "person@example.com")] == [form]
+    assert world.zoho.contact(form)["Last_Name"] == "After"
+
+
 @pytest.mark.parametrize("matching", [False, True])  # [UNVERIFIED] the upsert match's case rule
 def test_an_incremental_run_asks_zoho_only_about_the_emails_it_would_upsert(make_world: Any, matching: bool) -> None:
     """New customers are looked up (one COQL query per 50 emails), linked ones are not, and a rerun with nothing
@@ -440,6 +505,24 @@ def test_an_incremental_run_asks_zoho_only_about_the_emails_it_would_upsert(make
     calls = zoho_calls(world)
     assert world.sync().tally.mode == "incremental" and zoho_calls(world) == calls
     assert new
+
+
+def test_a_dry_run_of_an_incremental_run_asks_zoho_about_each_new_email_once(make_world: Any) -> None:
+    """The engine asks Zoho about the emails it would upsert; the dry run plans those upserts on that answer
+    instead of asking again (one COQL query per 50 emails, not two)."""
+    world: World = make_world(0)
+    add_customer(world, "linked@example.com")
+    world.sync()
+    world.zoho.add_contact(Email="new7@example.com", Last_Name="Web form")
+    for i in range(61):
+        add_customer(world, f"new{i}@example.com")
+    before = coql_calls(world)
+    plan = world.sync(dry_run=True, **{"magento.page_size": 100})
+    assert plan.tally.mode == "incremental" and coql_calls(world) - before == 2  # 61 emails: two queries
+    actions = [action for _, _, action, _, _ in plan.tally.planned]
+    assert (actions.count("insert"), actions.count("update")) == (60, 1)
+    real = world.sync(**{"magento.page_size": 100})
+    assert (real.tally.inserted, real.tally.updated) == (60, 1)
 
 
 @pytest.mark.parametrize("on_deleted", ["ignore", "tag", "delete"])
