@@ -65,7 +65,7 @@ _PURPOSES: tuple[tuple[str, str, str | None], ...] = (
     ("upsert_contacts", "insert and update contacts", None),
     ("update_contacts", "update a linked contact by id (changes, email changes)", None),
     ("contact_fields", "check the Contacts fields and read their lengths before the first write", None),
-    ("find_contacts_by_email", "look contacts up by email (COQL: new customers and changed emails)", None),
+    ("find_contacts_by_email", "look contacts up by email (COQL: new customers, changed emails, contacts deleted in Zoho)", None),
     ("existing_contact_ids", "check that linked contacts still exist (COQL)", "--dry-run"),
     ("add_tags", "tag contacts of deleted customers", "on_deleted=tag"),
     ("delete_contacts", "delete contacts of deleted customers", "on_deleted=delete"),
