@@ -36,6 +36,7 @@ from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.magento.search import customer_keyset_query
 from magento_zoho_sync.magento.wire import PHP_OUTPUT_HINT, error_body, error_message, is_html, php_output, server_date
 from magento_zoho_sync.mapping_options import with_option_labels
+from magento_zoho_sync.proxy import proxy_hint, proxy_note
 from magento_zoho_sync.redact import redact
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import NetworkSettings, Settings
@@ -106,9 +107,19 @@ def doctor_retry(settings: Settings) -> RetryPolicy:
     return RetryPolicy(attempts=min(r.attempts, 3), timeout=min(r.timeout, 30.0), wait_initial=r.wait_initial)
 
 
-def transport_failure(exc: BaseException | None, where: str, setting: str) -> tuple[str, str]:
-    """(detail, fix) for a request that never got an answer (or one that could not be decoded); names TLS failures
-    as such."""
+def transport_failure(exc: BaseException | None, where: str, setting: str, url: str) -> tuple[str, str]:
+    """(detail, fix) for a request to ``url`` that never got an answer (or one that could not be decoded); names
+    TLS failures as such, and the proxy the request went through when one did."""
+    detail, fix = _transport_failure(exc, where, setting)
+    via = proxy_note(url)
+    if via and " could not be reached (" in detail:
+        detail = detail.replace(" could not be reached (", f" could not be reached{via} (", 1)
+    elif via:
+        detail = f"{detail.rstrip('.')}{via}."
+    return detail, proxy_hint(url, exc, fix)
+
+
+def _transport_failure(exc: BaseException | None, where: str, setting: str) -> tuple[str, str]:
     if isinstance(exc, httpx2.DecodingError):
         return f"{where} answered with a body that is not encoded as its Content-Encoding header says.", ENCODING_HINT
     tls, fix = tls_failure(exc), tls_fix(exc, setting.partition(" ")[0])
@@ -132,14 +143,17 @@ def url_check(key: str, name: str, setting: str, url: str, network: NetworkSetti
         parsed = check_url(url, setting=setting, allow_insecure_http=network.allow_insecure_http)
     except ConfigError as exc:
         return failed(key, name, exc.message, exc.hint)
+    via = proxy_note(url)
     if parsed.scheme == "https" and network.verify_tls:
-        return passed(key, name, f"{url}: https, certificates verified")
+        return passed(key, name, f"{url}: https, certificates verified{via}")
     if parsed.scheme == "https":
-        return warned(key, name, f"{url}: https, but certificates are NOT verified", "Remove MZSYNC_VERIFY_TLS=false.")
+        return warned(
+            key, name, f"{url}: https, but certificates are NOT verified{via}", "Remove MZSYNC_VERIFY_TLS=false."
+        )
     if is_loopback_host(parsed.host):
         return passed(key, name, f"{url}: plain http to this machine (local testing only)")
     return warned(
-        key, name, f"{url}: plain http, credentials cross the network unencrypted", f"Use https:// in {setting}."
+        key, name, f"{url}: plain http, credentials cross the network unencrypted{via}", f"Use https:// in {setting}."
     )
 
 
@@ -194,10 +208,14 @@ def _magento_reach(settings: Settings, transport: Transport) -> tuple[Check, dat
                 return failed(
                     key, name, f"Magento kept answering HTTP {exc.last.status_code}.", "Try again later."
                 ), None
-            detail, fix = transport_failure(exc.last, f"Magento at {http.base_url.host}", "MAGENTO_BASE_URL")
+            detail, fix = transport_failure(
+                exc.last, f"Magento at {http.base_url.host}", "MAGENTO_BASE_URL", str(http.base_url)
+            )
             return failed(key, name, detail, fix), None
         except httpx2.HTTPError as exc:
-            detail, fix = transport_failure(exc, f"Magento at {http.base_url.host}", "MAGENTO_BASE_URL")
+            detail, fix = transport_failure(
+                exc, f"Magento at {http.base_url.host}", "MAGENTO_BASE_URL", str(http.base_url)
+            )
             return failed(key, name, detail, fix), None
     status, when = response.status_code, server_date(response)
     where = f"GET /rest/{m.store_code}/V1{path}"

@@ -65,7 +65,11 @@ _PURPOSES: tuple[tuple[str, str, str | None], ...] = (
     ("upsert_contacts", "insert and update contacts", None),
     ("update_contacts", "update a linked contact by id (changes, email changes)", None),
     ("contact_fields", "check the Contacts fields and read their lengths before the first write", None),
-    ("find_contacts_by_email", "look contacts up by email (COQL: new customers, changed emails, contacts deleted in Zoho)", None),
+    (
+        "find_contacts_by_email",
+        "look contacts up by email (COQL: new customers, changed emails, contacts deleted in Zoho)",
+        None,
+    ),
     ("existing_contact_ids", "check that linked contacts still exist (COQL)", "--dry-run"),
     ("add_tags", "tag contacts of deleted customers", "on_deleted=tag"),
     ("delete_contacts", "delete contacts of deleted customers", "on_deleted=delete"),
@@ -233,10 +237,10 @@ class _Prober:
                     "",
                     error=f"{where} kept answering HTTP {exc.last.status_code} to {method} {API_PREFIX}{path}.",
                 )
-            detail, fix = transport_failure(exc.last, where, "ZOHO_API_URL (or ZOHO_REGION)")
+            detail, fix = transport_failure(exc.last, where, "ZOHO_API_URL (or ZOHO_REGION)", str(self.http.base_url))
             return _Answer(0, "", "", error=detail, fix=fix)
         except httpx2.HTTPError as exc:
-            detail, fix = transport_failure(exc, where, "ZOHO_API_URL (or ZOHO_REGION)")
+            detail, fix = transport_failure(exc, where, "ZOHO_API_URL (or ZOHO_REGION)", str(self.http.base_url))
             return _Answer(0, "", "", error=detail, fix=fix)
         except SyncError as exc:
             return _Answer(0, "", "", error=redact(str(exc)))

@@ -22,6 +22,7 @@ import httpx2
 
 from magento_zoho_sync.errors import ConfigError
 from magento_zoho_sync.loopback import is_loopback_host
+from magento_zoho_sync.proxy import proxy_status, refuse_proxy_auth
 from magento_zoho_sync.tls import tls_failure
 
 __all__ = [
@@ -112,9 +113,11 @@ def build_client(
     all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     all_headers.update(headers or {})
     hooks: dict[str, list[Callable[..., object]]] = {"request": [on_request]} if on_request else {}
-    hooks["response"] = [_log_response]
+    hooks["response"] = [_log_response, refuse_proxy_auth]
     return httpx2.Client(
         base_url=base_url.rstrip("/"),
+        # the environment's proxy (HTTPS_PROXY, ...), but never for this machine's loopback (see proxy.py)
+        trust_env=not is_loopback_host(httpx2.URL(base_url).host),
         timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
         follow_redirects=False,
         verify=verify_tls,
@@ -175,6 +178,11 @@ def transport_problem(exc: BaseException | None) -> str:
             f"{kind}: the body is not encoded as its Content-Encoding header says "
             "(a proxy or the web server mislabels the encoding)"
         )
+    refused = proxy_status(exc)
+    if refused == 407:
+        return f"{kind}: the proxy asks for credentials (HTTP 407)"
+    if refused is not None:
+        return f"{kind}: the proxy refused to connect to the host (HTTP {refused})"
     if any(marker in text for marker in _DNS_FAILURES):
         return f"{kind}: the host name does not resolve (DNS)"
     if "connection refused" in text or "errno 111" in text:

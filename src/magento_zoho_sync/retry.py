@@ -31,6 +31,7 @@ import httpx2
 import stamina
 from stamina.instrumentation import RetryDetails
 
+from magento_zoho_sync.proxy import proxy_status
 from magento_zoho_sync.tls import is_final_tls_failure
 
 __all__ = [
@@ -159,7 +160,10 @@ def retry_decision(exc: Exception, *, wait_max: float = 30.0) -> bool | float:
         if exc.retry_after is not None:
             return min(exc.retry_after, wait_max)
         return True
-    # a certificate that cannot be verified, or an https URL for a plain-http port, fails the same way every time
+    # a certificate that cannot be verified, an https URL for a plain-http port, or a proxy that wants credentials
+    # fails the same way every time
+    if proxy_status(exc) == 407:
+        return False
     return isinstance(exc, TRANSIENT_TRANSPORT_ERRORS) and not is_final_tls_failure(exc)
 
 

@@ -42,6 +42,7 @@ from pydantic import (
 from magento_zoho_sync import redact
 from magento_zoho_sync.errors import ConfigError
 from magento_zoho_sync.mapping_config import MappingConfigError, MappingSpec, build_spec
+from magento_zoho_sync.proxy import proxy_passwords
 from magento_zoho_sync.settings_checks import AUTH_MODE_CREDENTIALS, fill_and_check
 from magento_zoho_sync.settings_messages import describe, format_problems, raise_if
 from magento_zoho_sync.settings_sources import (
@@ -335,6 +336,7 @@ def _register_secrets(settings: Settings) -> None:
         for value in (getattr(section, name) for name in type(section).model_fields)
         if isinstance(value, SecretStr)
     )
+    redact.register_secrets(proxy_passwords())  # HTTPS_PROXY=http://user:password@proxy:3128
 
 
 def _warn_if_exposed(config_file: Path, document: Mapping[str, Any]) -> None:

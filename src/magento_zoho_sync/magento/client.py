@@ -21,7 +21,7 @@ import httpx2
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import MagentoError
-from magento_zoho_sync.http import ApiStats, build_client, transport_problem
+from magento_zoho_sync.http import ApiStats, build_client, transport_hint, transport_problem
 from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
 from magento_zoho_sync.magento.search import (
     MAX_EMAILS_PER_QUERY,
@@ -39,6 +39,7 @@ from magento_zoho_sync.magento.wire import (
     server_date,
 )
 from magento_zoho_sync.mapping import MAX_INT, int_from_digits, normalise_email
+from magento_zoho_sync.proxy import proxy_hint, proxy_note
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 
@@ -188,13 +189,18 @@ class MagentoClient:
                     "at most MZSYNC_RETRY_TIMEOUT: raise them if the store is slow; else check MAGENTO_BASE_URL and "
                     "the network."
                 )
+            base = self._http.base_url
             raise MagentoError(
-                f"Magento at {self._http.base_url.host} could not be reached for GET {path} "
+                f"Magento at {base.host} could not be reached{proxy_note(base)} for GET {path} "
                 f"after {exc.tries} ({transport_problem(last)}).",
-                hint=hint,
+                hint=proxy_hint(base, last, hint),
             ) from None
         except httpx2.HTTPError as exc:
-            raise MagentoError(f"GET {path} to Magento failed ({transport_problem(exc)}).") from None
+            base = self._http.base_url
+            raise MagentoError(
+                f"GET {path} to Magento{proxy_note(base)} failed ({transport_problem(exc)}).",
+                hint=proxy_hint(base, exc, transport_hint(exc) or "") or None,
+            ) from None
         with self._lock:
             if self.server_time is None:
                 self.server_time = server_date(response)

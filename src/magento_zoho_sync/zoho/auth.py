@@ -34,6 +34,7 @@ from magento_zoho_sync.http import (
     transport_hint,
     transport_problem,
 )
+from magento_zoho_sync.proxy import proxy_hint, proxy_note
 from magento_zoho_sync.redact import redact, register_secret
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
@@ -359,13 +360,15 @@ class ZohoTokenManager:
                     "was lost. A proxy in front of ZOHO_ACCOUNTS_URL can answer so too.",
                 ) from None
             raise ZohoError(
-                f"Zoho Accounts at {self.accounts_url} could not be reached after {exc.tries} "
-                f"({transport_problem(last)}).",
-                hint=tls_fix(last, "ZOHO_ACCOUNTS_URL") or "Check ZOHO_ACCOUNTS_URL and the network.",
+                f"Zoho Accounts at {self.accounts_url} could not be reached{proxy_note(self.accounts_url)} after "
+                f"{exc.tries} ({transport_problem(last)}).",
+                hint=tls_fix(last, "ZOHO_ACCOUNTS_URL")
+                or proxy_hint(self.accounts_url, last, "Check ZOHO_ACCOUNTS_URL and the network."),
             ) from None
         except httpx2.HTTPError as exc:
             raise ZohoError(
-                f"The token request to Zoho Accounts failed ({transport_problem(exc)}).", hint=transport_hint(exc)
+                f"The token request to Zoho Accounts{proxy_note(self.accounts_url)} failed ({transport_problem(exc)}).",
+                hint=proxy_hint(self.accounts_url, exc, transport_hint(exc) or "") or None,
             ) from None
         api_domain = body.get("api_domain") if isinstance(body.get("api_domain"), str) else None
         warning = check_api_domain(api_domain, api_url=self.api_url, accounts_url=self.accounts_url)
@@ -444,8 +447,10 @@ def exchange_grant_token(
             response = http.post(TOKEN_PATH, data=form)
         except httpx2.HTTPError as exc:
             raise ZohoError(
-                f"Zoho Accounts at {base} could not be reached ({transport_problem(exc)}).",
-                hint="The grant code may have been used anyway: generate a new one before trying again.",
+                f"Zoho Accounts at {base} could not be reached{proxy_note(base)} ({transport_problem(exc)}).",
+                hint=proxy_hint(
+                    base, exc, "The grant code may have been used anyway: generate a new one before trying again."
+                ),
             ) from None
         try:
             body = _parse_token_response(response, accounts_url=base, grant=True)

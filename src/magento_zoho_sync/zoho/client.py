@@ -38,6 +38,7 @@ from magento_zoho_sync.http import (
     zoho_coql_credits,
     zoho_write_credits,
 )
+from magento_zoho_sync.proxy import proxy_hint, proxy_note
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.zoho.auth import ZohoAuth, ZohoTokenManager
@@ -245,13 +246,14 @@ class ZohoClient:
                     "can answer so too.",
                 ) from None
             raise ZohoError(
-                f"Zoho CRM at {self.api_url} could not be reached for {method} {API_PREFIX}{path} after "
-                f"{exc.tries} ({transport_problem(last)}).",
-                hint="Check ZOHO_API_URL (or ZOHO_REGION) and the network.",
+                f"Zoho CRM at {self.api_url} could not be reached{proxy_note(self.api_url)} for {method} "
+                f"{API_PREFIX}{path} after {exc.tries} ({transport_problem(last)}).",
+                hint=proxy_hint(self.api_url, last, "Check ZOHO_API_URL (or ZOHO_REGION) and the network."),
             ) from None
         except httpx2.HTTPError as exc:
             raise ZohoError(
-                f"{method} {API_PREFIX}{path} to Zoho CRM failed ({transport_problem(exc)}).", hint=transport_hint(exc)
+                f"{method} {API_PREFIX}{path} to Zoho CRM{proxy_note(self.api_url)} failed ({transport_problem(exc)}).",
+                hint=proxy_hint(self.api_url, exc, transport_hint(exc) or "") or None,
             ) from None
         self._raise_for_access(response, method, path, operation)
         return response

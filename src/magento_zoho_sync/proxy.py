@@ -1,0 +1,108 @@
+"""Proxies: which one a request goes through, and the words for a proxy that fails.
+
+The clients follow the environment, as curl and pip do: ``HTTPS_PROXY`` (Zoho, an https store), ``HTTP_PROXY``
+(a plain-http URL), ``ALL_PROXY``, and ``NO_PROXY`` for the hosts reached directly (httpx reads them; lower-case
+names too). A proxy's credentials go in its URL (``http://user:password@proxy:3128``); they are never shown.
+
+Loopback hosts (``127.0.0.1``, ``localhost``: the bundled simulators, an SSH tunnel) are always reached directly:
+a proxy elsewhere cannot reach this machine's loopback, and a proxy set for the whole machine would otherwise
+break ``demo``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx2
+from httpx2._utils import URLPattern, get_environment_proxies  # the functions httpx's own clients use
+
+from magento_zoho_sync.loopback import is_loopback_host
+
+__all__ = [
+    "PROXY_SOURCES",
+    "proxy_for",
+    "proxy_hint",
+    "proxy_note",
+    "proxy_passwords",
+    "proxy_status",
+    "refuse_proxy_auth",
+]
+
+#: The environment variables a proxy is set by, for messages.
+PROXY_SOURCES = "HTTPS_PROXY, HTTP_PROXY or ALL_PROXY"
+
+PROXY_AUTH_HINT = (
+    "The proxy asks for credentials: put them in its URL, e.g. HTTPS_PROXY=http://user:password@proxy:3128 "
+    "(percent-encode special characters), or ask its administrator to let this machine through."
+)
+
+_STATUS = re.compile(r"^\s*(\d{3})\b")
+
+
+def proxy_for(url: httpx2.URL | str) -> str | None:
+    """The proxy the environment sends requests for ``url`` through, as ``scheme://host:port`` (never with its
+    credentials), or None: no proxy applies, ``NO_PROXY`` exempts the host, or the host is a loopback one."""
+    target = httpx2.URL(str(url))
+    if is_loopback_host(target.host):
+        return None
+    patterns = sorted((URLPattern(key), proxy) for key, proxy in get_environment_proxies().items())
+    for pattern, proxy in patterns:
+        if pattern.matches(target):
+            return None if proxy is None else _without_credentials(proxy)
+    return None
+
+
+def proxy_passwords() -> list[str]:
+    """The passwords in the environment's proxy URLs (as sent: percent-decoded), for the redaction of messages."""
+    found: list[str] = []
+    for proxy in get_environment_proxies().values():
+        try:
+            password = httpx2.URL(proxy).password if proxy else None
+        except httpx2.InvalidURL:
+            continue
+        if password:
+            found.append(password)
+    return found
+
+
+def _without_credentials(proxy: str) -> str:
+    try:
+        parsed = httpx2.URL(proxy)
+    except httpx2.InvalidURL:
+        return "(an unreadable proxy URL)"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"
+
+
+def proxy_note(url: httpx2.URL | str) -> str:
+    """`` through the proxy http://proxy:3128`` for a message about ``url``, or nothing when no proxy applies."""
+    proxy = proxy_for(url)
+    return f" through the proxy {proxy}" if proxy else ""
+
+
+def proxy_status(exc: BaseException | None) -> int | None:
+    """The HTTP status a proxy refused with (407: credentials wanted; 403, 502, ...), or None."""
+    if not isinstance(exc, httpx2.ProxyError):
+        return None
+    match = _STATUS.match(str(exc))  # httpcore: "407 Proxy Authentication Required"; only the digits are read
+    return int(match.group(1)) if match else None
+
+
+def proxy_hint(url: httpx2.URL | str, exc: BaseException | None, otherwise: str) -> str:
+    """The fix for a request to ``url`` that got no answer: about the proxy when one applies, else ``otherwise``."""
+    proxy = proxy_for(url)
+    if proxy is None:
+        return otherwise
+    if proxy_status(exc) == 407:
+        return PROXY_AUTH_HINT
+    return (
+        f"The proxy comes from {PROXY_SOURCES}: check that it is up and lets this machine through, or list "
+        f"{httpx2.URL(str(url)).host} in NO_PROXY to reach it directly. {otherwise}"
+    )
+
+
+def refuse_proxy_auth(response: httpx2.Response) -> None:
+    """A response hook: a proxy's 407 to a plain-http request becomes the :class:`httpx2.ProxyError` an https
+    request gets (the proxy refused the CONNECT), so that both read the same and neither is tried again."""
+    if response.status_code == 407 and proxy_for(response.request.url) is not None:
+        raise httpx2.ProxyError("407 Proxy Authentication Required", request=response.request)
