@@ -116,8 +116,9 @@ def build_client(
     hooks["response"] = [_log_response, refuse_proxy_auth]
     return httpx2.Client(
         base_url=base_url.rstrip("/"),
-        # the environment's proxy (HTTPS_PROXY, ...), but never for this machine's loopback (see proxy.py)
-        trust_env=not is_loopback_host(httpx2.URL(base_url).host),
+        # the environment's proxy (HTTPS_PROXY, ...), but never for this machine's loopback (see proxy.py); a mount
+        # for the host outranks the proxies' scheme-wide ones, and SSL_CERT_FILE still applies
+        mounts=_direct_if_loopback(base_url),
         timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
         follow_redirects=False,
         verify=verify_tls,
@@ -126,6 +127,13 @@ def build_client(
         headers=all_headers,
         event_hooks=hooks,
     )
+
+
+def _direct_if_loopback(base_url: str) -> dict[str, None]:
+    host = httpx2.URL(base_url).host
+    if not is_loopback_host(host):
+        return {}
+    return {f"all://[{host}]" if ":" in host else f"all://{host}": None}
 
 
 def _log_response(response: httpx2.Response) -> None:

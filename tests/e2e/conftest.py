@@ -16,6 +16,7 @@ import pytest
 import stamina
 
 from magento_zoho_sims.common import InProcessTransport
+from magento_zoho_sims.common.server import ThreadedServer
 from magento_zoho_sims.magento import MagentoSimulator
 from magento_zoho_sims.zoho import ZohoSimulator
 from magento_zoho_sync.app import RunResult, run_sync
@@ -56,10 +57,15 @@ class World:
         return run_sync(self.settings(**overrides), full=full, dry_run=dry_run, transport=self.transport)
 
     @contextmanager
-    def served(self) -> Iterator[dict[str, str]]:
-        """Both simulators on loopback ports; yields the environment a user would set to sync against them."""
-        magento = self.magento.serve()
-        zoho = self.zoho.serve()
+    def served(self, tls: tuple[str, str] | None = None) -> Iterator[dict[str, str]]:
+        """Both simulators on loopback ports; yields the environment a user would set to sync against them.
+
+        ``tls``: a certificate chain and its key (PEM files) to serve both over https."""
+        if tls is None:
+            magento, zoho = self.magento.serve(), self.zoho.serve()
+        else:
+            magento = ThreadedServer(self.magento.app, date_header=False, tls=tls).start()
+            zoho = ThreadedServer(self.zoho.app, tls=tls).start()
         admin = self.magento.config.admins[0]
         try:
             yield {

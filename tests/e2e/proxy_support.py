@@ -1,14 +1,17 @@
 """A forward proxy for the tests: plain http, on a loopback port, in a thread.
 
-It relays requests in absolute form (``GET http://shop.example.test:8081/rest/... HTTP/1.1``) to the same port on
-127.0.0.1, whatever the host name (the simulators listen there; through a proxy, the client never resolves the
-name itself). With ``credentials`` it answers 407 to a request without the matching ``Proxy-Authorization``.
+It relays requests in absolute form (``GET http://shop.example.test:8081/rest/... HTTP/1.1``), and tunnels
+``CONNECT shop.example.test:8443`` (https), to the same port on 127.0.0.1, whatever the host name (the simulators
+listen there; through a proxy, the client never resolves the name itself). With ``credentials`` it answers 407
+to a request or a CONNECT without the matching ``Proxy-Authorization``.
 """
 
 from __future__ import annotations
 
 import base64
 import http.client
+import select
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,16 +36,41 @@ class ForwardProxy:
             def log_message(self, format: str, *args: object) -> None:
                 return
 
+            def _allowed(self) -> bool:
+                if proxy.credentials is None:
+                    return True
+                token = base64.b64encode(":".join(proxy.credentials).encode()).decode()
+                if self.headers.get("Proxy-Authorization") == f"Basic {token}":
+                    return True
+                proxy.refused += 1
+                self.send_response(407)
+                self.send_header("Proxy-Authenticate", 'Basic realm="tests"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return False
+
+            def do_CONNECT(self) -> None:
+                if not self._allowed():
+                    return
+                host, _, port = self.path.rpartition(":")
+                proxy.relayed.append(("CONNECT", host))
+                with socket.create_connection(("127.0.0.1", int(port)), timeout=30) as upstream:
+                    self.send_response(200, "Connection established")
+                    self.end_headers()
+                    ends = [self.connection, upstream]
+                    while True:
+                        readable, _, _ = select.select(ends, [], [], 30)
+                        if not readable:
+                            return
+                        for end in readable:
+                            data = end.recv(65536)
+                            if not data:
+                                return
+                            (upstream if end is self.connection else self.connection).sendall(data)
+
             def _relay(self) -> None:
-                if proxy.credentials is not None:
-                    token = base64.b64encode(":".join(proxy.credentials).encode()).decode()
-                    if self.headers.get("Proxy-Authorization") != f"Basic {token}":
-                        proxy.refused += 1
-                        self.send_response(407)
-                        self.send_header("Proxy-Authenticate", 'Basic realm="tests"')
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
+                if not self._allowed():
+                    return
                 target = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None

@@ -32,8 +32,10 @@ class ThreadedServer:
         port: int = 0,
         allow_non_loopback: bool = False,
         date_header: bool = True,
+        tls: tuple[str, str] | None = None,
     ) -> None:
-        """``date_header=False`` when the app sends its own ``Date`` (from a simulated clock)."""
+        """``date_header=False`` when the app sends its own ``Date`` (from a simulated clock). ``tls``: the paths of
+        a certificate chain and its key (PEM) to serve https instead of http."""
         if not allow_non_loopback and not _is_loopback(host):
             raise ValueError(f"refusing to bind the simulator to {host}: pass allow_non_loopback=True to do so")
         # Dropped connections are deliberate here; uvicorn would log each one as an application error.
@@ -47,15 +49,18 @@ class ThreadedServer:
             lifespan="off",
             timeout_keep_alive=30,
             date_header=date_header,
+            ssl_certfile=tls[0] if tls else None,
+            ssl_keyfile=tls[1] if tls else None,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="sim-server", daemon=True)
         self.host = host
         self.port = port
+        self.scheme = "https" if tls else "http"
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> ThreadedServer:
         """Start serving (a second call is a no-op, so ``with sim.serve() as server`` works too)."""
