@@ -51,9 +51,16 @@ def test_the_clients_send_through_the_proxy_proxy_for_names_and_loopback_directl
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What ``proxy_for`` says is what the client does (the same environment, the same matching)."""
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.corp:3128")  # http and https alike
     monkeypatch.setenv("NO_PROXY", "exempt.example.com")
-    for url, proxied in ((SHOP, True), ("https://exempt.example.com", False), ("http://127.0.0.1:8081", False)):
+    cases = (
+        (SHOP, True),
+        ("https://exempt.example.com", False),
+        ("http://127.0.0.1:8081", False),
+        ("http://localhost:8081", False),
+        ("http://[::1]:8081", False),
+    )
+    for url, proxied in cases:
         with build_client(base_url=url, setting="X", timeout=5) as client:
             transport = client._transport_for_url(httpx2.URL(url))  # httpx's own choice of transport
             assert (transport is not client._transport) is proxied, url
