@@ -22,6 +22,7 @@ import ipaddress
 import json
 import os
 import signal
+import ssl
 import sys
 import tempfile
 import threading
@@ -78,6 +79,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated data and credentials (1)")
     parser.add_argument("--ready-file", type=Path, help="write the URLs and credentials here as JSON when listening")
     parser.add_argument("--quiet", action="store_true", help="print nothing on startup (use --ready-file)")
+    parser.add_argument(
+        "--tls-cert", type=Path, metavar="FILE", help="serve https with this certificate chain (PEM; with --tls-key)"
+    )
+    parser.add_argument("--tls-key", type=Path, metavar="FILE", help="the certificate's private key (PEM)")
 
 
 def _magento_options(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
@@ -233,19 +238,33 @@ def make_zoho(args: argparse.Namespace) -> ZohoSimulator:
     return sim
 
 
-def start_server(app_owner: MagentoSimulator | ZohoSimulator, host: str, port: int, allow: bool) -> ThreadedServer:
-    if host == DEFAULT_HOST:
+def start_server(
+    app_owner: MagentoSimulator | ZohoSimulator,
+    host: str,
+    port: int,
+    allow: bool,
+    tls: tuple[str, str] | None = None,
+) -> ThreadedServer:
+    if host == DEFAULT_HOST and tls is None:
         return app_owner.serve(port)
-    server = ThreadedServer(app_owner.app, host=host, port=port, allow_non_loopback=allow)
-    if isinstance(app_owner, MagentoSimulator):
-        # As MagentoSimulator.serve(): the simulator sends its own Date header (from its Clock).
-        server._server.config.date_header = False
+    # As MagentoSimulator.serve(): the Magento simulator sends its own Date header (from its Clock).
+    own_date = isinstance(app_owner, MagentoSimulator)
+    server = ThreadedServer(
+        app_owner.app, host=host, port=port, allow_non_loopback=allow, date_header=not own_date, tls=tls
+    )
     return server.start()
 
 
-def _url(host: str, port: int) -> str:
+def _tls(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The ``--tls-cert`` and ``--tls-key`` files, both or neither (checked by :func:`main`)."""
+    if args.tls_cert is None:
+        return None
+    return str(args.tls_cert.expanduser()), str(args.tls_key.expanduser())
+
+
+def _url(host: str, port: int, scheme: str = "http") -> str:
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"{scheme}://{shown}:{port}"
 
 
 # The product's MAGENTO_AUTH modes and the environment variables each needs, named by their simulator credential.
@@ -404,6 +423,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"refusing to bind to {args.host}: it is not a loopback address "
             "(the simulators accept anyone; pass --allow-non-loopback as well if you really mean it)"
         )
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together: the certificate chain and its private key")
+    tls = _tls(args)
+    if tls is not None:
+        try:  # said here: uvicorn would fail in its thread, with only "could not start" to show for it
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(*tls)
+        except (OSError, ssl.SSLError) as exc:
+            parser.error(f"--tls-cert / --tls-key: cannot load the certificate and its key ({exc})")
 
     stop = threading.Event()
 
@@ -419,17 +446,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("magento", "both"):
             magento = make_magento(args)
             port = args.port if args.command == "magento" else args.magento_port
-            server = start_server(magento, args.host, port, args.allow_non_loopback)
+            server = start_server(magento, args.host, port, args.allow_non_loopback, tls)
             servers.append(server)
-            info["magento"] = magento_info(magento, _url(args.host, server.port))
+            info["magento"] = magento_info(magento, _url(args.host, server.port, server.scheme))
         if args.command in ("zoho", "both"):
             zoho = make_zoho(args)
             if args.command == "both" and args.seed_org:
                 zoho.seed_org(email for _, email, _ in magento.backend.iter_emails())
             port = args.port if args.command == "zoho" else args.zoho_port
-            server = start_server(zoho, args.host, port, args.allow_non_loopback)
+            server = start_server(zoho, args.host, port, args.allow_non_loopback, tls)
             servers.append(server)
-            info["zoho"] = zoho_info(zoho, _url(args.host, server.port))
+            info["zoho"] = zoho_info(zoho, _url(args.host, server.port, server.scheme))
         info["env"] = env_vars(info)
         if args.ready_file is not None:
             write_ready_file(args.ready_file, info)

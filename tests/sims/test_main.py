@@ -218,3 +218,49 @@ def test_refresh_limit_flag_sets_zohos_token_refresh_limit_and_the_banner_says_i
     assert info["refresh_limit"] == 500
     print_banner({"zoho": info})
     assert "500 token refreshes per 10 minutes" in capsys.readouterr().out
+
+
+def test_both_standalone_serve_https_with_the_certificate_given(tmp_path: Path) -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    chain, key, ca_file = tmp_path / "chain.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    for pem in cert.cert_chain_pems:
+        pem.write_to_path(str(chain), append=True)
+    cert.private_key_pem.write_to_path(str(key))
+    ca.cert_pem.write_to_path(str(ca_file))
+    ready = tmp_path / "ready.json"
+    command = [sys.executable, "-m", "magento_zoho_sims", "both", "--magento-port", "0", "--zoho-port", "0"]
+    tls = ["--tls-cert", str(chain), "--tls-key", str(key), "--customers", "5", "--ready-file", str(ready)]
+    proc = subprocess.Popen([*command, *tls], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        info = _wait_for(ready, proc)
+        assert info["magento"]["url"].startswith("https://127.0.0.1:")
+        assert info["env"]["ZOHO_API_URL"].startswith("https://127.0.0.1:")
+        trusted = ssl.create_default_context(cafile=str(ca_file))
+        with httpx2.Client(base_url=info["magento"]["url"], verify=trusted, timeout=30) as client:
+            assert client.get("/_sim/").json()["simulator"] == "magento"
+        with httpx2.Client(base_url=info["zoho"]["url"], verify=trusted, timeout=30) as client:
+            assert client.get("/_sim/").json()["simulator"] == "zoho"
+        with httpx2.Client(base_url=info["zoho"]["url"], timeout=30) as client, pytest.raises(httpx2.ConnectError):
+            client.get("/_sim/")  # the system's CAs do not know the test CA
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_tls_flags_go_together_and_a_certificate_that_cannot_be_loaded_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["magento", "--port", "0", "--tls-cert", str(tmp_path / "chain.pem")])
+    assert "--tls-cert and --tls-key go together" in capsys.readouterr().err
+    (tmp_path / "chain.pem").write_text("not a certificate")
+    (tmp_path / "key.pem").write_text("not a key")
+    with pytest.raises(SystemExit):
+        main(["zoho", "--port", "0", "--tls-cert", str(tmp_path / "chain.pem"), "--tls-key", str(tmp_path / "key.pem")])
+    assert "cannot load the certificate and its key" in capsys.readouterr().err
