@@ -29,13 +29,9 @@ class Filter:
         return self.condition_type or "eq"  # case-sensitive, as the MySQL adapter's array keys
 
     def echo(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.field is not None:
-            out["field"] = self.field
-        if self.value is not None:
-            out["value"] = self.value
-        out["condition_type"] = self.condition_type or "eq"
-        return out
+        # Filter::getField()/getValue() are declared "@return string" (no |null), so DataObjectProcessor emits
+        # them even when not sent, as null; getConditionType() answers "eq" when unset.
+        return {"field": self.field, "value": self.value, "condition_type": self.condition_type or "eq"}
 
 
 @dataclass(frozen=True)
@@ -48,12 +44,8 @@ class SortOrder:
         return self.direction == "ASC"
 
     def echo(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.field is not None:
-            out["field"] = self.field
-        if self.direction is not None:
-            out["direction"] = self.direction
-        return out
+        # SortOrder::getField()/getDirection() are "@return string": emitted as null when not sent
+        return {"field": self.field, "direction": self.direction}
 
 
 @dataclass(frozen=True)

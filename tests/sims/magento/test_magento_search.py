@@ -34,6 +34,24 @@ def test_result_shape_and_echo(client: httpx2.Client, auth: dict[str, str]) -> N
     assert bare == {"filter_groups": [{"filters": [{"field": "email", "value": "x", "condition_type": "eq"}]}]}
 
 
+def test_echo_keeps_a_filter_value_and_a_sort_direction_not_sent_as_null(
+    client: httpx2.Client, auth: dict[str, str]
+) -> None:
+    """Filter::getValue() and SortOrder::getDirection() are declared ``@return string`` (no ``|null``), so
+    DataObjectProcessor emits them when unset, as null (Adobe's spec lists them as required for that reason)."""
+    params = {
+        "searchCriteria[filter_groups][0][filters][0][field]": "email",
+        "searchCriteria[sortOrders][0][field]": "entity_id",
+    }
+    response = search(client, auth, params)
+    assert response.status_code == 200
+    assert response.json()["search_criteria"] == {
+        "filter_groups": [{"filters": [{"field": "email", "value": None, "condition_type": "eq"}]}],
+        "sort_orders": [{"field": "entity_id", "direction": None}],
+    }
+    assert b'"direction":null' in response.content
+
+
 def test_missing_search_criteria_is_400_and_empty_is_everything(client: httpx2.Client, auth: dict[str, str]) -> None:
     missing = client.get("/rest/V1/customers/search", headers=auth)
     assert missing.status_code == 400
