@@ -20,6 +20,7 @@ from magento_zoho_sims.magento.auth import Principal
 from magento_zoho_sims.magento.backend import MagentoBackend
 from magento_zoho_sims.magento.config import CUSTOMER_RESOURCE, MagentoConfig
 from magento_zoho_sims.magento.errors import MagentoError, internal_error, new_report_id, not_authorized, required_many
+from magento_zoho_sims.magento.inputs import typed_customer
 from magento_zoho_sims.magento.phpjson import encode
 from magento_zoho_sims.magento.searchcriteria import criteria_from_params as _criteria
 from magento_zoho_sims.magento.searchcriteria import parse_fields, parse_php_query, project
@@ -162,6 +163,7 @@ def _save_customer(call: Call) -> Any:
     customer = body.get("customer") if isinstance(body, dict) else None
     if not isinstance(customer, dict):
         raise required_many(["customer"])
+    customer = typed_customer(customer)  # ServiceInputProcessor: the declared types, before the repository
     missing = [f for f in ("email", "firstname", "lastname") if not customer.get(f)]
     if missing:
         raise required_many(missing)

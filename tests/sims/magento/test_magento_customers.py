@@ -334,6 +334,52 @@ def test_put_customer_bumps_only_on_real_column_changes(
     assert client.put("/rest/V1/customers/999", headers=auth, json={"customer": original}).status_code == 404
 
 
+def test_put_converts_values_to_the_declared_types(client: httpx2.Client, auth: dict[str, str]) -> None:
+    """ServiceInputProcessor casts input to the data interface's types: what is saved and echoed is typed."""
+    sent = {
+        "email": "typed@example.com",
+        "firstname": 12,
+        "lastname": "Typed",
+        "group_id": "2",
+        "gender": 1.0,
+        "website_id": " 1",
+        "disable_auto_group_change": "0",
+        "addresses": [
+            {"region": {"region_code": "NY"}, "country_id": "US", "street": ["1 Main St", 5], "city": "NYC"}
+            | {"telephone": 5550100, "postcode": 10001, "default_billing": "1", "default_shipping": "false"}
+        ],
+    }
+    saved = client.put("/rest/V1/customers/9", headers=auth, json={"customer": sent})
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert (body["firstname"], body["group_id"], body["gender"]) == ("12", 2, 1)
+    assert (body["website_id"], body["disable_auto_group_change"]) == (1, 0)
+    [address] = body["addresses"]
+    assert (address["telephone"], address["postcode"], address["street"]) == ("5550100", "10001", ["1 Main St", "5"])
+    assert address["default_billing"] is True and "default_shipping" not in address  # "false" is false
+    assert body["default_billing"] == str(address["id"]) and "default_shipping" not in body
+    assert client.get("/rest/V1/customers/9", headers=auth).json() == body
+
+
+def test_put_refuses_a_value_of_the_wrong_type(client: httpx2.Client, auth: dict[str, str]) -> None:
+    original = client.get("/rest/V1/customers/9", headers=auth).json()
+    cases = [
+        ({"group_id": "gold"}, 'Error occurred during "group_id" processing. The "gold" value\'s type is invalid.'),
+        ({"store_id": True}, 'Error occurred during "store_id" processing. The "1" value\'s type is invalid.'),
+        ({"email": ["a@example.com"]}, 'Error occurred during "email" processing. The "array" value\'s type'),
+        (
+            {"addresses": [{"country_id": "US", "region_id": "NY"}]},
+            'Error occurred during "addresses" processing. Error occurred during "region_id" processing. '
+            'The "NY" value\'s type is invalid. The "int" type was expected. Verify and try again.',
+        ),
+    ]
+    for change, message in cases:
+        refused = client.put("/rest/V1/customers/9", headers=auth, json={"customer": {**original, **change}})
+        assert refused.status_code == 400 and refused.json()["message"].startswith(message), refused.text
+        assert list(refused.json()) == ["message"]  # a rendered message, no parameters
+    assert client.get("/rest/V1/customers/9", headers=auth).json() == original  # nothing saved
+
+
 def test_put_round_trips_every_seeded_address(
     client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator
 ) -> None:
