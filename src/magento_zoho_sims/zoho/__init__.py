@@ -23,7 +23,7 @@ from magento_zoho_sims.common.server import ThreadedServer
 from magento_zoho_sims.common.transport import InProcessTransport
 from magento_zoho_sims.zoho.accounts import DEFAULT_SCOPES, ZohoAccounts
 from magento_zoho_sims.zoho.app import ZohoApp
-from magento_zoho_sims.zoho.backend import STATUS_POLICY, WriteRecord, ZohoBackend, batch_status
+from magento_zoho_sims.zoho.backend import ZohoBackend
 from magento_zoho_sims.zoho.config import EDITION_CONCURRENCY, ZohoConfig
 from magento_zoho_sims.zoho.control import control_plane
 from magento_zoho_sims.zoho.errors import error_body
@@ -31,6 +31,7 @@ from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sims.zoho.limits import JSON_CONTENT_TYPE, ConcurrencyGate, CreditLedger
 from magento_zoho_sims.zoho.reads import Reader
 from magento_zoho_sims.zoho.seed import SeedSummary, bulk_contacts, seed_org
+from magento_zoho_sims.zoho.writes import STATUS_POLICY, WriteRecord, batch_status
 
 __all__ = [
     "DEFAULT_SCOPES",

@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from magento_zoho_sims.zoho.backend import MAX_RECORDS_PER_WRITE, write_credits
 from magento_zoho_sims.zoho.errors import ZohoError, error_body, required_param_missing
 from magento_zoho_sims.zoho.fields import minimal_module_fields
 from magento_zoho_sims.zoho.limits import (
@@ -32,6 +31,7 @@ from magento_zoho_sims.zoho.metadata import (
     org_payload,
 )
 from magento_zoho_sims.zoho.reads import parse_http_date
+from magento_zoho_sims.zoho.writes import MAX_RECORDS_PER_WRITE, write_credits
 
 if TYPE_CHECKING:
     from magento_zoho_sims.zoho import ZohoSimulator

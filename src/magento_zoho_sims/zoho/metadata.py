@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from magento_zoho_sims.zoho.backend import CURRENT_USER
 from magento_zoho_sims.zoho.fields import ACCOUNTS_MODULE_ID, CONTACTS_MODULE_ID, VENDORS_MODULE_ID
+from magento_zoho_sims.zoho.user import CURRENT_USER
 
 ORG_ID = "5843104000000224010"
 ORG_ZGID = "60012345678"

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from magento_zoho_sims.zoho import coql as coql_mod
-from magento_zoho_sims.zoho.backend import CURRENT_USER, ZohoBackend
+from magento_zoho_sims.zoho.backend import ZohoBackend
 from magento_zoho_sims.zoho.criteria import compile_criteria
 from magento_zoho_sims.zoho.errors import ZohoError, limit_exceeded, required_param_missing
 from magento_zoho_sims.zoho.store import Contact
+from magento_zoho_sims.zoho.user import CURRENT_USER
 
 MAX_PER_PAGE = 200
 MAX_FIELDS = 50
