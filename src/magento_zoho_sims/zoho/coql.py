@@ -73,11 +73,14 @@ class Query:
     offset: int
 
 
-def syntax_error(near: str) -> ZohoError:
-    return ZohoError(400, "SYNTAX_ERROR", "error occured while parsing the query", {"near": near})
+def syntax_error(near: str, column: int = 1) -> ZohoError:
+    """Where the query went wrong: line, column (1-based) and the text near it (OAS coql.json Parse_Error_Details)."""
+    details = {"line": 1, "column": column, "near": near}
+    return ZohoError(400, "SYNTAX_ERROR", "error occured while parsing the query", details)
 
 
-def _tokens(text: str, escape: QuoteEscape) -> list[tuple[str, str]]:
+def _tokens(text: str, escape: QuoteEscape, starts: list[int] | None = None) -> list[tuple[str, str]]:
+    """The tokens of ``text`` (stripped); their offsets are appended to ``starts`` if given."""
     token = _TOKENS[escape]
     out: list[tuple[str, str]] = []
     pos = 0
@@ -85,9 +88,11 @@ def _tokens(text: str, escape: QuoteEscape) -> list[tuple[str, str]]:
     while pos < len(text):
         match = token.match(text, pos)
         if match is None or match.end() == pos:
-            raise syntax_error(text[pos : pos + 20])
+            raise syntax_error(text[pos : pos + 20], pos + 1)
         kind = match.lastgroup or ""
         out.append((kind, match.group(kind)))
+        if starts is not None:
+            starts.append(pos)
         pos = match.end()
         while pos < len(text) and text[pos].isspace():
             pos += 1
@@ -97,9 +102,17 @@ def _tokens(text: str, escape: QuoteEscape) -> list[tuple[str, str]]:
 class _Parser:
     def __init__(self, text: str, escape: QuoteEscape = "both") -> None:
         self.escape = escape
-        self.toks = _tokens(text, escape)
+        self.text = text.strip()
+        self.starts: list[int] = []
+        self.toks = _tokens(text, escape, self.starts)
         self.pos = 0
         self.conditions = 0
+
+    def error(self, near: str) -> ZohoError:
+        """A syntax error at the current token, or the one just taken if ``near`` is its text."""
+        index = self.pos - 1 if 0 < self.pos <= len(self.toks) and self.toks[self.pos - 1][1] == near else self.pos
+        column = self.starts[index] + 1 if index < len(self.starts) else len(self.text) + 1
+        return syntax_error(near, column)
 
     def peek(self, offset: int = 0) -> tuple[str, str]:
         index = self.pos + offset
@@ -112,19 +125,19 @@ class _Parser:
     def take(self) -> tuple[str, str]:
         tok = self.peek()
         if tok[0] == "end":
-            raise syntax_error("end of query")
+            raise self.error("end of query")
         self.pos += 1
         return tok
 
     def keyword(self, word: str) -> None:
         if self.word() != word:
-            raise syntax_error(self.peek()[1] or "end of query")
+            raise self.error(self.peek()[1] or "end of query")
         self.pos += 1
 
     def identifier(self) -> str:
         kind, value = self.take()
         if kind != "word" or value.lower() in _KEYWORDS:
-            raise syntax_error(value)
+            raise self.error(value)
         return value
 
     def literal(self) -> Any:
@@ -140,7 +153,7 @@ class _Parser:
             return value.lower() == "true"
         if kind == "word" and value.lower() == "null":
             return None
-        raise syntax_error(value)
+        raise self.error(value)
 
     def query(self) -> Query:
         self.keyword("select")
@@ -180,9 +193,9 @@ class _Parser:
                     self.pos += 1
                     offset = self.literal()
             if not isinstance(limit, int) or not isinstance(offset, int) or limit < 1 or offset < 0:
-                raise syntax_error("limit")
+                raise self.error("limit")
         if self.peek()[0] != "end":
-            raise syntax_error(self.peek()[1])
+            raise self.error(self.peek()[1])
         return Query(fields, module, where, order, limit, offset)
 
     def condition(self) -> Any:
@@ -191,7 +204,7 @@ class _Parser:
             join = self.take()[1].lower()
             right = self.term()
             if self.word() in {"and", "or"}:
-                raise syntax_error(self.peek()[1])  # three conditions at one level: Zoho wants them paired
+                raise self.error(self.peek()[1])  # three conditions at one level: Zoho wants them paired
             return (join, left, right)
         return left
 
@@ -200,7 +213,7 @@ class _Parser:
             self.pos += 1
             node = self.condition()
             if self.take() != ("punct", ")"):
-                raise syntax_error(")")
+                raise self.error(")")
             return node
         name = self.identifier()
         self.conditions += 1
@@ -222,13 +235,13 @@ class _Parser:
         if word == "in":
             self.pos += 1
             if self.take() != ("punct", "("):
-                raise syntax_error("in")
+                raise self.error("in")
             values = [self.literal()]
             while self.peek() == ("punct", ","):
                 self.pos += 1
                 values.append(self.literal())
             if self.take() != ("punct", ")"):
-                raise syntax_error(")")
+                raise self.error(")")
             if len(values) > MAX_IN_VALUES:
                 raise ZohoError(400, "LIMIT_EXCEEDED", "limit exceeded", {"operator": "in", "limit": MAX_IN_VALUES})
             return Cond(name, "not in" if negate else "in", values)
@@ -239,7 +252,7 @@ class _Parser:
                 self.pos += 1
             self.keyword("null")
             return Cond(name, "is not null" if is_not else "is null")
-        raise syntax_error(value or "end of query")
+        raise self.error(value or "end of query")
 
 
 def parse(

@@ -79,7 +79,7 @@ class Reader:
         if value < 1 or (maximum is not None and value > maximum):
             details: dict[str, Any] = {"param_name": name}
             if maximum is not None:
-                details["maximum_length"] = maximum
+                details["maximum_length"] = str(maximum)  # a string, as OAS record.json API_Exception types it
             raise ZohoError(400, "INVALID_DATA", "invalid data", details)
         return value
 

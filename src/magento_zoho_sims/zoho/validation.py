@@ -127,13 +127,13 @@ def clean_record(
         kind = spec.data_type
         if kind == "text" and type(value) is str:  # fast path: most of a contact is single-line text
             if 2 * len(value) > spec.length and _too_long(value, spec.length, utf16_lengths):
-                return {}, invalid_data(api_name, index, maximum_length=spec.length)
+                return {}, invalid_data(api_name, index, maximum_length=str(spec.length))
             values[api_name] = value
             continue
         if _type_error(spec, value, numeric_strings=numeric_strings, phone_parentheses=phone_parentheses):
             return {}, invalid_data(api_name, index, expected_data_type=kind)
         if isinstance(value, str) and _too_long(value, spec.length, utf16_lengths):
-            return {}, invalid_data(api_name, index, maximum_length=spec.length)
+            return {}, invalid_data(api_name, index, maximum_length=str(spec.length))
         if kind == "ownerlookup" and value["id"] not in owner_ids:
             return {}, invalid_data(api_name, index, expected_data_type=kind)
         if kind == "lookup":

@@ -431,7 +431,7 @@ class WriteRules(ABC):
                     400,
                     "INVALID_DATA",
                     "invalid data",
-                    {"api_name": "name", "json_path": f"$.tags[{n}].name", "maximum_length": 25},
+                    {"api_name": "name", "json_path": f"$.tags[{n}].name", "maximum_length": "25"},
                 )
             names.append(name.strip())
         now = self.clock.now()
@@ -454,7 +454,10 @@ class WriteRules(ABC):
                         "code": "SUCCESS",
                         "details": {
                             "id": str(contact.id),
-                            "tags": [{"name": t["name"], "id": t["id"]} for t in current.values()],
+                            "tags": [
+                                {"name": t["name"], "id": t["id"], "color_code": t.get("color_code")}
+                                for t in current.values()
+                            ],
                         },
                         "message": "tags updated successfully",
                         "status": "success",

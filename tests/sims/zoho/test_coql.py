@@ -90,6 +90,25 @@ def test_syntax_error(api: httpx2.Client, people: dict[str, str], query: str) ->
     response = coql(api, query)
     assert response.status_code == 400
     assert_error_shape(response.json(), "SYNTAX_ERROR")
+    details = response.json()["details"]  # where, as OAS coql.json Parse_Error_Details
+    assert set(details) == {"line", "column", "near"} and details["line"] == 1
+    assert 1 <= details["column"] <= len(query) + 1
+
+
+@pytest.mark.parametrize(
+    ("query", "near", "column"),
+    [
+        ("select Email from Contacts where Email = 'a' and Last_Name = 'b' and Phone = 'c'", "and", 66),
+        ("selec Email from Contacts", "selec", 1),
+        ("select Email from Contacts where Email = ", "end of query", 41),
+        ("select Email from Contacts where Email = 'a' limit x", "x", 52),
+        ("select Email from Contacts where Email ~ 'a'", "~ 'a'", 40),
+    ],
+)
+def test_syntax_error_says_where(api: httpx2.Client, query: str, near: str, column: int) -> None:
+    details = coql(api, query).json()["details"]
+    assert details == {"line": 1, "column": column, "near": near}
+    assert near == "end of query" or query[column - 1 :].startswith(near)
 
 
 def test_invalid_column_and_module(api: httpx2.Client) -> None:

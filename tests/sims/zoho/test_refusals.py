@@ -65,7 +65,11 @@ def test_invalid_record_refuses_the_whole_request_and_writes_nothing(clock: Cloc
         assert response.status_code == 400
         body = response.json()
         assert_error_shape(body, "INVALID_DATA")
-        assert body["details"] == {"api_name": "First_Name", "json_path": "$.data[2].First_Name", "maximum_length": 40}
+        assert body["details"] == {
+            "api_name": "First_Name",
+            "json_path": "$.data[2].First_Name",
+            "maximum_length": "40",
+        }
         assert sim.count() == 0  # the good records were not written either
         assert _request(api, UPSERT, contact(1), contact(2)).status_code == 201
         # an upsert that matches a contact updates it: Last_Name is not needed, so the record is valid

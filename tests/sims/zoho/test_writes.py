@@ -77,14 +77,17 @@ def test_mixed_batch_is_207_in_input_order(api: httpx2.Client) -> None:
     [
         (
             {"First_Name": "x" * 41},
-            {"api_name": "First_Name", "json_path": "$.data[0].First_Name", "maximum_length": 40},
+            {"api_name": "First_Name", "json_path": "$.data[0].First_Name", "maximum_length": "40"},
         ),
-        ({"Last_Name": "x" * 81}, {"api_name": "Last_Name", "json_path": "$.data[0].Last_Name", "maximum_length": 80}),
+        (
+            {"Last_Name": "x" * 81},
+            {"api_name": "Last_Name", "json_path": "$.data[0].Last_Name", "maximum_length": "80"},
+        ),
         (
             {"Mailing_Street": "x" * 251},
-            {"api_name": "Mailing_Street", "json_path": "$.data[0].Mailing_Street", "maximum_length": 250},
+            {"api_name": "Mailing_Street", "json_path": "$.data[0].Mailing_Street", "maximum_length": "250"},
         ),
-        ({"Phone": "1" * 31}, {"api_name": "Phone", "json_path": "$.data[0].Phone", "maximum_length": 30}),
+        ({"Phone": "1" * 31}, {"api_name": "Phone", "json_path": "$.data[0].Phone", "maximum_length": "30"}),
         (
             {"Email": "not-an-email"},
             {"api_name": "Email", "json_path": "$.data[0].Email", "expected_data_type": "email"},
@@ -308,6 +311,7 @@ def test_add_tags(api: httpx2.Client, sim: ZohoSimulator) -> None:
     [item] = response.json()["data"]
     assert item["code"] == "SUCCESS" and item["details"]["id"] == record_id
     assert [t["name"] for t in item["details"]["tags"]] == ["magento-deleted"]
+    assert set(item["details"]["tags"][0]) == {"name", "id", "color_code"}  # OAS tags.json Record_Detail_Tag
     assert [t["name"] for t in sim.contact(record_id)["Tag"]] == ["magento-deleted"]
     too_long = post(api, "/crm/v8/Contacts/actions/add_tags", {"tags": [{"name": "x" * 26}], "ids": [record_id]})
     assert too_long.status_code == 400
@@ -344,7 +348,7 @@ def test_extra_custom_fields_from_config(clock: Clock) -> None:
         ok = post(api, "/crm/v8/Contacts", {"data": [contact(1, Customer_Group="Wholesale")]})
         assert ok.status_code == 201
         too_long = post(api, "/crm/v8/Contacts", {"data": [contact(2, Customer_Group="x" * 51)]})
-        assert too_long.json()["data"][0]["details"]["maximum_length"] == 50
+        assert too_long.json()["data"][0]["details"]["maximum_length"] == "50"
         names = [
             f["api_name"] for f in api.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
         ]
