@@ -36,6 +36,9 @@ _JSON_TYPES = {
     "profileimage": "string",
 }
 
+# data_type -> ui_type (Zoho's numbers for the web form's widget; [UNVERIFIED] beyond text = 1)
+_UI_TYPES = {"text": 1, "textarea": 3, "email": 25, "phone": 33, "picklist": 2, "multiselectpicklist": 100, "date": 24}
+
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
@@ -222,9 +225,17 @@ def field_metadata(spec: FieldSpec, index: int, *, email_unique: bool, email_cas
             "id": _field_id(index + 500),
         }
     picklist = [
-        {"display_value": value, "actual_value": value, "id": _field_id(index * 100 + n + 1000), "type": "used"}
+        {
+            "display_value": value,
+            "actual_value": value,
+            "id": _field_id(index * 100 + n + 1000),
+            "type": "used",
+            "sequence_number": n + 1,
+            "colour_code": None,
+        }
         for n, value in enumerate(spec.picklist)
     ]
+    writable = not spec.read_only
     return {
         "id": _field_id(index),
         "api_name": spec.api_name,
@@ -258,6 +269,57 @@ def field_metadata(spec: FieldSpec, index: int, *, email_unique: bool, email_cas
         "profiles": [{"permission_type": "read_write", "name": "Administrator", "id": "5843104000000026011"}],
         "decimal_place": None,
         "default_value": None,
+        # The other keys OAS fields.json lists for every field; None where the field lacks the feature they describe
+        "type": "used",
+        "display_type": 1,
+        "ui_type": _UI_TYPES.get(spec.data_type, 1),
+        "show_type": 7,
+        "category": 0,
+        "quick_sequence_number": str(index + 1),
+        "sequence_number": index + 1,
+        "blueprint_supported": writable,
+        "virtual_field": spec.data_type in {"profileimage"} or spec.api_name == "Full_Name",
+        "customizable_properties": [],
+        "businesscard_supported": spec.api_name in {"First_Name", "Last_Name", "Email", "Phone"},
+        "available_in_user_layout": True,
+        "display_field": spec.api_name == "Last_Name",
+        "pick_list_values_sorted_lexically": False,
+        "layout_associations": [{"id": "5843104000000091055", "name": "Standard", "api_name": "Standard__s"}],
+        "separator": False,
+        "enable_colour_code": False,
+        "colour_code_enabled_by_system": False,
+        "email_parser": {"fields_update_supported": False, "record_operations_supported": False},
+        "view_type": {"view": True, "edit": writable, "quick_create": spec.system_mandatory, "create": writable},
+        "hipaa_compliance": {"restricted_in_export": False, "restricted": False},
+        "hipaa_compliance_enabled": False,
+        "sharing_properties": {},
+        "convert_mapping": {},
+        "file_upolad_optionlist": [],  # sic: Zoho's spelling
+        "allowed_modules": [],
+        "created_time": None,
+        "modified_time": None,
+        "additional_column": None,
+        "static_field": False,
+        "number_separator": False,
+        "_update_existing_records": False,
+        "associated_module": None,
+        "refer_from_field": None,
+        "sub_module": None,
+        "external": None,
+        "multiuserlookup": None,
+        "multiselectlookup": None,
+        "multi_module_lookup": None,
+        "autonumber": None,
+        "auto_number": None,
+        "crypt": None,
+        "tooltip": None,
+        "history_tracking": None,
+        "association_details": None,
+        "rollup_summary": None,
+        "subform": None,
+        "formula": None,
+        "currency": None,
+        "common.picklist": None,
     }
 
 

@@ -40,6 +40,98 @@ def test_fields_fixture(api: httpx2.Client) -> None:
         } <= set(field)
 
 
+#: every key OAS fields.json (zoho/crm-oas v8.0) lists as required of a field: Zoho answers them all
+OAS_FIELD_KEYS = frozenset(
+    [
+        "associated_module",
+        "data_type",
+        "operation_type",
+        "system_mandatory",
+        "webhook",
+        "blueprint_supported",
+        "virtual_field",
+        "field_read_only",
+        "customizable_properties",
+        "read_only",
+        "custom_field",
+        "businesscard_supported",
+        "filterable",
+        "visible",
+        "available_in_user_layout",
+        "display_field",
+        "pick_list_values_sorted_lexically",
+        "sortable",
+        "layout_associations",
+        "separator",
+        "searchable",
+        "enable_colour_code",
+        "mass_update",
+        "json_type",
+        "created_source",
+        "type",
+        "display_label",
+        "column_name",
+        "api_name",
+        "display_type",
+        "ui_type",
+        "colour_code_enabled_by_system",
+        "length",
+        "decimal_place",
+        "quick_sequence_number",
+        "email_parser",
+        "rollup_summary",
+        "refer_from_field",
+        "created_time",
+        "modified_time",
+        "show_type",
+        "category",
+        "id",
+        "multi_module_lookup",
+        "sharing_properties",
+        "currency",
+        "file_upolad_optionlist",
+        "lookup",
+        "profiles",
+        "view_type",
+        "unique",
+        "sub_module",
+        "subform",
+        "external",
+        "formula",
+        "convert_mapping",
+        "multiselectlookup",
+        "multiuserlookup",
+        "autonumber",
+        "auto_number",
+        "pick_list_values",
+        "crypt",
+        "tooltip",
+        "history_tracking",
+        "association_details",
+        "allowed_modules",
+        "additional_column",
+        "field_label",
+        "common.picklist",
+        "hipaa_compliance_enabled",
+        "hipaa_compliance",
+        "_update_existing_records",
+        "number_separator",
+        "textarea",
+        "static_field",
+    ]
+)
+
+
+def test_fields_carry_every_key_zoho_answers(api: httpx2.Client) -> None:
+    fields = api.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
+    assert len(OAS_FIELD_KEYS) == 75
+    for field in fields:
+        assert set(field) >= OAS_FIELD_KEYS, field["api_name"]
+        assert isinstance(field["view_type"]["edit"], bool) and field["layout_associations"][0]["api_name"]
+        for value in field["pick_list_values"]:
+            assert set(value) >= {"display_value", "actual_value", "id", "sequence_number", "colour_code"}
+
+
 def test_fields_reflect_email_uniqueness(api: httpx2.Client, sim: ZohoSimulator) -> None:
     sim.set_email_unique(True)
     fields = {
