@@ -264,7 +264,7 @@ def _json_path(error: ValidationError) -> str:
 
 
 def _short(error: ValidationError) -> str:
-    text = error.message
+    text = str(error.message)
     return text if len(text) <= 160 else text[:157] + "..."
 
 
@@ -276,11 +276,11 @@ def query_problems(op: Operation, query: Mapping[str, str]) -> list[Problem]:
         if param.get("required") is True and name not in query:
             out.append(Problem(f"?{name}", "required", None, f"required query parameter '{name}' missing"))
     for name, value in query.items():
-        param = declared.get(name)
-        if param is None:
+        found = declared.get(name)
+        if found is None:
             out.append(Problem(f"?{name}", "parameters", value, f"query parameter '{name}' is not declared"))
             continue
-        enum = (param.get("schema") or {}).get("enum")
+        enum = (found.get("schema") or {}).get("enum")
         if isinstance(enum, list) and value not in [str(v) for v in enum]:
             out.append(Problem(f"?{name}", "enum", value, f"{value!r} is not one of {enum}"))
     return out
