@@ -6,6 +6,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx2
+from oauthlib import oauth1
+
+from magento_zoho_sims.magento import Integration
 
 NOW = 1_800_000_000.0  # 2027-01-15, ahead of the machine clock so real OAuth timestamps are never "future"
 ADMIN = {"username": "admin", "password": "magento-demo-1"}
@@ -51,3 +54,27 @@ def keyset(last: int, page_size: int) -> dict[str, str]:
 def search(client: httpx2.Client, auth: dict[str, str], params: dict[str, str], store: str = "all") -> httpx2.Response:
     prefix = "/rest/V1" if store == "" else f"/rest/{store}/V1"
     return client.get(f"{prefix}/customers/search?{query(params)}", headers=auth)
+
+
+def signed(
+    integration: Integration,
+    url: str,
+    *,
+    method: str = "GET",
+    signature_method: str = oauth1.SIGNATURE_HMAC_SHA256,
+    nonce: str | None = None,
+    timestamp: str | None = None,
+    secret: str | None = None,
+) -> dict[str, str]:
+    """The OAuth 1.0a ``Authorization`` header of ``integration`` for ``url``, signed with oauthlib."""
+    client = oauth1.Client(
+        integration.consumer_key,
+        client_secret=secret or integration.consumer_secret,
+        resource_owner_key=integration.access_token,
+        resource_owner_secret=integration.access_token_secret,
+        signature_method=signature_method,
+        nonce=nonce,
+        timestamp=timestamp,
+    )
+    _uri, headers, _body = client.sign(url, http_method=method)
+    return dict(headers)

@@ -4,36 +4,13 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from magento_helpers import criteria, query
+from magento_helpers import criteria, query, signed
 from oauthlib import oauth1
 
 from magento_zoho_sims.common.clock import Clock
 from magento_zoho_sims.magento import Integration, MagentoConfig, MagentoSimulator
 
 BASE = "http://magento.test"
-
-
-def signed(
-    integration: Integration,
-    url: str,
-    *,
-    method: str = "GET",
-    signature_method: str = oauth1.SIGNATURE_HMAC_SHA256,
-    nonce: str | None = None,
-    timestamp: str | None = None,
-    secret: str | None = None,
-) -> dict[str, str]:
-    client = oauth1.Client(
-        integration.consumer_key,
-        client_secret=secret or integration.consumer_secret,
-        resource_owner_key=integration.access_token,
-        resource_owner_secret=integration.access_token_secret,
-        signature_method=signature_method,
-        nonce=nonce,
-        timestamp=timestamp,
-    )
-    _uri, headers, _body = client.sign(url, http_method=method)
-    return dict(headers)
 
 
 @pytest.fixture

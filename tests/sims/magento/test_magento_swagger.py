@@ -29,7 +29,7 @@ from adobe_swagger import (
     validator_for,
     violations,
 )
-from magento_helpers import ADMIN, NOW, criteria, keyset, query, search
+from magento_helpers import ADMIN, NOW, criteria, keyset, query, search, signed
 from oauthlib import oauth1
 from openapi_spec_validator import OpenAPIV2SpecValidator, validate
 
@@ -388,20 +388,10 @@ def test_oauth_errors_match_the_spec(sim: MagentoSimulator, client: httpx2.Clien
     integration = sim.config.integrations[0]
     url = f"http://magento.test/rest/V1/customers/search?{query(criteria(page_size=1))}"
 
-    def signed(signature_method: str = oauth1.SIGNATURE_HMAC_SHA256, secret: str | None = None) -> dict[str, str]:
-        signer = oauth1.Client(
-            integration.consumer_key,
-            client_secret=secret or integration.consumer_secret,
-            resource_owner_key=integration.access_token,
-            resource_owner_secret=integration.access_token_secret,
-            signature_method=signature_method,
-        )
-        return dict(signer.sign(url)[1])
-
-    assert len(check(client.get(url, headers=signed()))["items"]) == 1
-    sha1 = client.get(url, headers=signed(oauth1.SIGNATURE_HMAC_SHA1))
+    assert len(check(client.get(url, headers=signed(integration, url)))["items"]) == 1
+    sha1 = client.get(url, headers=signed(integration, url, signature_method=oauth1.SIGNATURE_HMAC_SHA1))
     assert sha1.status_code == 400 and check(sha1)["parameters"] == ["HMAC-SHA1"]
-    wrong = client.get(url, headers=signed(secret="0" * 32))
+    wrong = client.get(url, headers=signed(integration, url, secret="0" * 32))
     assert wrong.status_code == 401 and check(wrong)["message"] == "The signature is invalid. Verify and try again."
 
 
