@@ -2,7 +2,9 @@
 
 The clients follow the environment, as curl and pip do: ``HTTPS_PROXY`` (Zoho, an https store), ``HTTP_PROXY``
 (a plain-http URL), ``ALL_PROXY``, and ``NO_PROXY`` for the hosts reached directly (httpx reads them; lower-case
-names too). A proxy's credentials go in its URL (``http://user:password@proxy:3128``); they are never shown.
+names too). A proxy is ``http://``, ``https://`` or SOCKS 5 (``socks5://``, ``socks5h://``); its credentials go in
+its URL (``http://user:password@proxy:3128``) and are never shown. :func:`proxy_problems` refuses, before any
+request, a proxy URL the clients could not use.
 
 Loopback hosts (``127.0.0.1``, ``localhost``: the bundled simulators, an SSH tunnel) are always reached directly:
 a proxy elsewhere cannot reach this machine's loopback, and a proxy set for the whole machine would otherwise
@@ -12,6 +14,7 @@ break ``demo``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import httpx2
 from httpx2._utils import URLPattern, get_environment_proxies  # the functions httpx's own clients use
@@ -24,6 +27,7 @@ __all__ = [
     "proxy_hint",
     "proxy_note",
     "proxy_passwords",
+    "proxy_problems",
     "proxy_status",
     "refuse_proxy_auth",
 ]
@@ -37,6 +41,34 @@ PROXY_AUTH_HINT = (
 )
 
 _STATUS = re.compile(r"^\s*(\d{3})\b")
+
+#: The variables httpx reads a proxy from (each in either case), and the schemes it can use.
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def proxy_problems(env: Mapping[str, str]) -> list[str]:
+    """A line per proxy variable whose URL the clients could not use (a scheme they do not speak, no host), so that
+    the run stops at once with what to fix instead of failing in the first request."""
+    problems: list[str] = []
+    for upper in PROXY_VARIABLES:
+        for name in (upper.lower(), upper):
+            value = env.get(name, "").strip()
+            if not value:
+                continue
+            url = value if "://" in value else f"http://{value}"  # as httpx reads it
+            scheme = url.partition("://")[0].lower()
+            try:
+                host = httpx2.URL(url).host
+            except httpx2.InvalidURL:
+                host = ""
+            if scheme not in PROXY_SCHEMES:
+                problems.append(
+                    f"{name}: a proxy URL starts with http://, https://, socks5:// or socks5h://, not {scheme}://"
+                )
+            elif not host:
+                problems.append(f"{name}: no proxy host can be read from it; give it as http://proxy.example.com:3128")
+    return problems
 
 
 def proxy_for(url: httpx2.URL | str) -> str | None:

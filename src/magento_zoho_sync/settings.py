@@ -42,7 +42,7 @@ from pydantic import (
 from magento_zoho_sync import redact
 from magento_zoho_sync.errors import ConfigError
 from magento_zoho_sync.mapping_config import MappingConfigError, MappingSpec, build_spec
-from magento_zoho_sync.proxy import proxy_passwords
+from magento_zoho_sync.proxy import proxy_passwords, proxy_problems
 from magento_zoho_sync.settings_checks import AUTH_MODE_CREDENTIALS, fill_and_check
 from magento_zoho_sync.settings_messages import describe, format_problems, raise_if
 from magento_zoho_sync.settings_sources import (
@@ -441,6 +441,7 @@ def load_settings(
     raw, problems = _load_raw(config_file, overrides, env)
     context = _fill_state_path(raw, env)
     problems += fill_and_check(raw)
+    problems += proxy_problems(env)
     settings = _validate(Settings, raw, problems, context=context)
     mapping = raw.get("mapping", {})
     if isinstance(mapping.get("fields", {}), Mapping):
@@ -497,6 +498,7 @@ def load_zoho_client_settings(
     env = os.environ if env is None else env
     raw, problems = _load_raw(config_file, overrides, env)
     problems += fill_and_check(raw, zoho_client_only=True)
+    problems += proxy_problems(env)
     zoho = raw["zoho"]
     network = _validate(NetworkSettings, raw["network"], problems, ("network",))
     retry = _validate(RetrySettings, raw["retry"], problems, ("retry",))

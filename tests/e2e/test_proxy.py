@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from magento_zoho_sync.cli import main
 from tests.e2e.conftest import World
-from tests.e2e.proxy_support import ForwardProxy
+from tests.e2e.proxy_support import ForwardProxy, Socks5Proxy
 
 PROXY_PASSWORD = "Pr0xy-S3cret-pw"
 
@@ -122,3 +122,38 @@ def test_a_proxy_that_wants_credentials_is_said_at_once_and_credentials_in_its_u
         assert proxy.refused == 1  # never tried again: the answer would be the same
         assert world.zoho.contacts() == []
     assert PROXY_PASSWORD not in result.output
+
+
+@pytest.mark.parametrize("credentials", [False, True])
+def test_a_socks5_proxy_in_all_proxy_carries_the_sync(make_world: Any, credentials: bool) -> None:
+    world: World = make_world(0, seed=5)
+    world.magento.backend.create_customer(email="c@example.com", firstname="F", lastname="L")
+    wanted = ("squid", PROXY_PASSWORD) if credentials else None
+    with Socks5Proxy(credentials=wanted).running() as proxy, proxied_env(world) as env:
+        address = proxy.url.removeprefix("socks5://")
+        url = f"socks5://squid:{PROXY_PASSWORD}@{address}" if credentials else proxy.url
+        result = cli({**env, "ALL_PROXY": url}, "sync")
+    assert result.exit_code == 0, result.output
+    assert set(proxy.relayed) == {"shop.proxied.test", "zoho.proxied.test"} and proxy.refused == 0
+    assert [c["Email"] for c in world.zoho.contacts()] == ["c@example.com"]
+    assert PROXY_PASSWORD not in result.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("HTTPS_PROXY", "ftp://proxy.corp:21", "HTTPS_PROXY: a proxy URL starts with http://, https://, socks5://"),
+        ("all_proxy", "socks4://proxy.corp:1080", "all_proxy: a proxy URL starts with http://"),
+        ("HTTP_PROXY", ":3128", "HTTP_PROXY: no proxy host can be read from it"),
+    ],
+)
+def test_a_proxy_url_the_clients_cannot_use_is_refused_before_any_request(
+    make_world: Any, variable: str, value: str, said: str
+) -> None:
+    world: World = make_world(0, seed=5)
+    with world.served() as env:
+        result = cli({**env, variable: value}, "sync")
+        doctor = cli({**env, variable: value}, "doctor")
+    assert result.exit_code == 2 and said in result.output
+    assert doctor.exit_code == 2 and said in doctor.output
+    assert list(world.magento.log) == [] and list(world.zoho.log) == []  # nothing was asked of either service

@@ -110,3 +110,22 @@ def test_the_proxy_password_is_masked_like_every_secret_once_settings_are_loaded
             assert redact.redact(f"proxy said {shown}!") == "proxy said ***!"
     finally:
         redact.clear_secrets()
+
+
+def test_proxy_urls_the_clients_cannot_use_are_named_without_their_credentials() -> None:
+    from magento_zoho_sync.proxy import proxy_problems
+
+    fine = {
+        "HTTPS_PROXY": "http://squid:pw@proxy.corp:3128",
+        "http_proxy": "proxy.corp:3128",  # no scheme: http, as httpx reads it
+        "ALL_PROXY": "socks5h://proxy.corp:1080",
+        "NO_PROXY": "example.com",
+        "HTTP_PROXY": "",
+    }
+    assert proxy_problems(fine) == []
+    problems = proxy_problems({"https_proxy": "ftp://squid:s3cr3t-pw@proxy.corp:21", "ALL_PROXY": "http://:1080"})
+    assert problems == [
+        "https_proxy: a proxy URL starts with http://, https://, socks5:// or socks5h://, not ftp://",
+        "ALL_PROXY: no proxy host can be read from it; give it as http://proxy.example.com:3128",
+    ]
+    assert not any("s3cr3t" in problem for problem in problems)
