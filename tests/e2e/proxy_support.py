@@ -88,15 +88,22 @@ class ForwardProxy:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with _serving(server):
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
+
+
+@contextmanager
+def _serving(server: socketserver.TCPServer) -> Iterator[None]:
+    """``server`` answering from a thread of its own (one more thread per connection) until the block ends."""
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _pump(one: socket.socket, other: socket.socket) -> None:
@@ -166,12 +173,6 @@ class Socks5Proxy:
                 return False
 
         server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
         self.url = f"socks5://127.0.0.1:{server.server_address[1]}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with _serving(server):
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
