@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,21 +79,23 @@ def test_failure_details_keep_the_machine_readable_facts_masked_and_nothing_else
     assert len(failure_details({"api_name": "A" * 500})["api_name"]) == 200
 
 
-def test_a_refused_multi_select_value_says_what_to_fix() -> None:
-    details = {"api_name": "Interests", "json_path": "$.data[3].Interests", "expected_data_type": "multiselectpicklist"}
+@pytest.mark.parametrize(
+    ("field", "kind", "fix"),
+    [
+        (
+            "Interests",
+            "multiselectpicklist",
+            "add the labels this customer has in Magento to it (Setup > Customization > Modules and Fields)",
+        ),
+        ("Language", "picklist", "add the value this customer has in Magento to the field's pick list (Setup > "),
+    ],
+)
+def test_a_value_a_pick_list_refused_says_what_to_fix(field: str, kind: str, fix: str) -> None:
+    """A multi-select picklist's labels, or a restricted picklist's value, Zoho does not know."""
+    details = {"api_name": field, "json_path": f"$.data[0].{field}", "expected_data_type": kind}
     said = record_result(
         {"code": "INVALID_DATA", "details": details, "message": "invalid data", "status": "error"},
         default_action=None,
     ).describe()
-    assert said.startswith("INVALID_DATA: invalid data (field Interests, expected type multiselectpicklist, ")
-    assert "add the labels this customer has in Magento to it (Setup > Customization > Modules and Fields)" in said
-
-
-def test_a_value_a_restricted_picklist_refused_says_what_to_fix() -> None:
-    details = {"api_name": "Language", "json_path": "$.data[0].Language", "expected_data_type": "picklist"}
-    said = record_result(
-        {"code": "INVALID_DATA", "details": details, "message": "invalid data", "status": "error"},
-        default_action=None,
-    ).describe()
-    assert said.startswith("INVALID_DATA: invalid data (field Language, expected type picklist, ")
-    assert "add the value this customer has in Magento to the field's pick list (Setup > Customization" in said
+    assert said.startswith(f"INVALID_DATA: invalid data (field {field}, expected type {kind}, ")
+    assert fix in said
