@@ -110,31 +110,25 @@ def doctor_retry(settings: Settings) -> RetryPolicy:
 def transport_failure(exc: BaseException | None, where: str, setting: str, url: str) -> tuple[str, str]:
     """(detail, fix) for a request to ``url`` that never got an answer (or one that could not be decoded); names
     TLS failures as such, and the proxy the request went through when one did."""
-    detail, fix = _transport_failure(exc, where, setting)
     via = proxy_note(url)
-    if via and " could not be reached (" in detail:
-        detail = detail.replace(" could not be reached (", f" could not be reached{via} (", 1)
-    elif via:
-        detail = f"{detail.rstrip('.')}{via}."
-    return detail, proxy_hint(url, exc, fix)
-
-
-def _transport_failure(exc: BaseException | None, where: str, setting: str) -> tuple[str, str]:
     if isinstance(exc, httpx2.DecodingError):
-        return f"{where} answered with a body that is not encoded as its Content-Encoding header says.", ENCODING_HINT
+        return (
+            f"{where}{via} answered with a body that is not encoded as its Content-Encoding header says.",
+            ENCODING_HINT,
+        )
     tls, fix = tls_failure(exc), tls_fix(exc, setting.partition(" ")[0])
     if tls == "certificate" and fix:
-        return f"TLS failed with {where}: the certificate could not be verified.", fix
+        return f"TLS failed with {where}{via}: the certificate could not be verified.", fix
     if tls == "plain_http" and fix:
-        return f"TLS handshake failed with {where}: the port answers plain http, not https.", fix
+        return f"TLS handshake failed with {where}{via}: the port answers plain http, not https.", fix
     if tls == "handshake":
         return (
-            f"TLS handshake failed with {where} ({transport_problem(exc)}).",
+            f"TLS handshake failed with {where}{via} ({transport_problem(exc)}).",
             f"Check the scheme and port in {setting}, and the server's TLS setup (protocol versions, SNI).",
         )
     return (
-        f"{where} could not be reached ({transport_problem(exc)}).",
-        f"Check {setting}, DNS, the network and firewalls.",
+        f"{where} could not be reached{via} ({transport_problem(exc)}).",
+        proxy_hint(url, exc, f"Check {setting}, DNS, the network and firewalls."),
     )
 
 

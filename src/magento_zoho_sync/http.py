@@ -22,7 +22,7 @@ import httpx2
 
 from magento_zoho_sync.errors import ConfigError
 from magento_zoho_sync.loopback import is_loopback_host
-from magento_zoho_sync.proxy import proxy_status, refuse_proxy_auth
+from magento_zoho_sync.proxy import direct_mounts, proxy_status, refuse_proxy_auth
 from magento_zoho_sync.tls import tls_failure
 
 __all__ = [
@@ -116,9 +116,7 @@ def build_client(
     hooks["response"] = [_log_response, refuse_proxy_auth]
     return httpx2.Client(
         base_url=base_url.rstrip("/"),
-        # the environment's proxy (HTTPS_PROXY, ...), but never for this machine's loopback (see proxy.py); a mount
-        # for the host outranks the proxies' scheme-wide ones, and SSL_CERT_FILE still applies
-        mounts=_direct_if_loopback(base_url),
+        mounts=direct_mounts(base_url),  # the environment's proxy (HTTPS_PROXY, ...), never for loopback
         timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
         follow_redirects=False,
         verify=verify_tls,
@@ -127,13 +125,6 @@ def build_client(
         headers=all_headers,
         event_hooks=hooks,
     )
-
-
-def _direct_if_loopback(base_url: str) -> dict[str, None]:
-    host = httpx2.URL(base_url).host
-    if not is_loopback_host(host):
-        return {}
-    return {f"all://[{host}]" if ":" in host else f"all://{host}": None}
 
 
 def _log_response(response: httpx2.Response) -> None:

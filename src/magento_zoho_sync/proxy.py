@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import overload
 
 import httpx2
 from httpx2._utils import URLPattern, get_environment_proxies  # the functions httpx's own clients use
@@ -23,6 +24,7 @@ from magento_zoho_sync.loopback import is_loopback_host
 
 __all__ = [
     "PROXY_SOURCES",
+    "direct_mounts",
     "proxy_for",
     "proxy_hint",
     "proxy_note",
@@ -120,17 +122,31 @@ def proxy_status(exc: BaseException | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def proxy_hint(url: httpx2.URL | str, exc: BaseException | None, otherwise: str) -> str:
-    """The fix for a request to ``url`` that got no answer: about the proxy when one applies, else ``otherwise``."""
+@overload
+def proxy_hint(url: httpx2.URL | str, exc: BaseException | None, otherwise: str) -> str: ...
+@overload
+def proxy_hint(url: httpx2.URL | str, exc: BaseException | None, otherwise: str | None) -> str | None: ...
+def proxy_hint(url: httpx2.URL | str, exc: BaseException | None, otherwise: str | None) -> str | None:
+    """The fix for a request to ``url`` that got no answer: about the proxy when one applies, then ``otherwise``."""
     proxy = proxy_for(url)
     if proxy is None:
         return otherwise
     if proxy_status(exc) == 407:
         return PROXY_AUTH_HINT
-    return (
+    about = (
         f"The proxy comes from {PROXY_SOURCES}: check that it is up and lets this machine through, or list "
-        f"{httpx2.URL(str(url)).host} in NO_PROXY to reach it directly. {otherwise}"
+        f"{httpx2.URL(str(url)).host} in NO_PROXY to reach it directly."
     )
+    return f"{about} {otherwise}" if otherwise else about
+
+
+def direct_mounts(base_url: str) -> dict[str, None]:
+    """httpx ``mounts`` that send requests for a loopback ``base_url`` directly whatever proxy is set: a mount for
+    the host outranks the proxies' scheme-wide ones, and ``SSL_CERT_FILE`` still applies (``trust_env`` stays)."""
+    host = httpx2.URL(base_url).host
+    if not is_loopback_host(host):
+        return {}
+    return {f"all://[{host}]" if ":" in host else f"all://{host}": None}
 
 
 def refuse_proxy_auth(response: httpx2.Response) -> None:

@@ -511,4 +511,5 @@ def load_zoho_client_settings(
     if client is None:  # pragma: no cover
         raise ConfigError("Invalid settings")
     redact.register_secret(client.client_secret)
+    redact.register_secrets(proxy_passwords())
     return client

@@ -200,7 +200,7 @@ class MagentoClient:
             base = self._http.base_url
             raise MagentoError(
                 f"GET {path} to Magento{proxy_note(base)} failed ({transport_problem(exc)}).",
-                hint=proxy_hint(base, exc, transport_hint(exc) or "") or None,
+                hint=proxy_hint(base, exc, transport_hint(exc)),
             ) from None
         with self._lock:
             if self.server_time is None:

@@ -368,7 +368,7 @@ class ZohoTokenManager:
         except httpx2.HTTPError as exc:
             raise ZohoError(
                 f"The token request to Zoho Accounts{proxy_note(self.accounts_url)} failed ({transport_problem(exc)}).",
-                hint=proxy_hint(self.accounts_url, exc, transport_hint(exc) or "") or None,
+                hint=proxy_hint(self.accounts_url, exc, transport_hint(exc)),
             ) from None
         api_domain = body.get("api_domain") if isinstance(body.get("api_domain"), str) else None
         warning = check_api_domain(api_domain, api_url=self.api_url, accounts_url=self.accounts_url)

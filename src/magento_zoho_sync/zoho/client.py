@@ -255,7 +255,7 @@ class ZohoClient:
         except httpx2.HTTPError as exc:
             raise ZohoError(
                 f"{method} {API_PREFIX}{path} to Zoho CRM{proxy_note(self.api_url)} failed ({transport_problem(exc)}).",
-                hint=proxy_hint(self.api_url, exc, transport_hint(exc) or "") or None,
+                hint=proxy_hint(self.api_url, exc, transport_hint(exc)),
             ) from None
         self._raise_for_access(response, method, path, operation)
         return response
