@@ -121,6 +121,8 @@ def transport_failure(exc: BaseException | None, where: str, setting: str, url: 
         return f"TLS failed with {where}{via}: the certificate could not be verified.", fix
     if tls == "plain_http" and fix:
         return f"TLS handshake failed with {where}{via}: the port answers plain http, not https.", fix
+    if tls == "tls_port" and fix:
+        return f"{where} hung up on a plain http request{via}: the port speaks https.", fix
     if tls == "handshake":
         return (
             f"TLS handshake failed with {where}{via} ({transport_problem(exc)}).",

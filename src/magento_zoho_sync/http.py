@@ -170,6 +170,8 @@ def transport_problem(exc: BaseException | None) -> str:
         return f"{kind}: TLS failed, the certificate could not be verified"
     if tls == "plain_http":
         return f"{kind}: the TLS handshake failed, the port answers plain http (an https URL for a plain http port?)"
+    if tls == "tls_port":
+        return f"{kind}: the server hung up on a plain http request (its port speaks https)"
     if tls is not None:
         return f"{kind}: the TLS handshake failed (an https URL for a plain http port?)"
     if isinstance(exc, httpx2.DecodingError):

@@ -1,23 +1,33 @@
-"""What a failed TLS handshake was: a certificate that cannot be verified, or a plain-http port behind an https URL.
+"""What a failed TLS handshake was: a certificate that cannot be verified, or a plain-http port behind an https URL;
+and the reverse mistake, an http URL for an https port.
 
-Both are deterministic (the next attempt fails the same way), so :mod:`magento_zoho_sync.retry` does not retry them,
-and the doctor and the sync name the fix: the certificate chain, or the scheme and port of the URL. They are told
-by the exception types and OpenSSL's reason codes, never by words in a message (a host may be ``ssl.example.com``);
-any other TLS failure (a handshake cut short, an EOF, a reset, an error on an established connection) stays
-transient.
+All three are deterministic (the next attempt fails the same way), so :mod:`magento_zoho_sync.retry` does not retry
+them, and the doctor and the sync name the fix: the certificate chain, or the scheme and port of the URL. The first
+two are told by the exception types and OpenSSL's reason codes, never by words in a message (a host may be
+``ssl.example.com``); any other TLS failure (a handshake cut short, an EOF, a reset, an error on an established
+connection) stays transient.
+
+An http URL for an https port leaves no trace in the exception: the server hangs up on the plain request, which
+reads as any dropped connection. So when a plain-http request reached a host directly (no proxy) and was hung up
+on, :func:`answers_tls` asks the port itself: a TLS handshake that completes there (certificates not checked: only
+whether the port speaks TLS) means the URL wants https. Nothing is sent beyond the handshake.
 """
 
 from __future__ import annotations
 
 import re
+import socket
 import ssl
+import threading
 from typing import Literal
 
 import httpx2
 
+from magento_zoho_sync.proxy import proxy_for
+
 __all__ = ["TlsFailure", "is_final_tls_failure", "tls_failure", "tls_fix"]
 
-TlsFailure = Literal["certificate", "plain_http", "handshake"]
+TlsFailure = Literal["certificate", "plain_http", "tls_port", "handshake"]
 
 #: OpenSSL's reasons when the peer answers a ClientHello with something that is not TLS (an HTTP server's
 #: "400 Bad Request", typically): OpenSSL 3.0 says WRONG_VERSION_NUMBER, 3.2+ RECORD_LAYER_FAILURE, older ones
@@ -51,15 +61,62 @@ def _reason_codes(exc: BaseException) -> set[str]:
     return codes
 
 
+#: How long :func:`answers_tls` waits for the connection and for the handshake.
+PROBE_TIMEOUT = 3.0
+#: host:port pairs found to answer TLS: asked once per process (a port that does not answer TLS is asked again,
+#: it may only have been down).
+_TLS_PORTS: set[tuple[str, int]] = set()
+_TLS_PORTS_LOCK = threading.Lock()
+#: A request that reached the server and got no answer: how a TLS server treats a plain-http request.
+_HUNG_UP = (httpx2.RemoteProtocolError, httpx2.ReadError)
+
+
+def answers_tls(host: str, port: int, *, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether ``host:port`` completes a TLS handshake: an https port. Certificates are not checked (the question is
+    only whether the port speaks TLS) and nothing is sent after the handshake."""
+    key = (host, port)
+    with _TLS_PORTS_LOCK:
+        if key in _TLS_PORTS:
+            return True
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection(key, timeout=timeout) as raw, context.wrap_socket(raw, server_hostname=host):
+            pass
+    except (OSError, ValueError):
+        return False
+    with _TLS_PORTS_LOCK:
+        _TLS_PORTS.add(key)
+    return True
+
+
+def _http_to_tls_port(chain: list[BaseException]) -> bool:
+    """True when a plain-http request sent straight to its host was hung up on by a port that speaks TLS."""
+    hung_up = next((e for e in chain if isinstance(e, _HUNG_UP)), None)
+    if hung_up is None:
+        return False
+    try:
+        url = hung_up.request.url
+    except RuntimeError:  # an exception built without its request
+        return False
+    if url.scheme != "http" or proxy_for(url) is not None:
+        return False
+    port = url.port or 80
+    return answers_tls(url.host, port)
+
+
 def tls_failure(exc: BaseException | None) -> TlsFailure | None:
-    """The kind of TLS failure in ``exc``'s chain, or None when it is no TLS failure (or not one of the handshake)."""
+    """The kind of TLS failure in ``exc``'s chain, or None when it is no TLS failure (or not one of the handshake).
+
+    ``tls_port`` (an http URL for an https port) is the one kind that asks the network: see :func:`answers_tls`."""
     chain = _chain(exc)
     carriers = [e for e in chain if isinstance(e, (ssl.SSLError, httpx2.ConnectError))]
     codes: set[str] = set().union(*(_reason_codes(e) for e in carriers))
     if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain) or _CERTIFICATE in codes:
         return "certificate"
     if not any(isinstance(e, httpx2.ConnectError) for e in chain):  # not at the handshake: a transport hiccup
-        return None
+        return "tls_port" if _http_to_tls_port(chain) else None
     if codes & _NOT_TLS:
         return "plain_http"
     if codes or any(isinstance(e, ssl.SSLError) for e in chain):
@@ -68,8 +125,8 @@ def tls_failure(exc: BaseException | None) -> TlsFailure | None:
 
 
 def is_final_tls_failure(exc: BaseException | None) -> bool:
-    """True for the TLS failures another attempt cannot cure (a certificate, a plain-http port)."""
-    return tls_failure(exc) in ("certificate", "plain_http")
+    """True for the TLS failures another attempt cannot cure (a certificate, a plain-http port, an https port)."""
+    return tls_failure(exc) in ("certificate", "plain_http", "tls_port")
 
 
 def tls_fix(exc: BaseException | None, setting: str) -> str | None:
@@ -85,4 +142,6 @@ def tls_fix(exc: BaseException | None, setting: str) -> str | None:
             f"Check the scheme and port in {setting}: https:// needs the server's TLS port (443 by default); "
             "a plain http port needs http:// (and --insecure-http for a host that is not this machine)."
         )
+    if kind == "tls_port":
+        return f"The port speaks https: change http:// to https:// in {setting}."
     return None

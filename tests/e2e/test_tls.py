@@ -99,7 +99,19 @@ def test_a_scheme_that_does_not_match_the_port_is_named(world: World, pki: Pki) 
     assert first.exit_code == 2 and "the port answers plain http" in first.output
     assert "retrying" not in first.output
     assert second.exit_code == 2
-    assert "Magento" in second.output and "MAGENTO_BASE_URL" in second.output
+    assert "hung up on a plain http request (its port speaks https)" in second.output
+    assert "change http:// to https:// in MAGENTO_BASE_URL" in second.output
+    assert "retrying" not in second.output  # the same mistake every time: stopped at the first attempt
+
+
+def test_the_doctor_names_an_http_url_for_an_https_port(world: World, pki: Pki) -> None:
+    with world.served(tls=pki.tls) as tls:
+        env = {**tls, "SSL_CERT_FILE": pki.ca}
+        env["ZOHO_API_URL"] = env["ZOHO_API_URL"].replace("https:", "http:")
+        result = cli(env, "doctor")
+    assert result.exit_code != 0
+    assert "hung up on a plain http request: the port speaks https" in result.output
+    assert "change http:// to https:// in ZOHO_API_URL" in result.output
 
 
 @pytest.mark.parametrize("credentials", [False, True])

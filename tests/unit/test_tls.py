@@ -12,8 +12,9 @@ import httpx2
 import pytest
 import stamina
 
+from magento_zoho_sync import tls
 from magento_zoho_sync.retry import RetryPolicy
-from magento_zoho_sync.tls import is_final_tls_failure, tls_failure
+from magento_zoho_sync.tls import answers_tls, is_final_tls_failure, tls_failure, tls_fix
 
 
 def _ssl_error(reason: str | None, text: str, kind: type[ssl.SSLError] = ssl.SSLError) -> ssl.SSLError:
@@ -173,3 +174,84 @@ def test_a_real_plain_http_port_is_final(server: Callable[[bytes | None], int]) 
 def test_a_real_connection_closed_during_the_handshake_stays_transient(server: Callable[[bytes | None], int]) -> None:
     exc = _https_get(server(None))
     assert not is_final_tls_failure(exc)
+
+
+# ------------------------------------------------------------------------ an http URL for an https port
+
+
+@pytest.fixture
+def tls_server() -> Iterator[int]:
+    """A local TLS server (a trustme certificate): it completes handshakes and hangs up on anything else, as an
+    https server does on a plain http request."""
+    trustme = pytest.importorskip("trustme")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (OSError, ssl.SSLError):
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    listener.shutdown(socket.SHUT_RDWR)
+    listener.close()
+    thread.join(timeout=5)
+
+
+def _http_get(port: int, host: str = "127.0.0.1") -> httpx2.TransportError:
+    with httpx2.Client(timeout=5) as client, pytest.raises(httpx2.TransportError) as info:
+        client.get(f"http://{host}:{port}/")
+    return info.value
+
+
+def test_a_plain_http_request_to_a_real_https_port_is_named_and_final(tls_server: int) -> None:
+    exc = _http_get(tls_server)
+    assert isinstance(exc, httpx2.RemoteProtocolError | httpx2.ReadError)
+    assert tls_failure(exc) == "tls_port" and is_final_tls_failure(exc)
+    assert tls_fix(exc, "MAGENTO_BASE_URL") == "The port speaks https: change http:// to https:// in MAGENTO_BASE_URL."
+    assert answers_tls("127.0.0.1", tls_server)
+
+
+def test_a_plain_http_port_that_hangs_up_stays_transient(server: Callable[[bytes | None], int]) -> None:
+    port = server(None)
+    exc = _http_get(port)
+    assert tls_failure(exc) is None and not is_final_tls_failure(exc)
+    assert not answers_tls("127.0.0.1", port)
+
+
+def test_a_port_nobody_listens_on_does_not_answer_tls() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = int(unused.getsockname()[1])
+    assert not answers_tls("127.0.0.1", port, timeout=1)
+
+
+def test_a_request_that_went_through_a_proxy_is_not_probed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the proxy hung up, or the store did: this machine cannot tell by asking the store's port itself
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    asked: list[tuple[str, int]] = []
+    monkeypatch.setattr(tls, "answers_tls", lambda host, port, **_: asked.append((host, port)) or True)
+    request = httpx2.Request("GET", "http://store.example:8443/rest/V1/customers/search")
+    exc = httpx2.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+    assert tls_failure(exc) is None and asked == []
+    monkeypatch.delenv("HTTP_PROXY")
+    assert tls_failure(exc) == "tls_port" and asked == [("store.example", 8443)]
+
+
+def test_an_https_request_or_one_without_its_request_is_not_probed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tls, "answers_tls", lambda *_, **__: pytest.fail("probed"))
+    https = httpx2.Request("GET", "https://store.example/rest/V1/customers/search")
+    assert tls_failure(httpx2.RemoteProtocolError("disconnected", request=https)) is None
+    assert tls_failure(httpx2.RemoteProtocolError("disconnected")) is None
