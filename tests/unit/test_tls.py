@@ -3,6 +3,7 @@ reason codes, never by words in a message."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx2
 import pytest
 import stamina
+import trustme
 
 from magento_zoho_sync import tls
 from magento_zoho_sync.retry import RetryPolicy
@@ -123,12 +125,12 @@ def test_a_record_layer_failure_mid_response_is_retried() -> None:
 
 
 @pytest.fixture
-def server() -> Iterator[Callable[[bytes | None], int]]:
-    """A local TCP server that answers each connection with ``reply`` (or closes it at once when None)."""
+def serving() -> Iterator[Callable[[Callable[[socket.socket], None]], int]]:
+    """Start local TCP servers on free ports: each hands every connection it accepts to its ``handle``."""
     sockets: list[socket.socket] = []
     threads: list[threading.Thread] = []
 
-    def start(reply: bytes | None) -> int:
+    def start(handle: Callable[[socket.socket], None]) -> int:
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         listener.listen()
@@ -141,9 +143,7 @@ def server() -> Iterator[Callable[[bytes | None], int]]:
                 except OSError:
                     return
                 with conn:
-                    if reply is not None:
-                        conn.recv(4096)  # the ClientHello
-                        conn.sendall(reply)
+                    handle(conn)
 
         thread = threading.Thread(target=serve, daemon=True)
         thread.start()
@@ -156,6 +156,21 @@ def server() -> Iterator[Callable[[bytes | None], int]]:
         listener.close()
     for thread in threads:
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def server(serving: Callable[[Callable[[socket.socket], None]], int]) -> Callable[[bytes | None], int]:
+    """A local TCP server that answers each connection with ``reply`` (or closes it at once when None)."""
+
+    def start(reply: bytes | None) -> int:
+        def answer(conn: socket.socket) -> None:
+            if reply is not None:
+                conn.recv(4096)  # the ClientHello
+                conn.sendall(reply)
+
+        return serving(answer)
+
+    return start
 
 
 def _https_get(port: int) -> httpx2.TransportError:
@@ -180,34 +195,17 @@ def test_a_real_connection_closed_during_the_handshake_stays_transient(server: C
 
 
 @pytest.fixture
-def tls_server() -> Iterator[int]:
+def tls_server(serving: Callable[[Callable[[socket.socket], None]], int]) -> int:
     """A local TLS server (a trustme certificate): it completes handshakes and hangs up on anything else, as an
     https server does on a plain http request."""
-    trustme = pytest.importorskip("trustme")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1)
-            except (OSError, ssl.SSLError):
-                conn.close()
+    def handshake(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(1)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield int(listener.getsockname()[1])
-    listener.shutdown(socket.SHUT_RDWR)
-    listener.close()
-    thread.join(timeout=5)
+    return serving(handshake)
 
 
 def _http_get(port: int, host: str = "127.0.0.1") -> httpx2.TransportError:
