@@ -240,7 +240,12 @@ def test_a_request_that_went_through_a_proxy_is_not_probed(monkeypatch: pytest.M
     # the proxy hung up, or the store did: this machine cannot tell by asking the store's port itself
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
     asked: list[tuple[str, int]] = []
-    monkeypatch.setattr(tls, "answers_tls", lambda host, port, **_: asked.append((host, port)) or True)
+
+    def answers_tls(host: str, port: int, **_: object) -> bool:
+        asked.append((host, port))
+        return True
+
+    monkeypatch.setattr(tls, "answers_tls", answers_tls)
     request = httpx2.Request("GET", "http://store.example:8443/rest/V1/customers/search")
     exc = httpx2.RemoteProtocolError("Server disconnected without sending a response.", request=request)
     assert tls_failure(exc) is None and asked == []
