@@ -133,3 +133,34 @@ def test_a_batch_whose_every_customer_is_refused_fails_each_with_its_own_reason(
     assert_each_bad_one_failed_alone(world, result, bad, [])
     # Zoho answering one top-level error names one customer a call: a call per customer (each of 1 credit here)
     assert upserts(world)[before:] == ([5] if mode == "never" else [5, 4, 3, 2, 1])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("price", ["charged", "free"])
+def test_whether_zoho_charges_for_refused_records_changes_nothing_but_the_credits(
+    make_world: Any, mode: str, price: str
+) -> None:
+    """[UNVERIFIED] whether refused records cost credits: the same customers written and failed either way; the
+    report's credits are Zoho's when it charges every record sent, else an upper bound (never below Zoho's)."""
+    world = org_changed_after_the_check(make_world, mode)
+    world.zoho.config.refused_write_credits = price  # type: ignore[assignment]
+    good: list[str] = []
+    bad: dict[int, str] = {}
+    for n in range(30):
+        if n % 5 == 2:
+            fault = ("type", "too_long", "mandatory")[len(bad) % 3]
+            bad[customer(world, f"bad{n}@example.com", fault)] = fault
+        else:
+            good.append(f"good{n}@example.com")
+            customer(world, good[-1], "good")
+    charged = world.zoho.stats()["credits_used"]
+
+    result = world.sync(**MAPPING)
+    assert_each_bad_one_failed_alone(world, result, bad, good)
+    reported, spent = result.stats.as_dict()["zoho_credits"], world.zoho.stats()["credits_used"] - charged
+    if price == "charged":
+        assert reported == spent
+    else:  # the requests refused as a whole (one per bad customer) cost nothing
+        assert reported > spent if mode == "invalid_record" else reported >= spent
+    assert spent >= 1 + credits([len(good)])  # the field check, and the good customers written
+    assert world.sync(**MAPPING).tally.inserted == 0 and len(world.zoho.duplicate_emails()) == 0

@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from email import policy as email_policy
 from email.parser import BytesParser
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -109,11 +109,31 @@ class ZohoApp:
                 429, "TOO_MANY_REQUESTS", self.sim.config.too_many_requests_message or CREDITS_EXHAUSTED_MESSAGE
             )
 
-    def _charge_write(self, body: Any) -> None:
-        """1 credit per 10 records; a batch rejected for its size (LIMIT_EXCEEDED) costs nothing."""
+    def _charge_write(self, body: Any) -> int:
+        """1 credit per 10 records, charged before the write (a 429 when the credits cannot pay for it); a batch
+        rejected for its size (LIMIT_EXCEEDED) costs nothing. Returns the credits charged."""
         count = _count(body)
-        if count <= MAX_RECORDS_PER_WRITE:
-            self._charge(write_credits(count))
+        if count > MAX_RECORDS_PER_WRITE:
+            return 0
+        cost = write_credits(count)
+        self._charge(cost)
+        return cost
+
+    def _write(self, op: Literal["insert", "update", "upsert"], body: Any, **options: Any) -> tuple[int, Any]:
+        """A write, paid for before it runs; with ``refused_write_credits = "free"`` the part of the price of the
+        records Zoho refused is given back (1 credit per 10 records written, nothing when none was)."""
+        charged = self._charge_write(body)
+        free = self.sim.config.refused_write_credits == "free"
+        try:
+            status, out = self.sim.backend.write(op, body, **options)
+        except ZohoError:
+            if free:
+                self.sim.ledger.refund(charged)
+            raise
+        if free:
+            written = _written(out)
+            self.sim.ledger.refund(charged - (write_credits(written) if written else 0))
+        return status, out
 
     async def _json(self, request: Request) -> Any:
         parsed = request.scope.get(SCOPE_JSON_KEY, _NO_CONTENT)
@@ -183,14 +203,12 @@ class ZohoApp:
             if method == "POST":
                 self._auth(request, "ZohoCRM.modules.contacts.CREATE")
                 body = await self._json(request)
-                self._charge_write(body)
-                return backend.write("insert", body)
+                return self._write("insert", body)
             if method == "PUT":
                 self._auth(request, "ZohoCRM.modules.contacts.UPDATE")
                 body = await self._json(request)
-                self._charge_write(body)
                 since = parse_http_date(request.headers.get("if-unmodified-since"))
-                return backend.write("update", body, if_unmodified_since=since)
+                return self._write("update", body, if_unmodified_since=since)
             if method == "DELETE":
                 self._auth(request, "ZohoCRM.modules.contacts.DELETE")
                 ids = [i for i in params.get("ids", "").split(",") if i.strip()]
@@ -204,8 +222,7 @@ class ZohoApp:
                 raise _invalid_method()
             self._auth(request, "ZohoCRM.modules.contacts.CREATE", "ZohoCRM.modules.contacts.UPDATE")
             body = await self._json(request)
-            self._charge_write(body)
-            return backend.write("upsert", body)
+            return self._write("upsert", body)
         if parts == ["search"]:
             if method != "GET":
                 raise _invalid_method()
@@ -238,9 +255,8 @@ class ZohoApp:
             if method == "PUT":
                 self._auth(request, "ZohoCRM.modules.contacts.UPDATE")
                 body = await self._json(request)
-                self._charge(1)
                 since = parse_http_date(request.headers.get("if-unmodified-since"))
-                return backend.write("update", body, path_id=record_id, if_unmodified_since=since)
+                return self._write("update", body, path_id=record_id, if_unmodified_since=since)
             if method == "DELETE":
                 self._auth(request, "ZohoCRM.modules.contacts.DELETE")
                 self._charge(1)
@@ -296,6 +312,14 @@ def _count(body: Any) -> int:
     if isinstance(body, dict) and isinstance(body.get("data"), list):
         return len(body["data"])
     return 1
+
+
+def _written(answer: Any) -> int:
+    """How many records of a write's answer were written (``"status": "success"``)."""
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, list):
+        return 0
+    return sum(1 for item in data if isinstance(item, dict) and item.get("status") == "success")
 
 
 def error_response(status: int, code: str, message: str) -> Response:

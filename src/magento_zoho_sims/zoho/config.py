@@ -19,6 +19,7 @@ DuplicateMatch = Literal["oldest", "newest", "error"]
 SameBatchDuplicates = Literal["insert_both", "sequential", "reject_second", "reject_request"]
 UnknownPicklistValues = Literal["reject", "accept"]
 RecordErrorsAtRequestLevel = Literal["never", "all_failed", "invalid_record"]
+RefusedWriteCredits = Literal["charged", "free"]
 
 
 @dataclass
@@ -40,6 +41,9 @@ class ZohoConfig:
     # one's error); "invalid_record" (that, and a record failing validation (INVALID_DATA, MANDATORY_NOT_FOUND)
     # refuses the whole request, nothing written, good records included)
     record_errors_at_request_level: RecordErrorsAtRequestLevel = "all_failed"
+    # [UNVERIFIED] what a write costs when Zoho refuses some or all of its records: "charged" (1 credit per 10 records
+    # sent, whatever became of them) or "free" (1 per 10 records written; a write that wrote nothing costs nothing)
+    refused_write_credits: RefusedWriteCredits = "charged"
     reject_unknown_fields: bool = True  # unknown field API names → INVALID_DATA (else silently ignored)
     numeric_strings: bool = False  # [UNVERIFIED] a number field takes "42" as well as 42 (else INVALID_DATA)
     phone_parentheses: bool = False  # [UNVERIFIED] phone fields take ( ) (an example has them; the pattern refuses)

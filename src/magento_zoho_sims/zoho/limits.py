@@ -80,6 +80,16 @@ class CreditLedger:
             self.total_charged += cost
             return True
 
+    def refund(self, cost: int) -> None:
+        """Give back ``cost`` credits of a call just charged (the part of a write Zoho did not charge for)."""
+        if cost <= 0:
+            return
+        now = self.clock.now()
+        with self._lock:
+            self._entries.append((now, -cost))
+            self._used -= cost
+            self.total_charged -= cost
+
     def header(self) -> str | None:
         """``X-API-CREDITS-REMAINING`` once half the daily allowance is used."""
         used = self.used()

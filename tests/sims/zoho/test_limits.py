@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx2
 import pytest
@@ -162,3 +163,51 @@ def test_oversized_batch_costs_nothing_and_spend_credits(api: httpx2.Client, sim
     assert sim.credits_used() == 0
     assert sim.spend_credits(sim.config.credits_per_day - 3)
     assert api.get("/crm/v8/org").headers["x-api-credits-remaining"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [("charged", (3, 2, 3)), ("free", (2, 0, 0))],
+)
+def test_what_refused_records_cost_is_a_switch(
+    api: httpx2.Client, sim: ZohoSimulator, setting: str, expected: tuple[int, int, int]
+) -> None:
+    sim.config.refused_write_credits = setting  # type: ignore[assignment]
+    spent: list[int] = []
+
+    def upsert(records: list[dict[str, Any]]) -> httpx2.Response:
+        before = sim.credits_used()
+        answer = api.post("/crm/v8/Contacts/upsert", content=json.dumps({"data": records}))
+        spent.append(sim.credits_used() - before)
+        return answer
+
+    # 25 records sent (3 credits), the 13 without a Last_Name refused: 12 written (2 credits)
+    answer = upsert([contact(n) if n % 2 else contact(n, Last_Name="") for n in range(25)])
+    assert answer.status_code == 207 and sim.count() == 12
+    # 11 records, every one refused, each with its own answer
+    answer = upsert([contact(100 + n, Last_Name="") for n in range(11)])
+    assert answer.status_code == 400 and {item["status"] for item in answer.json()["data"]} == {"error"}
+    # the whole request refused for one record: nothing written
+    sim.config.record_errors_at_request_level = "invalid_record"
+    answer = upsert([contact(200 + n) if n else contact(200, Last_Name="") for n in range(21)])
+    assert answer.status_code == 400 and answer.json()["code"] == "MANDATORY_NOT_FOUND"
+    assert tuple(spent) == expected and sim.count() == 12
+    # a batch refused for its size costs nothing either way
+    assert upsert([contact(n) for n in range(101)]).status_code == 400 and spent[-1] == 0
+
+
+def test_refused_records_that_cost_nothing_still_need_the_credits_to_be_sent(
+    api: httpx2.Client, sim: ZohoSimulator
+) -> None:
+    # the price is checked before the write runs, as Zoho cannot know in advance what it will refuse
+    sim.config.refused_write_credits = "free"
+    sim.set_credits(5)
+    answer = api.post(
+        "/crm/v8/Contacts/upsert", content=json.dumps({"data": [contact(n, Last_Name="") for n in range(60)]})
+    )
+    assert answer.status_code == 429 and sim.credits_used() == 0
+    answer = api.post(
+        "/crm/v8/Contacts/upsert", content=json.dumps({"data": [contact(n, Last_Name="") for n in range(50)]})
+    )
+    assert answer.status_code == 400 and sim.credits_used() == 0
+    assert api.get("/crm/v8/org").status_code == 200 and sim.credits_used() == 1
