@@ -120,19 +120,23 @@ class ZohoApp:
         return cost
 
     def _write(self, op: Literal["insert", "update", "upsert"], body: Any, **options: Any) -> tuple[int, Any]:
-        """A write, paid for before it runs; with ``refused_write_credits = "free"`` the part of the price of the
-        records Zoho refused is given back (1 credit per 10 records written, nothing when none was)."""
+        """A write, paid for before it runs; what Zoho does not charge of it ([UNVERIFIED] ``refused_write_credits``)
+        is given back: ``free``, the price of the records it refused (1 credit per 10 records written, nothing
+        when none was); ``refused_requests_free``, the price of a write it refused as a whole (an error status,
+        nothing written), a write with a record written costing every record sent."""
         charged = self._charge_write(body)
-        free = self.sim.config.refused_write_credits == "free"
+        price = self.sim.config.refused_write_credits
         try:
             status, out = self.sim.backend.write(op, body, **options)
         except ZohoError:
-            if free:
+            if price != "charged":
                 self.sim.ledger.refund(charged)
             raise
-        if free:
-            written = _written(out)
+        written = _written(out)
+        if price == "free":
             self.sim.ledger.refund(charged - (write_credits(written) if written else 0))
+        elif price == "refused_requests_free" and not written:
+            self.sim.ledger.refund(charged)
         return status, out
 
     async def _json(self, request: Request) -> Any:

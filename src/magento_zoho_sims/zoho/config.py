@@ -19,7 +19,7 @@ DuplicateMatch = Literal["oldest", "newest", "error"]
 SameBatchDuplicates = Literal["insert_both", "sequential", "reject_second", "reject_request"]
 UnknownPicklistValues = Literal["reject", "accept"]
 RecordErrorsAtRequestLevel = Literal["never", "all_failed", "invalid_record"]
-RefusedWriteCredits = Literal["charged", "free"]
+RefusedWriteCredits = Literal["charged", "refused_requests_free", "free"]
 
 
 @dataclass

@@ -167,7 +167,7 @@ def test_oversized_batch_costs_nothing_and_spend_credits(api: httpx2.Client, sim
 
 @pytest.mark.parametrize(
     ("setting", "expected"),
-    [("charged", (3, 2, 3)), ("free", (2, 0, 0))],
+    [("charged", (3, 2, 3)), ("refused_requests_free", (3, 0, 0)), ("free", (2, 0, 0))],
 )
 def test_what_refused_records_cost_is_a_switch(
     api: httpx2.Client, sim: ZohoSimulator, setting: str, expected: tuple[int, int, int]
