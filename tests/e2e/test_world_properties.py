@@ -47,6 +47,8 @@ switches = st.fixed_dictionaries(
         "upsert_mixed_status": st.sampled_from([200, 207]),
         "record_errors_at_request_level": st.sampled_from(["never", "all_failed", "invalid_record"]),
         "missing_record_status": st.sampled_from([204, 400]),
+        "refused_write_credits": st.sampled_from(["charged", "refused_requests_free", "free"]),
+        "coql_empty_status": st.sampled_from([204, 200]),
     }
 )
 name = st.integers(0, NAMES - 1)
@@ -167,6 +169,8 @@ ERROR_ON_SHARED = {
     "upsert_mixed_status": 207,
     "record_errors_at_request_level": "never",
     "missing_record_status": 204,
+    "refused_write_credits": "charged",
+    "coql_empty_status": 204,
 }
 
 

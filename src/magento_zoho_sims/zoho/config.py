@@ -42,7 +42,8 @@ class ZohoConfig:
     # refuses the whole request, nothing written, good records included)
     record_errors_at_request_level: RecordErrorsAtRequestLevel = "all_failed"
     # [UNVERIFIED] what a write costs when Zoho refuses some or all of its records: "charged" (1 credit per 10 records
-    # sent, whatever became of them) or "free" (1 per 10 records written; a write that wrote nothing costs nothing)
+    # sent, whatever became of them), "refused_requests_free" (a write that wrote nothing costs nothing, one with a
+    # record written every record sent) or "free" (1 per 10 records written; a write that wrote nothing: nothing)
     refused_write_credits: RefusedWriteCredits = "charged"
     reject_unknown_fields: bool = True  # unknown field API names → INVALID_DATA (else silently ignored)
     numeric_strings: bool = False  # [UNVERIFIED] a number field takes "42" as well as 42 (else INVALID_DATA)
@@ -58,6 +59,7 @@ class ZohoConfig:
     time_zone_offset_minutes: int = 330  # the user's time zone in datetimes (Zoho's samples are +05:30)
     coql_max_rows: int = 2000  # rows per COQL call
     coql_quote_escape: QuoteEscape = "doubled"  # [UNVERIFIED] a quote in a COQL string: '' (SQL), \' or either
+    coql_empty_status: int = 204  # [UNVERIFIED] a COQL query finding no row: 204 (empty body) or 200 with data []
     coql_max_reachable: int = 100_000  # offset + limit ceiling [conflicting sources: 10,000 or 100,000]
     # --- limits ------------------------------------------------------------------------------------------
     edition: str = "enterprise"

@@ -317,7 +317,7 @@ class Reader:
             window = rows[query.offset : query.offset + query.limit + 1]
             more = len(window) > query.limit
             data = [self._coql_row(c, query.fields) for c in window[: query.limit]]
-        if not data:
+        if not data and self.backend.config.coql_empty_status == 204:
             return 204, None, query.limit
         return 200, {"data": data, "info": {"count": len(data), "more_records": more}}, query.limit
 
