@@ -174,7 +174,7 @@ class ZohoApp:
             self._auth(request, "ZohoCRM.coql.READ", _READ, "ZohoCRM.settings.fields.READ")
             body = await self._json(request)
             status, out, limit = self.sim.reader.coql(body)
-            self._charge(coql_credits(limit))
+            self._charge(coql_credits(limit) if self.sim.config.coql_credits == "by_limit" else 1)
             return status, out
         if head == "settings":
             return self._settings(request, parts[1:])

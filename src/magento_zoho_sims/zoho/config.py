@@ -20,6 +20,7 @@ SameBatchDuplicates = Literal["insert_both", "sequential", "reject_second", "rej
 UnknownPicklistValues = Literal["reject", "accept"]
 RecordErrorsAtRequestLevel = Literal["never", "all_failed", "invalid_record"]
 RefusedWriteCredits = Literal["charged", "refused_requests_free", "free"]
+CoqlCredits = Literal["by_limit", "flat"]
 
 
 @dataclass
@@ -59,6 +60,9 @@ class ZohoConfig:
     time_zone_offset_minutes: int = 330  # the user's time zone in datetimes (Zoho's samples are +05:30)
     coql_max_rows: int = 2000  # rows per COQL call
     coql_quote_escape: QuoteEscape = "doubled"  # [UNVERIFIED] a quote in a COQL string: '' (SQL), \' or either
+    # [UNVERIFIED] what a COQL call costs: "by_limit" (1 credit up to 200 rows, 2 up to 1,000, 3 up to 2,000, Kaizen
+    # #60) or "flat" (1 a call, whatever its LIMIT)
+    coql_credits: CoqlCredits = "by_limit"
     coql_empty_status: int = 204  # [UNVERIFIED] a COQL query finding no row: 204 (empty body) or 200 with data []
     coql_max_reachable: int = 100_000  # offset + limit ceiling [conflicting sources: 10,000 or 100,000]
     # --- limits ------------------------------------------------------------------------------------------
