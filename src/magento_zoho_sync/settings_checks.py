@@ -36,10 +36,22 @@ def where(setting: str) -> str:
     return f"set {env_hint}[{section}] {key} in the config file"
 
 
+def quoted(value: Any) -> bool:
+    """A text wrapped in a pair of quotes, as Docker's ``--env-file`` (and a pasted ``export X='...'``) leaves it."""
+    text = value.strip() if isinstance(value, str) else ""
+    return len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
+
+
+#: What to say of a value in quotes: the quotes are part of the value, and only the user can remove them.
+QUOTES_FIX: Final = "is in quotes, which are kept as part of the value (Docker's --env-file keeps them): remove them"
+
+
 def _check_url(setting: str, value: Any, allow_insecure: bool) -> str | None:
     name = ENV_BY_SETTING[setting].name
     if not isinstance(value, str) or not value.strip():
         return None
+    if quoted(value):
+        return f"{setting}: {name} {QUOTES_FIX}"
     try:
         parts = urlsplit(value.strip())
         host = parts.hostname or ""
@@ -107,9 +119,13 @@ def fill_and_check(raw: dict[str, Any], *, zoho_client_only: bool = False) -> li
         region_urls = ZOHO_REGIONS.get(region)
         if region_urls is None:
             bad_region = True
-            problems.append(
-                f"zoho.region: unknown Zoho region; ZOHO_REGION (or --region) must be one of {', '.join(ZOHO_REGIONS)}"
-            )
+            if quoted(region):
+                problems.append(f"zoho.region: ZOHO_REGION (or --region) {QUOTES_FIX}")
+            else:
+                problems.append(
+                    f"zoho.region: unknown Zoho region; ZOHO_REGION (or --region) must be one of "
+                    f"{', '.join(ZOHO_REGIONS)}"
+                )
     elif isinstance(region, str):
         zoho.pop("region")  # blank: not given
     elif region is not None:

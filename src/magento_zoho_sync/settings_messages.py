@@ -10,7 +10,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from magento_zoho_sync.errors import ConfigError
-from magento_zoho_sync.settings_checks import where
+from magento_zoho_sync.settings_checks import QUOTES_FIX, quoted, where
 from magento_zoho_sync.settings_sources import ENV_BY_SETTING, SECTIONS
 
 _RANGE_ERRORS: Final = frozenset(
@@ -64,6 +64,8 @@ def describe(error: Mapping[str, Any], sections: Mapping[str, type[BaseModel]]) 
     if var is not None and not var.secret and isinstance(value, int | float | str) and len(str(value)) <= 40:
         shown = f" (got {value!r})"
     fix = f"; {where(setting)}" if var or len(loc) >= 2 else ""
+    if var is not None and not var.secret and quoted(value):
+        fix = f"; the value {QUOTES_FIX}"
     message = _range_message(loc, sections) if error["type"] in _RANGE_ERRORS else None
     message = message or _PLAIN_MESSAGES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
     return f"{setting}: {message}{shown}{fix}"

@@ -862,3 +862,29 @@ def test_an_access_token_no_http_header_can_carry_is_refused_by_name_without_sho
     assert "magento.access_token: must be the integration's Access Token as Magento shows it" in message
     assert "MAGENTO_ACCESS_TOKEN" in message
     assert token not in message and "abcd" not in message
+
+
+# ---- values in quotes (Docker's --env-file keeps them) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "setting"),
+    [
+        ("MAGENTO_BASE_URL", '"https://shop.example.com"', "magento.base_url"),
+        ("ZOHO_API_URL", "'https://www.zohoapis.eu'", "zoho.api_url"),
+        ("ZOHO_REGION", '"eu"', "zoho.region"),
+        ("MAGENTO_AUTH", "'admin'", "magento.auth"),
+        ("MZSYNC_ZOHO_CONCURRENCY", '"4"', "zoho.concurrency"),
+    ],
+)
+def test_a_value_in_quotes_is_named_as_such(name: str, value: str, setting: str) -> None:
+    message = config_error(env=BASE_ENV | {name: value})
+    assert f"{setting}: " in message
+    assert "is in quotes" in message and "remove them" in message
+    assert "https:// URL with a host name" not in message and "unknown Zoho region" not in message
+
+
+def test_a_secret_in_quotes_is_taken_as_given() -> None:
+    # A password may hold quotes: it is never second-guessed (nor shown).
+    s = load_settings(env=BASE_ENV | {"MAGENTO_PASSWORD": '"quoted"'})
+    assert s.magento.password is not None and s.magento.password.get_secret_value() == '"quoted"'
