@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from magento_zoho_sync.loopback import is_loopback_host
 from magento_zoho_sync.settings_sources import ENV_BY_SETTING, ZOHO_REGIONS
-from magento_zoho_sync.zoho.regions import region_of_api_host
+from magento_zoho_sync.zoho.regions import REGIONS, region_of_api_host
 
 log = logging.getLogger("magento_zoho_sync.settings")
 
@@ -69,7 +69,29 @@ def _check_url(setting: str, value: Any, allow_insecure: bool) -> str | None:
             f"{setting}: {name} uses plain http:// to {host}; use https://, or pass --insecure-http "
             "(MZSYNC_INSECURE_HTTP=true) if you really mean it"
         )
-    return _check_api_suffix(setting, name, parts.scheme, parts.netloc, parts.path)
+    return _check_swapped(setting, name, host) or _check_api_suffix(
+        setting, name, parts.scheme, parts.netloc, parts.path
+    )
+
+
+def _check_swapped(setting: str, name: str, host: str) -> str | None:
+    """Zoho's Accounts URL given as the API URL, or the other way round: each names the URL it should be."""
+    host = host.lower()
+    if setting == "zoho.api_url":
+        for region in REGIONS.values():
+            if host == urlsplit(region.accounts_url).hostname:
+                return (
+                    f"{setting}: {name} is Zoho's Accounts URL ({region.accounts_url}), not the API URL; "
+                    f"set {name}={region.api_url} (or set ZOHO_REGION={region.code} and neither Zoho URL)"
+                )
+    if setting == "zoho.accounts_url":
+        of_api = region_of_api_host(host)
+        if of_api is not None:
+            return (
+                f"{setting}: {name} is a Zoho API URL (https://{host}), not the Accounts URL; "
+                f"set {name}={of_api.accounts_url} (or set ZOHO_REGION={of_api.code} and neither Zoho URL)"
+            )
+    return None
 
 
 #: setting → (the API path the tool appends itself, as a pattern matching it at the end of a configured URL's

@@ -888,3 +888,25 @@ def test_a_secret_in_quotes_is_taken_as_given() -> None:
     # A password may hold quotes: it is never second-guessed (nor shown).
     s = load_settings(env=BASE_ENV | {"MAGENTO_PASSWORD": '"quoted"'})
     assert s.magento.password is not None and s.magento.password.get_secret_value() == '"quoted"'
+
+
+# ---- Zoho's two URLs swapped -------------------------------------------------------------------------------------
+
+
+def test_the_accounts_url_given_as_the_api_url_names_the_api_url() -> None:
+    message = config_error(env=BASE_ENV | {"ZOHO_API_URL": "https://accounts.zoho.eu/"})
+    assert "zoho.api_url: ZOHO_API_URL is Zoho's Accounts URL (https://accounts.zoho.eu)" in message
+    assert "ZOHO_API_URL=https://www.zohoapis.eu" in message
+
+
+def test_an_api_url_given_as_the_accounts_url_names_the_accounts_url() -> None:
+    message = config_error(env=BASE_ENV | {"ZOHO_ACCOUNTS_URL": "https://sandbox.zohoapis.com.au"})
+    assert "ZOHO_ACCOUNTS_URL is a Zoho API URL (https://sandbox.zohoapis.com.au)" in message
+    assert "ZOHO_ACCOUNTS_URL=https://accounts.zoho.com.au" in message
+
+
+def test_both_zoho_urls_swapped_are_both_named() -> None:
+    env = BASE_ENV | {"ZOHO_API_URL": "https://accounts.zoho.com", "ZOHO_ACCOUNTS_URL": "https://www.zohoapis.com"}
+    message = config_error(env=env)
+    assert "ZOHO_API_URL=https://www.zohoapis.com" in message
+    assert "ZOHO_ACCOUNTS_URL=https://accounts.zoho.com" in message
