@@ -77,6 +77,8 @@ def _guard(fn: Callable[P, int]) -> Callable[P, None]:
         except sqlite3.DatabaseError as exc:  # the state file: a full disk, damage, a read-only place
             click.echo(f"error: {redact(str(state_error(exc)))}", err=True)
             code = EXIT_FATAL
+        except click.ClickException:  # a usage mistake found in the command's body: click's usage line, exit 2
+            raise
         except Exception as exc:  # a bug: still one clear line, the traceback only when asked for
             if verbose:
                 click.echo(redact(traceback.format_exc()), err=True)

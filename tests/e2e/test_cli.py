@@ -553,6 +553,9 @@ def test_errors_parked_lists_the_customers_no_longer_retried_and_errors_points_t
     assert row["email"] == "broken@@example.com" and row["last_failed_at"]
     both = live.run("errors", "--parked", "--run", "1", "--state", str(live.state))
     assert both.exit_code == 2 and "drop --run" in both.output
+    # a usage mistake, said as click says one (the usage line), not as an unexpected error
+    assert "this is a bug" not in both.output and "unexpected" not in both.output
+    assert "Usage: " in both.output and "Error: --parked" in both.output
 
 
 def test_errors_tables_show_brackets_as_text_not_as_markup(live: Live) -> None:
