@@ -115,7 +115,13 @@ def zoho_grant(
     stdin = sys.stdin
 
     def ask() -> str:
-        return str(click.prompt("Grant code", hide_input=True, err=True))
+        try:
+            return str(click.prompt("Grant code", hide_input=True, err=True))
+        except click.Abort:  # Ctrl-D or Ctrl-C at the prompt
+            raise ConfigError(
+                "No grant code was entered (the prompt was closed): nothing was exchanged or written. Run the "
+                "command again and paste the code the API console shows."
+            ) from None
 
     if grant_token not in (None, "-") and click.get_current_context().get_parameter_source("grant_token") is (
         click.core.ParameterSource.COMMANDLINE

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import select
+import signal
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -269,3 +274,47 @@ def test_an_env_file_that_cannot_be_written_after_the_exchange_is_one_clear_erro
     (token,) = _new_tokens(world, before)
     assert_no_secret(result.output, _secrets(world, code, token))
     assert not target.exists()
+
+
+@pytest.mark.parametrize("close", ["ctrl-d", "ctrl-c"])
+def test_the_prompt_closed_with_ctrl_d_or_ctrl_c_is_one_clear_line(close: str, tmp_path: Path) -> None:
+    """On a terminal the code is asked for; closing the prompt says so (exit 2), not "unexpected Abort ... a bug"."""
+    primary, secondary = os.openpty()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "ZOHO_REGION": "eu",
+        "ZOHO_CLIENT_ID": "1000.CLIENT",
+        "ZOHO_CLIENT_SECRET": "not-a-real-secret",
+    }
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and package
+        [sys.executable, "-m", "magento_zoho_sync", "auth", "zoho-grant", "--env-file", str(tmp_path / "z.env")],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,  # no controlling terminal: the prompt reads the pseudo-terminal given as stdin
+    )
+    os.close(secondary)
+    try:
+        # once the prompt is shown (on standard error), close it
+        assert proc.stderr is not None
+        shown = b""
+        while b"Grant code" not in shown:
+            assert select.select([proc.stderr], [], [], 30)[0], f"no prompt: {shown!r}"
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            assert chunk, f"no prompt: {shown!r}"
+            shown += chunk
+        if close == "ctrl-d":
+            os.write(primary, b"\x04")
+        else:
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        err = shown + err
+    finally:
+        os.close(primary)
+        if proc.poll() is None:
+            proc.kill()
+    text = err.decode()
+    assert proc.returncode == 2, text
+    assert "No grant code was entered" in text and "this is a bug" not in text and "Abort" not in text
+    assert not (tmp_path / "z.env").exists()
