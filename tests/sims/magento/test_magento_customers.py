@@ -408,3 +408,16 @@ def test_attribute_metadata_gives_a_select_attributes_option_labels(
         "field2Value": "nope",
     }
     assert client.get("/rest/V1/attributeMetadata/customer/attribute/preferred_language").status_code == 401
+
+
+def test_a_customer_without_an_email_does_not_break_other_email_changes(sim: MagentoSimulator) -> None:
+    """A customer whose email was removed (a test of MISSING_EMAIL) leaves the other customers' email and website
+    changes working, and its own too."""
+    sim.backend.update_customer(5, email=None)
+    changed = sim.backend.update_customer(6, email="someone.new@example.com")
+    assert changed["email"] == "someone.new@example.com"
+    assert sim.backend.find_by_email("someone.new@example.com") == [6]
+    moved = sim.backend.update_customer(7, website_id=2)
+    assert moved["website_id"] == 2
+    again = sim.backend.update_customer(5, email="back@example.com")
+    assert again["email"] == "back@example.com"
