@@ -227,7 +227,9 @@ def _magento_reach(settings: Settings, transport: Transport) -> tuple[Check, dat
         detail = f"{where} answered HTTP {status} with PHP notices or warnings before its JSON."
         return failed(key, name, detail, PHP_OUTPUT_HINT), when
     if is_html(response) or (error_body(response) is None and status != 200):
-        return failed(key, name, f"{where} answered HTTP {status} with {error_message(response)}.", base_fix), when
+        return failed(
+            key, name, f"{where} answered HTTP {status} with {error_message(response).rstrip('.')}.", base_fix
+        ), when
     message = error_message(response)
     if status == 400 and "cannot be processed" in message.lower():
         return failed(

@@ -249,6 +249,7 @@ def test_malformed_answers_are_clear_errors_naming_path_and_status(response: htt
     assert "/rest/all/V1/customers/search" in text
     assert "Home page" not in text and TOKEN not in text
     assert "searchCriteria" not in text  # never the query string
+    assert ".." not in text  # Magento's own full stop is not doubled
 
 
 @pytest.mark.parametrize(

@@ -228,7 +228,8 @@ class MagentoClient:
             elif response.status_code == 403:
                 hint = "The Magento user or integration may not read customers (Magento_Customer::customer)."
             raise MagentoError(
-                f"Magento answered {where} with HTTP {response.status_code}: {error_message(response)}.", hint=hint
+                f"Magento answered {where} with HTTP {response.status_code}: {error_message(response).rstrip('.')}.",
+                hint=hint,
             )
         if php_output(response):
             raise MagentoError(
