@@ -43,7 +43,7 @@ from magento_zoho_sync import redact
 from magento_zoho_sync.errors import ConfigError
 from magento_zoho_sync.mapping_config import MappingConfigError, MappingSpec, build_spec
 from magento_zoho_sync.proxy import proxy_passwords, proxy_problems
-from magento_zoho_sync.settings_checks import AUTH_MODE_CREDENTIALS, fill_and_check
+from magento_zoho_sync.settings_checks import AUTH_MODE_CREDENTIALS, QUOTES_FIX, fill_and_check, quoted
 from magento_zoho_sync.settings_messages import describe, format_problems, raise_if
 from magento_zoho_sync.settings_sources import (
     CLI_ALIASES,
@@ -268,6 +268,8 @@ class SyncSettings(BaseModel):
     @field_validator("state_path")
     @classmethod
     def _expand(cls, value: Path) -> Path:
+        if quoted(str(value)):  # a folder named '"' would be looked for (or made): say what is wrong instead
+            raise ValueError(f"the path {QUOTES_FIX}")
         return value.expanduser()
 
     @model_validator(mode="after")

@@ -64,7 +64,7 @@ def describe(error: Mapping[str, Any], sections: Mapping[str, type[BaseModel]]) 
     if var is not None and not var.secret and isinstance(value, int | float | str) and len(str(value)) <= 40:
         shown = f" (got {value!r})"
     fix = f"; {where(setting)}" if var or len(loc) >= 2 else ""
-    if var is not None and not var.secret and quoted(value):
+    if var is not None and not var.secret and quoted(value) and QUOTES_FIX not in str(error["msg"]):
         fix = f"; the value {QUOTES_FIX}"
     message = _range_message(loc, sections) if error["type"] in _RANGE_ERRORS else None
     message = message or _PLAIN_MESSAGES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")

@@ -875,6 +875,7 @@ def test_an_access_token_no_http_header_can_carry_is_refused_by_name_without_sho
         ("ZOHO_REGION", '"eu"', "zoho.region"),
         ("MAGENTO_AUTH", "'admin'", "magento.auth"),
         ("MZSYNC_ZOHO_CONCURRENCY", '"4"', "zoho.concurrency"),
+        ("MZSYNC_STATE", '"/var/lib/mzsync/state.sqlite"', "sync.state_path"),
     ],
 )
 def test_a_value_in_quotes_is_named_as_such(name: str, value: str, setting: str) -> None:
@@ -910,3 +911,9 @@ def test_both_zoho_urls_swapped_are_both_named() -> None:
     message = config_error(env=env)
     assert "ZOHO_API_URL=https://www.zohoapis.com" in message
     assert "ZOHO_ACCOUNTS_URL=https://accounts.zoho.com" in message
+
+
+def test_a_state_path_in_quotes_is_named_for_the_listings_too() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_sync_settings(env={"MZSYNC_STATE": "'/var/lib/mzsync/state.sqlite'"})
+    assert "sync.state_path: the path is in quotes" in str(info.value)
