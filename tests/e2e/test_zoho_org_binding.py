@@ -31,6 +31,10 @@ class TwoOrgs:
         self.orgs = {SANDBOX: world.zoho, PRODUCTION: ZohoSimulator(seed=11)}
         self.tokens = {SANDBOX: world.refresh_token, PRODUCTION: self.orgs[PRODUCTION].issue_refresh_token()}
         apps = {MAGENTO_HOST: world.magento.app, **{host: sim.app for host, sim in self.orgs.items()}}
+        # each simulator serves its Accounts endpoints too: reached here under an Accounts host of its own
+        apps |= {f"accounts.{host}": sim.app for host, sim in self.orgs.items()}
+        for host, sim in self.orgs.items():
+            sim.config.api_domain = f"https://{host}"  # what the token answer names, as Zoho's accounts server does
         self.transport = InProcessTransport(apps)
 
     def sync(self, host: str, *, url: str | None = None, dry_run: bool = False) -> RunResult:
@@ -38,7 +42,7 @@ class TwoOrgs:
         api_url = url or f"https://{host}"
         settings = self.world.settings(
             **{
-                "zoho.accounts_url": api_url,  # the simulator serves its Accounts endpoints on the same host
+                "zoho.accounts_url": f"https://accounts.{host}",
                 "zoho.api_url": api_url,
                 "zoho.client_id": org.client_id,
                 "zoho.client_secret": org.client_secret,
