@@ -60,6 +60,21 @@ def customer(world: World, email: str, fault: str) -> int:
     return int(created["id"])
 
 
+def store(world: World, size: int, refused_every: int, first_refused: int) -> tuple[list[str], dict[int, str]]:
+    """``size`` customers, every ``refused_every``-th one (from ``first_refused``) refused, the faults in turn: the
+    good ones' emails, and the refused ones' fault by customer id."""
+    good: list[str] = []
+    bad: dict[int, str] = {}
+    for n in range(size):
+        if n % refused_every == first_refused:
+            fault = ("type", "too_long", "mandatory")[len(bad) % 3]
+            bad[customer(world, f"bad{n}@example.com", fault)] = fault
+        else:
+            good.append(f"good{n}@example.com")
+            customer(world, good[-1], "good")
+    return good, bad
+
+
 def upserts(world: World) -> list[int]:
     """The records of each upsert Zoho received, in order."""
     return [len(json.loads(r.body)["data"]) for r in world.zoho.log if r.path.endswith("/Contacts/upsert")]
@@ -102,15 +117,7 @@ def test_one_refused_customer_among_good_ones_fails_alone(make_world: Any, mode:
 @pytest.mark.parametrize("mode", MODES)
 def test_many_refused_customers_in_one_batch_each_fail_alone_at_about_a_call_each(make_world: Any, mode: str) -> None:
     world = org_changed_after_the_check(make_world, mode)
-    good: list[str] = []
-    bad: dict[int, str] = {}
-    for n in range(46):  # one batch: 40 good customers, and every seventh refused, 2 of each fault
-        if n % 7 == 3:
-            fault = ("type", "too_long", "mandatory")[len(bad) % 3]
-            bad[customer(world, f"bad{n}@example.com", fault)] = fault
-        else:
-            good.append(f"good{n}@example.com")
-            customer(world, good[-1], "good")
+    good, bad = store(world, 46, 7, 3)  # one batch: 40 good customers, and every seventh refused, 2 of each fault
     before = len(upserts(world))
 
     result = world.sync(**MAPPING)
@@ -147,15 +154,7 @@ def test_whether_zoho_charges_for_refused_records_changes_nothing_but_the_credit
     report's credits are Zoho's when it charges every record sent, else an upper bound (never below Zoho's)."""
     world = org_changed_after_the_check(make_world, mode)
     world.zoho.config.refused_write_credits = price  # type: ignore[assignment]
-    good: list[str] = []
-    bad: dict[int, str] = {}
-    for n in range(30):
-        if n % 5 == 2:
-            fault = ("type", "too_long", "mandatory")[len(bad) % 3]
-            bad[customer(world, f"bad{n}@example.com", fault)] = fault
-        else:
-            good.append(f"good{n}@example.com")
-            customer(world, good[-1], "good")
+    good, bad = store(world, 30, 5, 2)
     charged = world.zoho.stats()["credits_used"]
     world.zoho.set_credits(charged + 100)
     assert world.zoho.spend_credits(60)  # other integrations: Zoho now tells the credits left on every answer
@@ -185,15 +184,8 @@ def test_credits_spent_while_zoho_refuses_records_stop_the_run_and_the_next_day_
     spent credits (not for too many calls at once: no retry), and the next day's run writes each good customer once."""
     world = org_changed_after_the_check(make_world, mode)
     world.zoho.config.refused_write_credits = price  # type: ignore[assignment]
-    good: list[str] = []
-    bad: dict[int, str] = {}
-    for n in range(300):  # 285 good customers (at least 29 credits to write) and 15 refused, 5 a batch of 100
-        if n % 20 == 1:
-            fault = ("type", "too_long", "mandatory")[len(bad) % 3]
-            bad[customer(world, f"bad{n}@example.com", fault)] = fault
-        else:
-            good.append(f"good{n}@example.com")
-            customer(world, good[-1], "good")
+    # 285 good customers (at least 29 credits to write) and 15 refused, 5 a batch of 100
+    good, bad = store(world, 300, 20, 1)
     world.zoho.set_credits(world.zoho.credits_used() + 15)
 
     with pytest.raises(ZohoRateLimited) as info:
