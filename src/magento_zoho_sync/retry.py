@@ -236,8 +236,8 @@ def log_retry(details: RetryDetails) -> None:
     """The only retry hook installed: name, attempt, wait and error class. Never arguments, never bodies."""
     error = details.caused_by
     kind = type(error).__name__
-    if isinstance(error, TransientStatus):
-        kind = f"{kind}(HTTP {error.status_code})"
+    if isinstance(error, TransientStatus):  # the request that failed: a login inside a call is not the call itself
+        kind = f"{kind}(HTTP {error.status_code} on {error.method} {error.path})"
     logger.warning(
         "retrying %s: attempt %d failed with %s; next attempt in %.1fs",
         _call_name.get(),

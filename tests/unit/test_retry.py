@@ -217,7 +217,7 @@ def test_retry_log_names_the_call_and_error_class_but_no_arguments(caplog: pytes
         assert RetryPolicy(attempts=5).call("zoho POST /Contacts/upsert", lambda: upsert(record)) == "done"
     text = caplog.text
     assert "zoho POST /Contacts/upsert" in text
-    assert "TransientStatus(HTTP 503)" in text
+    assert "TransientStatus(HTTP 503 on POST /crm/v8/Contacts/upsert)" in text
     assert "ReadTimeout" in text
     assert "CANARY" not in text
     assert "Canary" not in text
@@ -300,3 +300,21 @@ def test_the_waits_still_last_their_time_when_nothing_stops() -> None:
     with stamina.set_testing(False):
         assert RetryPolicy(attempts=3, wait_initial=0.3, wait_max=0.3).call("zoho GET /coql", flaky) == "done"
     assert calls[1] - calls[0] >= 0.25 and calls[2] - calls[1] >= 0.25
+
+
+def test_retry_log_names_the_request_that_failed_inside_the_call(caplog: pytest.LogCaptureFixture) -> None:
+    # a token request made by the client's auth inside a customer search: the 503 was the token's
+    calls = []
+
+    def search() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise TransientStatus(
+                service="magento", method="POST", path="/rest/V1/integration/admin/token", status_code=503
+            )
+        return "done"
+
+    with caplog.at_level(logging.WARNING):
+        assert RetryPolicy(attempts=3).call("magento GET /customers/search", search) == "done"
+    assert "retrying magento GET /customers/search" in caplog.text
+    assert "TransientStatus(HTTP 503 on POST /rest/V1/integration/admin/token)" in caplog.text
