@@ -39,7 +39,7 @@ from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStat
 from magento_zoho_sync.settings import Settings
 from magento_zoho_sync.zoho.auth import ApiDomainMismatch, ZohoAuth, ZohoTokenError, ZohoTokenManager
 from magento_zoho_sync.zoho.client import API_PREFIX, SCOPES, ZohoClient
-from magento_zoho_sync.zoho.regions import REGIONS, region_of_api_host
+from magento_zoho_sync.zoho.regions import region_of_accounts_host, region_of_api_host
 from magento_zoho_sync.zoho.scopes import scope_covers
 
 __all__ = ["ScopeNeed", "check_zoho", "missing_scopes", "needed_scopes", "scope_covers"]
@@ -176,8 +176,7 @@ def _zoho_skips(why: str, needs: Sequence[ScopeNeed]) -> list[Check]:
 def _zoho_region(settings: Settings) -> Check:
     key, name = "zoho.region", "Zoho data centre of the URLs"
     z = settings.zoho
-    accounts_host = httpx2.URL(z.accounts_url).host.lower()
-    accounts = next((r for r in REGIONS.values() if httpx2.URL(r.accounts_url).host == accounts_host), None)
+    accounts = region_of_accounts_host(z.accounts_url)
     api = region_of_api_host(z.api_url)
     if accounts and api and accounts.code != api.code:
         return failed(

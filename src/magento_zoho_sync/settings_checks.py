@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from magento_zoho_sync.loopback import is_loopback_host
 from magento_zoho_sync.settings_sources import ENV_BY_SETTING, ZOHO_REGIONS
-from magento_zoho_sync.zoho.regions import REGIONS, region_of_api_host
+from magento_zoho_sync.zoho.regions import region_of_accounts_host, region_of_api_host
 
 log = logging.getLogger("magento_zoho_sync.settings")
 
@@ -76,14 +76,13 @@ def _check_url(setting: str, value: Any, allow_insecure: bool) -> str | None:
 
 def _check_swapped(setting: str, name: str, host: str) -> str | None:
     """Zoho's Accounts URL given as the API URL, or the other way round: each names the URL it should be."""
-    host = host.lower()
     if setting == "zoho.api_url":
-        for region in REGIONS.values():
-            if host == urlsplit(region.accounts_url).hostname:
-                return (
-                    f"{setting}: {name} is Zoho's Accounts URL ({region.accounts_url}), not the API URL; "
-                    f"set {name}={region.api_url} (or set ZOHO_REGION={region.code} and neither Zoho URL)"
-                )
+        region = region_of_accounts_host(host)
+        if region is not None:
+            return (
+                f"{setting}: {name} is Zoho's Accounts URL ({region.accounts_url}), not the API URL; "
+                f"set {name}={region.api_url} (or set ZOHO_REGION={region.code} and neither Zoho URL)"
+            )
     if setting == "zoho.accounts_url":
         of_api = region_of_api_host(host)
         if of_api is not None:

@@ -6,7 +6,14 @@ import pytest
 
 from magento_zoho_sync.errors import ConfigError
 from magento_zoho_sync.settings import ZOHO_REGIONS
-from magento_zoho_sync.zoho.regions import KNOWN_API_HOSTS, REGIONS, get_region, is_known_api_host, region_of_api_host
+from magento_zoho_sync.zoho.regions import (
+    KNOWN_API_HOSTS,
+    REGIONS,
+    get_region,
+    is_known_api_host,
+    region_of_accounts_host,
+    region_of_api_host,
+)
 
 
 def test_every_documented_region_is_there() -> None:
@@ -60,3 +67,17 @@ def test_known_hosts_cover_production_sandbox_and_developer() -> None:
     assert "sandbox.zohoapis.com" in KNOWN_API_HOSTS
     assert "developer.zohoapis.jp" in KNOWN_API_HOSTS
     assert len(KNOWN_API_HOSTS) == 9 * 4
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [("https://accounts.zoho.eu", "eu"), ("https://ACCOUNTS.ZOHO.COM.AU/", "au"), ("accounts.zohocloud.ca", "ca")],
+)
+def test_an_accounts_host_names_its_data_centre(url: str, code: str) -> None:
+    region = region_of_accounts_host(url)
+    assert region is not None and region.code == code
+
+
+@pytest.mark.parametrize("url", ["https://www.zohoapis.eu", "https://accounts.example.com", "http://127.0.0.1:8082"])
+def test_other_hosts_are_no_accounts_host(url: str) -> None:
+    assert region_of_accounts_host(url) is None

@@ -89,6 +89,12 @@ def is_known_api_host(url_or_host: str) -> bool:
     return _host(url_or_host) in KNOWN_API_HOSTS
 
 
+def region_of_accounts_host(url_or_host: str) -> ZohoRegion | None:
+    """The data centre whose Zoho Accounts server has this host, or None for a host that is not one of them."""
+    host = _host(url_or_host)
+    return next((region for region in REGIONS.values() if _host(region.accounts_url) == host), None)
+
+
 def region_of_api_host(url_or_host: str) -> ZohoRegion | None:
     """The data centre a Zoho API host belongs to, or None for a host that is not Zoho's."""
     host = _host(url_or_host)
