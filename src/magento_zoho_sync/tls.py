@@ -67,6 +67,8 @@ PROBE_TIMEOUT = 3.0
 #: it may only have been down).
 _TLS_PORTS: set[tuple[str, int]] = set()
 _TLS_PORTS_LOCK = threading.Lock()
+#: The attribute of a hung-up request's exception that keeps the probe's answer for it.
+_PROBED = "_mzs_answers_tls"
 #: A request that reached the server and got no answer: how a TLS server treats a plain-http request.
 _HUNG_UP = (httpx2.RemoteProtocolError, httpx2.ReadError)
 
@@ -102,8 +104,11 @@ def _http_to_tls_port(chain: list[BaseException]) -> bool:
         return False
     if url.scheme != "http" or proxy_for(url) is not None:
         return False
-    port = url.port or 80
-    return answers_tls(url.host, port)
+    answer = getattr(hung_up, _PROBED, None)
+    if answer is None:  # asked once per failure: the retry decision, the message and the hint ask again
+        answer = answers_tls(url.host, url.port or 80)
+        setattr(hung_up, _PROBED, answer)
+    return bool(answer)
 
 
 def tls_failure(exc: BaseException | None) -> TlsFailure | None:

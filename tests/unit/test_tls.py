@@ -258,3 +258,19 @@ def test_an_https_request_or_one_without_its_request_is_not_probed(monkeypatch: 
     https = httpx2.Request("GET", "https://store.example/rest/V1/customers/search")
     assert tls_failure(httpx2.RemoteProtocolError("disconnected", request=https)) is None
     assert tls_failure(httpx2.RemoteProtocolError("disconnected")) is None
+
+
+def test_one_failure_probes_its_port_once_however_often_it_is_asked_about(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, int]] = []
+
+    def answers_tls(host: str, port: int, **_: object) -> bool:
+        asked.append((host, port))
+        return False  # a plain-http server that hung up: not remembered across failures, it may come back
+
+    monkeypatch.setattr(tls, "answers_tls", answers_tls)
+    request = httpx2.Request("GET", "http://store.example/rest/V1/customers/search")
+    failure = httpx2.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+    assert not is_final_tls_failure(failure) and tls_failure(failure) is None and tls_fix(failure, "X") is None
+    assert asked == [("store.example", 80)]
+    again = httpx2.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+    assert tls_failure(again) is None and len(asked) == 2
