@@ -132,11 +132,12 @@ class ZohoApp:
             if price != "charged":
                 self.sim.ledger.refund(charged)
             raise
-        written = _written(out)
-        if price == "free":
-            self.sim.ledger.refund(charged - (write_credits(written) if written else 0))
-        elif price == "refused_requests_free" and not written:
-            self.sim.ledger.refund(charged)
+        if price != "charged":  # the answer is read only when what it wrote changes the price
+            written = _written(out)
+            if price == "free":
+                self.sim.ledger.refund(charged - (write_credits(written) if written else 0))
+            elif not written:
+                self.sim.ledger.refund(charged)
         return status, out
 
     async def _json(self, request: Request) -> Any:
