@@ -244,7 +244,7 @@ def _magento_reach(settings: Settings, transport: Transport) -> tuple[Check, dat
         return passed(
             key, name, f"Magento REST API answers at {response.request.url.host} (HTTP {status} without credentials)"
         ), when
-    return failed(key, name, f"{where} answered HTTP {status}: {message}.", base_fix), when
+    return failed(key, name, f"{where} answered HTTP {status}: {message.rstrip('.')}.", base_fix), when
 
 
 def _clock_check(mode: str, server: datetime | None) -> Check:

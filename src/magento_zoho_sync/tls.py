@@ -134,6 +134,17 @@ def is_final_tls_failure(exc: BaseException | None) -> bool:
     return tls_failure(exc) in ("certificate", "plain_http", "tls_port")
 
 
+def unreached(exc: BaseException | None) -> str:
+    """How a request that got no answer went, for "SERVICE at HOST ...": a server reached at the TLS step is not
+    said to be out of reach."""
+    kind = tls_failure(exc)
+    if kind == "tls_port":
+        return "hung up"
+    if kind is not None:
+        return "failed the TLS handshake"
+    return "could not be reached"
+
+
 def tls_fix(exc: BaseException | None, setting: str) -> str | None:
     """What to change for a TLS failure that another attempt cannot cure, or None."""
     kind = tls_failure(exc)

@@ -314,6 +314,19 @@ def test_a_redirect_to_a_url_with_credentials_does_not_show_them(make_world: Any
     assert "hunter2" not in reach.detail and "deploy" not in reach.detail
 
 
+def test_an_unexpected_status_quotes_magentos_message_with_one_full_stop(make_world: Any) -> None:
+    world = _world(make_world)
+
+    def refuse(request: httpx2.Request, response: httpx2.Response) -> httpx2.Response | None:
+        if "/rest/" in request.url.path and "/token" not in request.url.path:
+            return httpx2.Response(409, json={"message": "The request was refused by an extension."})
+        return None
+
+    reach = _doctor(world, transport=HookTransport(world.transport, refuse))["magento.reachable"]
+    assert not reach.ok
+    assert reach.detail.endswith("answered HTTP 409: The request was refused by an extension.")
+
+
 def test_a_wrong_store_code_is_reported(make_world: Any) -> None:
     world = _world(make_world, "admin")
     checks = _doctor(world, **{"magento.store_code": "nosuchstore"})

@@ -97,9 +97,11 @@ def test_a_scheme_that_does_not_match_the_port_is_named(world: World, pki: Pki) 
         first = cli(https_to_http, "sync")
         second = cli(http_to_https, "sync")
     assert first.exit_code == 2 and "the port answers plain http" in first.output
+    assert "failed the TLS handshake for GET" in first.output  # the store was reached: not "could not be reached"
     assert "retrying" not in first.output
     assert second.exit_code == 2
     assert "hung up on a plain http request (its port speaks https)" in second.output
+    assert "hung up for GET" in second.output and "could not be reached" not in second.output
     assert "change http:// to https:// in MAGENTO_BASE_URL" in second.output
     assert "retrying" not in second.output  # the same mistake every time: stopped at the first attempt
 

@@ -16,7 +16,7 @@ import trustme
 
 from magento_zoho_sync import tls
 from magento_zoho_sync.retry import RetryPolicy
-from magento_zoho_sync.tls import answers_tls, is_final_tls_failure, tls_failure, tls_fix
+from magento_zoho_sync.tls import answers_tls, is_final_tls_failure, tls_failure, tls_fix, unreached
 
 
 def _ssl_error(reason: str | None, text: str, kind: type[ssl.SSLError] = ssl.SSLError) -> ssl.SSLError:
@@ -71,6 +71,7 @@ def test_a_certificate_that_cannot_be_verified_is_final() -> None:
     exc = _wrapped(httpx2.ConnectError, _certificate_error())
     assert tls_failure(exc) == "certificate"
     assert is_final_tls_failure(exc)
+    assert unreached(exc) == "failed the TLS handshake"  # the host was reached: "could not be reached" would mislead
 
 
 @pytest.mark.parametrize(
@@ -105,6 +106,7 @@ def test_words_in_a_message_are_no_tls_failure(text: str) -> None:
 def test_a_reset_during_the_handshake_stays_transient() -> None:
     exc = _wrapped(httpx2.ConnectError, ConnectionResetError(104, "Connection reset by peer"))
     assert tls_failure(exc) is None and not is_final_tls_failure(exc)
+    assert unreached(exc) == "could not be reached"
 
 
 def test_a_record_layer_failure_mid_response_is_retried() -> None:
@@ -219,6 +221,7 @@ def test_a_plain_http_request_to_a_real_https_port_is_named_and_final(tls_server
     assert isinstance(exc, httpx2.RemoteProtocolError | httpx2.ReadError)
     assert tls_failure(exc) == "tls_port" and is_final_tls_failure(exc)
     assert tls_fix(exc, "MAGENTO_BASE_URL") == "The port speaks https: change http:// to https:// in MAGENTO_BASE_URL."
+    assert unreached(exc) == "hung up"
     assert answers_tls("127.0.0.1", tls_server)
 
 

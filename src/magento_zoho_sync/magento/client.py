@@ -42,7 +42,7 @@ from magento_zoho_sync.mapping import MAX_INT, int_from_digits, normalise_email
 from magento_zoho_sync.proxy import proxy_hint, proxy_note
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
-from magento_zoho_sync.tls import tls_fix
+from magento_zoho_sync.tls import tls_fix, unreached
 
 __all__ = ["NOT_READ", "CustomerPage", "MagentoClient", "customer_id_of"]
 
@@ -192,7 +192,7 @@ class MagentoClient:
                 )
             base = self._http.base_url
             raise MagentoError(
-                f"Magento at {base.host} could not be reached{proxy_note(base)} for GET {path} "
+                f"Magento at {base.host} {unreached(last)}{proxy_note(base)} for GET {path} "
                 f"after {exc.tries} ({transport_problem(last)}).",
                 hint=tls_fix(last, "MAGENTO_BASE_URL") or proxy_hint(base, last, hint),
             ) from None

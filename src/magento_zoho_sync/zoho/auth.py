@@ -38,7 +38,7 @@ from magento_zoho_sync.proxy import proxy_hint, proxy_note
 from magento_zoho_sync.redact import redact, register_secret
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
-from magento_zoho_sync.tls import tls_fix
+from magento_zoho_sync.tls import tls_fix, unreached
 from magento_zoho_sync.zoho.regions import region_of_api_host
 
 __all__ = [
@@ -360,7 +360,7 @@ class ZohoTokenManager:
                     "was lost. A proxy in front of ZOHO_ACCOUNTS_URL can answer so too.",
                 ) from None
             raise ZohoError(
-                f"Zoho Accounts at {self.accounts_url} could not be reached{proxy_note(self.accounts_url)} after "
+                f"Zoho Accounts at {self.accounts_url} {unreached(last)}{proxy_note(self.accounts_url)} after "
                 f"{exc.tries} ({transport_problem(last)}).",
                 hint=tls_fix(last, "ZOHO_ACCOUNTS_URL")
                 or proxy_hint(self.accounts_url, last, "Check ZOHO_ACCOUNTS_URL and the network."),

@@ -41,7 +41,7 @@ from magento_zoho_sync.http import (
 from magento_zoho_sync.proxy import proxy_hint, proxy_note
 from magento_zoho_sync.retry import RetriesExhausted, RetryPolicy, TransientStatus, is_transient_status
 from magento_zoho_sync.settings import Settings
-from magento_zoho_sync.tls import tls_fix
+from magento_zoho_sync.tls import tls_fix, unreached
 from magento_zoho_sync.zoho.auth import ZohoAuth, ZohoTokenManager
 from magento_zoho_sync.zoho.credits import credits_spent, says_credits_spent
 from magento_zoho_sync.zoho.pacing import CallPacer
@@ -247,7 +247,7 @@ class ZohoClient:
                     "can answer so too.",
                 ) from None
             raise ZohoError(
-                f"Zoho CRM at {self.api_url} could not be reached{proxy_note(self.api_url)} for {method} "
+                f"Zoho CRM at {self.api_url} {unreached(last)}{proxy_note(self.api_url)} for {method} "
                 f"{API_PREFIX}{path} after {exc.tries} ({transport_problem(last)}).",
                 hint=tls_fix(last, "ZOHO_API_URL")
                 or proxy_hint(self.api_url, last, "Check ZOHO_API_URL (or ZOHO_REGION) and the network."),
