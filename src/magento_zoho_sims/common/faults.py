@@ -16,9 +16,10 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 import anyio
 from starlette.responses import Response
@@ -33,6 +34,8 @@ class FaultKind(StrEnum):
     DROP = "drop"  # the connection drops before the request is handled (nothing applied)
     APPLY_THEN_DROP = "apply_then_drop"  # the request is handled (a write is applied), then the connection drops
     MAINTENANCE = "maintenance"  # the service's maintenance answer (Magento: 503 HTML page)
+    TRUNCATED = "truncated"  # the request is handled (a write is applied); its answer arrives cut off half-way
+    HTML_200 = "html_200"  # a 200 with an HTML page instead of the API (a WAF, a login page): nothing applied
 
 
 class DropConnection(Exception):
@@ -63,6 +66,8 @@ class FaultPlan:
     throttle_rate: float = 0.0
     drop_rate: float = 0.0
     apply_then_drop_rate: float = 0.0
+    truncated_rate: float = 0.0
+    html_200_rate: float = 0.0
     maintenance: bool = False
     path_pattern: str | None = None
     methods: frozenset[str] | None = None
@@ -86,6 +91,7 @@ class FaultPlan:
             self._scripted.clear()
         self.latency = self.latency_jitter = 0.0
         self.error_rate = self.throttle_rate = self.drop_rate = self.apply_then_drop_rate = 0.0
+        self.truncated_rate = self.html_200_rate = 0.0
         self.maintenance = False
         self.path_pattern = None
         self.methods = None
@@ -121,6 +127,8 @@ class FaultPlan:
             (FaultKind.THROTTLE, self.throttle_rate),
             (FaultKind.DROP, self.drop_rate),
             (FaultKind.APPLY_THEN_DROP, self.apply_then_drop_rate),
+            (FaultKind.TRUNCATED, self.truncated_rate),
+            (FaultKind.HTML_200, self.html_200_rate),
         ):
             if roll < rate:
                 return kind
@@ -133,6 +141,52 @@ async def _drop(send: Send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]})
     await send({"type": "http.response.body", "body": b"{", "more_body": True})
     raise DropConnection
+
+
+#: What a web application firewall or a login page in front of the API answers: 200, and a page for a browser.
+HTML_200_PAGE: Final = (
+    b"<!DOCTYPE html>\n<html><head><title>Just a moment...</title></head>\n"
+    b"<body><h1>Checking your browser before accessing the site.</h1>"
+    b"<p>Enable JavaScript and cookies to continue.</p></body></html>\n"
+)
+
+
+async def _html_200(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"text/html; charset=UTF-8"),
+                (b"content-length", str(len(HTML_200_PAGE)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": HTML_200_PAGE, "more_body": False})
+
+
+def truncating(send: Send) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    """A ``send`` that holds the app's answer, and what then sends it with its body cut to half its length (a
+    Content-Length that says so: the answer is complete as HTTP goes, and only its content is cut off)."""
+    start: list[Message] = []
+    body: list[bytes] = []
+
+    async def hold(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.append(message)
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    async def release() -> None:
+        whole = b"".join(body)
+        cut = whole[: len(whole) // 2]
+        first: Message = start[0] if start else {"type": "http.response.start", "status": 500, "headers": []}
+        headers = [(k, v) for k, v in first.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(cut)).encode()))
+        await send({**first, "headers": headers})
+        await send({"type": "http.response.body", "body": cut, "more_body": False})
+
+    return hold, release
 
 
 class FaultMiddleware:
@@ -221,6 +275,12 @@ class FaultMiddleware:
             elif kind is FaultKind.APPLY_THEN_DROP:
                 await self.app(scope, logging_receive, _swallow)
                 await _drop(logging_send)
+            elif kind is FaultKind.TRUNCATED:
+                hold, release = truncating(logging_send)
+                await self.app(scope, logging_receive, hold)
+                await release()
+            elif kind is FaultKind.HTML_200:
+                await _html_200(logging_send)
             elif kind is not None:
                 renderer = {
                     FaultKind.ERROR: self.renderers.error,

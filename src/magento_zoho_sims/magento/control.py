@@ -23,7 +23,16 @@ from magento_zoho_sims.magento.backend import MagentoBackend
 from magento_zoho_sims.magento.config import MagentoConfig
 from magento_zoho_sims.magento.errors import MagentoError
 
-_FAULT_FIELDS = ("latency", "latency_jitter", "error_rate", "throttle_rate", "drop_rate", "apply_then_drop_rate")
+_FAULT_FIELDS = (
+    "latency",
+    "latency_jitter",
+    "error_rate",
+    "throttle_rate",
+    "drop_rate",
+    "apply_then_drop_rate",
+    "truncated_rate",
+    "html_200_rate",
+)
 # The MagentoConfig switches that POST /_sim/config may change, with the JSON types each takes. The others
 # (admins, integrations, store codes and locales) are structures fixed at startup.
 _SCALAR_TYPES: dict[str, tuple[type, ...]] = {

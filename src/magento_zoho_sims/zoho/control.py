@@ -30,6 +30,8 @@ _FAULT_FIELDS = {
     "throttle_rate",
     "drop_rate",
     "apply_then_drop_rate",
+    "truncated_rate",
+    "html_200_rate",
     "maintenance",
     "path_pattern",
 }

@@ -112,6 +112,33 @@ def test_apply_then_drop_applies_the_delete(client: httpx2.Client, auth: dict[st
     assert sim.backend.get(4) is None
 
 
+def test_a_truncated_page_is_half_an_answer(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    whole = search(client, auth, keyset(0, 5)).content
+    sim.faults.script(FaultKind.TRUNCATED, path_pattern="customers/search")
+    cut = search(client, auth, keyset(0, 5))
+    assert cut.status_code == 200 and cut.headers["content-type"].startswith("application/json")
+    assert cut.content == whole[: len(whole) // 2] and int(cut.headers["content-length"]) == len(cut.content)
+
+
+def test_a_truncated_delete_is_applied(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
+    sim.faults.script(FaultKind.TRUNCATED)
+    answer = client.delete("/rest/V1/customers/4", headers=auth)
+    assert answer.status_code == 200 and answer.content == b"tr"  # "true", cut in half
+    assert sim.backend.get(4) is None
+
+
+def test_an_html_200_answers_a_page_and_applies_nothing(
+    client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator
+) -> None:
+    client.post("/_sim/faults", json={"html_200_rate": 1.0, "path_pattern": "/customers/"})
+    answer = client.delete("/rest/V1/customers/4", headers=auth)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    assert "<html>" in answer.text
+    assert sim.backend.get(4) is not None
+    client.delete("/_sim/faults")
+    assert client.get("/rest/V1/customers/4", headers=auth).json()["id"] == 4
+
+
 def test_request_log(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
     search(client, auth, keyset(0, 3))
     logged = sim.log.matching(lambda r: "customers/search" in r.path)

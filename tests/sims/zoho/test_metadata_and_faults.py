@@ -204,6 +204,36 @@ def test_drop_and_apply_then_drop(api: httpx2.Client, sim: ZohoSimulator) -> Non
     assert sim.count() == 1  # the write happened; the client never heard of it
 
 
+def test_a_truncated_answer_is_cut_after_the_write_and_an_html_200_applies_nothing(
+    api: httpx2.Client, sim: ZohoSimulator
+) -> None:
+    body = json.dumps({"data": [contact(1)]}).encode()
+    sim.faults.script(FaultKind.TRUNCATED)
+    cut = api.post("/crm/v8/Contacts/upsert", content=body)
+    assert sim.count() == 1  # applied: only the answer is cut off
+    assert cut.status_code in (200, 201) and cut.headers["content-type"].startswith("application/json")
+    assert int(cut.headers["content-length"]) == len(cut.content) > 0
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(cut.content)
+    whole = api.post("/crm/v8/Contacts/upsert", content=body).content  # the same answer, whole (an update now)
+    assert whole.startswith(cut.content[: cut.content.index(b'"code"')])
+    sim.faults.script(FaultKind.HTML_200)
+    page = api.post("/crm/v8/Contacts/upsert", content=json.dumps({"data": [contact(2)]}).encode())
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.lstrip().startswith("<!DOCTYPE html>")
+    assert sim.count() == 1  # not applied
+
+
+def test_truncated_and_html_200_rates_are_set_through_the_control_plane(sim: ZohoSimulator) -> None:
+    with httpx2.Client(transport=sim.transport(), base_url=BASE) as raw:
+        answer = raw.post("/_sim/faults", json={"html_200_rate": 1.0, "path_pattern": "/oauth/"}).json()
+        assert answer["faults"]["html_200_rate"] == 1.0 and answer["faults"]["truncated_rate"] == 0.0
+        token = raw.post("/oauth/v2/token", data={"grant_type": "refresh_token"})
+        assert token.status_code == 200 and token.headers["content-type"].startswith("text/html")
+        raw.post("/_sim/faults", json={"html_200_rate": 0.0, "truncated_rate": 1.0, "path_pattern": "/org"})
+        assert raw.post("/_sim/faults", json={"clear": True}).json()["faults"]["truncated_rate"] == 0.0
+
+
 def test_seed_is_deterministic_with_case_variants_and_duplicates() -> None:
     store = [f"customer{n}@shop.example" for n in range(60)]
     one, two = ZohoSimulator(seed=5), ZohoSimulator(seed=5)
