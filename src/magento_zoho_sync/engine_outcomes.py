@@ -12,7 +12,13 @@ from dataclasses import replace
 
 from magento_zoho_sync.batching import Batch, Pending
 from magento_zoho_sync.engine_shared import EngineShared
-from magento_zoho_sync.errors import ZohoAuthError, ZohoError, ZohoRateLimited, ZohoRequestRefused
+from magento_zoho_sync.errors import (
+    ZohoAuthError,
+    ZohoError,
+    ZohoRateLimited,
+    ZohoRequestRefused,
+    ZohoTokenUnavailable,
+)
 from magento_zoho_sync.planner import Action, Candidate, ZohoMatch, decide
 from magento_zoho_sync.sources import RecordOutcome
 from magento_zoho_sync.state import FailureRecord, LinkUpdate
@@ -28,7 +34,7 @@ class OutcomeHandling(EngineShared):
     def _acknowledge(self, batch: Batch, future: Outcomes) -> None:
         try:
             outcomes = future.result()
-        except (ZohoAuthError, ZohoRateLimited, ZohoRequestRefused):
+        except (ZohoAuthError, ZohoRateLimited, ZohoRequestRefused, ZohoTokenUnavailable):
             raise  # every batch would get it; the batch stays "waiting": the checkpoint must not pass it
         except ZohoError as exc:
             if self.stop.is_set():  # cut short by the stop signal: not the customers' failure; the checkpoint stays

@@ -93,6 +93,12 @@ class ZohoRequestRefused(ZohoError):
     """Zoho refused the request itself in a way every call would repeat (module, URL, permission, scope)."""
 
 
+class ZohoTokenUnavailable(ZohoError):
+    """Zoho Accounts gave no access token after retries (down, unreachable, or answers cut short on their way):
+    every call needs one, so the run stops instead of failing customers, and asks Accounts no more (Zoho blocks
+    clients that ask for tokens too often)."""
+
+
 class ZohoRateLimited(ZohoError):
     """Zoho kept answering 429 TOO_MANY_REQUESTS (daily credits or concurrency) after retries."""
 

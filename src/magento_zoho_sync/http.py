@@ -193,6 +193,12 @@ def transport_problem(exc: BaseException | None) -> str:
     return kind
 
 
+def content_kind(response: httpx2.Response) -> str:
+    """What a response says its body is, for a message: its media type (``text/html``), or ``no Content-Type``."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+    return kind or "no Content-Type"
+
+
 def transport_hint(exc: BaseException | None) -> str | None:
     """The fix for a request failure whose cause is known whatever the settings (a mislabelled encoding), or None."""
     return ENCODING_HINT if isinstance(exc, httpx2.DecodingError) else None

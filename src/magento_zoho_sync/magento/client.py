@@ -21,7 +21,7 @@ import httpx2
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import MagentoError
-from magento_zoho_sync.http import ApiStats, build_client, transport_hint, transport_problem
+from magento_zoho_sync.http import ApiStats, build_client, content_kind, transport_hint, transport_problem
 from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
 from magento_zoho_sync.magento.search import (
     MAX_EMAILS_PER_QUERY,
@@ -55,6 +55,8 @@ MAX_EMAIL_PAGES = 10
 
 #: The body of an answer that is not a 200 with JSON (an error, a redirect, an HTML page): not read as JSON.
 NOT_READ: Any = object()
+#: How a retried answer that was a web page is described (and told from other unreadable answers).
+HTML_PAGE = "an HTML page instead of JSON"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,9 @@ class MagentoClient:
         self._lock = threading.Lock()
         #: The ``Date`` header of the first response: the watermark of an incremental run.
         self.server_time: datetime | None = None
+        #: whether MAGENTO_BASE_URL has answered JSON: then an HTML page with a 200 comes from something in front of
+        #: the store (a firewall's or a CDN's check, a login page), not from a wrong URL, and is tried again
+        self._answered_json = False
 
     @classmethod
     def from_settings(
@@ -156,15 +161,18 @@ class MagentoClient:
                     " (an HTML page: maintenance mode?)" if response.status_code == 503 and is_html(response) else ""
                 )
                 raise TransientStatus.from_response("Magento", response, detail=detail)
+            if response.status_code == 200 and self._answered_json and is_html(response):
+                raise TransientStatus.from_response("Magento", response, detail=f" but {HTML_PAGE}")
             if response.status_code != 200 or is_html(response) or php_output(response):
                 return response, NOT_READ  # PHP's notices will be there on every try: said at once, by _json
             try:
-                return response, jsonio.loads(response.content)
+                decoded = jsonio.loads(response.content)
             except (ValueError, UnicodeDecodeError):
-                kind = response.headers.get("Content-Type", "no Content-Type")
                 raise TransientStatus.from_response(
-                    "Magento", response, detail=f" but a body that is not JSON ({kind})"
+                    "Magento", response, detail=f" but a body that is not JSON ({content_kind(response)})"
                 ) from None
+            self._answered_json = True
+            return response, decoded
 
         try:
             response, body = self._retry.call(f"magento GET {path}", attempt)
@@ -176,6 +184,12 @@ class MagentoClient:
                     hint = (
                         "Something between the tool and Magento cuts its answers short, or PHP prints notices into "
                         "them (display_errors on): see the web server's and PHP's logs."
+                    )
+                if last.detail.endswith(HTML_PAGE):
+                    hint = (
+                        "Magento answered JSON earlier in this run, so MAGENTO_BASE_URL is right: something in front "
+                        "of the store (a web application firewall, a CDN's bot check, a login page) answers instead. "
+                        "Let this machine's requests through it (an allow-list for its address); nothing was lost."
                     )
                 raise MagentoError(
                     f"Magento kept answering {last.method} {last.path} with HTTP {last.status_code}{last.detail} "

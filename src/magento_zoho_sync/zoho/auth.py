@@ -25,10 +25,11 @@ import httpx2
 from pydantic import SecretStr
 
 from magento_zoho_sync import jsonio
-from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError
+from magento_zoho_sync.errors import ConfigError, ZohoAuthError, ZohoError, ZohoTokenUnavailable
 from magento_zoho_sync.http import (
     ApiStats,
     build_client,
+    content_kind,
     is_header_token,
     is_loopback_host,
     transport_hint,
@@ -288,7 +289,7 @@ class ZohoTokenManager:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
-        self._failure: ZohoAuthError | ConfigError | None = None
+        self._failure: ZohoAuthError | ConfigError | ZohoTokenUnavailable | None = None
         self.refreshes = 0
         self.scope: tuple[str, ...] = ()
         self.api_domain: str | None = None
@@ -324,8 +325,8 @@ class ZohoTokenManager:
             if self._token is None or self._clock() >= self._refresh_at:
                 try:
                     self._refresh_locked()
-                except (ZohoAuthError, ConfigError) as exc:
-                    self._failure = exc
+                except (ZohoAuthError, ConfigError, ZohoTokenUnavailable) as exc:
+                    self._failure = exc  # asked again, Accounts would answer the same, or block this client
                     raise
             assert self._token is not None
             return self._token
@@ -347,26 +348,38 @@ class ZohoTokenManager:
         def attempt() -> dict[str, Any]:
             self._stats.count_zoho_token_call()
             response = self._http.post(TOKEN_PATH, data=form)
+            if self.refreshes and response.status_code == 200 and not _is_json(response):
+                # ZOHO_ACCOUNTS_URL gave a token before: this answer was cut short or replaced on its way
+                raise TransientStatus.from_response(
+                    "Zoho Accounts", response, detail=f" but a body that is not JSON ({content_kind(response)})"
+                )
             return _parse_token_response(response, accounts_url=self.accounts_url, grant=False)
 
         try:
             body = self._retry.call("zoho-accounts POST /oauth/v2/token", attempt)
         except RetriesExhausted as exc:
             last = exc.last
+            if isinstance(last, TransientStatus) and last.status_code == 200:
+                raise ZohoTokenUnavailable(
+                    f"Zoho Accounts kept answering POST {TOKEN_PATH} with HTTP 200{last.detail} after {exc.tries}.",
+                    hint="Zoho Accounts gave a token earlier in this run, so ZOHO_ACCOUNTS_URL is right: something "
+                    "between this machine and Zoho (a proxy, a firewall, a content filter) cuts its answers short or "
+                    "answers with a page of its own; see its logs. What Zoho acknowledged is saved.",
+                ) from None
             if isinstance(last, TransientStatus):
-                raise ZohoError(
+                raise ZohoTokenUnavailable(
                     f"Zoho Accounts kept answering POST {TOKEN_PATH} with HTTP {last.status_code} after {exc.tries}.",
                     hint="Zoho Accounts is failing (status.zoho.com says when it is down): run again later; nothing "
                     "was lost. A proxy in front of ZOHO_ACCOUNTS_URL can answer so too.",
                 ) from None
-            raise ZohoError(
+            raise ZohoTokenUnavailable(
                 f"Zoho Accounts at {self.accounts_url} {unreached(last)}{proxy_note(self.accounts_url)} after "
                 f"{exc.tries} ({transport_problem(last)}).",
                 hint=tls_fix(last, "ZOHO_ACCOUNTS_URL")
                 or proxy_hint(self.accounts_url, last, "Check ZOHO_ACCOUNTS_URL and the network."),
             ) from None
         except httpx2.HTTPError as exc:
-            raise ZohoError(
+            raise ZohoTokenUnavailable(
                 f"The token request to Zoho Accounts{proxy_note(self.accounts_url)} failed ({transport_problem(exc)}).",
                 hint=proxy_hint(self.accounts_url, exc, transport_hint(exc)),
             ) from None
@@ -400,6 +413,14 @@ class ZohoAuth(httpx2.Auth):
             token = self.manager.access_token()
             request.headers["Authorization"] = f"Zoho-oauthtoken {token}"
             yield request
+
+
+def _is_json(response: httpx2.Response) -> bool:
+    try:
+        jsonio.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _token_rejected(response: httpx2.Response) -> bool:

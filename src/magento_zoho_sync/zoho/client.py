@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import httpx2
 
@@ -32,6 +32,7 @@ from magento_zoho_sync.errors import (
 from magento_zoho_sync.http import (
     ApiStats,
     build_client,
+    content_kind,
     credits_remaining,
     transport_hint,
     transport_problem,
@@ -115,6 +116,10 @@ def _json(response: httpx2.Response) -> Any:
     return jsonio.loads(response.content)
 
 
+#: What :meth:`ZohoClient._call` gives for a body that is not JSON.
+NOT_JSON: Final = object()
+
+
 class ZohoClient:
     """Zoho CRM API v8 for Contacts. Safe to share between the engine's writer threads."""
 
@@ -142,6 +147,9 @@ class ZohoClient:
         self.stats = stats if stats is not None else ApiStats()
         #: how Zoho's COQL takes a quote in a string (doubled, or after a backslash), once a query told
         self._coql_doubled: bool | None = None
+        #: whether ZOHO_API_URL has answered JSON: then a 2xx answer that is not JSON was cut short or replaced by
+        #: something in between (a proxy, a firewall), and is tried again, as a 5xx is
+        self._answered_json = False
         self._retry = retry if retry is not None else RetryPolicy()
         self._http = build_client(
             base_url=self.api_url + API_PREFIX,
@@ -200,11 +208,12 @@ class ZohoClient:
         credits: int = 1,
         params: Mapping[str, str] | None = None,
         body: Any = None,
-    ) -> httpx2.Response:
-        """One API call with retries; returns the final non-transient response (auth problems raised)."""
+    ) -> tuple[httpx2.Response, Any]:
+        """One API call with retries: the final non-transient response (auth problems raised) and its decoded body
+        (None when empty, :data:`NOT_JSON` when not JSON)."""
         encoded = jsonio.dumps(body) if body is not None else b""
 
-        def attempt() -> httpx2.Response:
+        def attempt() -> tuple[httpx2.Response, Any]:
             with self.pacer.slot():
                 if body is None:
                     response = self._http.request(method, path, params=params)
@@ -224,10 +233,20 @@ class ZohoClient:
                 raise credits_spent(f"{method} {API_PREFIX}{path}", credits_remaining(response), credits)
             if is_transient_status(response.status_code):
                 raise TransientStatus.from_response("Zoho CRM", response)
-            return response
+            try:
+                decoded = _json(response)
+            except (ValueError, UnicodeDecodeError):
+                if self._answered_json and 200 <= response.status_code < 300:  # every call here may be sent again:
+                    raise TransientStatus.from_response(  # upserts and updates by id write the same data twice
+                        "Zoho CRM", response, detail=f" but a body that is not JSON ({content_kind(response)})"
+                    ) from None
+                return response, NOT_JSON
+            if decoded is not None:
+                self._answered_json = True
+            return response, decoded
 
         try:
-            response = self._retry.call(f"zoho {method} {path}", attempt)
+            response, decoded = self._retry.call(f"zoho {method} {path}", attempt)
         except RetriesExhausted as exc:
             last = exc.last
             if isinstance(last, TransientStatus) and last.status_code == 429:
@@ -237,6 +256,15 @@ class ZohoClient:
                     "last 24 hours are probably used up, or other apps take its concurrent calls.",
                     hint="Run again when credits are back (a rolling 24 hours); what Zoho acknowledged is saved. If "
                     "other integrations call the same org at the same time, lower MZSYNC_ZOHO_CONCURRENCY.",
+                ) from None
+            if isinstance(last, TransientStatus) and last.status_code < 300:
+                raise ZohoError(
+                    f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP {last.status_code}{last.detail} "
+                    f"after {exc.tries}.",
+                    hint="Zoho answered JSON earlier in this run, so ZOHO_API_URL is right: something between this "
+                    "machine and Zoho (a proxy, a firewall, a content filter) cuts its answers short or answers with "
+                    "a page of its own; see its logs. What Zoho acknowledged is saved and the next run goes on from "
+                    "there.",
                 ) from None
             if isinstance(last, TransientStatus):
                 raise ZohoError(
@@ -258,7 +286,7 @@ class ZohoClient:
                 hint=proxy_hint(self.api_url, exc, transport_hint(exc)),
             ) from None
         self._raise_for_access(response, method, path, operation)
-        return response
+        return response, decoded
 
     def _raise_for_access(self, response: httpx2.Response, method: str, path: str, operation: str) -> None:
         status = response.status_code
@@ -317,12 +345,10 @@ class ZohoClient:
     ) -> list[RecordResult]:
         n = len(records)
         credits = zoho_write_credits(n) if credits is None else credits
-        response = self._call(method, path, operation=operation, credits=credits, params=params, body=body)
+        response, payload = self._call(method, path, operation=operation, credits=credits, params=params, body=body)
         where = f"{method} {API_PREFIX}{path}"
-        try:
-            payload = _json(response)
-        except (ValueError, UnicodeDecodeError):
-            raise self._not_json(where, response) from None
+        if payload is NOT_JSON:
+            raise self._not_json(where, response)
         if payload is None:
             return same_for_all(n, "NO_RESULT", f"Zoho answered {where} with HTTP {response.status_code} and no body")
         if isinstance(payload, dict) and isinstance(payload.get("data"), list):
@@ -498,12 +524,10 @@ class ZohoClient:
         method: str = "GET",
         credits: int = 1,
     ) -> Any:
-        response = self._call(method, path, operation=operation, credits=credits, params=params, body=body)
+        response, payload = self._call(method, path, operation=operation, credits=credits, params=params, body=body)
         where = f"{method} {API_PREFIX}{path}"
-        try:
-            payload = _json(response)
-        except (ValueError, UnicodeDecodeError):
-            raise self._not_json(where, response) from None
+        if payload is NOT_JSON:
+            raise self._not_json(where, response)
         if response.status_code >= 400:
             code = text(payload.get("code")) if isinstance(payload, dict) else ""
             message = text(payload.get("message")) if isinstance(payload, dict) else ""

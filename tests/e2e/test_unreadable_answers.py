@@ -1,0 +1,178 @@
+"""Answers that cannot be read, end to end: a 200 whose JSON is cut off half-way (a proxy or PHP-FPM dying
+mid-answer: the simulators' ``truncated`` fault, which applies the request first) and a 200 with an HTML page (a
+firewall's or a CDN's check, a login page: ``html_200``, which applies nothing).
+
+Once a service has answered JSON in a run, its URL is right: such an answer is tried again, as a 5xx is, and after
+the retries the message blames what stands in between, not the URL. Before that, an HTML page means a wrong URL and
+stops the run at once with that setting's name. Nothing is lost either way: a rerun writes every customer once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from typing import Any
+
+import pytest
+
+from magento_zoho_sims.common.faults import FaultKind
+from magento_zoho_sync.errors import MagentoError, SyncError, ZohoError, ZohoTokenUnavailable
+from tests.e2e.auth_support import HookTransport, after_nth, assert_no_secret, world_secrets
+from tests.e2e.conftest import World
+
+CUSTOMERS = 450
+PAGE = {"magento.page_size": 150}  # three pages
+
+
+def _searches(world: World) -> int:
+    return len([r for r in world.magento.log if r.path.endswith("/customers/search")])
+
+
+def _upserts(world: World) -> int:
+    return len([r for r in world.zoho.log if r.path.endswith("/Contacts/upsert")])
+
+
+def _every_valid_customer_once(world: World) -> None:
+    """A clean rerun leaves each customer the sync did not refuse in exactly one contact, and no duplicate."""
+    result = world.sync(**PAGE)
+    refused = {f.customer_id for f in result.tally.failures}
+    assert {f.code for f in result.tally.failures} <= {"INVALID_EMAIL", "VALUE_TOO_LONG"}
+    for customer_id, email, _ in world.magento.backend.iter_emails():
+        if customer_id not in refused:
+            assert len(world.zoho.contacts_by_email(email.strip().lower())) == 1, (customer_id, email)
+    assert not world.zoho.duplicate_emails()
+
+
+def _after_first_page(world: World, arm: Any) -> None:
+    """Call ``arm()`` once the first page of customers has been answered (JSON has been read)."""
+    calls = {"n": 0}
+
+    def hook(*_: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            arm()
+
+    world.magento.backend.add_search_hook(hook)
+
+
+@pytest.mark.parametrize("kind", [FaultKind.TRUNCATED, FaultKind.HTML_200])
+def test_one_unreadable_page_in_a_run_is_read_again(make_world: Any, kind: FaultKind) -> None:
+    world: World = make_world(CUSTOMERS)
+    _after_first_page(world, lambda: world.magento.faults.script(kind, 1, path_pattern="customers/search"))
+    result = world.sync(**PAGE)
+    assert result.tally.read == CUSTOMERS
+    assert _searches(world) == 4 + 1  # three pages, the empty end... and the page asked again
+    world.magento.backend.clear_search_hooks()
+    _every_valid_customer_once(world)
+
+
+def test_html_pages_in_the_middle_of_a_run_name_what_stands_in_front_of_the_store(make_world: Any) -> None:
+    world: World = make_world(CUSTOMERS)
+
+    def firewall() -> None:
+        world.magento.faults.html_200_rate = 1.0
+        world.magento.faults.path_pattern = "customers/search"
+
+    _after_first_page(world, firewall)
+    with pytest.raises(MagentoError) as info:
+        world.sync(**PAGE)
+    said = f"{info.value} {info.value.hint}"
+    assert "kept answering GET" in said and "HTTP 200 but an HTML page instead of JSON after 6 attempts" in said
+    assert "firewall" in said and "MAGENTO_BASE_URL is right" in said
+    assert_no_secret(said, world_secrets(world))
+    world.magento.faults.clear()
+    world.magento.backend.clear_search_hooks()
+    _every_valid_customer_once(world)  # the checkpoint stayed before the page that was not read
+
+
+def test_an_html_page_before_any_json_names_the_base_url_at_once(make_world: Any) -> None:
+    world: World = make_world(CUSTOMERS)
+    world.magento.faults.script(FaultKind.HTML_200, 1, path_pattern="customers/search")
+    with pytest.raises(MagentoError) as info:
+        world.sync(**PAGE)
+    assert "HTML page instead of JSON" in str(info.value) and "MAGENTO_BASE_URL" in (info.value.hint or "")
+    assert _searches(world) == 1  # a wrong URL answers so every time: not tried again
+
+
+@pytest.mark.parametrize("kind", [FaultKind.TRUNCATED, FaultKind.HTML_200])
+def test_one_unreadable_upsert_answer_is_sent_again_without_a_duplicate(make_world: Any, kind: FaultKind) -> None:
+    world: World = make_world(CUSTOMERS)
+    _after_first_page(world, lambda: world.zoho.faults.script(kind, 1, path_pattern="upsert"))
+    result = world.sync(**PAGE)
+    assert {f.code for f in result.tally.failures} <= {"INVALID_EMAIL", "VALUE_TOO_LONG"}
+    assert result.tally.inserted + result.tally.updated + result.tally.failed + result.tally.merged == CUSTOMERS
+    written = sum(1 for r in world.zoho.log if r.path.endswith("/Contacts/upsert") and r.status < 300)
+    assert written == _upserts(world) and _upserts(world) == (CUSTOMERS - result.tally.failed + 99) // 100 + 1
+    assert not world.zoho.duplicate_emails()
+    world.magento.backend.clear_search_hooks()
+    before = _upserts(world)
+    _every_valid_customer_once(world)
+    assert _upserts(world) == before  # the first run wrote everything: the rerun has nothing to send
+
+
+def test_upsert_answers_that_stay_unreadable_fail_their_batches_and_stop_the_run(make_world: Any) -> None:
+    world: World = make_world(CUSTOMERS)
+
+    def filter_in_between() -> None:
+        world.zoho.faults.html_200_rate = 1.0
+        world.zoho.faults.path_pattern = "upsert"
+
+    _after_first_page(world, filter_in_between)  # Zoho's COQL and field checks have answered JSON by then
+    with pytest.raises(ZohoError) as info:
+        world.sync(**PAGE)
+    said = f"{info.value} {info.value.hint}"
+    assert "kept answering POST /crm/v8/Contacts/upsert with HTTP 200 but a body that is not JSON (text/html)" in said
+    assert "ZOHO_API_URL is right" in said and "proxy" in said
+    assert_no_secret(said, world_secrets(world))
+    assert world.zoho.count() == 0  # a page from something in between applies nothing
+    world.zoho.faults.clear()
+    world.magento.backend.clear_search_hooks()
+    _every_valid_customer_once(world)
+
+
+def test_an_html_page_as_zohos_first_answer_names_the_api_url_at_once(make_world: Any) -> None:
+    world: World = make_world(CUSTOMERS)
+    world.zoho.faults.script(FaultKind.HTML_200, 1, path_pattern="/crm/")
+    with pytest.raises(SyncError) as info:
+        world.sync(**PAGE)
+    assert "not JSON" in str(info.value) and "ZOHO_API_URL" in (info.value.hint or "")
+    assert len([r for r in world.zoho.log if r.path.startswith("/crm/")]) == 1
+
+
+@pytest.mark.parametrize("kind", [FaultKind.TRUNCATED, FaultKind.HTML_200])
+def test_an_unreadable_token_answer_in_the_middle_of_a_run_is_asked_again(make_world: Any, kind: FaultKind) -> None:
+    world: World = make_world(CUSTOMERS)
+
+    def expire() -> None:
+        world.zoho.expire_access_tokens()
+        world.zoho.faults.script(kind, 1, path_pattern="/oauth/v2/token")
+
+    world.transport = HookTransport(world.transport, after_nth("/Contacts/upsert", 1, expire))  # a token was given
+    result = world.sync(**PAGE)
+    assert {f.code for f in result.tally.failures} <= {"INVALID_EMAIL", "VALUE_TOO_LONG"}
+    assert len([r for r in world.zoho.log if r.path == "/oauth/v2/token"]) == 3  # the first, the cut one, again
+    _every_valid_customer_once(world)
+
+
+def test_token_answers_that_stay_unreadable_blame_what_is_in_between(make_world: Any) -> None:
+    world: World = make_world(CUSTOMERS)
+
+    def expire() -> None:
+        world.zoho.expire_access_tokens()
+        world.zoho.faults.truncated_rate = 1.0
+        world.zoho.faults.path_pattern = "/oauth/v2/token"
+
+    world.transport = HookTransport(world.transport, after_nth("/Contacts/upsert", 1, expire))  # a token was given
+    with pytest.raises(ZohoTokenUnavailable) as info:
+        world.sync(**PAGE)
+    said = f"{info.value} {info.value.hint}"
+    assert "Zoho Accounts kept answering POST /oauth/v2/token with HTTP 200 but a body that is not JSON" in said
+    assert "ZOHO_ACCOUNTS_URL is right" in said
+    # the first token, then one refresh and its retries: the writer threads do not each ask again (Zoho blocks
+    # clients that ask for tokens too often, for 15 to 30 minutes)
+    assert len([r for r in world.zoho.log if r.path == "/oauth/v2/token"]) == 1 + 6
+    with closing(sqlite3.connect(world.state_path)) as db:  # no customer failed for want of a token
+        assert db.execute("SELECT COUNT(*) FROM run_errors WHERE code = 'RETRIES_EXHAUSTED'").fetchone() == (0,)
+    assert_no_secret(said, world_secrets(world))
+    world.zoho.faults.clear()
+    _every_valid_customer_once(world)
