@@ -212,6 +212,8 @@ rates = st.fixed_dictionaries(
         "throttle_rate": st.sampled_from([0.0, 0.1, 0.3]),
         "drop_rate": st.sampled_from([0.0, 0.1, 0.2]),
         "apply_then_drop_rate": st.sampled_from([0.0, 0.1, 0.3]),  # a write applied, its answer lost
+        "truncated_rate": st.sampled_from([0.0, 0.1, 0.2]),  # a write applied, its answer cut off half-way
+        "html_200_rate": st.sampled_from([0.0, 0.1]),  # a firewall's page instead of the API, nothing applied
     }
 )
 
@@ -221,8 +223,9 @@ rates = st.fixed_dictionaries(
 def test_transient_failures_during_any_history_change_none_of_it(
     config: dict[str, Any], policy: str, steps: list[tuple[Any, ...]], faults: dict[str, float]
 ) -> None:
-    """500s, 429s, dropped connections, and writes Zoho applied whose answer was lost (then sent again), in both
-    services while the history runs: once they stop, a full run leaves the same promises standing."""
+    """500s, 429s, dropped connections, writes Zoho applied whose answer was lost or cut short (then sent again), and
+    HTML pages instead of answers, in both services while the history runs: once they stop, a full run leaves the
+    same promises standing."""
     with tempfile.TemporaryDirectory() as folder:
         world = World(
             MagentoSimulator(customers=0, seed=3),
