@@ -12,6 +12,7 @@
     │   └── ZohoError
     │       ├── ZohoReadRefused    a read refused with an error code (a COQL SYNTAX_ERROR, ...)
     │       ├── ZohoRequestRefused a refusal every call would repeat (module, URL, permission): stops at once
+    │       ├── ZohoTokenUnavailable no access token from Zoho Accounts after retries: stops at once
     │       └── ZohoRateLimited    credits or concurrency spent, after retries
     ├── StateError                 the state file cannot be opened, migrated or written    → exit 2
     │   └── LockedError            another sync holds the state file                        → exit 2
