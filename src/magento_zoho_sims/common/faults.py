@@ -16,10 +16,10 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import anyio
 from starlette.responses import Response
@@ -49,6 +49,19 @@ class FaultRenderers:
     error: Callable[[], Response]
     throttle: Callable[[], Response]
     maintenance: Callable[[], Response]
+
+
+#: The fault plan's numbers a control plane sets: seconds of latency, and fractions of the matching requests.
+RATES: Final = (
+    "latency",
+    "latency_jitter",
+    "error_rate",
+    "throttle_rate",
+    "drop_rate",
+    "apply_then_drop_rate",
+    "truncated_rate",
+    "html_200_rate",
+)
 
 
 @dataclass
@@ -85,6 +98,26 @@ class FaultPlan:
         with self._lock:
             for _ in range(count):
                 self._scripted.append((FaultKind(kind), path_pattern))
+
+    def configure(self, data: Mapping[str, Any]) -> None:
+        """Apply a control plane's ``POST /_sim/faults`` body: any of :data:`RATES`, ``maintenance``,
+        ``path_pattern`` and ``script`` (a list of ``{"kind", "count", "path_pattern"}``); ValueError when malformed."""
+        try:
+            for name in RATES:
+                if name in data:
+                    setattr(self, name, float(data[name]))
+            if "maintenance" in data:
+                self.maintenance = bool(data["maintenance"])
+            if "path_pattern" in data:
+                self.path_pattern = data["path_pattern"]
+            for item in data.get("script", []):
+                self.script(item["kind"], int(item.get("count", 1)), path_pattern=item.get("path_pattern"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"faults: {exc!r}") from None
+
+    def settings(self) -> dict[str, Any]:
+        """What :meth:`configure` sets, as it is now (the script aside)."""
+        return {name: getattr(self, name) for name in (*RATES, "maintenance", "path_pattern")}
 
     def clear(self) -> None:
         with self._lock:

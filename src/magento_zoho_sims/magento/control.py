@@ -23,16 +23,6 @@ from magento_zoho_sims.magento.backend import MagentoBackend
 from magento_zoho_sims.magento.config import MagentoConfig
 from magento_zoho_sims.magento.errors import MagentoError
 
-_FAULT_FIELDS = (
-    "latency",
-    "latency_jitter",
-    "error_rate",
-    "throttle_rate",
-    "drop_rate",
-    "apply_then_drop_rate",
-    "truncated_rate",
-    "html_200_rate",
-)
 # The MagentoConfig switches that POST /_sim/config may change, with the JSON types each takes. The others
 # (admins, integrations, store codes and locales) are structures fixed at startup.
 _SCALAR_TYPES: dict[str, tuple[type, ...]] = {
@@ -85,16 +75,8 @@ def endpoints(backend: MagentoBackend, faults: Callable[[], FaultPlan], log: Req
 
     def set_faults(request: Request, data: dict[str, Any]) -> Any:
         plan = faults()
-        for name in _FAULT_FIELDS:
-            if name in data:
-                setattr(plan, name, float(data[name]))
-        if "maintenance" in data:
-            plan.maintenance = bool(data["maintenance"])
-        if "path_pattern" in data:
-            plan.path_pattern = data["path_pattern"]
-        for item in data.get("script", []):
-            plan.script(item["kind"], int(item.get("count", 1)), path_pattern=item.get("path_pattern"))
-        return {"ok": True}
+        plan.configure(data)  # a ValueError is the control plane's 400
+        return {"ok": True, "faults": plan.settings()}
 
     def clear_faults(request: Request, data: dict[str, Any]) -> Any:
         faults().clear()

@@ -23,18 +23,6 @@ from magento_zoho_sims.zoho.fields import field_spec
 if TYPE_CHECKING:
     from magento_zoho_sims.zoho import ZohoSimulator
 
-_FAULT_FIELDS = {
-    "latency",
-    "latency_jitter",
-    "error_rate",
-    "throttle_rate",
-    "drop_rate",
-    "apply_then_drop_rate",
-    "truncated_rate",
-    "html_200_rate",
-    "maintenance",
-    "path_pattern",
-}
 _CONFIG_FIELDS = {f.name for f in dataclasses.fields(ZohoConfig)}
 #: The ``action`` values of ``POST /_sim/tokens``.
 TOKEN_ACTIONS = ("refresh_token", "grant_code", "expire_access", "revoke")
@@ -84,15 +72,11 @@ def endpoints(sim: ZohoSimulator) -> list[ControlEndpoint]:
         body = await _body(request)
         if body.get("clear"):
             sim.faults.clear()
-        for key, value in body.items():
-            if key in _FAULT_FIELDS:
-                setattr(sim.faults, key, value)
         try:
-            for item in body.get("script", []):
-                sim.faults.script(item["kind"], int(item.get("count", 1)), path_pattern=item.get("path_pattern"))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ZohoError(400, "INVALID_DATA", f"script: {exc!r}") from None
-        return _json(200, {"faults": {k: getattr(sim.faults, k) for k in sorted(_FAULT_FIELDS)}})
+            sim.faults.configure(body)
+        except ValueError as exc:
+            raise ZohoError(400, "INVALID_DATA", str(exc)) from None
+        return _json(200, {"faults": sim.faults.settings()})
 
     async def get_config(request: Request) -> Response:
         return _json(200, {"config": dataclasses.asdict(sim.config)})

@@ -139,6 +139,13 @@ def test_an_html_200_answers_a_page_and_applies_nothing(
     assert client.get("/rest/V1/customers/4", headers=auth).json()["id"] == 4
 
 
+def test_a_malformed_fault_is_refused(client: httpx2.Client) -> None:
+    for body in ({"script": [{"kind": "meltdown"}]}, {"script": [{"count": 1}]}, {"error_rate": "often"}):
+        answer = client.post("/_sim/faults", json=body)
+        assert answer.status_code == 400 and "faults:" in answer.json()["error"]
+    assert client.post("/_sim/faults", json={"truncated_rate": 0.5}).json()["faults"]["truncated_rate"] == 0.5
+
+
 def test_request_log(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
     search(client, auth, keyset(0, 3))
     logged = sim.log.matching(lambda r: "customers/search" in r.path)

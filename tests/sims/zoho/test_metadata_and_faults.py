@@ -232,6 +232,8 @@ def test_truncated_and_html_200_rates_are_set_through_the_control_plane(sim: Zoh
         assert token.status_code == 200 and token.headers["content-type"].startswith("text/html")
         raw.post("/_sim/faults", json={"html_200_rate": 0.0, "truncated_rate": 1.0, "path_pattern": "/org"})
         assert raw.post("/_sim/faults", json={"clear": True}).json()["faults"]["truncated_rate"] == 0.0
+        refused = raw.post("/_sim/faults", json={"script": [{"kind": "meltdown"}]})
+        assert refused.status_code == 400 and refused.json()["code"] == "INVALID_DATA"
 
 
 def test_seed_is_deterministic_with_case_variants_and_duplicates() -> None:
