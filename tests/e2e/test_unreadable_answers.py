@@ -17,7 +17,14 @@ import pytest
 
 from magento_zoho_sims.common.faults import FaultKind
 from magento_zoho_sync.errors import MagentoError, SyncError, ZohoError, ZohoTokenUnavailable
-from tests.e2e.auth_support import HookTransport, after_nth, assert_no_secret, world_secrets
+from tests.e2e.auth_support import (
+    HookTransport,
+    after_nth,
+    assert_no_secret,
+    magento_config,
+    mode_overrides,
+    world_secrets,
+)
 from tests.e2e.conftest import World
 
 CUSTOMERS = 450
@@ -176,3 +183,73 @@ def test_token_answers_that_stay_unreadable_blame_what_is_in_between(make_world:
     assert_no_secret(said, world_secrets(world))
     world.zoho.faults.clear()
     _every_valid_customer_once(world)
+
+
+def _expire_magento_login_then(world: World, arm: Any) -> None:
+    """On the second page: Magento's admin tokens expire (a run longer than their lifetime) and ``arm()`` runs."""
+
+    def expire() -> None:
+        world.magento.backend.auth.expire_tokens()
+        arm()
+
+    calls = {"n": 0}
+
+    def hook(*_: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            expire()
+
+    world.magento.backend.add_search_hook(hook)
+
+
+def _logins(world: World, path: str = "/integration/admin/token") -> int:
+    return len([r for r in world.magento.log if r.path.endswith(path)])
+
+
+@pytest.mark.parametrize("kind", [FaultKind.TRUNCATED, FaultKind.HTML_200])
+def test_an_unreadable_login_answer_in_the_middle_of_a_run_logs_in_again(make_world: Any, kind: FaultKind) -> None:
+    world: World = make_world(CUSTOMERS)
+    _expire_magento_login_then(world, lambda: world.magento.faults.script(kind, 1, path_pattern="admin/token"))
+    result = world.sync(**PAGE)
+    assert result.tally.read == CUSTOMERS
+    assert _logins(world) == 3  # the first login, the unreadable one, and again
+    world.magento.backend.clear_search_hooks()
+    _every_valid_customer_once(world)
+
+
+def test_login_answers_that_stay_html_in_the_middle_of_a_run_name_a_firewall(make_world: Any) -> None:
+    world: World = make_world(CUSTOMERS)
+
+    def firewall() -> None:
+        world.magento.faults.html_200_rate = 1.0
+        world.magento.faults.path_pattern = "admin/token"
+
+    _expire_magento_login_then(world, firewall)
+    with pytest.raises(MagentoError) as info:
+        world.sync(**PAGE)
+    said = f"{info.value} {info.value.hint}"
+    assert "kept answering POST /rest/V1/integration/admin/token with HTTP 200 but an HTML page" in said
+    assert "firewall" in said and "MAGENTO_BASE_URL is right" in said
+    assert_no_secret(said, world_secrets(world))
+    world.magento.faults.clear()
+    world.magento.backend.clear_search_hooks()
+    _every_valid_customer_once(world)
+
+
+def test_an_unreadable_first_login_names_the_base_url_at_once(make_world: Any) -> None:
+    world: World = make_world(CUSTOMERS)
+    world.magento.faults.script(FaultKind.TRUNCATED, 1, path_pattern="admin/token")
+    with pytest.raises(MagentoError) as info:
+        world.sync(**PAGE)
+    assert "not with a token" in str(info.value) and "MAGENTO_BASE_URL" in (info.value.hint or "")
+    assert _logins(world) == 1
+
+
+def test_a_login_with_a_one_time_code_is_not_sent_again_after_an_unreadable_answer(make_world: Any) -> None:
+    world: World = make_world(CUSTOMERS, magento_kwargs={"config": magento_config(two_factor_enabled=True)})
+    world.overrides.update(mode_overrides("admin-totp"))
+    _expire_magento_login_then(world, lambda: world.magento.faults.script(FaultKind.TRUNCATED, 1, path_pattern="tfa"))
+    with pytest.raises(MagentoError) as info:  # the lost answer may have used the code up: said, not retried
+        world.sync(**PAGE)
+    assert "not with a token" in str(info.value)
+    assert _logins(world, "/tfa/provider/google/authenticate") == 2

@@ -33,7 +33,15 @@ from pydantic import SecretStr
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ConfigError, MagentoAuthError, MagentoError
 from magento_zoho_sync.http import is_header_token
-from magento_zoho_sync.magento.wire import PHP_OUTPUT_HINT, error_body, error_message, php_output, server_date
+from magento_zoho_sync.magento.wire import (
+    HTML_PAGE,
+    PHP_OUTPUT_HINT,
+    error_body,
+    error_message,
+    is_html,
+    php_output,
+    server_date,
+)
 from magento_zoho_sync.redact import register_secret
 from magento_zoho_sync.retry import TransientStatus, is_transient_status
 from magento_zoho_sync.settings import MagentoSettings
@@ -125,6 +133,9 @@ class _LoginAuth(MagentoAuth, ABC):
 
     requires_response_body = True
     token_path: ClassVar[str]
+    #: whether a login whose answer cannot be read, after one that could, is tried again: not with a one-time code,
+    #: which the lost answer may have used up
+    retries_unreadable: ClassVar[bool] = True
 
     def __init__(self, *, base_url: str, username: str, password: SecretStr) -> None:
         self._token_url = base_url.rstrip("/") + self.token_path
@@ -210,6 +221,9 @@ class _LoginAuth(MagentoAuth, ABC):
                     f"Magento answered {where} with HTTP 200 but with PHP notices or warnings before the token.",
                     hint=PHP_OUTPUT_HINT,
                 )
+            if self.logins and self.retries_unreadable:  # the URL gave a token before: this answer was cut short
+                detail = f" but {HTML_PAGE}" if is_html(response) else " but not with a token (cut short?)"
+                raise TransientStatus.from_response("magento", response, detail=detail)  # or replaced on its way
             raise MagentoError(
                 f"Magento answered {where} with HTTP 200 but not with a token (expected a JSON string).",
                 hint="Check that MAGENTO_BASE_URL is the store's base URL (without /rest).",
@@ -341,6 +355,7 @@ class AdminTotpAuth(_LoginAuth):
 
     mode = "admin-totp"
     token_path = TOTP_TOKEN_PATH
+    retries_unreadable = False
 
     def __init__(self, *, base_url: str, username: str, password: SecretStr, totp_secret: SecretStr) -> None:
         super().__init__(base_url=base_url, username=username, password=password)

@@ -31,6 +31,7 @@ from magento_zoho_sync.magento.search import (
     customers_by_id_query,
 )
 from magento_zoho_sync.magento.wire import (
+    HTML_PAGE,
     PHP_OUTPUT_HINT,
     error_body,
     error_message,
@@ -55,8 +56,6 @@ MAX_EMAIL_PAGES = 10
 
 #: The body of an answer that is not a 200 with JSON (an error, a redirect, an HTML page): not read as JSON.
 NOT_READ: Any = object()
-#: How a retried answer that was a web page is described (and told from other unreadable answers).
-HTML_PAGE = "an HTML page instead of JSON"
 
 
 @dataclass(frozen=True)

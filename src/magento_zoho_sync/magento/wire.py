@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Final
 
 import httpx2
 
@@ -71,6 +71,10 @@ def php_output(response: httpx2.Response) -> bool:
     if body[:1] != b"<":
         return False
     return "json" in response.headers.get("Content-Type", "").lower() or _PHP_MESSAGE.search(body[:4096]) is not None
+
+
+#: How an answer that was a web page is described in a retried call's message (and told from other unreadable ones).
+HTML_PAGE: Final = "an HTML page instead of JSON"
 
 
 def is_html(response: httpx2.Response) -> bool:
