@@ -253,3 +253,28 @@ def test_unrouted_paths_answer_as_a_route_that_is_not_there(
     assert search(client, auth, keyset(0, 5)).status_code == 200
     assert client.post("/_sim/config", json={"unrouted_paths": None}).status_code == 200
     assert client.get("/rest/eu/V1/customers/3", headers=auth).status_code == 200
+
+
+def test_truncated_and_html_200_over_a_real_socket(server: ThreadedServer, sim: MagentoSimulator) -> None:
+    """Scripted through the control plane: the cut answer's Content-Length is the bytes sent (HTTP reads it, and the
+    same connection serves the next request), only its JSON is broken; the path pattern picks the request."""
+    with httpx2.Client(base_url=server.url) as client:
+        token = client.post("/rest/V1/integration/admin/token", json=ADMIN).json()
+        auth = {"Authorization": f"Bearer {token}"}
+        whole = search(client, auth, keyset(0, 5)).content
+        changed = {"customer": {**client.get("/rest/V1/customers/4", headers=auth).json(), "lastname": "Changed"}}
+        script = [{"kind": "truncated", "path_pattern": "/search"}, {"kind": "html_200", "path_pattern": "/4$"}]
+        assert client.post("/_sim/faults", json={"script": script}).status_code == 200
+        assert client.get("/rest/V1/customers/1", headers=auth).json()["id"] == 1  # matches neither pattern
+        cut = search(client, auth, keyset(0, 5))
+        assert cut.status_code == 200 and cut.headers["content-type"].startswith("application/json")
+        assert cut.content == whole[: len(whole) // 2] and int(cut.headers["content-length"]) == len(cut.content)
+        with pytest.raises(ValueError):
+            cut.json()
+        page = client.put("/rest/V1/customers/4", headers=auth, json=changed)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert page.text.lstrip().startswith("<!DOCTYPE html>")
+        assert sim.backend.get(4)["lastname"] != "Changed"  # the page stood in for Magento: nothing applied
+        assert search(client, auth, keyset(0, 5)).content == whole  # the script is used up, the connection fine
+        client.put("/rest/V1/customers/4", headers=auth, json=changed).raise_for_status()
+        assert sim.backend.get(4)["lastname"] == "Changed"  # the same write, with nothing in between, is applied

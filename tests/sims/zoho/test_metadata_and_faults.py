@@ -284,3 +284,28 @@ def test_control_plane(sim: ZohoSimulator) -> None:
         raw.post("/_sim/reset")
         assert sim.count() == 0
         assert raw.get("/crm/v8/org", headers=headers).status_code == 401
+
+
+def test_truncated_and_html_200_over_a_real_socket(sim: ZohoSimulator) -> None:
+    """Scripted through the control plane: a cut upsert answer's Content-Length is the bytes sent (HTTP reads it,
+    and the same connection serves the next request) and its write is applied; an HTML page applies nothing."""
+    server = sim.serve()
+    try:
+        headers = {"Authorization": f"Zoho-oauthtoken {sim.issue_access_token()}"}
+        with httpx2.Client(base_url=server.url, headers=headers) as client:
+            script = [{"kind": "truncated", "path_pattern": "/upsert"}, {"kind": "html_200", "path_pattern": "/upsert"}]
+            assert client.post("/_sim/faults", json={"script": script}).status_code == 200
+            assert client.get("/crm/v8/settings/fields", params={"module": "Contacts"}).json()["fields"]
+            cut = client.post("/crm/v8/Contacts/upsert", json={"data": [contact(1)]})
+            assert cut.headers["content-type"].startswith("application/json")
+            assert int(cut.headers["content-length"]) == len(cut.content) > 0
+            with pytest.raises(json.JSONDecodeError):
+                json.loads(cut.content)
+            assert sim.count() == 1  # applied: only the answer was cut off
+            page = client.post("/crm/v8/Contacts/upsert", json={"data": [contact(2)]})
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            assert sim.count() == 1  # not applied
+            whole = client.post("/crm/v8/Contacts/upsert", json={"data": [contact(2)]})
+            assert whole.json()["data"][0]["code"] == "SUCCESS" and sim.count() == 2
+    finally:
+        server.stop()
