@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import httpx2
 import pytest
 
 from magento_zoho_sims.__main__ import AUTH_MODE_ENV, build_parser
+from magento_zoho_sims.common.faults import RATES, FaultKind
 from magento_zoho_sims.magento import MagentoSimulator
 from magento_zoho_sims.magento.control import CONFIG_SWITCHES
 from magento_zoho_sims.zoho import ZohoConfig, ZohoSimulator
@@ -69,3 +71,13 @@ def test_every_switch_token_action_and_auth_mode_is_documented(doc: str) -> None
     for mode, variables in AUTH_MODE_ENV.items():
         assert f"`{mode}`" in doc
         assert [v for v in variables if f"`{v}=" not in doc and f"`{v}`" not in doc] == []
+
+
+def test_every_fault_kind_and_rate_is_documented(doc: str) -> None:
+    """Each rate of ``POST /_sim/faults`` has its row in the faults table, each kind its place in ``script``."""
+    section = doc.split("## Faults (both simulators)", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| `")}
+    documented = {name.strip().strip("`") for row in rows for name in row.split(",")}
+    assert set(RATES) <= documented
+    [script] = [line for line in section.splitlines() if line.startswith("| `script`")]
+    assert {kind.value for kind in FaultKind} <= set(re.findall(r'"(\w+)"', script))
