@@ -15,7 +15,7 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from magento_zoho_sync.state import CommitPart, FailureRecord, LinkUpdate
 
 Rows = Sequence[Sequence[Any]]
+
+#: Failures that say nothing about the customer: its batch ran out of retries (Zoho, or a proxy or firewall in
+#: between, kept failing or answering what cannot be read). Parking is for what must be fixed in Magento; such a
+#: customer is retried in every run until it gets through, however many runs that takes.
+NEVER_PARKED: Final = frozenset({"RETRIES_EXHAUSTED"})
 
 #: (row by row, bulk): the bulk form takes the extra parameters first, then the rows as one JSON array
 _LINKS: dict[bool, tuple[str, str]] = {
@@ -176,19 +181,20 @@ class PartWriter:
             run_id,
         )
         known = [row for row in rows if row[0] is not None]
-        parked = int(max_failed_runs <= 1)
-        self._many(
-            *_FAILURES,
-            known,
-            run_id,
-            now,
-            now,
-            parked,
-        )
+        parkable = [row for row in known if row[2] not in NEVER_PARKED]
+        retried = [row for row in known if row[2] in NEVER_PARKED]
+        self._many(*_FAILURES, parkable, run_id, now, now, int(max_failed_runs <= 1))
+        self._many(*_FAILURES, retried, run_id, now, now, 0)
         self._many(
             "UPDATE failures SET parked = 1 WHERE customer_id = ? AND failed_runs >= ?",
             "UPDATE failures SET parked = 1 WHERE failed_runs >= ? AND customer_id IN "
             "(SELECT json_extract(value, '$[0]') FROM json_each(?))",
-            [(row[0],) for row in known],
+            [(row[0],) for row in parkable],
             max_failed_runs,
+        )
+        self._many(  # parked for its data earlier, changed in Magento since, then not got through: retried again
+            "UPDATE failures SET parked = 0 WHERE customer_id = ?",
+            "UPDATE failures SET parked = 0 WHERE customer_id IN "
+            "(SELECT json_extract(value, '$[0]') FROM json_each(?))",
+            [(row[0],) for row in retried],
         )

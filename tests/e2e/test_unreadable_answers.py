@@ -253,3 +253,30 @@ def test_a_login_with_a_one_time_code_is_not_sent_again_after_an_unreadable_answ
         world.sync(**PAGE)
     assert "not with a token" in str(info.value)
     assert _logins(world, "/tfa/provider/google/authenticate") == 2
+
+
+@pytest.mark.parametrize("kind", [FaultKind.TRUNCATED, FaultKind.HTML_200])
+def test_customers_whose_upserts_stayed_unreadable_are_not_parked(make_world: Any, kind: FaultKind) -> None:
+    """One batch (the run goes on): its customers fail RETRIES_EXHAUSTED, which is not theirs to fix in Magento.
+    Parked (max_failed_runs 1 here, 5 runs by default), the next incremental run skipped them: out of Zoho."""
+    world: World = make_world(90)
+    world.overrides["sync.max_failed_runs"] = 1
+
+    def unreadable() -> None:
+        world.zoho.faults.path_pattern = "upsert"
+        world.zoho.faults.truncated_rate = 1.0 if kind is FaultKind.TRUNCATED else 0.0
+        world.zoho.faults.html_200_rate = 1.0 if kind is FaultKind.HTML_200 else 0.0
+
+    _after_first_page(world, unreadable)
+    first = world.sync(**PAGE)
+    exhausted = {f.customer_id for f in first.tally.failures if f.code == "RETRIES_EXHAUSTED"}
+    assert len(exhausted) > 80 and first.tally.inserted == 0
+    world.zoho.faults.clear()
+    world.magento.backend.clear_search_hooks()
+    again = world.sync(**PAGE)
+    assert again.tally.mode == "incremental" and again.tally.retried_failures == len(exhausted)
+    assert not {f.customer_id for f in again.tally.failures} & exhausted
+    for customer_id, email, _ in world.magento.backend.iter_emails():
+        if customer_id in exhausted:
+            assert len(world.zoho.contacts_by_email(email.strip().lower())) == 1, (customer_id, email)
+    assert not world.zoho.duplicate_emails()

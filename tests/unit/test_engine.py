@@ -171,6 +171,24 @@ def test_a_failed_customer_that_changed_is_written_once_not_again_by_the_retry_o
     assert zoho.by_email("c2@example.com")[0]["Last_Name"] == "Changed" and state.failures() == []
 
 
+def test_customers_whose_batch_ran_out_of_retries_are_never_parked(state: StateStore) -> None:
+    """RETRIES_EXHAUSTED says Zoho (or a proxy in between) kept failing, not that the customer must be fixed in
+    Magento: parked, it would be skipped by every incremental run after the outage, out of Zoho until a full run."""
+    magento = FakeMagento([customer(1, "c1@example.com"), customer(2, "not-an-email")])
+    zoho = SlowZoho()
+    zoho.down = True
+    first = run(magento, zoho, state, max_failed_runs=1)
+    assert sorted((f.customer_id, f.code) for f in first.failures) == [(1, "RETRIES_EXHAUSTED"), (2, "INVALID_EMAIL")]
+    second = run(magento, zoho, state, max_failed_runs=1)  # the invalid email is parked; customer 1 is tried again
+    assert [(f.customer_id, f.code) for f in second.failures] == [(1, "RETRIES_EXHAUSTED")]
+    assert [(f.customer_id, f.code) for f in state.failures(parked=True)] == [(2, "INVALID_EMAIL")]
+    assert [f.failed_runs for f in state.failures(parked=False)] == [2]
+    zoho.down = False
+    after = run(magento, zoho, state, max_failed_runs=1)  # incremental: customer 1 is unchanged, retried all the same
+    assert (after.mode, after.retried_failures, after.inserted) == ("incremental", 1, 1)
+    assert zoho.by_email("c1@example.com") and [f.customer_id for f in state.failures()] == [2]
+
+
 @pytest.mark.parametrize(("policy", "expect_failure"), [("skip", True), ("oldest", False)])
 def test_zoho_duplicates_are_never_picked_silently(state: StateStore, policy: str, expect_failure: bool) -> None:
     zoho = FakeZoho()
