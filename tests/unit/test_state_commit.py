@@ -27,7 +27,7 @@ FAILURES = st.builds(
     FailureRecord,
     IDS | st.none(),
     EMAILS | st.none(),
-    st.sampled_from(["INVALID_EMAIL", "X"]),
+    st.sampled_from(["INVALID_EMAIL", "X", "RETRIES_EXHAUSTED"]),
     st.text(max_size=8),
     st.dictionaries(st.sampled_from(["field", "maximum_length"]), st.text(max_size=4) | st.integers(0, 9), max_size=2),
 )
@@ -184,3 +184,24 @@ def test_a_state_file_busy_past_the_timeout_is_said_busy_not_damaged() -> None:
     error = state_error(sqlite3.OperationalError("database is locked"), "/var/lib/mzsync/state.sqlite")
     assert "is busy" in str(error) and "is damaged" not in str(error)
     assert error.hint is not None and "not damaged" in error.hint
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_a_customer_out_of_retries_is_never_parked_and_one_parked_for_its_data_is_let_go(
+    tmp_path: Path, bulk: bool
+) -> None:
+    store = StateStore.open(tmp_path / "s.sqlite")
+    store._parts.bulk = bulk
+    try:
+        for code in ("RETRIES_EXHAUSTED", "RETRIES_EXHAUSTED", "INVALID_EMAIL"):
+            part = CommitPart([], [FailureRecord(1, "a@x.io", code, "m"), FailureRecord(2, "b@x.io", "X", "m")], [], [])
+            store.commit_parts(run_id=store.start_run("full"), parts=[part], max_failed_runs=2)
+            if code == "RETRIES_EXHAUSTED":
+                assert 1 not in {f.customer_id for f in store.failures(parked=True)}
+        parked = {f.customer_id: (f.code, f.failed_runs, f.parked) for f in store.failures()}
+        assert parked == {1: ("INVALID_EMAIL", 3, True), 2: ("X", 3, True)}
+        again = CommitPart([], [FailureRecord(1, "a@x.io", "RETRIES_EXHAUSTED", "m")], [], [])  # changed, sent again
+        store.commit_parts(run_id=store.start_run("full"), parts=[again], max_failed_runs=2)
+        assert [(f.customer_id, f.parked) for f in store.failures(parked=False)] == [(1, False)]
+    finally:
+        store.close()
