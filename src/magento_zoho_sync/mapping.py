@@ -191,6 +191,16 @@ def zoho_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def too_long_detail(field: str, value: str, length: int, limit: int) -> str:
+    """``First_Name has 41 characters, Zoho allows 40`` for a ``VALUE_TOO_LONG`` message. ``length`` is Zoho's count
+    (:func:`zoho_length`); where it differs from the characters a person counts (an emoji counts 2), both are
+    given, so that "60 characters" for a name of 30 emoji does not read as a miscount."""
+    if length == len(value):
+        return f"{field} has {length} characters, Zoho allows {limit}"
+    written = f"{len(value)} as written: an emoji counts 2"
+    return f"{field} has {length} characters as Zoho counts them ({written}), Zoho allows {limit}"
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut ``text`` to at most ``limit`` UTF-16 units without splitting a character; trailing spaces dropped."""
     if zoho_length(text) <= limit:
@@ -317,7 +327,7 @@ def _enforce_limits(
     """Cut the long values when the mapping allows it (returns the fields cut), else a ``VALUE_TOO_LONG`` problem.
     The ``whole`` fields are never cut (the email; phone numbers)."""
     truncated: list[str] = []
-    too_long: list[tuple[str, int, int]] = []
+    too_long: list[tuple[str, str, int, int]] = []
     for name, value, length, limit in _long_values(payload, limits):
         if truncate_long and name not in whole:
             cut = truncate(value, limit)
@@ -327,10 +337,10 @@ def _enforce_limits(
                 del payload[name]
             truncated.append(name)
         else:
-            too_long.append((name, length, limit))
+            too_long.append((name, value, length, limit))
     if too_long:
-        details = ", ".join(f"{f} has {n} characters, Zoho allows {lim}" for f, n, lim in too_long)
-        fields = {f for f, _, _ in too_long}
+        details = ", ".join(too_long_detail(*item) for item in too_long)
+        fields = {f for f, _, _, _ in too_long}
         if not fields <= whole:
             hint = " (or set truncate_long_values)"
         else:

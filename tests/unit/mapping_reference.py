@@ -112,6 +112,14 @@ def zoho_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+# added after the optimisation: the count as written too, where Zoho's count (UTF-16 units) differs from it
+def too_long_detail(field: str, value: str, length: int, limit: int) -> str:
+    if length == len(value):
+        return f"{field} has {length} characters, Zoho allows {limit}"
+    written = f"{len(value)} as written: an emoji counts 2"
+    return f"{field} has {length} characters as Zoho counts them ({written}), Zoho allows {limit}"
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut ``text`` to at most ``limit`` UTF-16 units without splitting a character; trailing spaces dropped."""
     if zoho_length(text) <= limit:
@@ -304,8 +312,8 @@ def map_customer(
         truncated, too_long = _enforce_limits(payload, limits, spec.truncate_long_values, whole)
         if too_long:
             first_field = too_long[0][0]
-            details = ", ".join(f"{f} has {n} characters, Zoho allows {lim}" for f, n, lim in too_long)
-            fields = {f for f, _, _ in too_long}
+            details = ", ".join(too_long_detail(*item) for item in too_long)
+            fields = {f for f, _, _, _ in too_long}
             if not fields <= whole:
                 hint = " (or set truncate_long_values)"
             else:
@@ -330,9 +338,9 @@ def map_customer(
 
 def _enforce_limits(
     payload: dict[str, Any], limits: Mapping[str, int], truncate_long: bool, whole: frozenset[str]
-) -> tuple[list[str], list[tuple[str, int, int]]]:
+) -> tuple[list[str], list[tuple[str, str, int, int]]]:
     truncated: list[str] = []
-    too_long: list[tuple[str, int, int]] = []
+    too_long: list[tuple[str, str, int, int]] = []
     for name, value in list(payload.items()):
         limit = limits.get(name)
         if not isinstance(value, str) or limit is None or limit <= 0:
@@ -350,7 +358,7 @@ def _enforce_limits(
                 del payload[name]
             truncated.append(name)
         else:
-            too_long.append((name, length, limit))
+            too_long.append((name, value, length, limit))
     return truncated, too_long
 
 

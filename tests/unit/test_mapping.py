@@ -599,3 +599,11 @@ def test_a_list_of_labels_hashes_by_its_labels_and_their_order() -> None:
     assert payload_hash(payload) != payload_hash({**payload, "Interests": ["Swimming", "Cycling, road"]})
     assert payload_hash(payload) != payload_hash({**payload, "Interests": "Cycling, road, Swimming"})  # not text
     assert payload_hash(payload) != payload_hash({**payload, "Interests": ["Cycling", "road", "Swimming"]})
+
+
+def test_value_too_long_gives_the_count_as_written_when_zoho_counts_otherwise() -> None:
+    # 30 emoji are 60 UTF-16 units, Zoho's count: "60 characters" alone reads as a miscount to whoever counts 30
+    failure = failed(map_customer(customer(firstname="😀" * 30)), "VALUE_TOO_LONG")
+    assert "First_Name has 60 characters as Zoho counts them (30 as written: an emoji counts 2), Zoho allows 40" in (
+        failure.message
+    )
