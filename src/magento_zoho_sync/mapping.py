@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -201,19 +202,56 @@ def too_long_detail(field: str, value: str, length: int, limit: int) -> str:
     return f"{field} has {length} characters as Zoho counts them ({written}), Zoho allows {limit}"
 
 
+def _joins_previous(char: str) -> bool:
+    """A character drawn as part of the one before it: a combining mark (the accent of a decomposed "é"), a
+    variation selector, an emoji skin tone or tag (subdivision flags)."""
+    code = ord(char)
+    return (
+        0xFE00 <= code <= 0xFE0F
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or unicodedata.category(char) in ("Mn", "Mc", "Me")
+    )
+
+
+def _regional_indicator(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def cluster_start(text: str, end: int) -> int:
+    """The largest cut ``<= end`` that splits no character as a person sees it: not before a combining mark, a
+    variation selector or a skin tone, not after a zero-width joiner (👨‍👩‍👧 is one sign), not inside a flag (a pair
+    of regional indicators, counted from the first of a run)."""
+    while 0 < end < len(text):
+        char, before = text[end], text[end - 1]
+        if before == "\u200d" or char == "\u200d" or _joins_previous(char):
+            end -= 1
+            continue
+        if _regional_indicator(char) and _regional_indicator(before):
+            run = end
+            while run > 0 and _regional_indicator(text[run - 1]):
+                run -= 1
+            if (end - run) % 2:
+                end -= 1
+                continue
+        break
+    return end
+
+
 def truncate(text: str, limit: int) -> str:
-    """Cut ``text`` to at most ``limit`` UTF-16 units without splitting a character; trailing spaces dropped."""
+    """Cut ``text`` to at most ``limit`` UTF-16 units without splitting a character, nor what shows as one (an
+    emoji sequence, a flag, a letter and its accent: :func:`cluster_start`); trailing spaces dropped."""
     if zoho_length(text) <= limit:
         return text
-    out: list[str] = []
+    kept = 0
     used = 0
     for char in text:
         size = 2 if ord(char) > 0xFFFF else 1
         if used + size > limit:
             break
-        out.append(char)
+        kept += 1
         used += size
-    return "".join(out).rstrip()
+    return text[: cluster_start(text, kept)].rstrip()
 
 
 def limits_from_fields(fields: Iterable[Any], base: Mapping[str, int] = DEFAULT_LIMITS) -> dict[str, int]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
+from magento_zoho_sync.mapping import cluster_start
 from magento_zoho_sync.mapping_config import (
     DEFAULT_SPEC,
     FieldRule,
@@ -132,7 +133,8 @@ def truncate(text: str, limit: int) -> str:
             break
         out.append(char)
         used += size
-    return "".join(out).rstrip()
+    # added after the optimisation: no cut inside what shows as one character (an emoji sequence, a flag)
+    return text[: cluster_start(text, len(out))].rstrip()
 
 
 # ---- addresses ------------------------------------------------------------------------------------------------

@@ -607,3 +607,30 @@ def test_value_too_long_gives_the_count_as_written_when_zoho_counts_otherwise() 
     assert "First_Name has 60 characters as Zoho counts them (30 as written: an emoji counts 2), Zoho allows 40" in (
         failure.message
     )
+
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # 👨‍👩‍👧: three emoji joined, one sign (8 UTF-16 units)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "cut"),
+    [
+        ("Ann " + FAMILY, 8, "Ann"),  # not "Ann 👨‍" (a man and a dangling joiner)
+        ("Ann " + FAMILY, 10, "Ann"),  # not "Ann 👨‍👩‍"
+        ("Ann " + FAMILY, 12, "Ann " + FAMILY),
+        ("Zoe\u0308", 3, "Zo"),  # a decomposed "ë" keeps its dots or goes whole
+        ("Flags \U0001f1e9\U0001f1ea\U0001f1eb\U0001f1f7", 12, "Flags \U0001f1e9\U0001f1ea"),  # 🇩🇪 kept, not half 🇫🇷
+        ("Flags \U0001f1e9\U0001f1ea\U0001f1eb\U0001f1f7", 9, "Flags"),
+        ("Hi \U0001f44d\U0001f3fd", 5, "Hi"),  # 👍 without its skin tone would be another sign
+        ("Hi \u2764\ufe0f", 4, "Hi"),  # ❤️ without its variation selector
+    ],
+)
+def test_truncate_never_cuts_inside_what_shows_as_one_character(text: str, limit: int, cut: str) -> None:
+    assert truncate(text, limit) == cut
+
+
+def test_truncation_of_a_name_ending_in_an_emoji_sequence() -> None:
+    spec = build_spec(truncate_long_values=True)
+    mapped = ok(map_customer(customer(firstname="F" * 36 + " " + FAMILY), spec))
+    assert mapped.payload["First_Name"] == "F" * 36
+    assert mapped.truncated == ("First_Name",)
