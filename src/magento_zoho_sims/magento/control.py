@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from magento_zoho_sims.common.control import INDEX_PATH, ControlEndpoint, control_index
@@ -22,6 +22,7 @@ from magento_zoho_sims.common.requestlog import RequestLog
 from magento_zoho_sims.magento.backend import MagentoBackend
 from magento_zoho_sims.magento.config import MagentoConfig
 from magento_zoho_sims.magento.errors import MagentoError
+from magento_zoho_sims.magento.phpjson import encode
 
 # The MagentoConfig switches that POST /_sim/config may change, with the JSON types each takes. The others
 # (admins, integrations, store codes and locales) are structures fixed at startup.
@@ -36,6 +37,12 @@ CONFIG_SWITCHES: dict[str, tuple[type, ...]] = {
 }
 
 Handler = Callable[[Request, dict[str, Any]], Any]
+
+
+def _json(data: Any, status_code: int = 200) -> Response:
+    """A control answer, encoded as the REST API's (ASCII escapes): a customer whose name holds a lone surrogate
+    (``"\\ud800"``, as a client may send) is answered, where UTF-8 (Starlette's JSONResponse) could not encode it."""
+    return Response(encode(data), status_code=status_code, media_type="application/json")
 
 
 def set_config(config: MagentoConfig, data: dict[str, Any]) -> None:
@@ -140,10 +147,10 @@ def control_app(backend: MagentoBackend, faults: Callable[[], FaultPlan], log: R
             try:
                 result = handler(request, await body(request))
             except MagentoError as exc:
-                return JSONResponse(exc.body(), status_code=exc.status)
+                return _json(exc.body(), status_code=exc.status)
             except (ValueError, TypeError, KeyError) as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
-            return JSONResponse(result)
+                return _json({"error": str(exc)}, status_code=400)
+            return _json(result)
 
         return endpoint
 
@@ -151,7 +158,7 @@ def control_app(backend: MagentoBackend, faults: Callable[[], FaultPlan], log: R
     index = control_index("magento", table)
 
     async def show_index(request: Request) -> Response:
-        return JSONResponse(index)
+        return _json(index)
 
     routes = [
         Route(INDEX_PATH, show_index, methods=["GET"]),

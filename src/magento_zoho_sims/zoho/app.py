@@ -46,8 +46,17 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     if body is None:
         all_headers.pop("content-type")
         return Response(status_code=status, headers=all_headers)
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(content=content, status_code=status, headers=all_headers)
+    return Response(content=json_bytes(body), status_code=status, headers=all_headers)
+
+
+def json_bytes(body: Any) -> bytes:
+    """UTF-8 JSON; a text holding a lone surrogate (a record stored from ``"\\ud800"``) as that ASCII escape, as
+    any JSON serializer writes what UTF-8 cannot hold, where encoding it would fail with a 500."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _invalid_method() -> ZohoError:

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from magento_zoho_sims.common.control import INDEX_PATH, ControlEndpoint, control_index
 from magento_zoho_sims.zoho.accounts import DEFAULT_SCOPES
+from magento_zoho_sims.zoho.app import json_bytes
 from magento_zoho_sims.zoho.config import ZohoConfig
 from magento_zoho_sims.zoho.errors import ZohoError
 from magento_zoho_sims.zoho.fields import field_spec
@@ -31,7 +32,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _json(status: int, body: Any) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False).encode(), status_code=status, media_type="application/json")
+    return Response(json_bytes(body), status_code=status, media_type="application/json")
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -421,3 +421,16 @@ def test_a_customer_without_an_email_does_not_break_other_email_changes(sim: Mag
     assert moved["website_id"] == 2
     again = sim.backend.update_customer(5, email="back@example.com")
     assert again["email"] == "back@example.com"
+
+
+def test_control_plane_answers_a_customer_whose_name_holds_a_lone_surrogate(
+    client: httpx2.Client, auth: dict[str, str]
+) -> None:
+    # JSON may write a lone surrogate ("\ud800"); UTF-8 cannot: the control plane answered such a customer with a 500
+    body = b'{"email": "lone@example.com", "firstname": "A\\ud800B", "lastname": "C"}'
+    created = client.post("/_sim/customers", content=body, headers={"Content-Type": "application/json"})
+    assert created.status_code == 200
+    assert created.json()["firstname"] == "A\ud800B"
+    cid = created.json()["id"]
+    assert client.put(f"/_sim/customers/{cid}", json={"lastname": "D"}).json()["firstname"] == "A\ud800B"
+    assert client.get(f"/rest/V1/customers/{cid}", headers=auth).json()["firstname"] == "A\ud800B"

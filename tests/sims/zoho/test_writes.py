@@ -400,3 +400,12 @@ def test_lengths_count_utf16_units_or_code_points_as_configured(clock: Clock, ut
         assert item["status"] == ("error" if utf16 else "success")
         [item] = post(api, "/crm/v8/Contacts", {"data": [contact(2, First_Name="a" * 38 + "🎉")]}).json()["data"]
         assert item["status"] == "success"  # 40 units either way
+
+
+def test_a_contact_holding_a_lone_surrogate_is_answered(api: httpx2.Client, raw: httpx2.Client) -> None:
+    # JSON may write a lone surrogate ("\ud800"); UTF-8 cannot: reading such a contact back (the API, and the
+    # control plane's listing of every contact) was a 500
+    written = post(api, "/crm/v8/Contacts/upsert", {"data": [contact(1, First_Name="A\ud800B")]})
+    record_id = written.json()["data"][0]["details"]["id"]
+    assert api.get(f"/crm/v8/Contacts/{record_id}").json()["data"][0]["First_Name"] == "A\ud800B"
+    assert raw.get("/_sim/contacts").json()["contacts"][0]["First_Name"] == "A\ud800B"
