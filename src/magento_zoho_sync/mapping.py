@@ -106,10 +106,13 @@ DEFAULT_LIMITS: Final[Mapping[str, int]] = {
 #: Fields that identify the contact: cutting them would silently point at someone else.
 NEVER_TRUNCATE: Final = frozenset({"Email"})
 
-# A lone UTF-16 surrogate (text no UTF-8 can hold) is not valid either: the state could not store the email.
+# A lone UTF-16 surrogate (text no UTF-8 can hold) is not valid either: the state could not store the email. Nor
+# are a control character or a domain label that starts or ends with a hyphen: no mailbox has them, and Zoho refuses
+# them (INVALID_DATA, a credit spent and the fields read again on the next run, for a message less clear).
 _EMAIL = re.compile(
-    r"^(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\\ud800-\udfff]{1,64}(?<!\.)"
-    r"@(?:[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]+\.)+[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]{2,}$"
+    r"^(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\\x00-\x1f\x7f-\x9f\ud800-\udfff]{1,64}(?<!\.)"
+    r"@(?:(?!-)[^\s@.,;:\"()<>\[\]\\_\x00-\x1f\x7f-\x9f\ud800-\udfff]+(?<!-)\.)+"
+    r"(?!-)[^\s@.,;:\"()<>\[\]\\_\x00-\x1f\x7f-\x9f\ud800-\udfff]{2,}(?<!-)$"
 )
 #: The highest id (or number) taken: SQLite's integers are 64-bit.
 MAX_INT: Final = 2**63 - 1

@@ -55,10 +55,12 @@ DEFAULT_LIMITS: Final[Mapping[str, int]] = {
 #: Fields that identify the contact: cutting them would silently point at someone else.
 NEVER_TRUNCATE: Final = frozenset({"Email"})
 
-# The one change since: a lone UTF-16 surrogate is not valid in an email (the state could not store it).
+# The one change since: a lone UTF-16 surrogate is not valid in an email (the state could not store it);
+# and since: a control character, or a domain label that starts or ends with a hyphen, is not valid either
 _EMAIL = re.compile(
-    r"^(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\\ud800-\udfff]{1,64}(?<!\.)"
-    r"@(?:[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]+\.)+[^\s@.,;:\"()<>\[\]\\_\ud800-\udfff]{2,}$"
+    r"^(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\\x00-\x1f\x7f-\x9f\ud800-\udfff]{1,64}(?<!\.)"
+    r"@(?:(?!-)[^\s@.,;:\"()<>\[\]\\_\x00-\x1f\x7f-\x9f\ud800-\udfff]+(?<!-)\.)+"
+    r"(?!-)[^\s@.,;:\"()<>\[\]\\_\x00-\x1f\x7f-\x9f\ud800-\udfff]{2,}(?<!-)$"
 )
 # digits of a number SQLite holds (the Magento client takes the same ids): up to 19, at most 2**63 - 1
 _DIGITS = re.compile(r"^[0-9]{1,19}$")

@@ -213,7 +213,24 @@ def test_missing_email(email: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "email", ["jane", "jane@", "@example.com", "jane@example", "ja ne@example.com", "a@@b.com", "a..b@example.com"]
+    "email",
+    [
+        "jane",
+        "jane@",
+        "@example.com",
+        "jane@example",
+        "ja ne@example.com",
+        "a@@b.com",
+        "a..b@example.com",
+        # refused by Zoho (INVALID_DATA) after a credit was spent on them, run after run until parked
+        "jane@-example.com",
+        "jane@example-.com",
+        "jane@mail.example.-com",
+        "ja\x07ne@example.com",
+        "jane\x00@example.com",
+        "jane@exam\x1bple.com",
+        "jane\x85@example.com",
+    ],
 )
 def test_invalid_email(email: str) -> None:
     failure = failed(map_customer(customer(email=email)), "INVALID_EMAIL")
@@ -222,7 +239,14 @@ def test_invalid_email(email: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "email", ["jane@example.com", "o'neil@example.co.uk", "δοκιμή@παράδειγμα.δοκιμή", "a@xn--p1ai.xn--p1ai"]
+    "email",
+    [
+        "jane@example.com",
+        "o'neil@example.co.uk",
+        "δοκιμή@παράδειγμα.δοκιμή",
+        "a@xn--p1ai.xn--p1ai",
+        "a-b@ex-am-ple.co-op.com",
+    ],
 )
 def test_valid_emails(email: str) -> None:
     ok(map_customer(customer(email=email)))
