@@ -35,6 +35,7 @@ from magento_zoho_sync.mapping_values import (
     get_in,
     lookups,
     root_loader,
+    shown_value,
 )
 
 # ---- the compiled mapping -------------------------------------------------------------------------------------
@@ -49,7 +50,7 @@ _TRANSFORM_SOURCE: Final = """\
 try:
     value = transform_{i}_{j}(value)
 except (ValueError, TypeError, AttributeError) as exc:
-    raise _transform_failed(field_{i}, label_{i}_{j}, exc) from None
+    raise _transform_failed(field_{i}, label_{i}_{j}, exc, value) from None
 """
 
 _TEXT_TRANSFORM_SOURCE: Final = """\
@@ -118,8 +119,11 @@ def _transform_function(transform: Transform) -> Callable[[Any], Any]:
     return transform.apply  # an unknown name fails when applied, as it always did
 
 
-def _transform_failed(field: str, label: str, exc: Exception) -> MappingProblem:
-    return MappingProblem(MAPPING_ERROR, f"{field}: transform {label} failed on the Magento value ({exc})", field)
+def _transform_failed(field: str, label: str, exc: Exception, value: Any) -> MappingProblem:
+    shown = shown_value(value)
+    return MappingProblem(
+        MAPPING_ERROR, f"{field}: transform {label} failed on the Magento value {shown} ({exc})", field
+    )
 
 
 _NOTHING: Final = MappingProxyType[str, Any]({}).get  # a lookup that finds nothing, in C

@@ -166,6 +166,17 @@ def resolve(customer: Mapping[str, Any], path: SourcePath) -> Any:
     return value
 
 
+#: How much of a value a MAPPING_ERROR message shows.
+SHOWN_VALUE_LENGTH: Final = 60
+
+
+def shown_value(value: Any) -> str:
+    """A value as a failure message shows it (``'1,234'``), so that whoever fixes it in Magento knows what to look
+    for; ``repr``, so that spaces, quotes and odd characters (a lone surrogate) show as escapes, cut when long."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
+
+
 def clean_list(value: list[Any]) -> list[str] | None:
     """The list a rule that ends in ``option_labels`` sends, as a JSON array: its texts, trimmed, each once, in
     order; ``None`` for "leave the field out" when none is left (an empty list never blanks a Zoho field)."""

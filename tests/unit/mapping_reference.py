@@ -31,6 +31,7 @@ from magento_zoho_sync.mapping_config import (
 )
 from magento_zoho_sync.mapping_config import TRANSFORMS as PRODUCT_TRANSFORMS
 from magento_zoho_sync.mapping_kinds import keeps_numbers, sends_list
+from magento_zoho_sync.mapping_values import shown_value
 
 MISSING_EMAIL: Final = "MISSING_EMAIL"
 INVALID_EMAIL: Final = "INVALID_EMAIL"
@@ -247,9 +248,10 @@ def _apply(rule: FieldRule, roots: _Roots) -> Any:
         try:
             value = _transform_apply(transform, value)  # was transform.apply(value): see the transforms below
         except (ValueError, TypeError, AttributeError) as exc:
-            raise _Problem(
-                MAPPING_ERROR, f"{rule.field}: transform {transform} failed on the Magento value ({exc})", rule.field
-            ) from None
+            # added after the optimisation: the message shows the value
+            shown = shown_value(value)
+            message = f"{rule.field}: transform {transform} failed on the Magento value {shown} ({exc})"
+            raise _Problem(MAPPING_ERROR, message, rule.field) from None
     if sends_list(rule) and type(value) is list:  # added after the optimisation: option_labels' list, as a list
         labels: list[str] = []
         for item in value:

@@ -658,3 +658,18 @@ def test_truncation_of_a_name_ending_in_an_emoji_sequence() -> None:
     mapped = ok(map_customer(customer(firstname="F" * 36 + " " + FAMILY), spec))
     assert mapped.payload["First_Name"] == "F" * 36
     assert mapped.truncated == ("First_Name",)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("1,234", "'1,234'"), ("12 apples", "'12 apples'"), ("9" * 80 + "x", "'" + "9" * 58 + "…")],
+)
+def test_a_transform_failure_shows_the_magento_value(value: str, shown: str) -> None:
+    # "transform number failed on the Magento value (is not a number)" left whoever fixes it in Magento guessing
+    spec = build_spec({"Description": "custom_attributes.points | number"})
+    c = customer(custom_attributes=[{"attribute_code": "points", "value": value}])
+    failure = failed(map_customer(c, spec), "MAPPING_ERROR")
+    assert failure.message == (
+        f"Description: transform number failed on the Magento value {shown}"
+        " (is not a number (digits, and a point for decimals))"
+    )
