@@ -20,7 +20,7 @@ from magento_zoho_sync.redact import stop_reason
 from magento_zoho_sync.report import Failure, IdentityProblem, PlanEntry, RunReport
 from magento_zoho_sync.state import FailureRecord, RunRow, StoredFailure
 from magento_zoho_sync.state_runs import earlier_stops
-from magento_zoho_sync.summary import render_summary
+from magento_zoho_sync.summary import render_summary, terminal_text
 
 if TYPE_CHECKING:  # the CLI imports this module: --help must not load the engine
     from magento_zoho_sync.app import RunResult
@@ -265,5 +265,6 @@ def failures_table(failures: Sequence[FailureRecord], *, title: str) -> Table:
 
 def _cells(*values: str | None) -> list[Text]:
     """Table cells shown as they are: an email or a message holding ``[b]`` or ``[/]`` (either API can send one)
-    is text, not rich's markup (which would hide it, or fail on a closing tag)."""
-    return [Text(value or "") for value in values]
+    is text, not rich's markup (which would hide it, or fail on a closing tag); a control character is shown as
+    its escape (:func:`terminal_text`)."""
+    return [Text(terminal_text(value or "")) for value in values]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -15,6 +16,16 @@ from magento_zoho_sync.report import Failure, IdentityProblem, RunReport
 
 #: How many failures the terminal summary lists before pointing at ``--report`` / ``errors``.
 MAX_FAILURES_SHOWN: Final = 50
+
+
+#: Control characters, but tab and line feed: an email or a name holding ESC (``\x1b[31m``, ``\x1b]0;title\x07``)
+#: would drive the terminal that shows it, so they are shown as escapes.
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with each control character written as its escape (``\\x1b``): Magento's data, shown on a terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def duration_text(seconds: float) -> str:
@@ -74,12 +85,12 @@ def failures_by_code(failures: list[Failure]) -> str:
 
 def _failure_cells(f: Failure) -> tuple[str, str, str, str]:
     customer = "-" if f.magento_customer_id is None else str(f.magento_customer_id)
-    return customer, f.email or "-", f.code, redact(f.message)
+    return customer, terminal_text(f.email or "-"), f.code, terminal_text(redact(f.message))
 
 
 def _identity_cells(p: IdentityProblem) -> tuple[str, str, str, str, str]:
     ids = ", ".join(str(i) for i in p.magento_customer_ids) or "-"
-    return p.kind, p.email, ids, ", ".join(p.zoho_ids) or "-", redact(p.message)
+    return p.kind, terminal_text(p.email), ids, ", ".join(p.zoho_ids) or "-", terminal_text(redact(p.message))
 
 
 DRY_RUN_TITLE: Final = "Dry run: nothing was written to Zoho or to the state"
@@ -126,7 +137,7 @@ def _render_rich(report: RunReport, console: Console, failures: list[Failure], m
             console,
             "Merged customers",
             ("Email", "Kept (most recent)", "Merged"),
-            [(m.email, str(m.winner_id), str(m.merged_id)) for m in report.merges[:limit]],
+            [(terminal_text(m.email), str(m.winner_id), str(m.merged_id)) for m in report.merges[:limit]],
             total=len(report.merges),
             limit=limit,
         )
@@ -150,7 +161,7 @@ def _render_rich(report: RunReport, console: Console, failures: list[Failure], m
             what="parked customers",
         )
     for warning in report.warnings[:limit]:
-        console.print(Text(f"warning: {redact(warning)}", style="yellow"))
+        console.print(Text(f"warning: {terminal_text(redact(warning))}", style="yellow"))
     if cut := _more(len(report.warnings), limit, "warnings"):
         console.print(cut)
 
@@ -179,7 +190,7 @@ def _table(
 
 def _render_plain(report: RunReport, console: Console, failures: list[Failure], more: str | None, limit: int) -> None:
     def out(line: str) -> None:
-        console.print(Text(line), soft_wrap=True, highlight=False)
+        console.print(Text(terminal_text(line)), soft_wrap=True, highlight=False)
 
     out(DRY_RUN_TITLE if report.dry_run else "Sync summary")
     width = max(len(label) for label, _ in summary_rows(report))

@@ -293,3 +293,23 @@ def test_a_dry_runs_progress_says_planned_not_written() -> None:
     progress.advance_read(10)
     progress.advance_written(10)
     assert progress.line() == "progress: read 10, planned 10, 5 customers/s"
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_summary_shows_control_characters_of_magento_data_as_escapes(terminal: bool) -> None:
+    # an email (or a message quoting Magento's data) holding ESC drove the terminal showing the summary
+    report = RunReport()
+    report.add_failure(Failure(7, "jane\x1b[31m@example.com", "INVALID_EMAIL", "the email address is not valid"))
+    report.add_failure(Failure(8, "ok@example.com", "MAPPING_ERROR", "bell\x07 and title \x1b]0;x\x07"))
+    report.add_merge(Merge(winner_id=2, merged_id=1, email="m\x1b[2J@example.com"))
+    report.warnings.append("EMAIL_TAKEN_IN_ZOHO: customer 3: \x1bc")
+    text = render(report, terminal=terminal)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "jane\\x1b[31m@example.com" in text
+    assert "m\\x1b[2J@example.com" in text
+
+
+def test_tables_of_the_errors_command_show_control_characters_as_escapes() -> None:
+    from magento_zoho_sync.output import _cells
+
+    assert [cell.plain for cell in _cells("a\x1b[31mb", None, "x\ty")] == ["a\\x1b[31mb", "", "x\ty"]
