@@ -280,3 +280,22 @@ def test_customers_whose_upserts_stayed_unreadable_are_not_parked(make_world: An
         if customer_id in exhausted:
             assert len(world.zoho.contacts_by_email(email.strip().lower())) == 1, (customer_id, email)
     assert not world.zoho.duplicate_emails()
+
+
+@pytest.mark.parametrize("kind", [FaultKind.TRUNCATED, FaultKind.APPLY_THEN_DROP])
+def test_a_delete_whose_answer_is_lost_is_reported_as_done(make_world: Any, kind: FaultKind) -> None:
+    """The first DELETE removed the contact; sent again, Zoho says "record not deleted" (there is none): the contact
+    of the deleted customer is gone as asked, and is reported so, not as a contact Zoho refused to delete."""
+    world: World = make_world(0)
+    for name in ("kept", "gone"):
+        world.magento.backend.create_customer(email=f"{name}@example.com", firstname="Ann", lastname=name.title())
+    assert world.sync().tally.inserted == 2
+    [gone] = world.zoho.contacts_by_email("gone@example.com")
+    world.magento.backend.delete_customer(2)
+    world.zoho.faults.script(kind, 1, path_pattern="/Contacts$")
+    result = world.sync(full=True, **{"sync.on_deleted": "delete"})
+    assert len([r for r in world.zoho.log if r.method == "DELETE"]) == 2  # the lost answer's call, and again
+    assert (result.tally.deleted_ids, result.tally.deleted_removed, result.tally.warnings) == ([2], 1, [])
+    assert world.zoho.contact(gone["id"]) is None and len(world.zoho.contacts_by_email("kept@example.com")) == 1
+    again = world.sync(full=True, **{"sync.on_deleted": "delete"})
+    assert (again.tally.deleted_ids, again.tally.warnings) == ([], [])

@@ -325,6 +325,8 @@ def test_add_tags_and_delete() -> None:
                     ]
                 },
             )
+        if request.url.path.endswith("/coql"):  # is contact 2, which Zoho did not delete, still there? yes
+            return _json(200, {"data": [{"id": "2"}], "info": {"count": 1, "more_records": False}})
         return _json(
             200,
             {
@@ -348,6 +350,24 @@ def test_add_tags_and_delete() -> None:
     deleted = client.delete_contacts(["1", "2"])
     assert [(r.ok, r.code) for r in deleted] == [(True, "SUCCESS"), (False, "INVALID_DATA")]
     assert recorder.calls[1][:3] == ("DELETE", "/crm/v8/Contacts", {"ids": "1,2", "wf_trigger": "false"})
+
+
+def test_a_delete_refused_for_a_contact_that_is_gone_counts_as_deleted() -> None:
+    """A delete sent again after its first answer was lost or cut short (the first call deleted the contacts): Zoho
+    says "record not deleted" for contacts that are no longer there, which is what was asked."""
+    refused = {"code": "INVALID_DATA", "details": {"id": "2"}, "message": "record not deleted", "status": "error"}
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "DELETE":
+            return _json(400, {"data": [refused, {**refused, "details": {"id": "3"}}]})
+        assert "where id in (2,3)" in request.content.decode()
+        return _json(200, {"data": [{"id": "3"}], "info": {"count": 1, "more_records": False}})  # 3 is still there
+
+    client, recorder = _client(api)
+    two, three = client.delete_contacts(["2", "3"])
+    assert (two.ok, two.id, two.code) == (True, "2", "SUCCESS")
+    assert (three.ok, three.code, three.message) == (False, "INVALID_DATA", "record not deleted")
+    assert [call[:2] for call in recorder.calls] == [("DELETE", "/crm/v8/Contacts"), ("POST", "/crm/v8/coql")]
 
 
 # ---------------------------------------------------------------------------------------------------- COQL

@@ -496,9 +496,25 @@ class ZohoClient:
         if not ids:
             return []
         params = {"ids": ",".join(str(i) for i in ids), "wf_trigger": "true" if self.trigger else "false"}
-        return self._write(  # 1 credit per call of up to 100 records
+        results = self._write(  # 1 credit per call of up to 100 records
             "DELETE", "/Contacts", ids, operation="delete_contacts", default_action=None, params=params, credits=1
         )
+        return self._already_deleted(ids, results)
+
+    def _already_deleted(self, ids: Sequence[str], results: list[RecordResult]) -> list[RecordResult]:
+        """A delete sent again because its first answer was lost or cut short (the first call applied it) gets
+        ``INVALID_DATA`` "record not deleted" for contacts that are gone: those are deleted, as asked."""
+        refused = [str(i) for i, r in zip(ids, results, strict=False) if not r.ok and r.code == "INVALID_DATA"]
+        if not refused:
+            return results
+        try:
+            gone = set(refused) - self.existing_contact_ids(refused)
+        except ZohoError:
+            return results  # could not tell: Zoho's refusal stands
+        return [
+            RecordResult(True, None, str(i), "SUCCESS", "record already deleted", r.details) if str(i) in gone else r
+            for i, r in zip(ids, results, strict=False)
+        ]
 
     # ------------------------------------------------------------------------------------------------ reads
 
