@@ -237,7 +237,8 @@ def log_retry(details: RetryDetails) -> None:
     error = details.caused_by
     kind = type(error).__name__
     if isinstance(error, TransientStatus):  # the request that failed: a login inside a call is not the call itself
-        kind = f"{kind}(HTTP {error.status_code} on {error.method} {error.path})"
+        # with what was wrong with a 200 (" but an HTML page instead of JSON"): "failed with HTTP 200" alone is a riddle
+        kind = f"{kind}(HTTP {error.status_code}{error.detail} on {error.method} {error.path})"
     logger.warning(
         "retrying %s: attempt %d failed with %s; next attempt in %.1fs",
         _call_name.get(),

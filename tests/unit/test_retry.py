@@ -318,3 +318,25 @@ def test_retry_log_names_the_request_that_failed_inside_the_call(caplog: pytest.
         assert RetryPolicy(attempts=3).call("magento GET /customers/search", search) == "done"
     assert "retrying magento GET /customers/search" in caplog.text
     assert "TransientStatus(HTTP 503 on POST /rest/V1/integration/admin/token)" in caplog.text
+
+
+def test_retry_log_says_what_was_wrong_with_a_200(caplog: pytest.LogCaptureFixture) -> None:
+    # a page cut short or replaced by a firewall's: "failed with HTTP 200" alone would read as a success
+    calls = []
+
+    def search() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise TransientStatus(
+                service="Magento",
+                method="GET",
+                path="/rest/V1/customers/search",
+                status_code=200,
+                detail=" but a body that is not JSON (application/json)",
+            )
+        return "done"
+
+    with caplog.at_level(logging.WARNING):
+        assert RetryPolicy(attempts=3).call("magento GET /customers/search", search) == "done"
+    expected = "HTTP 200 but a body that is not JSON (application/json) on GET /rest/V1/customers/search"
+    assert expected in caplog.text
