@@ -100,20 +100,27 @@ class FaultPlan:
                 self._scripted.append((FaultKind(kind), path_pattern))
 
     def configure(self, data: Mapping[str, Any]) -> None:
-        """Apply a control plane's ``POST /_sim/faults`` body: any of :data:`RATES`, ``maintenance``,
-        ``path_pattern`` and ``script`` (a list of ``{"kind", "count", "path_pattern"}``); ValueError when malformed."""
-        try:
-            for name in RATES:
-                if name in data:
-                    setattr(self, name, float(data[name]))
-            if "maintenance" in data:
-                self.maintenance = bool(data["maintenance"])
-            if "path_pattern" in data:
-                self.path_pattern = data["path_pattern"]
-            for item in data.get("script", []):
-                self.script(item["kind"], int(item.get("count", 1)), path_pattern=item.get("path_pattern"))
+        """Apply a control plane's ``POST /_sim/faults`` body: ``clear`` (every fault cleared first), any of
+        :data:`RATES`, ``maintenance``, ``path_pattern`` and ``script`` (a list of ``{"kind", "count",
+        "path_pattern"}``); ValueError when malformed, and then nothing is changed."""
+        try:  # read all of it first: a malformed body changes nothing
+            rates = {name: float(data[name]) for name in RATES if name in data}
+            script = [
+                (FaultKind(item["kind"]), int(item.get("count", 1)), item.get("path_pattern"))
+                for item in data.get("script", [])
+            ]
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"faults: {exc!r}") from None
+        if data.get("clear"):
+            self.clear()
+        for name, rate in rates.items():
+            setattr(self, name, rate)
+        if "maintenance" in data:
+            self.maintenance = bool(data["maintenance"])
+        if "path_pattern" in data:
+            self.path_pattern = data["path_pattern"]
+        for kind, count, pattern in script:
+            self.script(kind, count, path_pattern=pattern)
 
     def settings(self) -> dict[str, Any]:
         """What :meth:`configure` sets, as it is now (the script aside)."""

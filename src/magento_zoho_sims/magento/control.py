@@ -118,7 +118,12 @@ def endpoints(backend: MagentoBackend, faults: Callable[[], FaultPlan], log: Req
     return [
         ControlEndpoint("POST", "/_sim/reset", "back to the seeded store: no changes, tokens, faults or log", reset),
         ControlEndpoint("GET", "/_sim/stats", "customers, requests, searches and read-ahead counters", stats),
-        ControlEndpoint("POST", "/_sim/faults", "set fault rates, latency, maintenance or scripted faults", set_faults),
+        ControlEndpoint(
+            "POST",
+            "/_sim/faults",
+            'set fault rates, latency, maintenance, scripted faults; {"clear": true} clears',
+            set_faults,
+        ),
         ControlEndpoint("DELETE", "/_sim/faults", "clear every fault and the latency", clear_faults),
         ControlEndpoint("GET", "/_sim/config", "the behaviour switches that POST /_sim/config may change", get_config),
         ControlEndpoint(

@@ -71,8 +71,6 @@ def endpoints(sim: ZohoSimulator) -> list[ControlEndpoint]:
 
     async def faults(request: Request) -> Response:
         body = await _body(request)
-        if body.get("clear"):
-            sim.faults.clear()
         try:
             sim.faults.configure(body)
         except ValueError as exc:

@@ -146,6 +146,13 @@ def test_a_malformed_fault_is_refused(client: httpx2.Client) -> None:
     assert client.post("/_sim/faults", json={"truncated_rate": 0.5}).json()["faults"]["truncated_rate"] == 0.5
 
 
+def test_a_malformed_fault_body_changes_nothing(client: httpx2.Client, auth: dict[str, str]) -> None:
+    body = {"html_200_rate": 1.0, "script": [{"kind": "truncated"}, {"kind": "meltdown"}]}
+    assert client.post("/_sim/faults", json=body).status_code == 400
+    answer = client.get("/rest/V1/customers/4", headers=auth)  # neither the rate nor the first scripted fault
+    assert answer.status_code == 200 and answer.json()["id"] == 4
+
+
 def test_request_log(client: httpx2.Client, auth: dict[str, str], sim: MagentoSimulator) -> None:
     search(client, auth, keyset(0, 3))
     logged = sim.log.matching(lambda r: "customers/search" in r.path)

@@ -234,6 +234,9 @@ def test_truncated_and_html_200_rates_are_set_through_the_control_plane(sim: Zoh
         assert raw.post("/_sim/faults", json={"clear": True}).json()["faults"]["truncated_rate"] == 0.0
         refused = raw.post("/_sim/faults", json={"script": [{"kind": "meltdown"}]})
         assert refused.status_code == 400 and refused.json()["code"] == "INVALID_DATA"
+        raw.post("/_sim/faults", json={"html_200_rate": 0.5})
+        refused = raw.post("/_sim/faults", json={"clear": True, "script": [{"kind": "meltdown"}]})
+        assert refused.status_code == 400 and sim.faults.html_200_rate == 0.5  # a refused body clears nothing either
 
 
 def test_seed_is_deterministic_with_case_variants_and_duplicates() -> None:
