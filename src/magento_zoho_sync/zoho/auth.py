@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import httpx2
 from pydantic import SecretStr
@@ -62,6 +62,10 @@ REFRESH_MARGIN = 300.0
 DEFAULT_LIFETIME = 3600.0
 #: 401 codes that mean "this access token is no good" (refresh once and replay); others (scope) do not.
 TOKEN_REJECTED_CODES = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "INVALID_OAUTHTOKEN"})
+
+
+#: How many unreadable token answers a refresh takes, once Accounts gave a token in the run, before the run stops.
+UNREADABLE_TOKEN_ANSWERS: Final = 2
 
 
 class ZohoTokenError(ZohoAuthError):
@@ -345,14 +349,22 @@ class ZohoTokenManager:
             "refresh_token": self._refresh_token.get_secret_value(),
         }
 
+        unreadable: list[TransientStatus] = []
+
         def attempt() -> dict[str, Any]:
             self._stats.count_zoho_token_call()
             response = self._http.post(TOKEN_PATH, data=form)
             if self.refreshes and response.status_code == 200 and not _is_json(response):
-                # ZOHO_ACCOUNTS_URL gave a token before: this answer was cut short or replaced on its way
-                raise TransientStatus.from_response(
-                    "Zoho Accounts", response, detail=f" but a body that is not JSON ({content_kind(response)})"
+                # ZOHO_ACCOUNTS_URL gave a token before: this answer was cut short or replaced on its way. Asked
+                # once more only: each token Accounts hands out counts against its 10 in 10 minutes
+                unreadable.append(
+                    TransientStatus.from_response(
+                        "Zoho Accounts", response, detail=f" but a body that is not JSON ({content_kind(response)})"
+                    )
                 )
+                if len(unreadable) >= UNREADABLE_TOKEN_ANSWERS:
+                    raise RetriesExhausted("zoho-accounts POST /oauth/v2/token", len(unreadable), unreadable[-1])
+                raise unreadable[-1]
             return _parse_token_response(response, accounts_url=self.accounts_url, grant=False)
 
         try:
