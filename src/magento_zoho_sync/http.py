@@ -199,6 +199,16 @@ def content_kind(response: httpx2.Response) -> str:
     return kind or "no Content-Type"
 
 
+def in_between_hint(service: str, setting: str, *, answered: str = "answered JSON", kept: str) -> str:
+    """The fix for 200s that cannot be read from a service that ``answered`` properly earlier in the run: ``setting``
+    is right, and something between this machine and the service answers instead; ``kept`` says what is safe."""
+    return (
+        f"{service} {answered} earlier in this run, so {setting} is right: something between this machine and "
+        f"{service} (a proxy, a web application firewall, a CDN's bot check, a login page) cuts its answers short or "
+        f"answers with a page of its own. See its logs, or let this machine's requests through it. {kept}"
+    )
+
+
 def transport_hint(exc: BaseException | None) -> str | None:
     """The fix for a request failure whose cause is known whatever the settings (a mislabelled encoding), or None."""
     return ENCODING_HINT if isinstance(exc, httpx2.DecodingError) else None

@@ -21,7 +21,14 @@ import httpx2
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import MagentoError
-from magento_zoho_sync.http import ApiStats, build_client, content_kind, transport_hint, transport_problem
+from magento_zoho_sync.http import (
+    ApiStats,
+    build_client,
+    content_kind,
+    in_between_hint,
+    transport_hint,
+    transport_problem,
+)
 from magento_zoho_sync.magento.auth import MagentoAuth, build_magento_auth
 from magento_zoho_sync.magento.search import (
     MAX_EMAILS_PER_QUERY,
@@ -185,11 +192,7 @@ class MagentoClient:
                         "them (display_errors on): see the web server's and PHP's logs."
                     )
                 if last.detail.endswith(HTML_PAGE):
-                    hint = (
-                        "Magento answered JSON earlier in this run, so MAGENTO_BASE_URL is right: something in front "
-                        "of the store (a web application firewall, a CDN's bot check, a login page) answers instead. "
-                        "Let this machine's requests through it (an allow-list for its address); nothing was lost."
-                    )
+                    hint = in_between_hint("Magento", "MAGENTO_BASE_URL", kept="Nothing was lost.")
                 raise MagentoError(
                     f"Magento kept answering {last.method} {last.path} with HTTP {last.status_code}{last.detail} "
                     f"after {exc.tries}.",

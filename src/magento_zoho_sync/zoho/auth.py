@@ -30,6 +30,7 @@ from magento_zoho_sync.http import (
     ApiStats,
     build_client,
     content_kind,
+    in_between_hint,
     is_header_token,
     is_loopback_host,
     transport_hint,
@@ -374,9 +375,12 @@ class ZohoTokenManager:
             if isinstance(last, TransientStatus) and last.status_code == 200:
                 raise ZohoTokenUnavailable(
                     f"Zoho Accounts kept answering POST {TOKEN_PATH} with HTTP 200{last.detail} after {exc.tries}.",
-                    hint="Zoho Accounts gave a token earlier in this run, so ZOHO_ACCOUNTS_URL is right: something "
-                    "between this machine and Zoho (a proxy, a firewall, a content filter) cuts its answers short or "
-                    "answers with a page of its own; see its logs. What Zoho acknowledged is saved.",
+                    hint=in_between_hint(
+                        "Zoho Accounts",
+                        "ZOHO_ACCOUNTS_URL",
+                        answered="gave a token",
+                        kept="What Zoho acknowledged is saved.",
+                    ),
                 ) from None
             if isinstance(last, TransientStatus):
                 raise ZohoTokenUnavailable(

@@ -34,6 +34,7 @@ from magento_zoho_sync.http import (
     build_client,
     content_kind,
     credits_remaining,
+    in_between_hint,
     transport_hint,
     transport_problem,
     zoho_coql_credits,
@@ -261,10 +262,11 @@ class ZohoClient:
                 raise ZohoError(
                     f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP {last.status_code}{last.detail} "
                     f"after {exc.tries}.",
-                    hint="Zoho answered JSON earlier in this run, so ZOHO_API_URL is right: something between this "
-                    "machine and Zoho (a proxy, a firewall, a content filter) cuts its answers short or answers with "
-                    "a page of its own; see its logs. What Zoho acknowledged is saved and the next run goes on from "
-                    "there.",
+                    hint=in_between_hint(
+                        "Zoho CRM",
+                        "ZOHO_API_URL",
+                        kept="What Zoho acknowledged is saved and the next run goes on from there.",
+                    ),
                 ) from None
             if isinstance(last, TransientStatus):
                 raise ZohoError(
