@@ -93,12 +93,24 @@ def test_html_pages_in_the_middle_of_a_run_name_what_stands_in_front_of_the_stor
 
 
 def test_an_html_page_before_any_json_names_the_base_url_at_once(make_world: Any) -> None:
-    world: World = make_world(CUSTOMERS)
+    """With an integration's token nothing has answered before the first page: a wrong URL answers so every time."""
+    world: World = make_world(CUSTOMERS, magento_kwargs={"config": magento_config(enable_integration_as_bearer=True)})
+    world.overrides.update(mode_overrides("integration-bearer"))
     world.magento.faults.script(FaultKind.HTML_200, 1, path_pattern="customers/search")
     with pytest.raises(MagentoError) as info:
         world.sync(**PAGE)
     assert "HTML page instead of JSON" in str(info.value) and "MAGENTO_BASE_URL" in (info.value.hint or "")
-    assert _searches(world) == 1  # a wrong URL answers so every time: not tried again
+    assert _searches(world) == 1  # not tried again
+
+
+def test_an_html_page_on_the_first_search_after_a_login_is_read_again(make_world: Any) -> None:
+    """The admin login answered a token: the URL is right, and the HTML page came from something in front of the
+    store (before, it was blamed on MAGENTO_BASE_URL and the run stopped)."""
+    world: World = make_world(CUSTOMERS)
+    world.magento.faults.script(FaultKind.HTML_200, 1, path_pattern="customers/search")
+    result = world.sync(**PAGE)
+    assert result.tally.read == CUSTOMERS
+    assert _logins(world) == 1 and _searches(world) == 4 + 1  # the first page asked again
 
 
 @pytest.mark.parametrize("kind", [FaultKind.TRUNCATED, FaultKind.HTML_200])

@@ -117,6 +117,11 @@ class MagentoAuth(httpx2.Auth):
 
     mode: ClassVar[str]
 
+    def store_answered(self) -> bool:
+        """Whether MAGENTO_BASE_URL has answered this mode's own request with JSON (a login's token): then the URL
+        is right, even before the first page of customers."""
+        return False
+
     def refusal(self, response: httpx2.Response) -> MagentoAuthError | None:
         """The error to raise for an API answer that refuses our credentials, or None if it is not one."""
         if response.status_code != 401:
@@ -144,6 +149,9 @@ class _LoginAuth(MagentoAuth, ABC):
         self._lock = threading.Lock()
         self._token: str | None = None
         self.logins = 0  # how many times a token was obtained (for tests and the doctor)
+
+    def store_answered(self) -> bool:
+        return self.logins > 0
 
     @abstractmethod
     def _login_body(self) -> dict[str, str]:

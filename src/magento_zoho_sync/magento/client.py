@@ -115,8 +115,9 @@ class MagentoClient:
         self._lock = threading.Lock()
         #: The ``Date`` header of the first response: the watermark of an incremental run.
         self.server_time: datetime | None = None
-        #: whether MAGENTO_BASE_URL has answered JSON: then an HTML page with a 200 comes from something in front of
-        #: the store (a firewall's or a CDN's check, a login page), not from a wrong URL, and is tried again
+        #: whether MAGENTO_BASE_URL has answered JSON (or the admin login has, :meth:`MagentoAuth.store_answered`): then
+        #: an HTML page with a 200 comes from something in front of the store (a firewall's or a CDN's check, a login
+        #: page), not from a wrong URL, and is tried again
         self._answered_json = False
 
     @classmethod
@@ -167,7 +168,11 @@ class MagentoClient:
                     " (an HTML page: maintenance mode?)" if response.status_code == 503 and is_html(response) else ""
                 )
                 raise TransientStatus.from_response("Magento", response, detail=detail)
-            if response.status_code == 200 and self._answered_json and is_html(response):
+            if (
+                response.status_code == 200
+                and (self._answered_json or self.auth.store_answered())
+                and is_html(response)
+            ):
                 raise TransientStatus.from_response("Magento", response, detail=f" but {HTML_PAGE}")
             if response.status_code != 200 or is_html(response) or php_output(response):
                 return response, NOT_READ  # PHP's notices will be there on every try: said at once, by _json
