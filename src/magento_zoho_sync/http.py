@@ -209,6 +209,22 @@ def in_between_hint(service: str, setting: str, *, answered: str = "answered JSO
     )
 
 
+def cut_short_json(response: httpx2.Response) -> bool:
+    """Whether a body that could not be decoded starts as a JSON object or list and stops before its end: an answer
+    cut off on its way (a dropped connection, a proxy), not another server's page."""
+    body = response.content.strip()
+    return body[:1] in (b"{", b"[") and body[-1:] not in (b"}", b"]")
+
+
+def cut_short_hint(service: str, setting: str, *, kept: str) -> str:
+    """The fix for a first answer that :func:`cut_short_json` says was cut short: ``setting`` is probably right."""
+    return (
+        f"{service} answered JSON, so {setting} is probably right: the answer was cut off on its way (a dropped "
+        f"connection, or a proxy in between). Run again; {kept} If it happens again, see the proxy's or the "
+        "network's logs."
+    )
+
+
 def transport_hint(exc: BaseException | None) -> str | None:
     """The fix for a request failure whose cause is known whatever the settings (a mislabelled encoding), or None."""
     return ENCODING_HINT if isinstance(exc, httpx2.DecodingError) else None

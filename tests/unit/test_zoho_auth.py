@@ -516,3 +516,63 @@ def test_an_access_token_no_http_header_can_carry_is_a_clear_auth_error_that_nev
     with pytest.raises(ZohoAuthError):
         manager.access_token()
     assert len(calls) == 1  # refused once, never asked again (Zoho throttles token requests)
+
+
+def _cut_short(body: bytes) -> httpx2.MockTransport:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, content=body[: len(body) // 2], headers={"Content-Type": "application/json"})
+
+    transport = httpx2.MockTransport(handler)
+    transport.seen = seen  # type: ignore[attr-defined]
+    return transport
+
+
+TOKEN_ANSWER = json.dumps(
+    {"access_token": "1000.CANARYaaaa.bbbb", "refresh_token": "1000.CANARYcccc.dddd", "expires_in": 3600}
+).encode()
+
+
+def test_a_first_token_answer_cut_short_says_so_and_is_not_asked_again() -> None:
+    """Before: 'a body that is not a JSON object ... Check ZOHO_ACCOUNTS_URL', for an answer that proves the URL."""
+    transport = _cut_short(TOKEN_ANSWER)
+    manager = ZohoTokenManager(
+        accounts_url=ACCOUNTS,
+        api_url=API,
+        client_id=CLIENT_ID,
+        client_secret=SecretStr(CLIENT_SECRET),
+        refresh_token=SecretStr(REFRESH_TOKEN),
+        transport=transport,
+    )
+    with pytest.raises(ZohoAuthError) as info:
+        manager.access_token()
+    said = str(info.value)
+    assert f"JSON cut off after {len(TOKEN_ANSWER) // 2} bytes" in said
+    assert "ZOHO_ACCOUNTS_URL is probably right" in said and "10 in 10 minutes" in said
+    assert len(transport.seen) == 1  # type: ignore[attr-defined]
+    _assert_no_secret(said)
+    assert "CANARY" not in said
+
+
+def test_a_grant_answer_cut_short_says_the_grant_token_is_probably_used_up() -> None:
+    with pytest.raises(ZohoAuthError) as info:
+        exchange_grant_token(
+            ACCOUNTS, CLIENT_ID, SecretStr(CLIENT_SECRET), SecretStr(GRANT_CODE), transport=_cut_short(TOKEN_ANSWER)
+        )
+    said = str(info.value)
+    assert "JSON cut off" in said and "grant token up: create a new one" in said
+    _assert_no_secret(said)
+    assert "CANARY" not in said
+
+
+def test_a_first_crm_answer_cut_short_is_not_blamed_on_the_api_url() -> None:
+    fake = FakeZoho()
+    answer = json.dumps({"data": [{"code": "SUCCESS", "details": {"id": "1"}}] * 20}).encode()
+    client = ZohoClient(api_url=API, token_manager=_manager(fake), transport=_cut_short(answer))
+    with pytest.raises(ZohoError) as info:
+        client.update_contacts([{"id": "1", "Last_Name": "X"}])
+    said = str(info.value)
+    assert "JSON cut off after" in said and "ZOHO_API_URL is probably right" in said
+    assert "Is ZOHO_API_URL" not in said

@@ -30,6 +30,8 @@ from magento_zoho_sync.http import (
     ApiStats,
     build_client,
     content_kind,
+    cut_short_hint,
+    cut_short_json,
     in_between_hint,
     is_header_token,
     is_loopback_host,
@@ -205,6 +207,18 @@ def _parse_token_response(response: httpx2.Response, *, accounts_url: str, grant
         raise ZohoAuthError(
             f"Zoho Accounts redirected {where} (HTTP {status}); redirects are not followed.",
             hint="Set ZOHO_ACCOUNTS_URL to the accounts server of your data centre (or set ZOHO_REGION).",
+        )
+    if status == 200 and body is None and cut_short_json(response):
+        kept = (
+            "the lost answer has probably used the grant token up: create a new one first."
+            if grant
+            else "nothing was lost, and the request is not sent again at once: each token Zoho Accounts hands out "
+            "counts against its 10 in 10 minutes."
+        )
+        raise ZohoAuthError(
+            f"Zoho Accounts answered {where} with HTTP 200 and JSON cut off after {len(response.content):,} bytes, "
+            "not a whole token answer.",
+            hint=cut_short_hint("Zoho Accounts", "ZOHO_ACCOUNTS_URL", kept=kept),
         )
     if status != 200 or not isinstance(body, dict):
         kind = "JSON" if isinstance(body, dict) else "a body that is not a JSON object"

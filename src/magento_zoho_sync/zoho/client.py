@@ -34,6 +34,8 @@ from magento_zoho_sync.http import (
     build_client,
     content_kind,
     credits_remaining,
+    cut_short_hint,
+    cut_short_json,
     in_between_hint,
     transport_hint,
     transport_problem,
@@ -522,7 +524,18 @@ class ZohoClient:
 
     def _not_json(self, where: str, response: httpx2.Response) -> ZohoError:
         """Zoho CRM answers JSON, even for its errors: anything else comes from another server (a wrong URL, a
-        proxy), so the message names the setting."""
+        proxy), so the message names the setting. JSON cut off on its way is said as such."""
+        if cut_short_json(response):
+            return ZohoError(
+                f"Zoho CRM answered {where} with HTTP {response.status_code} and JSON cut off after "
+                f"{len(response.content):,} bytes.",
+                hint=cut_short_hint(
+                    "Zoho CRM",
+                    "ZOHO_API_URL",
+                    kept="what Zoho acknowledged is saved, and a write sent again is an "
+                    "upsert or an update by id: no contact is doubled.",
+                ),
+            )
         return ZohoError(
             f"Zoho CRM answered {where} with HTTP {response.status_code} and a body that is not JSON.",
             hint=(
