@@ -94,6 +94,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         # the report reads the rest back from the state (memory stays flat however many customers fail)
         self._failures_kept = 10**9 if options.dry_run else FAILURES_KEPT_IN_MEMORY
         self._started = clock()
+        self._started_text: str | None = None
         self._clocks = ClockWatch(overlap_minutes=options.overlap_minutes, clock=clock)
         # outcomes not yet in the state: saved together (one transaction) before the state is read again, after
         # each harvest of acknowledged batches and after each page, always with the checkpoint they allow
@@ -115,6 +116,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
 
     def run(self) -> Tally:
         self._started = self.clock()
+        self._started_text = None
         plan = self._choose_plan()
         self._plan = plan
         self.mapper.prepare_run(full=plan.mode == "full")  # before the run is recorded: the last run is the one before
@@ -346,7 +348,11 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
 
     def _run_started(self) -> str:
         plan = self._plan
-        return plan.started_at if plan is not None and plan.started_at else format_time(self._started)
+        if plan is not None and plan.started_at:
+            return plan.started_at
+        if self._started_text is None:  # formatted once: every save of the checkpoint carries it
+            self._started_text = format_time(self._started)
+        return self._started_text
 
     def summary(self) -> dict[str, Any]:
         tally = self.tally
