@@ -3,8 +3,9 @@
 On a shared 2-core machine one run's wall time moves by 15-30% from round to round, so a change is only judged
 against another build measured in the same rounds. A variant is ``name:ENV=VALUE,ENV=VALUE``: its environment
 on top of the benchmark's (for example ``PYTHONPATH=/tmp/old/src`` runs an older source tree, exported with
-``git archive <rev> src | tar -x -C /tmp/old``); ``floor`` runs ``bench/floor.py``. Each round runs every
-variant once, each against a fresh Zoho simulator; the summary gives the minimum and the median.
+``git archive <rev> src | tar -x -C /tmp/old``); ``floor`` runs ``bench/floor.py``, ``lean`` runs
+``bench/experiments/lean.py`` (the floor plus the least a sync must do: a lower bound for the tool). Each round
+runs every variant once, each against a fresh Zoho simulator; the summary gives the minimum and the median.
 
     .venv/bin/python bench/ab_zero.py --customers 100000 --rounds 3 floor "old:PYTHONPATH=/tmp/old/src" new:
 """
@@ -37,6 +38,10 @@ def main() -> int:
                 env = simproc.clean_env(simproc.sim_env(magento, zoho), work)
                 if name == "floor":
                     argv = [simproc.PYTHON, str(simproc.ROOT / "bench" / "floor.py"), "--result", str(work / "f.json")]
+                elif name == "lean":
+                    state = str(work / f"lean-{time.monotonic_ns()}.db")
+                    lean = str(simproc.ROOT / "bench" / "experiments" / "lean.py")
+                    argv = [simproc.PYTHON, lean, "--state", state, "--result", str(work / "l.json")]
                 else:
                     env.update(simproc.TOOL_SETTINGS, MZSYNC_STATE=str(work / f"state-{time.monotonic_ns()}.db"))
                     env.update(simproc.parse_settings(spec))

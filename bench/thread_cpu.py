@@ -36,6 +36,12 @@ def sample(pid: int, seen: dict[int, tuple[str, float, float]], tick: int) -> No
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument(
+        "--client",
+        choices=["tool", "floor", "lean"],
+        default="tool",
+        help="what to measure: the tool's sync, bench/floor.py or bench/experiments/lean.py",
+    )
     parser.add_argument("settings", nargs="*", help="ENV=VALUE for the sync")
     args = parser.parse_args()
     work = simproc.workdir()
@@ -48,8 +54,20 @@ def main() -> int:
     seen: dict[int, tuple[str, float, float]] = {}
     started = time.perf_counter()
     try:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [simproc.PYTHON, "-m", "magento_zoho_sync", "sync"],
+        argv = {
+            "tool": [simproc.PYTHON, "-m", "magento_zoho_sync", "sync"],
+            "floor": [simproc.PYTHON, str(simproc.ROOT / "bench" / "floor.py"), "--result", str(work / "f.json")],
+            "lean": [
+                simproc.PYTHON,
+                str(simproc.ROOT / "bench" / "experiments" / "lean.py"),
+                "--state",
+                str(work / "lean.db"),
+                "--result",
+                str(work / "l.json"),
+            ],
+        }[args.client]
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and scripts
+            argv,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
