@@ -45,6 +45,15 @@ def test_update_path_does_not_need_last_name(api: httpx2.Client, sim: ZohoSimula
     assert item["action"] == "update"
 
 
+def test_a_field_sent_as_null_in_an_upsert_that_updates_is_cleared(api: httpx2.Client, sim: ZohoSimulator) -> None:
+    record_id = sim.add_contact(Last_Name="Known", Email="known@example.com", Phone="+49 30 1234")
+    response = upsert(api, [{"Email": "known@example.com", "Mailing_City": "Paris", "Phone": None}])
+    assert response.json()["data"][0]["action"] == "update"
+    stored = sim.contact(record_id)
+    assert stored is not None
+    assert stored["Mailing_City"] == "Paris" and stored.get("Phone") is None
+
+
 def test_insert_path_needs_last_name(api: httpx2.Client) -> None:
     response = upsert(api, [{"Email": "new@example.com"}])
     assert response.status_code == 400

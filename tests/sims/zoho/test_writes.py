@@ -203,6 +203,17 @@ def test_update_without_id_and_with_unknown_id(api: httpx2.Client) -> None:
     }
 
 
+def test_a_field_sent_as_null_in_an_update_is_cleared(api: httpx2.Client, sim: ZohoSimulator) -> None:
+    record_id = sim.add_contact(Last_Name="Keep", Email="k@example.com", Phone="+49 30 1234", Mailing_Zip="10115")
+    body = {"data": [{"id": record_id, "Mailing_City": "Paris", "Phone": None, "Mailing_Zip": None}]}
+    response = api.put("/crm/v8/Contacts", content=json.dumps(body))
+    assert response.json()["data"][0]["code"] == "SUCCESS"
+    stored = sim.contact(record_id)
+    assert stored is not None
+    assert stored["Mailing_City"] == "Paris" and stored["Last_Name"] == "Keep"  # the others as they were
+    assert stored.get("Phone") is None and stored.get("Mailing_Zip") is None
+
+
 def test_update_blanking_last_name_is_mandatory_not_found(api: httpx2.Client, sim: ZohoSimulator) -> None:
     record_id = sim.add_contact(Last_Name="Keep", Email="k@example.com")
     response = api.put("/crm/v8/Contacts", content=json.dumps({"data": [{"id": record_id, "Last_Name": None}]}))
