@@ -30,10 +30,11 @@ The mapping runs once per customer of the store, so it is written for speed. A :
 straight run of code per rule (fetch, transforms, clean, store), cached per spec; exact-type checks
 (``type(v) is dict``) come before the slow ``isinstance(v, Mapping)`` ABC checks; the address is chosen once per
 customer, where a rule first reads it; the exact UTF-16 length of a text is counted only when it is longer than
-half its field's limit. ``payload_hash`` serialises with orjson and falls back to the standard library whenever
+half its field's limit; the id of each address read is kept (:mod:`.mapping_addresses`), as an f-string when
+it is an integer. ``payload_hash`` serialises with orjson and falls back to the standard library whenever
 orjson could write other bytes (the hashes are stored). The results are exactly those of the simple
-implementation kept in ``tests/unit/mapping_reference.py``, as
-``tests/unit/test_mapping_equivalence.py`` checks; ``bench/bench_mapping.py`` times both.
+implementation kept in ``tests/unit/mapping_reference.py`` (the address ids, which it predates, those of a simple
+definition), as ``tests/unit/test_mapping_equivalence.py`` checks; ``bench/bench_mapping.py`` times both.
 """
 
 from __future__ import annotations
@@ -135,6 +136,8 @@ class MappedCustomer:
     updated_at: str | None = None
     #: Fields cut to the Zoho limit (only with ``truncate_long_values``); worth a warning.
     truncated: tuple[str, ...] = ()
+    #: The ids of the addresses the mapping read, by source (``"a12"``: :mod:`.mapping_addresses`); None for none.
+    address_ids: str | None = None
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -326,7 +329,7 @@ def map_customer(
             raise MappingProblem(MAPPING_ERROR, "the Magento customer has no valid id")
         cached = PLANS.get(id(spec))
         plan = cached[1] if cached is not None and cached[0] is spec else plan_for(spec)
-        payload = plan.run(customer)
+        payload, address_ids = plan.run(customer)
         email_norm = _checked_email(payload)
         truncated = _enforce_limits(payload, limits, spec.truncate_long_values, spec.whole_fields)
     except MappingProblem as problem:
@@ -343,6 +346,7 @@ def map_customer(
         website_id if type(website_id) is int else _optional_int(website_id),
         updated_at if isinstance(updated_at, str) else None,
         truncated,
+        address_ids,
     )
 
 

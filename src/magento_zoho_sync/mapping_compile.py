@@ -1,7 +1,8 @@
 """A mapping spec compiled into one generated function: the mapping's speed, kept apart from its rules.
 
 :func:`plan_for` gives a spec's :class:`Plan`, compiled on first use and cached; ``plan.run(customer)`` is the
-payload before :func:`magento_zoho_sync.mapping.map_customer` checks the email and the lengths. The generated code
+payload before :func:`magento_zoho_sync.mapping.map_customer` checks the email and the lengths, and the ids of the
+addresses its sources read (:mod:`.mapping_addresses`). The generated code
 does exactly what :func:`magento_zoho_sync.mapping_values.resolve` and ``clean`` do per rule, as
 ``tests/unit/test_mapping_equivalence.py`` checks against the simple implementation.
 """
@@ -15,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
+from magento_zoho_sync.mapping_addresses import SOURCE_LETTERS, address_key, encode_address_ids
 from magento_zoho_sync.mapping_config import (
     LIST_TRANSFORM,
     TRANSFORMS,
@@ -83,10 +85,13 @@ else:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A compiled spec: ``run(customer)`` gives the payload before the email and length checks."""
+    """A compiled spec: ``run(customer)`` gives the payload before the email and length checks, and the ids of the
+    addresses read (:func:`~magento_zoho_sync.mapping_addresses.encode_address_ids`; ``None`` when none is read)."""
 
-    run: Callable[[Mapping[str, Any]], dict[str, Any]]
+    run: Callable[[Mapping[str, Any]], tuple[dict[str, Any], str | None]]
     source: str  # the generated code, for whoever debugs it
+    #: address source (``address``, ``billing``, ``shipping``) → the fields mapped from it, in the rules' order
+    address_fields: Mapping[str, tuple[str, ...]]
 
 
 def _constant(arg: str | None) -> Callable[[Any], Any]:
@@ -157,16 +162,34 @@ class _Source:
             "_getter": _getter,
             "_get_in": get_in,
             "_attribute_in": attribute_in,
+            "_address_key": address_key,
+            "_encode_address_ids": encode_address_ids,
         }
         self._lines = ["def run(customer):", "    payload = {}"]
         self._roots: dict[str, str] = {}  # root name → variable
         self._getters: set[str] = set()  # root variables whose ``get_`` variable is set
+        self.address_fields: dict[str, list[str]] = {}  # address source → the fields mapped from it
 
     def text(self) -> str:
-        return "\n".join([*self._lines, "    return payload", ""])
+        return "\n".join([*self._lines, f"    return payload, {self._address_ids()}", ""])
+
+    def _address_ids(self) -> str:
+        """The expression of the address ids: an f-string when every address read has an integer id (its usual
+        form), else :func:`encode_address_ids`; the sources in letter order, so one set of ids is one text."""
+        roots = self._roots.items()
+        sources = sorted((SOURCE_LETTERS[name], f"id_{var}") for name, var in roots if name in SOURCE_LETTERS)
+        if not sources:
+            return "None"
+        fast = ",".join(f"{letter}{{{var}}}" for letter, var in sources)
+        test = " and ".join(f"type({var}) is int" for _, var in sources)
+        letters = "".join(f"{letter!r}, " for letter, _ in sources)
+        keys = "".join(f"{var}, " for _, var in sources)
+        return f'(f"{fast}" if {test} else _encode_address_ids(({letters}), ({keys})))'
 
     def rule(self, i: int, rule: FieldRule) -> None:
         self.env[f"field_{i}"], self.env[f"rule_{i}"] = rule.field, rule
+        if rule.path is not None and rule.path.root in SOURCE_LETTERS:
+            self.address_fields.setdefault(rule.path.root, []).append(rule.field)
         self.env[f"keep_numbers_{i}"] = keeps_numbers(rule)  # worked out once, not per customer
         if rule.path is None:
             self._emit("value = None")
@@ -190,6 +213,8 @@ class _Source:
             else:
                 self.env[f"load_{var}"] = root_loader(name)
                 self._emit(f"{var} = load_{var}(customer)")
+                # the address's id, remembered so that a change of address can clear what the old one filled
+                self._emit(f"id_{var} = {var}.get('id') if type({var}) is dict else _address_key({var})")
         return var
 
     def _get_function(self, name: str) -> str:
@@ -236,7 +261,8 @@ def compile_spec(spec: MappingSpec) -> Plan:
         source.rule(i, rule)
     code = source.text()
     exec(compile(code, "<compiled mapping>", "exec"), source.env)  # noqa: S102 - generated names only, see above
-    return Plan(source.env["run"], code)
+    fields = {name: tuple(names) for name, names in source.address_fields.items()}
+    return Plan(source.env["run"], code, MappingProxyType(fields))
 
 
 #: Compiled plans by ``id(spec)``; each entry holds its spec, so the id cannot be reused while it is cached.
