@@ -5,7 +5,8 @@ Its tables are in ``state_schema.py``.
 What it keeps (and never: a password, a token or a client secret):
 
 * ``links``      one row per Magento customer: its normalised email, ``updated_at``, the Zoho contact id it is
-                 linked to, the hash of the payload last acknowledged by Zoho, and when.
+                 linked to, the hash of the payload last acknowledged by Zoho, and when, and the ids of the
+                 addresses that payload was read from (``mapping_addresses.py``).
 * ``failures``   customers whose last attempt failed, with a stable code and message, how many runs they have
                  failed in, and whether they are parked (no longer retried).
 * ``zoho_index`` the normalised emails of the Zoho contacts, read by the last full run (to find contacts
@@ -57,7 +58,7 @@ from magento_zoho_sync.state_schema import (
     SCHEMA_VERSION,
     STATE_TABLES,
     create_tables,
-    has_error_details,
+    missing_columns,
     utc_now,
 )
 
@@ -151,16 +152,17 @@ class StateStore(RunHistory):
                 create_tables(db)
         return store
 
-    def _add_error_details(self) -> None:
-        """``run_errors.details``, a column added after schema 1, added to a file of an earlier version: under the
-        sync's lock (no other sync, of any version, is writing), and checked again inside the transaction. Those
-        versions name the columns they read and write, so they go on working with it: no new schema version."""
-        if has_error_details(self._db):
+    def _add_columns(self) -> None:
+        """The columns added after schema 1 (``run_errors.details``, ``links.address_ids``), added to a file of an
+        earlier version: under the sync's lock (no other sync, of any version, is writing), and checked again
+        inside the transaction. Those versions name the columns they read and write, so they go on working with
+        it: no new schema version."""
+        if not missing_columns(self._db):
             return
         try:
             with self.transaction() as db:
-                if not has_error_details(self._db):
-                    db.execute("ALTER TABLE run_errors ADD COLUMN details TEXT")
+                for table, column, kind in missing_columns(db):  # names of ours, not input
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         except sqlite3.OperationalError as exc:
             if "duplicate column" not in str(exc):
                 raise state_error(exc, self.path) from exc
@@ -187,7 +189,7 @@ class StateStore(RunHistory):
                 hint="Wait for it to finish (or stop it); two syncs on one state file would send the same data twice.",
             ) from None
         try:
-            self._add_error_details()
+            self._add_columns()
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -298,21 +300,22 @@ class StateStore(RunHistory):
     def links_for(self, customer_ids: Sequence[int]) -> dict[int, Link]:
         result: dict[int, Link] = {}
         for row in self._select_in(
-            "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted FROM links "
+            "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted, address_ids FROM links "
             "WHERE customer_id IN {in}",
             list(customer_ids),
         ):
-            result[int(row[0])] = Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]))
+            result[int(row[0])] = Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), row[6])
         return result
 
     def links_by_email(self, emails: Iterable[str]) -> dict[str, list[Link]]:
         result: dict[str, list[Link]] = {}
         for row in self._select_in(
-            "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted FROM links "
+            "SELECT customer_id, email, updated_at, zoho_id, payload_hash, deleted, address_ids FROM links "
             "WHERE email IN {in} AND deleted = 0",
             sorted(set(emails)),
         ):
-            result.setdefault(row[1], []).append(Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5])))
+            link = Link(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+            result.setdefault(row[1], []).append(link)
         return result
 
     def _select_in(self, sql: str, values: Sequence[Any], *, chunk_size: int = 500) -> Iterator[Sequence[Any]]:

@@ -33,28 +33,29 @@ NEVER_PARKED: Final = frozenset({"RETRIES_EXHAUSTED"})
 _LINKS: dict[bool, tuple[str, str]] = {
     # a written customer keeps its contact id when none is given (an unchanged customer's refresh)
     False: (
-        "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, synced_at, deleted) "
-        "VALUES(?, ?, ?, ?, ?, ?, 0) ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, "
+        "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, address_ids, synced_at, deleted) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, "
         "updated_at = excluded.updated_at, zoho_id = COALESCE(excluded.zoho_id, links.zoho_id), payload_hash "
-        "= excluded.payload_hash, synced_at = excluded.synced_at, deleted = 0",
-        "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, synced_at, deleted) SELECT "
-        "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
-        "json_extract(value, '$[3]'), json_extract(value, '$[4]'), ?, 0 FROM json_each(?) WHERE true ON "
-        "CONFLICT(customer_id) DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at, "
-        "zoho_id = COALESCE(excluded.zoho_id, links.zoho_id), payload_hash = excluded.payload_hash, synced_at"
-        " = excluded.synced_at, deleted = 0",
+        "= excluded.payload_hash, address_ids = excluded.address_ids, synced_at = excluded.synced_at, deleted = 0",
+        "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, address_ids, synced_at, deleted) "
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+        "json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), ?, 0 FROM "
+        "json_each(?) WHERE true ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, updated_at = "
+        "excluded.updated_at, zoho_id = COALESCE(excluded.zoho_id, links.zoho_id), payload_hash = "
+        "excluded.payload_hash, address_ids = excluded.address_ids, synced_at = excluded.synced_at, deleted = 0",
     ),
-    # a merged customer's data is in no contact: it loses its contact id
+    # a merged customer's data is in no contact: it loses its contact id (and its hash and address ids, given None)
     True: (
-        "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, synced_at, deleted) "
-        "VALUES(?, ?, ?, ?, ?, ?, 0) ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, "
-        "updated_at = excluded.updated_at, zoho_id = NULL, payload_hash = excluded.payload_hash, synced_at = "
-        "excluded.synced_at, deleted = 0",
-        "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, synced_at, deleted) SELECT "
-        "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
-        "json_extract(value, '$[3]'), json_extract(value, '$[4]'), ?, 0 FROM json_each(?) WHERE true ON "
-        "CONFLICT(customer_id) DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at, "
-        "zoho_id = NULL, payload_hash = excluded.payload_hash, synced_at = excluded.synced_at, deleted = 0",
+        "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, address_ids, synced_at, deleted) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, "
+        "updated_at = excluded.updated_at, zoho_id = NULL, payload_hash = excluded.payload_hash, address_ids = "
+        "excluded.address_ids, synced_at = excluded.synced_at, deleted = 0",
+        "INSERT INTO links(customer_id, email, updated_at, zoho_id, payload_hash, address_ids, synced_at, deleted) "
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+        "json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), ?, 0 FROM "
+        "json_each(?) WHERE true ON CONFLICT(customer_id) DO UPDATE SET email = excluded.email, updated_at = "
+        "excluded.updated_at, zoho_id = NULL, payload_hash = excluded.payload_hash, address_ids = "
+        "excluded.address_ids, synced_at = excluded.synced_at, deleted = 0",
     ),
 }
 _CONTACTS = (
@@ -154,16 +155,25 @@ class PartWriter:
             self._many(
                 *_LINKS[merged],
                 [
-                    (link.customer_id, link.email, link.updated_at, link.zoho_id, None if merged else link.payload_hash)
+                    (
+                        link.customer_id,
+                        link.email,
+                        link.updated_at,
+                        link.zoho_id,
+                        None if merged else link.payload_hash,
+                        None if merged else link.address_ids,
+                    )
                     for link in group
                 ],
                 now,
             )
         written = [link for link in links if link.zoho_id and link.payload_hash is not None and link.email]
-        # the contact now holds this customer's data: others linked to it no longer match it
+        # the contact now holds this customer's data: others linked to it no longer match it (nor did Zoho get its
+        # address fields from their addresses)
         self._many(
-            "UPDATE links SET payload_hash = NULL WHERE zoho_id = ? AND customer_id != ?",
-            "UPDATE links SET payload_hash = NULL WHERE customer_id IN (SELECT l.customer_id FROM json_each(?) j "
+            "UPDATE links SET payload_hash = NULL, address_ids = NULL WHERE zoho_id = ? AND customer_id != ?",
+            "UPDATE links SET payload_hash = NULL, address_ids = NULL WHERE customer_id IN (SELECT l.customer_id "
+            "FROM json_each(?) j "
             "JOIN links l ON l.zoho_id = json_extract(j.value, '$[0]') "
             "AND l.customer_id != json_extract(j.value, '$[1]'))",
             [(link.zoho_id, link.customer_id) for link in written],

@@ -16,6 +16,8 @@ class Link:
     zoho_id: str | None
     payload_hash: str | None
     deleted: bool = False
+    #: the ids of the addresses the payload last acknowledged was read from ("a12"); None: not known
+    address_ids: str | None = None
 
 
 @dataclass(slots=True)  # one per customer: a frozen dataclass is 4x slower to build
@@ -29,6 +31,8 @@ class LinkUpdate:
     payload_hash: str | None
     #: merged into another customer of the same email: its data is in no contact (no contact id, no hash)
     merged: bool = False
+    #: the ids of the addresses the payload was read from (``MappedRecord.address_ids``)
+    address_ids: str | None = None
 
 
 @dataclass(slots=True)  # one per customer: a frozen dataclass is 4x slower to build

@@ -1,8 +1,9 @@
-"""The state file's tables, and the one column added to them since (SQLite; the store is ``state.py``).
+"""The state file's tables, and the columns added to them since (SQLite; the store is ``state.py``).
 
 ``PRAGMA user_version`` holds :data:`SCHEMA_VERSION`. A file of an earlier version of this tool may lack
-``run_errors.details``: the store adds it under the sync's lock (``StateStore.lock``), without a new schema
-version, so that those versions (which name the columns they read and write) go on working with the file.
+``run_errors.details`` or ``links.address_ids`` (:data:`ADDED_COLUMNS`): the store adds them under the sync's lock
+(``StateStore.lock``), without a new schema version, so that those versions (which name the columns they read and
+write) go on working with the file.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ CREATE TABLE IF NOT EXISTS links (
     zoho_id       TEXT,
     payload_hash  TEXT,
     synced_at     TEXT,
-    deleted       INTEGER NOT NULL DEFAULT 0
+    deleted       INTEGER NOT NULL DEFAULT 0,
+    address_ids   TEXT  -- the addresses last sent, "a12,s13" (added to the files of earlier versions under the lock)
 );
 CREATE INDEX IF NOT EXISTS links_email ON links(email);
 CREATE INDEX IF NOT EXISTS links_zoho ON links(zoho_id);
@@ -80,6 +82,20 @@ def create_tables(db: sqlite3.Connection) -> None:
         if statement.strip():
             db.execute(statement)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+#: (table, column, type) of each column added after schema 1: :func:`missing_columns` of a file get added to it.
+ADDED_COLUMNS: Final = (("run_errors", "details", "TEXT"), ("links", "address_ids", "TEXT"))
+
+
+def missing_columns(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """The :data:`ADDED_COLUMNS` a file of an earlier version lacks (of the tables it has)."""
+    missing: list[tuple[str, str, str]] = []
+    for table, column, kind in ADDED_COLUMNS:
+        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}  # a table name of ours: no input
+        if columns and column not in columns:
+            missing.append((table, column, kind))
+    return missing
 
 
 def has_error_details(db: sqlite3.Connection) -> bool:

@@ -14,14 +14,23 @@ from hypothesis import strategies as st
 from magento_zoho_sync.errors import LockedError
 from magento_zoho_sync.state import CommitPart, FailureRecord, LinkUpdate, StateStore, _lock_path
 from magento_zoho_sync.state_file import state_error
-from magento_zoho_sync.state_schema import has_error_details
+from magento_zoho_sync.state_schema import has_error_details, missing_columns
 
 IDS = st.integers(min_value=1, max_value=12)
 EMAILS = st.sampled_from(["a@x.io", "b@x.io", "c@x.io", "d@x.io", "Bad\ud800@x.io"])
 ZOHO_IDS = st.sampled_from([None, "z1", "z2", "z3"])
 HASHES = st.sampled_from([None, "h1", "h2"])
 
-LINKS = st.builds(LinkUpdate, IDS, EMAILS | st.none(), st.sampled_from(["2024-01-01", "2024-02-02"]), ZOHO_IDS, HASHES)
+ADDRESS_IDS = st.sampled_from([None, "a12", "a-", "a12,s13"])
+LINKS = st.builds(
+    LinkUpdate,
+    IDS,
+    EMAILS | st.none(),
+    st.sampled_from(["2024-01-01", "2024-02-02"]),
+    ZOHO_IDS,
+    HASHES,
+    address_ids=ADDRESS_IDS,
+)
 MERGED = st.builds(lambda cid, email: LinkUpdate(cid, email, "2024-03-03", None, None, merged=True), IDS, EMAILS)
 FAILURES = st.builds(
     FailureRecord,
@@ -151,6 +160,43 @@ def test_a_failures_details_are_kept_and_an_earlier_versions_file_gets_the_colum
     with store.lock():  # as a sync takes it: the column is added under the lock
         store.commit_parts(run_id=run_id, parts=[CommitPart(failures=[failure])])
     assert [(f.customer_id, f.details) for f in store.run_errors(run_id)] == [(1, {}), (2, {"field": "Last_Name"})]
+    store.close()
+
+
+def test_the_address_ids_are_kept_with_a_link_and_an_earlier_versions_file_gets_their_column(tmp_path: Path) -> None:
+    """A file written before links had ``address_ids`` (the previous version's): opened and read as it is (nothing
+    remembered), given the column under a sync's lock; then a link keeps the ids it is written with, a merged one
+    and another customer's write to its contact forget them."""
+    path = tmp_path / "s.sqlite"
+    store = StateStore.open(path)
+    store.commit_parts(run_id=store.start_run("full"), parts=[CommitPart([LinkUpdate(1, "a@x.io", "t", "z1", "h")])])
+    with store.transaction() as db:  # as the previous version left it
+        db.execute("ALTER TABLE links DROP COLUMN address_ids")
+    store.close()
+    store = StateStore.open(path)
+    assert missing_columns(store._db) == [("links", "address_ids", "TEXT")]
+    with store.lock():
+        assert missing_columns(store._db) == []
+        assert store.links_for([1])[1].address_ids is None  # nothing remembered: never blank, as before
+        links = [LinkUpdate(1, "a@x.io", "t", "z1", "h", address_ids="a12"), LinkUpdate(2, "b@x.io", "t", "z2", "h")]
+        store.commit(
+            run_id=store.start_run("full"), links=[*links, LinkUpdate(3, "c@x.io", "t", "z3", "h", address_ids="a7")]
+        )
+        assert store.links_for([1])[1].address_ids == "a12"
+        assert store.links_by_email(["a@x.io"])["a@x.io"][0].address_ids == "a12"
+        store.commit(
+            run_id=store.start_run("full"),
+            links=[
+                LinkUpdate(2, "b@x.io", "t", None, None, merged=True, address_ids="a5"),
+                LinkUpdate(4, "d@x.io", "t", "z3", "h", address_ids="a9"),  # now holds contact z3: 3's ids go
+            ],
+        )
+        assert {cid: link.address_ids for cid, link in store.links_for([1, 2, 3, 4]).items()} == {
+            1: "a12",
+            2: None,
+            3: None,
+            4: "a9",
+        }
     store.close()
 
 
