@@ -36,6 +36,7 @@ from magento_zoho_sync.http import ApiStats
 from magento_zoho_sync.magento.client import MagentoClient
 from magento_zoho_sync.mapping import DEFAULT_LIMITS, MappingFailure, limits_from_fields, map_customer, normalise_email
 from magento_zoho_sync.mapping import payload_hash as hash_payload
+from magento_zoho_sync.mapping_compile import plan_for
 from magento_zoho_sync.mapping_config import MappingSpec
 from magento_zoho_sync.mapping_options import with_option_labels
 from magento_zoho_sync.memory import limit_malloc_arenas
@@ -101,6 +102,10 @@ class CustomerMapper:
     def normalise_email(self, email: str) -> str:
         return normalise_email(email)
 
+    @property
+    def address_fields(self) -> Mapping[str, Sequence[str]]:
+        return plan_for(self.spec).address_fields
+
     def map(self, customer: Mapping[str, Any]) -> MappedRecord | FailureRecord:
         if not self._checked:
             self._check_fields()
@@ -118,6 +123,7 @@ class CustomerMapper:
             payload=result.payload,
             payload_hash=hash_payload(result.payload),
             truncated=result.truncated,
+            address_ids=result.address_ids,
         )
 
     def _fetch_limits(self, fields: Sequence[FieldMeta] | None = None) -> None:

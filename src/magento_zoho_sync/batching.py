@@ -29,9 +29,15 @@ class Pending:
     fell_back: bool = False  # an update by id that came back "invalid id" and is now sent as an upsert
     linked_id: str | None = None  # an upsert of a customer the state links to this contact
     leaving: str | None = None  # the email the state links this customer to until this write is acknowledged
+    address_ids: str | None = None  # the ids of the addresses the payload was read from (kept with the link)
+    #: fields sent as null: left out by the payload, filled from an address that is no longer the one read
+    #: (only in an update of the customer's own contact by id; not in ``payload``, nor in its hash)
+    cleared: tuple[str, ...] = ()
 
     def body(self) -> dict[str, Any]:
         if self.action is Action.UPDATE_BY_ID:
+            if self.cleared:
+                return {**self.payload, **dict.fromkeys(self.cleared), "id": self.zoho_id}
             return {**self.payload, "id": self.zoho_id}
         return self.payload
 

@@ -14,6 +14,7 @@ from typing import Any
 from magento_zoho_sync.batching import Pending
 from magento_zoho_sync.engine_shared import EngineShared
 from magento_zoho_sync.mapping import normalise_email
+from magento_zoho_sync.mapping_addresses import fields_to_clear
 from magento_zoho_sync.mapping_values import MAPPING_ERROR
 from magento_zoho_sync.planner import Action, Candidate, Decision, ZohoMatch, decide, wins_over
 from magento_zoho_sync.sources import MappedRecord
@@ -217,9 +218,18 @@ class CustomerHandling(EngineShared):
             if not self._reconsidering:
                 self.tally.unchanged += 1
                 self._page_unchanged.add(record.customer_id)
-            if own is not None and own.updated_at != record.updated_at:  # keeps "the latest update wins" true
+            # keeps "the latest update wins" true; and the addresses read: another address that gives the same values
+            # (so the same fields left out) is now the one whose values Zoho holds
+            if own is not None and (own.updated_at != record.updated_at or own.address_ids != record.address_ids):
                 self._refreshed.append(
-                    LinkUpdate(record.customer_id, record.email, record.updated_at, own.zoho_id, own.payload_hash)
+                    LinkUpdate(
+                        record.customer_id,
+                        record.email,
+                        record.updated_at,
+                        own.zoho_id,
+                        own.payload_hash,
+                        address_ids=record.address_ids,
+                    )
                 )
             return
         moved_from = _moved_from(own, record.email)
@@ -244,7 +254,15 @@ class CustomerHandling(EngineShared):
         # edited in Zoho (said); a customer that moved to a new email gets a new contact when its old one stays
         # with the customers still on the old email: nothing to say then
         linked = own.zoho_id if upsert and own is not None and moved_from is None else None
-        self._queue(record, decision.action, None if upsert else decision.zoho_id, linked=linked, leaving=moved_from)
+        cleared = cleared_fields(record, own, decision, self.mapper.address_fields) if own is not None else ()
+        self._queue(
+            record,
+            decision.action,
+            None if upsert else decision.zoho_id,
+            linked=linked,
+            leaving=moved_from,
+            cleared=cleared,
+        )
 
     def _queue(
         self,
@@ -254,6 +272,7 @@ class CustomerHandling(EngineShared):
         *,
         linked: str | None = None,
         leaving: str | None = None,
+        cleared: tuple[str, ...] = (),
     ) -> None:
         self._writer.queue(
             Pending(
@@ -266,6 +285,8 @@ class CustomerHandling(EngineShared):
                 zoho_id=zoho_id,
                 linked_id=linked,
                 leaving=leaving,
+                address_ids=record.address_ids,
+                cleared=cleared,
             )
         )
 
@@ -292,6 +313,25 @@ class CustomerHandling(EngineShared):
             self.tally.unchanged -= 1
         self.tally.merged += 1
         self.tally.merges.append((merged_id, into, email))
+
+
+def cleared_fields(
+    record: MappedRecord, own: Link, decision: Decision, address_fields: Mapping[str, Sequence[str]]
+) -> tuple[str, ...]:
+    """The fields to send as null with the customer's data: in an update of its own contact by id, those the payload
+    leaves out that an address no longer read had filled (:func:`fields_to_clear`).
+
+    None for another contact (its fields never came from this customer's addresses), nor when the payload is the
+    one Zoho acknowledged last (the same values, so the same fields left out: nothing of the old address is left),
+    nor when no address is remembered (a link of an earlier version): then never blank, as always."""
+    if (
+        not own.address_ids
+        or decision.action is not Action.UPDATE_BY_ID
+        or decision.zoho_id != own.zoho_id
+        or own.payload_hash == record.payload_hash
+    ):
+        return ()
+    return fields_to_clear(own.address_ids, record.address_ids, address_fields, record.payload)
 
 
 def _moved_from(own: Link | None, email: str) -> str | None:

@@ -60,11 +60,19 @@ class OutcomeHandling(EngineShared):
                 else:
                     self.tally.updated += 1
                 if self.options.dry_run:
-                    self.tally.planned.append((record.customer_id, record.email, action, outcome.id, outcome.message))
+                    reason = outcome.message + (f"; clears {', '.join(record.cleared)}" if record.cleared else "")
+                    self.tally.planned.append((record.customer_id, record.email, action, outcome.id, reason))
                 if action == "insert" and record.linked_id and outcome.id and outcome.id != record.linked_id:
                     self._note_relinked(record, outcome.id)
                 links.append(
-                    LinkUpdate(record.customer_id, record.email, record.updated_at, outcome.id, record.payload_hash)
+                    LinkUpdate(
+                        record.customer_id,
+                        record.email,
+                        record.updated_at,
+                        outcome.id,
+                        record.payload_hash,
+                        address_ids=record.address_ids,
+                    )
                 )
                 resolved.append(record.customer_id)
             elif batch.action is Action.UPDATE_BY_ID and _invalid_id(outcome) and not record.fell_back:
@@ -114,6 +122,7 @@ class OutcomeHandling(EngineShared):
                 refused.append(FailureRecord(record.customer_id, record.email, decision.code or "REJECTED", message))
                 continue
             record.action, record.zoho_id, record.fell_back = decision.action, decision.zoho_id, True
+            record.cleared = ()  # another contact than the one the old address's values went to
             self._writer.queue(record)
         return refused
 

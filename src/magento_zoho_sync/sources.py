@@ -91,6 +91,7 @@ class MappedRecord:
     payload: dict[str, Any]
     payload_hash: str
     truncated: tuple[str, ...] = ()  # fields cut to Zoho's length (truncate_long_values)
+    address_ids: str | None = None  # the ids of the addresses the payload was read from (mapping_addresses)
 
 
 class Mapper(Protocol):
@@ -99,3 +100,8 @@ class Mapper(Protocol):
 
     def map(self, customer: Mapping[str, Any]) -> MappedRecord | FailureRecord: ...
     def normalise_email(self, email: str) -> str: ...
+
+    @property
+    def address_fields(self) -> Mapping[str, Sequence[str]]:
+        """Address source (``address``, ``billing``, ``shipping``) → the Zoho fields mapped from it."""
+        ...

@@ -177,6 +177,9 @@ class FakeZoho:
 
 
 class FakeMapper:
+    #: address source → the fields mapped from it (the fakes map no address)
+    address_fields: Mapping[str, Sequence[str]] = {}
+
     def prepare_run(self, *, full: bool) -> None:
         pass
 
