@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
-from magento_zoho_sync.mapping_addresses import SOURCE_LETTERS, address_key, encode_address_ids
+from magento_zoho_sync.mapping_addresses import NO_ADDRESS, NONE_TEXT, SOURCE_LETTERS, address_key, encode_address_ids
 from magento_zoho_sync.mapping_config import (
     LIST_TRANSFORM,
     TRANSFORMS,
@@ -163,6 +163,7 @@ class _Source:
             "_get_in": get_in,
             "_attribute_in": attribute_in,
             "_address_key": address_key,
+            "_NO_ADDRESS": NO_ADDRESS,
             "_encode_address_ids": encode_address_ids,
         }
         self._lines = ["def run(customer):", "    payload = {}"]
@@ -182,9 +183,12 @@ class _Source:
             return "None"
         fast = ",".join(f"{letter}{{{var}}}" for letter, var in sources)
         test = " and ".join(f"type({var}) is int" for _, var in sources)
+        none = ",".join(f"{letter}{NONE_TEXT}" for letter, _ in sources)  # a customer without any address
+        test_none = " and ".join(f"{var} is _NO_ADDRESS" for _, var in sources)
         letters = "".join(f"{letter!r}, " for letter, _ in sources)
         keys = "".join(f"{var}, " for _, var in sources)
-        return f'(f"{fast}" if {test} else _encode_address_ids(({letters}), ({keys})))'
+        slow = f"_encode_address_ids(({letters}), ({keys}))"
+        return f'(f"{fast}" if {test} else "{none}" if {test_none} else {slow})'
 
     def rule(self, i: int, rule: FieldRule) -> None:
         self.env[f"field_{i}"], self.env[f"rule_{i}"] = rule.field, rule

@@ -48,6 +48,7 @@ def test_each_source_a_mapping_reads_is_recorded_in_letter_order() -> None:
     }
     assert mapped(customer(SHIPPING, BILLING), spec).address_ids == "a12,b12,s13"
     assert mapped(customer(SHIPPING), spec).address_ids == "a13,b-,s13"
+    assert mapped(customer(), spec).address_ids == "a-,b-,s-"
     assert mapped(customer({**BILLING, "id": "x"}, SHIPPING), spec).address_ids == "s13"
 
 
