@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 
 LIMITS_META_KEY = "zoho_field_limits"
 FIELDS_CHECKED_META_KEY = "zoho_fields_checked"
+#: the Contacts fields the org makes mandatory (a JSON list), read with the lengths: never cleared (Zoho refuses it)
+MANDATORY_META_KEY = "zoho_mandatory_fields"
 
 
 class CustomerMapper:
@@ -79,6 +81,7 @@ class CustomerMapper:
         cached = state.get_meta(LIMITS_META_KEY) if state is not None else None
         self._limits: Mapping[str, int] = {**DEFAULT_LIMITS, **json.loads(cached)} if cached else DEFAULT_LIMITS
         self._fetched = cached is not None
+        self._mandatory = _names(state.get_meta(MANDATORY_META_KEY) if state is not None else None)
         # checked already with this state file, this mapping and these upsert keys (a check that passed)
         self._signature = signature(spec, zoho.duplicate_check_fields)
         checked = state.get_meta(FIELDS_CHECKED_META_KEY) if state is not None else None
@@ -104,7 +107,13 @@ class CustomerMapper:
 
     @property
     def address_fields(self) -> Mapping[str, Sequence[str]]:
-        return plan_for(self.spec).address_fields
+        """The fields mapped from each address source, those the org makes mandatory left out: clearing one would
+        make Zoho refuse the whole update, so it keeps the old address's value, as before."""
+        mandatory = self._mandatory
+        return {
+            source: tuple(name for name in names if name not in mandatory)
+            for source, names in plan_for(self.spec).address_fields.items()
+        }
 
     def map(self, customer: Mapping[str, Any]) -> MappedRecord | FailureRecord:
         if not self._checked:
@@ -131,10 +140,13 @@ class CustomerMapper:
             if self._fetched:
                 return
             self._fetched = True
-            limits = limits_from_fields(self._zoho.contact_fields() if fields is None else fields)
+            read = self._zoho.contact_fields() if fields is None else fields
+            limits = limits_from_fields(read)
             self._limits = limits
+            self._mandatory = frozenset(meta.api_name for meta in read if meta.system_mandatory)
             if self._state is not None:
                 self._state.commit_meta(LIMITS_META_KEY, json.dumps(limits, sort_keys=True))
+                self._state.commit_meta(MANDATORY_META_KEY, json.dumps(sorted(self._mandatory)))
 
     def _check_fields(self) -> None:
         """Stop the run (ConfigError) when the settings name Zoho fields the org does not have or cannot match on,
@@ -160,6 +172,15 @@ class CustomerMapper:
         self._fetch_limits(fields)
         if self._state is not None:
             self._state.commit_meta(FIELDS_CHECKED_META_KEY, self._signature)
+
+
+def _names(raw: str | None) -> frozenset[str]:
+    """The field names of a JSON list kept in the state (none when missing or unreadable)."""
+    try:
+        names = json.loads(raw) if raw else []
+    except ValueError:
+        return frozenset()
+    return frozenset(name for name in names if isinstance(name, str)) if isinstance(names, list) else frozenset()
 
 
 @dataclass

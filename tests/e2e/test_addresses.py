@@ -8,6 +8,7 @@ import sqlite3
 from contextlib import closing
 from typing import Any
 
+from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sync.output import build_report
 from tests.e2e.conftest import World, add_customer, contact
 
@@ -91,3 +92,17 @@ def test_a_state_file_of_the_previous_version_opens_works_and_learns_the_address
     remove_default_billing(world, customer_id)
     world.sync()
     assert contact(world, "ann@example.com").get("Phone") is None
+
+
+def test_a_field_the_org_makes_mandatory_is_never_cleared(make_world: Any) -> None:
+    """Zoho refuses an update that blanks a mandatory field, with all its other values: the old value stays."""
+    world: World = make_world(0)
+    world.zoho.change_fields(add=[FieldSpec("Phone", "Phone", "phone", 30, system_mandatory=True)])
+    customer_id = add_customer(world, "ann@example.com", addresses=[SHIPPING, BILLING])
+    world.sync()
+    remove_default_billing(world, customer_id)
+    second = world.sync()
+    assert (second.tally.updated, second.tally.failed) == (1, 0)
+    after = contact(world, "ann@example.com")
+    assert (after["Mailing_City"], after.get("Mailing_State")) == ("Paris", None)
+    assert after["Phone"] == "+49 30 1234567"
