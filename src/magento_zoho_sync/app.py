@@ -68,9 +68,10 @@ class CustomerMapper:
     Zoho orgs can lengthen or shorten fields, add mandatory ones, or lack a field a custom mapping names, and an
     admin may change them at any time. Reading the metadata costs a call (one credit), so it is read and checked
     before the first customer is mapped (:mod:`~magento_zoho_sync.field_check`), and the check that passed kept in
-    the state, on the first run with a state file and after a change of the mapping or the upsert keys; again on
-    every full run and on a run after one in which Zoho refused a record over one of its fields
-    (:meth:`prepare_run`). An incremental run otherwise uses the lengths kept in the state, and makes no call.
+    the state, on the first run with a state file (or with one of an earlier version, which kept no mandatory
+    fields) and after a change of the mapping or the upsert keys; again on every full run and on a run after one in
+    which Zoho refused a record over one of its fields (:meth:`prepare_run`). An incremental run otherwise uses the
+    lengths and the mandatory fields kept in the state, and makes no call.
     """
 
     def __init__(self, spec: MappingSpec, zoho: ZohoClient, state: StateStore | None) -> None:
@@ -81,11 +82,13 @@ class CustomerMapper:
         cached = state.get_meta(LIMITS_META_KEY) if state is not None else None
         self._limits: Mapping[str, int] = {**DEFAULT_LIMITS, **json.loads(cached)} if cached else DEFAULT_LIMITS
         self._fetched = cached is not None
-        self._mandatory = _names(state.get_meta(MANDATORY_META_KEY) if state is not None else None)
+        mandatory = state.get_meta(MANDATORY_META_KEY) if state is not None else None
+        self._mandatory = _names(mandatory)
         # checked already with this state file, this mapping and these upsert keys (a check that passed)
         self._signature = signature(spec, zoho.duplicate_check_fields)
         checked = state.get_meta(FIELDS_CHECKED_META_KEY) if state is not None else None
-        self._checked = checked == self._signature and self._fetched
+        # (a state of an earlier version keeps no mandatory fields: checked once more, which keeps them)
+        self._checked = checked == self._signature and self._fetched and mandatory is not None
 
     def prepare_run(self, *, full: bool) -> None:
         """Before the run's first customer (the engine calls it once the run's plan is chosen, before the run is

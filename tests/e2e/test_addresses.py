@@ -38,6 +38,10 @@ def remove_default_billing(world: World, customer_id: int) -> None:
     world.magento.backend.save_customer(customer_id, {"addresses": kept})
 
 
+def field_reads(world: World) -> int:
+    return sum(1 for r in world.zoho.log if r.path.endswith("/settings/fields"))
+
+
 def zoho_writes(world: World) -> int:
     return len(world.zoho.writes())
 
@@ -81,8 +85,9 @@ def test_a_state_file_of_the_previous_version_opens_works_and_learns_the_address
     world: World = make_world(0)
     customer_id = add_customer(world, "ann@example.com", addresses=[SHIPPING, BILLING])
     world.sync()
-    with closing(sqlite3.connect(world.state_path)) as db, db:  # as the previous version left it: no address_ids
+    with closing(sqlite3.connect(world.state_path)) as db, db:  # as the previous version left it
         db.execute("ALTER TABLE links DROP COLUMN address_ids")
+        db.execute("DELETE FROM meta WHERE key = 'zoho_mandatory_fields'")
     writes = zoho_writes(world)
     full = world.sync(full=True)  # reads every customer: unchanged, and their addresses remembered from now on
     assert (full.tally.unchanged, full.tally.failed, zoho_writes(world)) == (1, 0, writes)
@@ -106,3 +111,21 @@ def test_a_field_the_org_makes_mandatory_is_never_cleared(make_world: Any) -> No
     after = contact(world, "ann@example.com")
     assert (after["Mailing_City"], after.get("Mailing_State")) == ("Paris", None)
     assert after["Phone"] == "+49 30 1234567"
+
+
+def test_a_state_file_of_the_previous_version_has_the_zoho_fields_read_once_more_for_the_mandatory_ones(
+    make_world: Any,
+) -> None:
+    world: World = make_world(0)
+    customer_id = add_customer(world, "ann@example.com", addresses=[SHIPPING, BILLING])
+    world.sync()
+    with closing(sqlite3.connect(world.state_path)) as db, db:  # the previous version kept no mandatory fields
+        db.execute("DELETE FROM meta WHERE key = 'zoho_mandatory_fields'")
+    reads = field_reads(world)
+    world.magento.clock.advance(60)
+    world.magento.backend.update_customer(customer_id, firstname="Anna")
+    incremental = world.sync()
+    assert (incremental.tally.updated, incremental.tally.failed, field_reads(world)) == (1, 0, reads + 1)
+    world.magento.clock.advance(60)
+    world.magento.backend.update_customer(customer_id, firstname="Anne")
+    assert world.sync().tally.updated == 1 and field_reads(world) == reads + 1  # kept from then on
