@@ -110,3 +110,17 @@ def test_the_mapping_reference_s_contents_links_resolve() -> None:
     links = [part.split(")", 1)[0] for part in MAPPING_DOC.split("](")[1:] if part.startswith("#")]
     assert links and set(links) <= anchors, set(links) - anchors
     assert "../README.md#mapping" in MAPPING_DOC and "## Mapping\n" in README
+
+
+# ---- docs/architecture.md: the module map a contributor reads first -------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_module_has_a_row_in_the_architecture_map() -> None:
+    """A module added without its row leaves a newcomer guessing (``magento/inputs.py`` went unlisted)."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for package in ("magento_zoho_sync", "magento_zoho_sims"):
+        for path in sorted((ROOT / "src" / package).rglob("*.py")):
+            module = path.relative_to(ROOT / "src" / package).as_posix()
+            assert f"| `{module}` |" in doc, (package, module)
