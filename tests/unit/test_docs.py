@@ -124,3 +124,12 @@ def test_every_module_has_a_row_in_the_architecture_map() -> None:
         for path in sorted((ROOT / "src" / package).rglob("*.py")):
             module = path.relative_to(ROOT / "src" / package).as_posix()
             assert f"| `{module}` |" in doc, (package, module)
+
+
+def test_the_sync_usage_line_names_every_flag_of_sync() -> None:
+    """The usage line of "How a run works" is where a newcomer looks for a flag (``--store-moved`` was missing)."""
+    usage = next(line for line in README.splitlines() if line.startswith("magento-zoho-sync sync ["))
+    for param in main.commands["sync"].params:
+        flag = next(opt for opt in (*param.opts, *param.secondary_opts) if opt.startswith("-"))
+        short = min(param.opts, key=len)  # -v for --verbose
+        assert f"[{flag}" in usage or f"[{short}]" in usage or flag == "--help", flag
