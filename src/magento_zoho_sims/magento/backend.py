@@ -368,6 +368,7 @@ class MagentoBackend:
             self._deleted.clear()
             self._next_id = self.layout.count + 1
             self._search_hooks.clear()
+            self.searches = 0  # the stats' counter, and the number search hooks get, start again with the store
             self.auth.reset()
 
     # ----------------------------------------------------------------- search

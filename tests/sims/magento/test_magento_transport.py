@@ -195,6 +195,17 @@ def test_control_plane_over_http(server: ThreadedServer, sim: MagentoSimulator) 
         assert client.get("/_sim/stats").json()["customers"] == 50 and sim.backend.get(3) is not None
 
 
+def test_reset_zeroes_the_stats_counters(client: httpx2.Client, auth: dict[str, str]) -> None:
+    """``POST /_sim/reset`` is "back to the seeded store": ``searches`` kept counting across it, beside a zeroed
+    ``requests``, so a harness reading ``/_sim/stats`` after a reset saw the searches of the run before."""
+    assert search(client, auth, keyset(0, 10)).status_code == 200
+    assert client.get("/_sim/stats").json()["searches"] == 1
+    client.post("/_sim/reset")
+    stats = client.get("/_sim/stats").json()
+    assert stats["searches"] == 0 and stats["requests"] == 1  # the stats call itself
+    assert search(client, auth, keyset(0, 10)).status_code == 401  # the admin token is forgotten too
+
+
 def test_helper_endpoints(client: httpx2.Client, auth: dict[str, str]) -> None:
     websites = client.get("/rest/V1/store/websites", headers=auth).json()
     assert [w["id"] for w in websites] == [0, 1, 2]
