@@ -1004,3 +1004,47 @@ def test_a_failed_customer_the_search_leaves_out_is_retried_by_id_never_taken_fo
     assert tally.deleted_ids == [] and tally.deleted_removed == 0
     assert {c["Email"]: c["Last_Name"] for c in zoho.contacts.values()}["c2@example.com"] == "Back"
     assert state.failed_ids([2]) == set()
+
+
+class StopWhileScanningZoho(FakeZoho):
+    """The stop signal comes while the full run reads Zoho's emails (COQL, 2,000 a call: minutes on a big org)."""
+
+    def __init__(self, stop: threading.Event, after: int) -> None:
+        super().__init__()
+        self.stop, self.after, self.yielded = stop, after, 0
+
+    def scan_contacts(self) -> Any:
+        for ref in super().scan_contacts():
+            if self.yielded == self.after:
+                self.stop.set()
+            self.yielded += 1
+            yield ref
+
+
+def test_a_stop_signal_ends_the_read_of_zoho_s_emails_and_keeps_the_last_full_index(state: StateStore) -> None:
+    """SIGINT while a full run read Zoho's contacts went on reading every page (credits and minutes, and past
+    systemd's stop timeout) before the run stopped; the scan now ends at the signal, and the index of the last
+    complete read stays as it was instead of being replaced by a partial one."""
+    magento = FakeMagento([customer(i, f"c{i}@example.com") for i in range(1, 11)])
+    zoho = FakeZoho()
+    for n in range(200):
+        zoho.add(f"held{n}@example.com")
+    run(magento, zoho, state)  # a complete full run: Zoho's 200 + the 10 it inserted in the index
+    indexed = state.zoho_contacts_for([f"held{n}@example.com" for n in range(200)])
+    assert len(indexed) == 200
+    stop = threading.Event()
+    stopping = StopWhileScanningZoho(stop, after=20)
+    stopping.contacts = zoho.contacts
+    engine = SyncEngine(
+        source=magento,
+        sink=stopping,
+        state=state,
+        mapper=FakeMapper(),
+        options=EngineOptions(page_size=100, full=True),
+        stop=stop,
+    )
+    with pytest.raises(Interrupted):
+        engine.run()
+    assert stopping.yielded <= 21, stopping.yielded  # not the 210 contacts: the read ends at the signal
+    assert stopping.writes() == 0
+    assert state.zoho_contacts_for([f"held{n}@example.com" for n in range(200)]) == indexed
