@@ -335,7 +335,10 @@ def _signals(
             return
         received.append(signum)
         STOPPING.set()  # a service that keeps failing gets no more attempts, and its wait for the next one ends
-        click.echo("\nStopping: finishing the batches in flight and saving (press again to quit at once)", err=True)
+        if resumable:
+            click.echo("\nStopping: finishing the batches in flight and saving (press again to quit at once)", err=True)
+        else:
+            click.echo("\nStopping the dry run: it writes nothing (press again to quit at once)", err=True)
 
     # SIGHUP (a closed terminal or session) stops the run the same way, and exits 129
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}

@@ -154,7 +154,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
             # the stop signal cut a service's retries short (the retry.STOPPING flag): an interruption
             self._writer.salvage()
             self._finish(status="interrupted", complete=False)
-            raise Interrupted("Stopped by a signal; what Zoho acknowledged is saved.", signal_number=0) from exc
+            raise self._stopped() from exc
         except BaseException as exc:
             self._abort(exc)
             raise
@@ -162,12 +162,17 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
             self._writer.close()
         if self.stop.is_set():
             self._finish(status="interrupted", complete=False)
-            raise Interrupted("Stopped by a signal; what Zoho acknowledged is saved.", signal_number=0)
+            raise self._stopped()
         self.tally.parked = self.state.count_parked()  # at the end: this run may have synced some, parked others
         # parked customers are not in Zoho either: the run is not a clean one while any is left
         clean = not self.tally.failed and not self.tally.parked
         self._finish(status="completed" if clean else "completed_with_failures", complete=True)
         return self.tally
+
+    def _stopped(self) -> Interrupted:
+        """The interruption a stop signal ends the run with, saying what is kept (a dry run keeps nothing)."""
+        kept = "nothing was written (a dry run)" if self.options.dry_run else "what Zoho acknowledged is saved"
+        return Interrupted(f"Stopped by a signal; {kept}.", signal_number=0)
 
     def _index_zoho(self) -> None:
         """Read the emails of every Zoho contact (full runs only; COQL, 2,000 per call, immediately consistent).

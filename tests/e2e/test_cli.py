@@ -412,7 +412,7 @@ def test_a_signal_just_after_the_run_still_gets_its_report_written_and_its_own_e
 
 
 def _interrupted_on_a_terminal(
-    make_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, terminal: bool
+    make_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, terminal: bool, dry_run: bool = False
 ) -> tuple[str, Any, Path, list[str]]:
     """A run stopped by Ctrl-C once its first page is read; its console output (a terminal's, or a pipe's), the
     error it raised, its report, and the order in which the summary and the progress log line came."""
@@ -460,7 +460,7 @@ def _interrupted_on_a_terminal(
             run_and_report(
                 world.settings(),
                 full=False,
-                dry_run=False,
+                dry_run=dry_run,
                 report_path=report,
                 transport=world.transport,
                 console=console,
@@ -493,6 +493,20 @@ def test_an_interrupted_run_into_a_pipe_logs_its_last_progress_line_before_the_s
     assert order[-1] == "summary", order
     assert "progress line" in order
     assert text.rstrip().endswith(f"Report written to {report}")
+
+
+def test_an_interrupted_dry_run_says_it_wrote_nothing_not_that_it_saved(
+    make_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Ctrl-C in a dry run said "finishing the batches in flight and saving" and "what Zoho acknowledged is saved",
+    above "Dry run: nothing was written to Zoho or to the state"."""
+    text, error, report, _ = _interrupted_on_a_terminal(make_world, tmp_path, monkeypatch, terminal=False, dry_run=True)
+    assert error.exit_code == 130
+    assert json.loads(report.read_text())["status"] == "interrupted"
+    said = " ".join(text.split()) + " " + " ".join(capsys.readouterr().err.split())
+    assert "Stopping the dry run: it writes nothing" in said
+    assert "Interrupted (signal 2): Stopped by a signal; nothing was written (a dry run)." in said
+    assert "saving" not in said and "is saved" not in said and "resumes run" not in said
 
 
 def test_a_second_signal_says_what_is_kept_before_it_quits(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
