@@ -21,6 +21,13 @@ from magento_zoho_sync.errors import EXIT_OK, EXIT_SOME_FAILED, ConfigError
 from magento_zoho_sync.settings import Settings, load_settings
 
 
+def _are(count: int, noun: str = "") -> str:
+    """``1 email is``, ``2 emails are`` (``1 is``, ``2 are`` without a noun)."""
+    if not noun:
+        return f"{count:,} is" if count == 1 else f"{count:,} are"
+    return f"{count:,} {noun} is" if count == 1 else f"{count:,} {noun}s are"
+
+
 def demo_settings(
     magento_url: str, zoho_url: str, magento: MagentoSimulator, zoho: ZohoSimulator, state: Path
 ) -> Settings:
@@ -61,8 +68,9 @@ def run_demo(*, customers: int, seed: int, report_path: Path | None, state_path:
     console.rule("magento-zoho-sync demo")
     console.print(
         f"Simulated Magento 2.4 store: {customers:,} customers (seed {seed}).\n"
-        f"Simulated Zoho CRM org: {seeded.contacts:,} existing contacts; {len(seeded.case_variants)} store emails "
-        f"are there in another letter case and {len(seeded.duplicated)} are held by two contacts."
+        f"Simulated Zoho CRM org: {seeded.contacts:,} existing contacts; "
+        f"{_are(len(seeded.case_variants), 'store email')} there in another letter case and "
+        f"{_are(len(seeded.duplicated))} held by two contacts."
     )
     with tempfile.TemporaryDirectory(prefix="mzsync-demo-") as scratch:
         state = state_path or Path(scratch) / "state.sqlite"
@@ -78,7 +86,7 @@ def run_demo(*, customers: int, seed: int, report_path: Path | None, state_path:
             console.print(f"Zoho write calls in the second run: {len(zoho.writes()) - writes_before}")
     console.print(
         f"Zoho now holds {zoho.count():,} contacts; "
-        f"{len(zoho.duplicate_emails())} emails are still held by several contacts (see ZOHO_DUPLICATE_CONTACTS)."
+        f"{_are(len(zoho.duplicate_emails()), 'email')} still held by several contacts (see ZOHO_DUPLICATE_CONTACTS)."
     )
     if state_path is None:  # the summary's "see --report PATH or `errors`" needs a state that outlives the demo
         console.print(

@@ -389,6 +389,16 @@ def test_the_demo_refuses_a_state_file_of_an_earlier_demo(tmp_path: Path) -> Non
     assert "every demo starts a new simulated store" in result.output and "does not exist yet" in result.output
 
 
+def test_the_demo_counts_one_email_in_the_singular() -> None:
+    """A small demo (seed 7, 50 customers: one email held twice in Zoho) said "1 emails are still held" and
+    "1 are held by two contacts"."""
+    result = CliRunner().invoke(main, ["demo", "--customers", "50"], catch_exceptions=False, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "and 1 is held by two contacts" in said and "1 email is still held by several contacts" in said
+    assert "1 emails" not in said and "1 are" not in said
+
+
 def test_a_signal_just_after_the_run_still_gets_its_report_written_and_its_own_exit_code(
     live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
