@@ -72,7 +72,11 @@ def describe(error: Mapping[str, Any], sections: Mapping[str, type[BaseModel]]) 
 
 
 #: pydantic's messages that name Python types, in the words of a settings file.
-_PLAIN_MESSAGES: Final = {"path_type": "must be a path (text)", "string_type": "must be text"}
+_PLAIN_MESSAGES: Final = {
+    "path_type": "must be a path (text)",
+    "string_type": "must be text",
+    "too_short": "must name at least one (unset it for the default)",
+}
 
 
 def raise_if(problems: list[str]) -> None:

@@ -171,6 +171,17 @@ def test_empty_env_var_counts_as_unset() -> None:
     assert load_settings(env=BASE_ENV | {"MZSYNC_MAGENTO_PAGE_SIZE": "  "}).magento.page_size == 200
 
 
+def test_an_empty_list_of_upsert_keys_is_refused_in_a_settings_file_s_words() -> None:
+    """It said "List should have at least 1 item after validation, not 0", pydantic's words, not a fix."""
+    for kwargs in (
+        {"env": BASE_ENV | {"MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS": ""}},
+        {"env": BASE_ENV | {"MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS": " , "}},
+    ):
+        message = config_error(**kwargs)
+        assert "zoho.duplicate_check_fields: must name at least one (unset it for the default)" in message, message
+        assert "MZSYNC_ZOHO_DUPLICATE_CHECK_FIELDS" in message and "List should" not in message
+
+
 def test_default_state_path_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     assert default_state_path({}) == tmp_path / ".local" / "state" / "magento-zoho-sync" / "state.sqlite"
