@@ -76,6 +76,12 @@ _PLAIN_MESSAGES: Final = {
     "path_type": "must be a path (text)",
     "string_type": "must be text",
     "too_short": "must name at least one (unset it for the default)",
+    "bool_parsing": "must be true or false (also 1/0, yes/no, on/off)",
+    "bool_type": "must be true or false",
+    "int_parsing": "must be a whole number",
+    "dict_type": "must be a table (a [section] of its own, with key = value lines)",
+    # the one pattern, magento.store_code: a store view's code as Magento allows it
+    "string_pattern_mismatch": "must be a store view code: letters, digits and underscores (Stores > All Stores)",
 }
 
 
