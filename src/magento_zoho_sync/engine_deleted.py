@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from magento_zoho_sync.engine_shared import EngineShared
+from magento_zoho_sync.errors import MagentoError
 from magento_zoho_sync.state import FailureRecord, Link
 
 log = logging.getLogger("magento_zoho_sync.engine")
@@ -52,12 +53,22 @@ class DeletedCustomers(EngineShared):
         return unlisted
 
     def _fetch_each(self, customer_ids: Sequence[int]) -> list[Mapping[str, Any] | None]:
-        """``GET /V1/customers/{id}`` for each (None: Magento's 404), DELETED_CHECKS_AT_ONCE at a time."""
+        """``GET /V1/customers/{id}`` for each (None: Magento's 404), DELETED_CHECKS_AT_ONCE at a time.
+
+        A stop signal ends the checks (a purge can leave thousands): the run stops as interrupted, before anything
+        is done for the customers of this sweep, and the next full run checks them again.
+        """
+
+        def fetch(customer_id: int) -> Mapping[str, Any] | None:
+            if self.stop.is_set():
+                raise MagentoError("Stopped by a signal while deleted customers were being checked.")
+            return self.source.get_customer(customer_id)
+
         if len(customer_ids) <= 1:
-            return [self.source.get_customer(cid) for cid in customer_ids]
+            return [fetch(cid) for cid in customer_ids]
         pool = ThreadPoolExecutor(min(DELETED_CHECKS_AT_ONCE, len(customer_ids)), thread_name_prefix="magento-check")
         try:
-            return list(pool.map(self.source.get_customer, customer_ids))
+            return list(pool.map(fetch, customer_ids))
         finally:  # after an error (Magento unreachable, say) the checks not yet started are dropped
             pool.shutdown(wait=True, cancel_futures=True)
 

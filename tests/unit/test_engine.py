@@ -1048,3 +1048,46 @@ def test_a_stop_signal_ends_the_read_of_zoho_s_emails_and_keeps_the_last_full_in
     assert stopping.yielded <= 21, stopping.yielded  # not the 210 contacts: the read ends at the signal
     assert stopping.writes() == 0
     assert state.zoho_contacts_for([f"held{n}@example.com" for n in range(200)]) == indexed
+
+
+class StopWhileCheckingDeletedMagento(FakeMagento):
+    """The stop signal comes while a full run confirms deleted customers one GET /V1/customers/{id} at a time."""
+
+    def __init__(self, customers: list[dict[str, Any]], stop: threading.Event, after: int) -> None:
+        super().__init__(customers)
+        self.stop, self.after, self.checked = stop, after, 0
+        self._count_lock = threading.Lock()
+
+    def get_customer(self, customer_id: int) -> Any:
+        with self._count_lock:
+            self.checked += 1
+            if self.checked == self.after:
+                self.stop.set()
+        return super().get_customer(customer_id)
+
+
+def test_a_stop_signal_ends_the_checks_of_deleted_customers_and_the_next_run_makes_them(state: StateStore) -> None:
+    """A purge leaves thousands of customers to confirm by id (4 at a time); Ctrl-C went on checking every one of
+    them before the run stopped. The checks end at the signal, nothing is tagged or deleted for that page, and the
+    next run finds the deleted customers again."""
+    customers = [customer(i, f"c{i}@example.com") for i in range(1, 401)]
+    zoho = FakeZoho()
+    run(FakeMagento(customers), zoho, state, page_size=500)
+    stop = threading.Event()
+    magento = StopWhileCheckingDeletedMagento(customers, stop, after=10)
+    for cid in range(2, 400):  # a purge: only 1 and 400 are left
+        del magento.customers[cid]
+    engine = SyncEngine(
+        source=magento,
+        sink=zoho,
+        state=state,
+        mapper=FakeMapper(),
+        options=EngineOptions(page_size=500, full=True, on_deleted="delete"),
+        stop=stop,
+    )
+    with pytest.raises(Interrupted):
+        engine.run()
+    assert magento.checked <= 10 + DELETED_CHECKS_AT_ONCE, magento.checked  # not the 398 of them
+    assert len(zoho.contacts) == 400  # nothing deleted by a sweep cut short
+    again = run(magento, zoho, state, page_size=500, full=True, on_deleted="delete")
+    assert sorted(again.deleted_ids) == list(range(2, 400)) and len(zoho.contacts) == 2
