@@ -66,6 +66,13 @@ def read_grant_code(value: str | None, *, stdin_text: Callable[[], str], prompt:
         raw = value
     elif prompt is not None:
         raw = prompt()
+    elif os.environ.get("ZOHO_GRANT_TOKEN_FILE"):
+        # every other variable has a _FILE form: this one's absence must not look like a missing code
+        raise ConfigError(
+            "No grant code: ZOHO_GRANT_TOKEN_FILE is not read (a grant code works once, for a few minutes: it has "
+            "no _FILE form). Pass the file on standard input instead: --grant-token - < FILE.",
+            hint="Or set ZOHO_GRANT_TOKEN, or give --grant-token CODE.",
+        )
     else:
         raise ConfigError(
             "No grant code: pass --grant-token CODE, --grant-token - (read from standard input) or set "

@@ -231,6 +231,18 @@ def test_grant_token_dash_on_a_terminal_prompts_instead_of_waiting_for_end_of_fi
     assert piped.get_secret_value() == "1000.piped"
 
 
+def test_zoho_grant_token_file_is_named_as_not_read_rather_than_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every other variable has a _FILE form; ZOHO_GRANT_TOKEN_FILE was ignored without a word, and the error said
+    only "No grant code ... set ZOHO_GRANT_TOKEN", leaving the user to wonder why the file was not read."""
+    from magento_zoho_sync.errors import ConfigError
+
+    monkeypatch.setenv("ZOHO_GRANT_TOKEN_FILE", "/run/secrets/grant")
+    with pytest.raises(ConfigError) as raised:
+        read_grant_code(None, stdin_text=lambda: "", prompt=None)
+    said = str(raised.value)
+    assert "ZOHO_GRANT_TOKEN_FILE is not read" in said and "--grant-token - < FILE" in said, said
+
+
 def test_a_replaced_export_line_keeps_its_export(tmp_path: Path) -> None:
     target = tmp_path / "z.env"
     target.write_text("FOO=bar\nexport ZOHO_REFRESH_TOKEN=old\n")
