@@ -186,9 +186,14 @@ def _zoho_region(settings: Settings) -> Check:
             f"Set ZOHO_REGION to your org's data centre and remove the explicit URLs, or set ZOHO_API_URL="
             f"{accounts.api_url}.",
         )
-    if accounts or api:
+    if accounts and api:
+        return passed(key, name, f"data centre {api.code}" + (f" (ZOHO_REGION={z.region})" if z.region else ""))
+    if accounts or api:  # the other one is a proxy's or a simulator's: nothing to compare it with
+        known, other = ("ZOHO_ACCOUNTS_URL", "ZOHO_API_URL") if accounts else ("ZOHO_API_URL", "ZOHO_ACCOUNTS_URL")
         region = (accounts or api).code  # type: ignore[union-attr]
-        return passed(key, name, f"data centre {region}" + (f" (ZOHO_REGION={z.region})" if z.region else ""))
+        return passed(
+            key, name, f"{known} is in data centre {region}; {other} is not one of Zoho's own hosts: not compared"
+        )
     return passed(key, name, "not Zoho's own hosts (a proxy or a simulator): data centre not checked")
 
 

@@ -391,6 +391,17 @@ def test_urls_of_two_data_centres_are_named(make_world: Any) -> None:
     assert "data centre eu but ZOHO_API_URL to us" in checks["zoho.region"].detail
 
 
+def test_one_zoho_url_of_zoho_s_own_hosts_is_not_said_to_match_the_other(make_world: Any) -> None:
+    """ZOHO_REGION=eu with ZOHO_ACCOUNTS_URL set to another host (a proxy) said "data centre eu (ZOHO_REGION=eu)",
+    as if both URLs had been found in that data centre."""
+    world = _world(make_world)
+    transport = transport_with_hosts(world, {"www.zohoapis.eu": world.zoho.app})
+    checks = _doctor(world, transport, **{"zoho.api_url": "https://www.zohoapis.eu"})
+    detail = checks["zoho.region"].detail
+    assert checks["zoho.region"].ok
+    assert "ZOHO_API_URL is in data centre eu; ZOHO_ACCOUNTS_URL is not one of Zoho's own hosts" in detail, detail
+
+
 def test_missing_read_and_write_scopes_are_named(make_world: Any) -> None:
     world = _world(make_world)
     token = world.zoho.issue_refresh_token(("ZohoCRM.modules.contacts.READ", "ZohoCRM.modules.contacts.UPDATE"))
