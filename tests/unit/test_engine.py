@@ -1091,3 +1091,17 @@ def test_a_stop_signal_ends_the_checks_of_deleted_customers_and_the_next_run_mak
     assert len(zoho.contacts) == 400  # nothing deleted by a sweep cut short
     again = run(magento, zoho, state, page_size=500, full=True, on_deleted="delete")
     assert sorted(again.deleted_ids) == list(range(2, 400)) and len(zoho.contacts) == 2
+
+
+def test_a_full_run_says_it_reads_zohos_contacts_first_an_incremental_one_does_not(
+    state: StateStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The progress display stands still while a full run reads Zoho's contacts (minutes on a large org)."""
+    caplog.set_level("INFO", logger="magento_zoho_sync.engine")
+    customers = [customer(i, f"c{i}@example.com") for i in range(1, 4)]
+    zoho = FakeZoho()
+    run(FakeMagento(customers), zoho, state)
+    assert "reading the emails of Zoho's contacts first" in caplog.text
+    caplog.clear()
+    run(FakeMagento(customers), zoho, state)
+    assert "Zoho's contacts" not in caplog.text
