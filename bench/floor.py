@@ -21,6 +21,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -63,30 +64,15 @@ def record(customer: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v}
 
 
-class Counters:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.zoho_calls = 0
-        self.zoho_429 = 0
-        self.zoho_errors = 0
-        self.written = 0
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--concurrency", type=int, default=10)
-    parser.add_argument("--page-size", type=int, default=300)
-    parser.add_argument("--store-code", default="all")
-    parser.add_argument("--result", type=Path, required=True)
-    args = parser.parse_args()
-    env = os.environ
-    started = time.perf_counter()
-
+def connect(
+    env: Mapping[str, str], concurrency: int
+) -> tuple[httpx2.Client, httpx2.Client, dict[str, str], dict[str, str]]:
+    """HTTP clients for both services and their headers: a Magento admin token, a Zoho access token."""
     magento = httpx2.Client(base_url=env["MAGENTO_BASE_URL"], timeout=120)
     zoho = httpx2.Client(
         base_url=env["ZOHO_API_URL"],
         timeout=120,
-        limits=httpx2.Limits(max_connections=args.concurrency + 2, max_keepalive_connections=args.concurrency + 2),
+        limits=httpx2.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2),
     )
     token = magento.post(
         "/rest/V1/integration/admin/token",
@@ -108,6 +94,29 @@ def main() -> int:
         "Authorization": f"Zoho-oauthtoken {grant.json()['access_token']}",
         "Content-Type": "application/json",
     }
+    return magento, zoho, magento_headers, zoho_headers
+
+
+class Counters:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.zoho_calls = 0
+        self.zoho_429 = 0
+        self.zoho_errors = 0
+        self.written = 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--page-size", type=int, default=300)
+    parser.add_argument("--store-code", default="all")
+    parser.add_argument("--result", type=Path, required=True)
+    args = parser.parse_args()
+    env = os.environ
+    started = time.perf_counter()
+
+    magento, zoho, magento_headers, zoho_headers = connect(env, args.concurrency)
     counters = Counters()
 
     def upsert(batch: list[dict[str, Any]]) -> None:

@@ -29,12 +29,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from floor import BATCH, keyset_query
+from floor import BATCH, connect, keyset_query
 
 from magento_zoho_sync.mapping import MappedCustomer, map_customer, payload_hash
 from magento_zoho_sync.state_schema import create_tables
@@ -64,32 +63,7 @@ def main() -> int:
         db.execute("DROP INDEX contacts_email")
     db.execute("COMMIT")
 
-    magento = httpx2.Client(base_url=env["MAGENTO_BASE_URL"], timeout=120)
-    zoho = httpx2.Client(
-        base_url=env["ZOHO_API_URL"],
-        timeout=120,
-        limits=httpx2.Limits(max_connections=args.concurrency + 2, max_keepalive_connections=args.concurrency + 2),
-    )
-    token = magento.post(
-        "/rest/V1/integration/admin/token",
-        json={"username": env["MAGENTO_USERNAME"], "password": env["MAGENTO_PASSWORD"]},
-    )
-    token.raise_for_status()
-    magento_headers = {"Authorization": f"Bearer {token.json()}"}
-    grant = httpx2.post(
-        f"{env['ZOHO_ACCOUNTS_URL']}/oauth/v2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": env["ZOHO_REFRESH_TOKEN"],
-            "client_id": env["ZOHO_CLIENT_ID"],
-            "client_secret": env["ZOHO_CLIENT_SECRET"],
-        },
-        timeout=60,
-    )
-    zoho_headers = {
-        "Authorization": f"Zoho-oauthtoken {grant.json()['access_token']}",
-        "Content-Type": "application/json",
-    }
+    magento, zoho, magento_headers, zoho_headers = connect(env, args.concurrency)
     calls = {"zoho": 0, "magento": 1, "failed": 0, "saved": 0, "transactions": 0}
     lock = threading.Lock()
 
