@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from magento_zoho_sims.common.faults import FaultKind
+from magento_zoho_sims.zoho import ZohoConfig
 from magento_zoho_sync.errors import MagentoError, SyncError, ZohoError, ZohoTokenUnavailable
 from tests.e2e.auth_support import (
     HookTransport,
@@ -311,3 +312,59 @@ def test_a_delete_whose_answer_is_lost_is_reported_as_done(make_world: Any, kind
     assert world.zoho.contact(gone["id"]) is None and len(world.zoho.contacts_by_email("kept@example.com")) == 1
     again = world.sync(full=True, **{"sync.on_deleted": "delete"})
     assert (again.tally.deleted_ids, again.tally.warnings) == ([], [])
+
+
+def test_a_deleted_customers_404_cut_off_on_its_way_is_asked_again(make_world: Any) -> None:
+    """A full run confirms a deletion with ``GET /V1/customers/{id}``, whose answer is a 404 (no such entity). Cut off
+    half-way once Magento has answered JSON, that 404 is no sign of a wrong URL: it is asked again, and the deletion
+    is confirmed (before, the run stopped, naming MAGENTO_BASE_URL)."""
+    world: World = make_world(0)
+    for name in ("kept", "gone"):
+        world.magento.backend.create_customer(email=f"{name}@example.com", firstname="Ann", lastname=name.title())
+    world.sync()
+    world.magento.backend.delete_customer(2)
+    world.magento.faults.script(FaultKind.TRUNCATED, 1, path_pattern="/V1/customers/2$")
+    result = world.sync(full=True, **{"sync.on_deleted": "tag"})
+    gets = [r for r in world.magento.log if r.path.endswith("/V1/customers/2")]
+    assert [r.status for r in gets] == [404, 404]  # the answer cut off, and the one read
+    assert (result.tally.deleted_ids, result.tally.deleted_tagged) == ([2], 1)
+
+
+def test_a_404_that_stays_cut_off_says_what_cuts_it_not_the_base_url(make_world: Any) -> None:
+    world: World = make_world(0)
+    for name in ("kept", "gone"):
+        world.magento.backend.create_customer(email=f"{name}@example.com", firstname="Ann", lastname=name.title())
+    world.sync()
+    world.magento.backend.delete_customer(2)
+    world.magento.faults.script(FaultKind.TRUNCATED, 10, path_pattern="/V1/customers/2$")
+    with pytest.raises(MagentoError) as raised:
+        world.sync(full=True, **{"sync.on_deleted": "tag"})
+    assert "HTTP 404 but JSON cut off after" in str(raised.value)
+    assert "cuts its answers short" in (raised.value.hint or "")
+    assert "MAGENTO_BASE_URL (without /rest)" not in (raised.value.hint or "")
+
+
+def test_a_zoho_error_answer_cut_off_on_its_way_is_asked_again(make_world: Any) -> None:
+    """An org that answers a write whose every record failed with a request-level 400 (``all_failed``): the update by
+    id of a contact deleted in Zoho. That 400 cut off half-way, once Zoho has answered JSON, is asked again rather
+    than taken for a wrong ZOHO_API_URL; then the customer falls back to an upsert as usual."""
+    world: World = make_world(0, zoho_kwargs={"config": ZohoConfig(record_errors_at_request_level="all_failed")})
+    world.magento.backend.create_customer(email="ann@example.com", firstname="Ann", lastname="Lee")
+    world.sync()
+    [contact] = world.zoho.contacts_by_email("ann@example.com")
+    world.zoho.backend.delete([contact["id"]])
+    world.magento.clock.advance(60)
+    world.magento.backend.update_customer(1, lastname="Moved")
+    # a new customer on the same page whose email a contact holds: Zoho is asked about it first (COQL) and
+    # answers JSON
+    world.zoho.add_contact(Email="bo@example.com", Last_Name="Web form")
+    world.magento.backend.create_customer(email="bo@example.com", firstname="Bo", lastname="Ek")
+    world.zoho.faults.script(FaultKind.TRUNCATED, 1, path_pattern="/Contacts$")
+    before = len(world.zoho.log)
+    result = world.sync()
+    calls = [(r.method, r.path.removeprefix("/crm/v8")) for r in list(world.zoho.log)[before:]]
+    assert calls.index(("POST", "/coql")) < calls.index(("PUT", "/Contacts"))
+    updates = [r.status for r in world.zoho.log if r.method == "PUT" and r.path.endswith("/Contacts")]
+    assert updates == [400, 400]  # the answer cut off, and the one read
+    assert result.tally.failed == 0
+    assert [c["Last_Name"] for c in world.zoho.contacts_by_email("ann@example.com")] == ["Moved"]

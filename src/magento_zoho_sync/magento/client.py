@@ -25,6 +25,7 @@ from magento_zoho_sync.http import (
     ApiStats,
     build_client,
     content_kind,
+    cut_short_json,
     in_between_hint,
     transport_hint,
     transport_problem,
@@ -168,12 +169,13 @@ class MagentoClient:
                     " (an HTML page: maintenance mode?)" if response.status_code == 503 and is_html(response) else ""
                 )
                 raise TransientStatus.from_response("Magento", response, detail=detail)
-            if (
-                response.status_code == 200
-                and (self._answered_json or self.auth.store_answered())
-                and is_html(response)
-            ):
+            answered = self._answered_json or self.auth.store_answered()
+            if response.status_code == 200 and answered and is_html(response):
                 raise TransientStatus.from_response("Magento", response, detail=f" but {HTML_PAGE}")
+            if response.status_code != 200 and answered and cut_short_json(response):  # a 404 cut off on its way
+                raise TransientStatus.from_response(  # (a deleted customer's, say) is read again, as a 200 is
+                    "Magento", response, detail=f" but JSON cut off after {len(response.content):,} bytes"
+                )
             if response.status_code != 200 or is_html(response) or php_output(response):
                 return response, NOT_READ  # PHP's notices will be there on every try: said at once, by _json
             try:
@@ -191,7 +193,7 @@ class MagentoClient:
             last = exc.last
             if isinstance(last, TransientStatus):
                 hint = "Try again later; a 503 HTML page means the store is in maintenance mode."
-                if last.status_code == 200:
+                if last.status_code == 200 or " cut off after " in last.detail:
                     hint = (
                         "Something between the tool and Magento cuts its answers short, or PHP prints notices into "
                         "them (display_errors on): see the web server's and PHP's logs."

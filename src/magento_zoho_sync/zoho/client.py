@@ -243,6 +243,10 @@ class ZohoClient:
                     raise TransientStatus.from_response(  # upserts and updates by id write the same data twice
                         "Zoho CRM", response, detail=f" but a body that is not JSON ({content_kind(response)})"
                     ) from None
+                if self._answered_json and cut_short_json(response):  # an error cut off on its way: asked again
+                    raise TransientStatus.from_response(
+                        "Zoho CRM", response, detail=f" but JSON cut off after {len(response.content):,} bytes"
+                    ) from None
                 return response, NOT_JSON
             if decoded is not None:
                 self._answered_json = True
@@ -260,7 +264,7 @@ class ZohoClient:
                     hint="Run again when credits are back (a rolling 24 hours); what Zoho acknowledged is saved. If "
                     "other integrations call the same org at the same time, lower MZSYNC_ZOHO_CONCURRENCY.",
                 ) from None
-            if isinstance(last, TransientStatus) and last.status_code < 300:
+            if isinstance(last, TransientStatus) and (last.status_code < 300 or last.detail):
                 raise ZohoError(
                     f"Zoho CRM kept answering {method} {API_PREFIX}{path} with HTTP {last.status_code}{last.detail} "
                     f"after {exc.tries}.",
