@@ -69,6 +69,9 @@ class CustomerHandling(EngineShared):
         by_email = self.state.links_by_email(emails + previous)
         failed = set() if unknown else self.state.failed_ids(ids)
         matches = self.state.zoho_contacts_for(emails)
+        # from here, a write acknowledged for one of these emails (a full batch sent, another harvested to make
+        # room) makes what was just read stale: settle() says so, and the customer is decided on the state again
+        self._writer.mark()
         asked_zoho = self._look_up_new_emails(mapped, own_links, by_email, matches, only)
         current = {record.customer_id: record for record in mapped}
         by_email = {email: _as_read(links, current) for email, links in by_email.items()}

@@ -38,9 +38,16 @@ class BatchWriter:
         self._open_by_email: dict[str, Pending] = {}
         self._inflight: dict[Outcomes, Batch] = {}
         self._inflight_emails: dict[str, Outcomes] = {}
+        # emails whose writes were acknowledged since mark(): a decision on a snapshot taken before is stale
+        self._acknowledged: set[str] = set()
         # writes of customers moving off an email: until acknowledged, the state still links them to it
         self._open_leaving: dict[str, list[Pending]] = {}
         self._inflight_leaving: dict[str, set[Outcomes]] = {}
+
+    def mark(self) -> None:
+        """Start telling which emails get a write acknowledged from now on (see :meth:`settle`): the caller has just
+        read the state."""
+        self._acknowledged.clear()
 
     def queued(self, email: str) -> Pending | None:
         """The customer queued (not yet sent) for this email, if any."""
@@ -107,7 +114,8 @@ class BatchWriter:
         insert), and an email change is decided on what Zoho acknowledged for the email it leaves. A customer
         whose write moves it off ``email`` is linked to it until Zoho acknowledges the write (and its contact may
         still hold the email in Zoho): whoever takes the email is decided after that. True when something was
-        waited for (the caller should read the state again).
+        waited for, or a write for one of these emails was acknowledged since :meth:`mark` (a batch harvested to
+        make room for another, say): the caller should read the state again, as what it read before misses it.
         """
         settled = False
         # until none is left: an acknowledged write can queue another one leaving the email (an update by id
@@ -129,6 +137,10 @@ class BatchWriter:
                 wait([future])
                 self.harvest(block=False)
                 settled = True
+        for address in (email, moved_from):  # acknowledged since mark() (a batch harvested to make room for
+            if address is not None and address in self._acknowledged:  # another): the caller's read is stale
+                self._acknowledged.discard(address)
+                settled = True
         return settled
 
     def harvest(self, *, block: bool) -> None:
@@ -143,8 +155,10 @@ class BatchWriter:
             for record in batch.records:
                 if self._inflight_emails.get(record.email) is future:
                     del self._inflight_emails[record.email]
+                self._acknowledged.add(record.email)
                 if record.leaving is not None:
                     self._done_leaving(record.leaving, future)
+                    self._acknowledged.add(record.leaving)
             self._on_done(batch, future)
         self._on_harvested()
 

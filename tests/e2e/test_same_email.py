@@ -68,3 +68,29 @@ def test_customers_sharing_an_email_are_one_record_of_one_upsert_whatever_zoho_d
 
     assert emails_sent_twice_in_one_upsert(world) == []
     assert world.zoho.duplicate_emails() == {}
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_an_older_customer_later_on_the_page_never_overwrites_the_contact_a_newer_one_just_took(
+    make_world: Any, full: bool
+) -> None:
+    """Found by a run of random changes during syncs: a customer moves onto an email that an older customer (another
+    website, later on the same page) also holds. The mover's update by id went in a full batch, acknowledged to make
+    room for the next one (one write at a time here) before the older customer's turn; that customer was then decided
+    on what the page read before the write, saw no one holding the email and upserted, overwriting the newer data."""
+    world: World = make_world(0)
+    ids = [add_customer(world, f"c{i}@example.com", lastname=f"L{i}", website_id=1) for i in range(250)]
+    world.sync()
+    world.magento.clock.advance(60)
+    for customer_id in ids:  # 250 updates by id: batches of 100 sent while the page is decided
+        world.magento.backend.update_customer(customer_id, lastname=f"Changed{customer_id}")
+    newcomer = add_customer(world, "shared@example.com", lastname="Newcomer", website_id=2)
+    world.magento.clock.advance(1)
+    world.magento.backend.update_customer(ids[0], email="shared@example.com")  # later: it wins the email
+    result = world.sync(full=full, **{"magento.page_size": 300, "zoho.concurrency": 1})
+    assert result.tally.read == 251
+    assert last_names(world, "shared@example.com") == [f"Changed{ids[0]}"]
+    assert result.tally.merges == [(newcomer, ids[0], "shared@example.com")]
+    writes = len(world.zoho.writes())
+    world.sync(full=True, **{"magento.page_size": 300})
+    assert len(world.zoho.writes()) == writes  # and the state says so: nothing to write again
