@@ -23,8 +23,10 @@ Exit status 1 when a round breaks one, with what the state, the store and Zoho h
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import random
+import re
 import sqlite3
 import sys
 import tempfile
@@ -77,7 +79,7 @@ class Round:
         try:
             return self.world.sync(full=full)
         except SyncError as exc:  # a service that kept failing: what Zoho acknowledged is saved
-            self.stopped.append(str(exc).partition(".")[0])
+            self.stopped.append(re.sub(r"\d+", "N", str(exc).partition(". ")[0]))  # one line per kind of stop
             return None
 
     def churn(self, stop: threading.Event) -> None:
@@ -182,9 +184,21 @@ class Round:
             customer = backend.get(customer_id)
             if customer is not None and str(customer["email"]).lower() == key:
                 lines.append(f"  magento {customer_id}: updated_at {customer['updated_at']}, {customer['lastname']}")
+        holders = [c for c in self.world.zoho.contacts() if str(c.get("Email", "")).lower() == key]
+        lines += [f"  zoho {c['id']}: {c.get('Last_Name')}" for c in holders]
+        names = {str(c.get("Last_Name")) for c in holders}
         with closing(sqlite3.connect(self.world.state_path)) as db:
-            query = "SELECT customer_id, updated_at, zoho_id, payload_hash IS NOT NULL FROM links WHERE email = ?"
-            lines += [f"  link {row}" for row in db.execute(query, (key,))]
+            query = (
+                "SELECT customer_id, email, updated_at, zoho_id, payload_hash IS NOT NULL, deleted FROM links "
+                "WHERE email = ? OR zoho_id IN (SELECT value FROM json_each(?))"
+            )
+            rows = list(db.execute(query, (key, json.dumps([c["id"] for c in holders]))))
+        lines += [f"  link {row}" for row in rows]
+        for customer_id in sorted({row[0] for row in rows} | set(self.customers)):
+            customer = backend.get(customer_id)
+            if customer_id in {row[0] for row in rows} or (customer and customer["lastname"] in names):
+                shown = "deleted" if customer is None else f"{customer['email']} {customer['lastname']}"
+                lines.append(f"  magento {customer_id} now: {shown}")
         return "\n" + "\n".join(lines)
 
 
@@ -211,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for line in broken:
             print("  " + line)
+        for reason, count in Counter(round_.stopped).most_common():
+            print(f"  stopped {count} x: {reason}")
         failures += bool(broken)
     return 1 if failures else 0
 
