@@ -13,7 +13,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +84,6 @@ class CustomerMapper:
         self._fetched = cached is not None
         mandatory = state.get_meta(MANDATORY_META_KEY) if state is not None else None
         self._mandatory = _names(mandatory)
-        self._address_fields: tuple[frozenset[str], Mapping[str, Sequence[str]]] | None = None
         # checked already with this state file, this mapping and these upsert keys (a check that passed)
         self._signature = signature(spec, zoho.duplicate_check_fields)
         checked = state.get_meta(FIELDS_CHECKED_META_KEY) if state is not None else None
@@ -111,17 +110,15 @@ class CustomerMapper:
 
     @property
     def address_fields(self) -> Mapping[str, Sequence[str]]:
-        """The fields mapped from each address source, those the org makes mandatory left out: clearing one would
-        make Zoho refuse the whole update, so it keeps the old address's value, as before."""
-        mandatory = self._mandatory
-        cached = self._address_fields
-        if cached is None or cached[0] is not mandatory:  # built once per set of mandatory fields read
-            fields = {
-                source: tuple(name for name in names if name not in mandatory)
-                for source, names in plan_for(self.spec).address_fields.items()
-            }
-            cached = self._address_fields = (mandatory, fields)
-        return cached[1]
+        """The fields mapped from each address source (every one: the markers of the fields left out are read
+        against them)."""
+        return plan_for(self.spec).address_fields
+
+    @property
+    def never_cleared(self) -> Collection[str]:
+        """The fields the org makes mandatory: clearing one would make Zoho refuse the whole update, so it keeps
+        the old address's value, as before."""
+        return self._mandatory
 
     def map(self, customer: Mapping[str, Any]) -> MappedRecord | FailureRecord:
         if not self._checked:

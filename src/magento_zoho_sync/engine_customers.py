@@ -7,7 +7,7 @@ This is the per-customer path of a run (the benchmarks measure it): a part of
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -222,7 +222,9 @@ class CustomerHandling(EngineShared):
                 self.tally.unchanged += 1
                 self._page_unchanged.add(record.customer_id)
             # keeps "the latest update wins" true; and the addresses read: another address that gives the same values
-            # (so the same fields left out) is now the one whose values Zoho holds
+            # (so the same fields left out) is now the one whose values Zoho holds. The same payload also proves the
+            # markers of the fields left out: a link of an earlier version (no markers), or one written before the
+            # mapping changed, learns them here
             if own is not None and (own.updated_at != record.updated_at or own.address_ids != record.address_ids):
                 self._refreshed.append(
                     LinkUpdate(
@@ -257,7 +259,11 @@ class CustomerHandling(EngineShared):
         # edited in Zoho (said); a customer that moved to a new email gets a new contact when its old one stays
         # with the customers still on the old email: nothing to say then
         linked = own.zoho_id if upsert and own is not None and moved_from is None else None
-        cleared = cleared_fields(record, own, decision, self.mapper.address_fields) if own is not None else ()
+        cleared = (
+            cleared_fields(record, own, decision, self.mapper.address_fields, self.mapper.never_cleared)
+            if own is not None
+            else ()
+        )
         self._queue(
             record,
             decision.action,
@@ -319,10 +325,15 @@ class CustomerHandling(EngineShared):
 
 
 def cleared_fields(
-    record: MappedRecord, own: Link, decision: Decision, address_fields: Mapping[str, Sequence[str]]
+    record: MappedRecord,
+    own: Link,
+    decision: Decision,
+    address_fields: Mapping[str, Sequence[str]],
+    never: Collection[str] = (),
 ) -> tuple[str, ...]:
     """The fields to send as null with the customer's data: in an update of its own contact by id, those the payload
-    leaves out that an address no longer read had filled (:func:`fields_to_clear`).
+    leaves out that an address no longer read had filled, as its marker shows (:func:`fields_to_clear`); never one
+    of ``never`` (the org's mandatory fields).
 
     None for another contact (its fields never came from this customer's addresses), nor when the payload is the
     one Zoho acknowledged last (the same values, so the same fields left out: nothing of the old address is left),
@@ -334,7 +345,7 @@ def cleared_fields(
         or own.payload_hash == record.payload_hash
     ):
         return ()
-    return fields_to_clear(own.address_ids, record.address_ids, address_fields, record.payload)
+    return fields_to_clear(own.address_ids, record.address_ids, address_fields, record.payload, never)
 
 
 def _moved_from(own: Link | None, email: str) -> str | None:

@@ -49,6 +49,7 @@ from typing import Any, Final
 
 import orjson
 
+from magento_zoho_sync.mapping_addresses import with_left_out
 from magento_zoho_sync.mapping_compile import PLANS, plan_for
 from magento_zoho_sync.mapping_config import DEFAULT_SPEC, MappingSpec
 from magento_zoho_sync.mapping_values import (
@@ -136,7 +137,8 @@ class MappedCustomer:
     updated_at: str | None = None
     #: Fields cut to the Zoho limit (only with ``truncate_long_values``); worth a warning.
     truncated: tuple[str, ...] = ()
-    #: The ids of the addresses the mapping read, by source (``"a12"``: :mod:`.mapping_addresses`); None for none.
+    #: The ids of the addresses the mapping read, by source, each with the marker of the fields it left out
+    #: (``"a12~36.0d9b"``: :mod:`.mapping_addresses`); None for none.
     address_ids: str | None = None
 
 
@@ -332,6 +334,8 @@ def map_customer(
         payload, address_ids = plan.run(customer)
         email_norm = _checked_email(payload)
         truncated = _enforce_limits(payload, limits, spec.truncate_long_values, spec.whole_fields)
+        if truncated and address_ids is not None:  # a value cut to nothing is not sent after all
+            address_ids = with_left_out(address_ids, plan.address_fields, [f for f in truncated if f not in payload])
     except MappingProblem as problem:
         return MappingFailure(customer_id, _raw_email(customer), problem.code, problem.message, problem.field)
     except Exception as exc:  # the last line of defence: one odd record must not stop a run

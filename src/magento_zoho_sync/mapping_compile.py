@@ -2,8 +2,8 @@
 
 :func:`plan_for` gives a spec's :class:`Plan`, compiled on first use and cached; ``plan.run(customer)`` is the
 payload before :func:`magento_zoho_sync.mapping.map_customer` checks the email and the lengths, and the ids of the
-addresses its sources read (:mod:`.mapping_addresses`). The generated code
-does exactly what :func:`magento_zoho_sync.mapping_values.resolve` and ``clean`` do per rule, as
+addresses its sources read, each with the marker of the fields it left out (:mod:`.mapping_addresses`). The
+generated code does exactly what :func:`magento_zoho_sync.mapping_values.resolve` and ``clean`` do per rule, as
 ``tests/unit/test_mapping_equivalence.py`` checks against the simple implementation.
 """
 
@@ -16,7 +16,16 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from magento_zoho_sync.countries import country_name
-from magento_zoho_sync.mapping_addresses import NO_ADDRESS, NONE_TEXT, SOURCE_LETTERS, address_key, encode_address_ids
+from magento_zoho_sync.mapping_addresses import (
+    NO_ADDRESS,
+    NONE_TEXT,
+    SOURCE_LETTERS,
+    Layout,
+    address_key,
+    encode_address_ids,
+    markers,
+    source_layout,
+)
 from magento_zoho_sync.mapping_config import (
     LIST_TRANSFORM,
     TRANSFORMS,
@@ -83,10 +92,42 @@ else:
 """ + "".join(f"    {line}\n" for line in _STORE_SOURCE.splitlines())
 
 
+# The same for a rule of an address source: each branch that leaves the value out also sets the rule's bit in its
+# source's marker of the fields left out (:mod:`.mapping_addresses`). Only there: a value sent, the common case,
+# costs nothing more.
+_ADDRESS_STORE_SOURCE: Final = """\
+if type(value) is str:
+    value = value.strip()
+    if value:
+        payload[field_{i}] = value
+    else:
+        {out} |= {bit}
+elif value is not None:
+    value = _clean(value, rule_{i}, keep_numbers_{i})
+    if value is not None:
+        payload[field_{i}] = value
+    else:
+        {out} |= {bit}
+else:
+    {out} |= {bit}
+"""
+
+_ADDRESS_LIST_STORE_SOURCE: Final = """\
+if type(value) is list:
+    value = _clean_list(value)
+    if value is not None:
+        payload[field_{i}] = value
+    else:
+        {out} |= {bit}
+else:
+""" + "".join(f"    {line}\n" for line in _ADDRESS_STORE_SOURCE.splitlines())
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """A compiled spec: ``run(customer)`` gives the payload before the email and length checks, and the ids of the
-    addresses read (:func:`~magento_zoho_sync.mapping_addresses.encode_address_ids`; ``None`` when none is read)."""
+    addresses read with the markers of the fields each left out
+    (:func:`~magento_zoho_sync.mapping_addresses.encode_address_ids`; ``None`` when none is read)."""
 
     run: Callable[[Mapping[str, Any]], tuple[dict[str, Any], str | None]]
     source: str  # the generated code, for whoever debugs it
@@ -154,7 +195,8 @@ _ON_TEXT: Final[Mapping[str, Callable[[str], str]]] = {
 class _Source:
     """Writes the code of a compiled spec, and ``env``: the globals it runs with, every value from the spec."""
 
-    def __init__(self) -> None:
+    def __init__(self, layouts: Mapping[str, Layout]) -> None:
+        self._layouts = layouts  # address source → how its marker is written
         self.env: dict[str, Any] = {
             "_clean": clean,
             "_clean_list": clean_list,
@@ -169,31 +211,30 @@ class _Source:
         self._lines = ["def run(customer):", "    payload = {}"]
         self._roots: dict[str, str] = {}  # root name → variable
         self._getters: set[str] = set()  # root variables whose ``get_`` variable is set
-        self.address_fields: dict[str, list[str]] = {}  # address source → the fields mapped from it
 
     def text(self) -> str:
         return "\n".join([*self._lines, f"    return payload, {self._address_ids()}", ""])
 
     def _address_ids(self) -> str:
-        """The expression of the address ids: an f-string when every address read has an integer id (its usual
-        form), else :func:`encode_address_ids`; the sources in letter order, so one set of ids is one text."""
+        """The expression of the address ids and their markers: an f-string when every address read has an integer
+        id (its usual form), else :func:`encode_address_ids`; the sources in letter order, so one set of ids is one
+        text. A marker is looked up in its source's table (:func:`markers`), by the bits of the fields left out."""
         roots = self._roots.items()
-        sources = sorted((SOURCE_LETTERS[name], f"id_{var}") for name, var in roots if name in SOURCE_LETTERS)
+        sources = sorted((SOURCE_LETTERS[name], var) for name, var in roots if name in SOURCE_LETTERS)
         if not sources:
             return "None"
-        fast = ",".join(f"{letter}{{{var}}}" for letter, var in sources)
-        test = " and ".join(f"type({var}) is int" for _, var in sources)
+        fast = ",".join(f"{letter}{{id_{var}}}{{marks_{var}[out_{var}]}}" for letter, var in sources)
+        test = " and ".join(f"type(id_{var}) is int" for _, var in sources)
         none = ",".join(f"{letter}{NONE_TEXT}" for letter, _ in sources)  # a customer without any address
-        test_none = " and ".join(f"{var} is _NO_ADDRESS" for _, var in sources)
+        test_none = " and ".join(f"id_{var} is _NO_ADDRESS" for _, var in sources)
         letters = "".join(f"{letter!r}, " for letter, _ in sources)
-        keys = "".join(f"{var}, " for _, var in sources)
-        slow = f"_encode_address_ids(({letters}), ({keys}))"
+        keys = "".join(f"id_{var}, " for _, var in sources)
+        marks = "".join(f"marks_{var}[out_{var}], " for _, var in sources)
+        slow = f"_encode_address_ids(({letters}), ({keys}), ({marks}))"
         return f'(f"{fast}" if {test} else "{none}" if {test_none} else {slow})'
 
     def rule(self, i: int, rule: FieldRule) -> None:
         self.env[f"field_{i}"], self.env[f"rule_{i}"] = rule.field, rule
-        if rule.path is not None and rule.path.root in SOURCE_LETTERS:
-            self.address_fields.setdefault(rule.path.root, []).append(rule.field)
         self.env[f"keep_numbers_{i}"] = keeps_numbers(rule)  # worked out once, not per customer
         if rule.path is None:
             self._emit("value = None")
@@ -201,7 +242,12 @@ class _Source:
             self._fetch(i, rule.path)
         for j, transform in enumerate(rule.transforms):
             self._transform(i, j, transform)
-        self._emit((_LIST_STORE_SOURCE if sends_list(rule) else _STORE_SOURCE).format(i=i))
+        if rule.path is not None and rule.path.root in self._layouts:
+            out, bit = f"out_{self._root(rule.path.root)}", self._layouts[rule.path.root].bit(rule.field)
+            store = _ADDRESS_LIST_STORE_SOURCE if sends_list(rule) else _ADDRESS_STORE_SOURCE
+            self._emit(store.format(i=i, out=out, bit=bit))
+        else:
+            self._emit((_LIST_STORE_SOURCE if sends_list(rule) else _STORE_SOURCE).format(i=i))
 
     def _emit(self, code: str) -> None:
         self._lines.extend(f"    {line}" for line in code.splitlines())
@@ -219,6 +265,9 @@ class _Source:
                 self._emit(f"{var} = load_{var}(customer)")
                 # the address's id, remembered so that a change of address can clear what the old one filled
                 self._emit(f"id_{var} = {var}.get('id') if type({var}) is dict else _address_key({var})")
+                if name in self._layouts:  # an address source (a root of another name fails when it loads)
+                    self._emit(f"out_{var} = 0")  # the bits of the fields this address leaves out
+                    self.env[f"marks_{var}"] = markers(self._layouts[name])
         return var
 
     def _get_function(self, name: str) -> str:
@@ -259,13 +308,22 @@ class _Source:
             self._emit(_TEXT_TRANSFORM_SOURCE.format(i=i, j=j))
 
 
+def address_fields(spec: MappingSpec) -> dict[str, tuple[str, ...]]:
+    """Address source → the fields its rules map, in the rules' order."""
+    fields: dict[str, list[str]] = {}
+    for rule in spec.rules:
+        if rule.path is not None and rule.path.root in SOURCE_LETTERS:
+            fields.setdefault(rule.path.root, []).append(rule.field)
+    return {name: tuple(names) for name, names in fields.items()}
+
+
 def compile_spec(spec: MappingSpec) -> Plan:
-    source = _Source()
+    fields = address_fields(spec)
+    source = _Source({name: source_layout(names) for name, names in fields.items()})
     for i, rule in enumerate(spec.rules):
         source.rule(i, rule)
     code = source.text()
     exec(compile(code, "<compiled mapping>", "exec"), source.env)  # noqa: S102 - generated names only, see above
-    fields = {name: tuple(names) for name, names in source.address_fields.items()}
     return Plan(source.env["run"], code, MappingProxyType(fields))
 
 

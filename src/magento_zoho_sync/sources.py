@@ -6,7 +6,7 @@ swap the Zoho writer for one that only looks, and tests can drive the engine wit
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -103,5 +103,11 @@ class Mapper(Protocol):
 
     @property
     def address_fields(self) -> Mapping[str, Sequence[str]]:
-        """Address source (``address``, ``billing``, ``shipping``) → the Zoho fields mapped from it."""
+        """Address source (``address``, ``billing``, ``shipping``) → the Zoho fields mapped from it, every one, in
+        the rules' order (a marker of the fields left out is read against them: :mod:`.mapping_addresses`)."""
+        ...
+
+    @property
+    def never_cleared(self) -> Collection[str]:
+        """The Zoho fields never sent as null when an address changes: those the org makes mandatory."""
         ...

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS links (
     payload_hash  TEXT,
     synced_at     TEXT,
     deleted       INTEGER NOT NULL DEFAULT 0,
-    address_ids   TEXT  -- the addresses last sent, "a12,s13" (added to the files of earlier versions under the lock)
+    address_ids   TEXT  -- the addresses last sent and the fields each left out, "a12~e.0d9b,s13~0.a694" (added to
+                        -- the files of earlier versions under the lock)
 );
 CREATE INDEX IF NOT EXISTS links_email ON links(email);
 CREATE INDEX IF NOT EXISTS links_zoho ON links(zoho_id);

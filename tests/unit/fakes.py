@@ -179,6 +179,8 @@ class FakeZoho:
 class FakeMapper:
     #: address source → the fields mapped from it (the fakes map no address)
     address_fields: Mapping[str, Sequence[str]] = {}
+    #: the Zoho fields never cleared (the org's mandatory ones)
+    never_cleared: frozenset[str] = frozenset()
 
     def prepare_run(self, *, full: bool) -> None:
         pass

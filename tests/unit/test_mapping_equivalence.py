@@ -3,8 +3,8 @@
 ``tests/unit/mapping_reference.py`` is that implementation, frozen. Results are compared field by field, with
 the type of every value (``1 == True`` must not hide a change) and the payload's keys in order (the order of the
 fields in the request to Zoho); hashes byte for byte, as they are stored in users' state databases. The ids of
-the addresses read, which the reference predates, are compared with :func:`expected_address_ids`, their simple
-definition.
+the addresses read and the markers of the fields each left out, which the reference predates, are compared with
+:func:`expected_address_ids`, their simple definition (a field left out is one the payload lacks).
 
     .venv/bin/pytest tests/unit/test_mapping_equivalence.py --hypothesis-show-statistics   # what was exercised
 """
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from magento_zoho_sims.magento.attributes import CUSTOMER_ATTRIBUTES
 from magento_zoho_sims.magento.seed import StoreLayout, base_customer
 from magento_zoho_sync import mapping, mapping_compile
-from magento_zoho_sync.mapping_addresses import SOURCE_LETTERS
+from magento_zoho_sync.mapping_addresses import SOURCE_LETTERS, marker, source_layout
 from magento_zoho_sync.mapping_config import (
     ARG_TRANSFORMS,
     DEFAULT_SPEC,
@@ -69,18 +69,23 @@ def _id_text(raw: Any) -> str | None:
     return None
 
 
-def expected_address_ids(customer: Any, spec: MappingSpec) -> str | None:
+def expected_address_ids(customer: Any, spec: MappingSpec, payload: Mapping[str, Any]) -> str | None:
     """The address ids a mapped customer carries, simply: for each address source a rule reads, in letter order,
     its letter and the id of the address the reference chooses (``-`` for none; left out for an id that is not an
-    integer or its digits)."""
+    integer or its digits), then the marker of the source's fields that ``payload`` lacks (not after ``-``)."""
     parts: list[str] = []
     for source, letter in sorted(SOURCE_LETTERS.items(), key=lambda item: item[1]):
-        if not any(rule.path is not None and rule.path.root == source for rule in spec.rules):
+        fields = tuple(rule.field for rule in spec.rules if rule.path is not None and rule.path.root == source)
+        if not fields:
             continue
         chosen = (
             reference.main_address(customer) if source == "address" else reference.default_address(customer, source)
         )
         text = "-" if chosen is None else _id_text(chosen.get("id"))
+        if text is not None and text != "-":
+            layout = source_layout(fields)
+            left_out = sum(1 << n for n, name in enumerate(sorted(fields)) if name not in payload)
+            text += marker(left_out, layout.tag)
         if text is not None:
             parts.append(letter + text)
     return ",".join(parts) or None
@@ -100,7 +105,7 @@ def assert_same_mapping(customer: Any, spec: MappingSpec = DEFAULT_SPEC, limits:
     result = mapping.map_customer(customer, spec, limits)
     assert snapshot(result) == snapshot(expected)
     if isinstance(result, mapping.MappedCustomer):
-        assert result.address_ids == expected_address_ids(customer, spec)
+        assert result.address_ids == expected_address_ids(customer, spec, result.payload)
     return expected
 
 
