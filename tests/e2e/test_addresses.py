@@ -1,5 +1,6 @@
 """A customer whose mapping reads another address than last time, end to end: what the old address filled and the new
-one leaves out is cleared in Zoho, once; a state file of the previous version opens, works and learns the addresses."""
+one leaves out is cleared in Zoho, once, and what the old one left out too (a sales rep's phone) is kept; a state file
+of a previous version opens, works and learns the addresses and the fields each left out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import re
 import sqlite3
 from contextlib import closing
 from typing import Any
+
+import httpx2
 
 from magento_zoho_sims.zoho.fields import FieldSpec
 from magento_zoho_sync.output import build_report
@@ -37,6 +40,23 @@ def remove_default_billing(world: World, customer_id: int) -> None:
     record = world.magento.backend.require(customer_id)
     kept = [address for address in record["addresses"] if not address.get("default_billing")]
     world.magento.backend.save_customer(customer_id, {"addresses": kept})
+
+
+def rep_sets(world: World, contact_id: str, **values: str) -> None:
+    """A sales rep edits the contact in Zoho (a CRM API call, as Zoho's web UI makes it)."""
+    token = world.zoho.issue_access_token()
+    with httpx2.Client(transport=world.transport, base_url="http://127.0.0.1:18082") as api:
+        edited = api.put(
+            "/crm/v8/Contacts",
+            json={"data": [{"id": contact_id, **values}]},
+            headers={"Authorization": f"Zoho-oauthtoken {token}"},
+        )
+    assert edited.status_code in (200, 202), edited.text
+
+
+def address_ids(world: World) -> list[str | None]:
+    with closing(sqlite3.connect(world.state_path)) as db:
+        return [row[0] for row in db.execute("SELECT address_ids FROM links ORDER BY customer_id")]
 
 
 def field_reads(world: World) -> int:
@@ -80,6 +100,71 @@ def test_removing_the_default_billing_address_clears_its_phone_and_state_in_zoho
     third, full = world.sync().tally, world.sync(full=True).tally
     assert (third.unchanged, third.updated, full.unchanged, full.updated) == (third.read, 0, 1, 0)
     assert zoho_writes(world) == writes  # unchanged reruns: no write
+
+
+def test_a_phone_a_sales_rep_typed_is_kept_when_neither_address_had_one(make_world: Any) -> None:
+    """The default billing address had no telephone, so the tool never sent a Phone; a rep types one in Zoho. The
+    billing address is removed: the shipping one (no telephone either, another street, no zip) is read. The street
+    is the new one, the rep's Phone stays, and the billing address's zip and region, which the tool sent, are
+    cleared."""
+    world: World = make_world(0)
+    billing = {key: value for key, value in BILLING.items() if key != "telephone"}
+    shipping = {key: value for key, value in SHIPPING.items() if key != "postcode"}
+    customer_id = add_customer(world, "ann@example.com", addresses=[shipping, billing])
+    world.sync()
+    before = contact(world, "ann@example.com")
+    assert before.get("Phone") is None and (before["Mailing_Zip"], before["Mailing_State"]) == ("10117", "Berlin")
+    rep_sets(world, before["id"], Phone="+49 171 5550100")
+
+    remove_default_billing(world, customer_id)
+    plan = build_report(world.sync(dry_run=True)).plan
+    [update] = [entry for entry in plan if entry.action == "update"]
+    assert "clears Mailing_State, Mailing_Zip" in update.reason and "Phone" not in update.reason
+
+    assert world.sync().tally.updated == 1
+    after = contact(world, "ann@example.com")
+    assert (after["id"], after["Mailing_Street"], after["Mailing_City"]) == (before["id"], "1 Rue de Rivoli", "Paris")
+    assert after["Phone"] == "+49 171 5550100"  # the rep's: never sent by the tool, so never cleared
+    assert after.get("Mailing_Zip") is None and after.get("Mailing_State") is None  # the old address's: cleared
+    [sent] = [
+        json.loads(r.body)["data"][0]
+        for r in world.zoho.log
+        if r.method == "PUT" and r.path.endswith("/Contacts") and "Mailing_Street" in json.loads(r.body)["data"][0]
+    ]
+    assert "Phone" not in sent and sent["Mailing_Zip"] is None and sent["Mailing_State"] is None
+    writes = zoho_writes(world)
+    third, full = world.sync().tally, world.sync(full=True).tally
+    assert (third.updated, full.unchanged, full.updated, zoho_writes(world)) == (0, 1, 0, writes)
+    assert contact(world, "ann@example.com")["Phone"] == "+49 171 5550100"
+
+
+def test_a_state_file_whose_addresses_have_no_markers_keeps_working_and_learns_them(make_world: Any) -> None:
+    """The previous version kept the addresses without the fields each left out (``"a12"``). Such a link proves
+    nothing about what the tool sent: an address change then clears nothing. A run that finds the customer unchanged
+    learns the markers, with no write to Zoho, and from then on only what the old address filled is cleared."""
+    world: World = make_world(0)
+    first = add_customer(world, "ann@example.com", addresses=[SHIPPING, BILLING])
+    second = add_customer(world, "bo@example.com", addresses=[SHIPPING, BILLING])
+    world.sync()
+    learnt = address_ids(world)
+    assert all(text and "~" in text for text in learnt)
+    with closing(sqlite3.connect(world.state_path)) as db, db:  # as the previous version wrote them
+        db.execute("UPDATE links SET address_ids = substr(address_ids, 1, instr(address_ids, '~') - 1)")
+    assert all(text and "~" not in text for text in address_ids(world))
+
+    remove_default_billing(world, second)  # before the markers are learnt: nothing cleared
+    writes = zoho_writes(world)
+    run = world.sync(full=True)
+    assert (run.tally.unchanged, run.tally.updated, run.tally.failed) == (1, 1, 0)
+    assert zoho_writes(world) == writes + 1  # one update (bo's), none for the unchanged customer
+    assert address_ids(world)[0] == learnt[0]  # learnt without a write
+    bo = contact(world, "bo@example.com")
+    assert (bo["Mailing_City"], bo["Phone"], bo["Mailing_State"]) == ("Paris", "+49 30 1234567", "Berlin")
+
+    remove_default_billing(world, first)  # after: the phone and the region the billing address filled are cleared
+    assert world.sync().tally.updated == 1
+    ann = contact(world, "ann@example.com")
+    assert (ann["Mailing_City"], ann.get("Phone"), ann.get("Mailing_State")) == ("Paris", None, None)
 
 
 def test_a_state_file_of_the_previous_version_opens_works_and_learns_the_addresses(make_world: Any) -> None:
