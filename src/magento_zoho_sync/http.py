@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
+from typing import Final
 
 import httpx2
 
@@ -209,11 +210,15 @@ def in_between_hint(service: str, setting: str, *, answered: str = "answered JSO
     )
 
 
+_JSON_ENDS: Final = {b"{": b"}", b"[": b"]", b'"': b'"'}
+
+
 def cut_short_json(response: httpx2.Response) -> bool:
-    """Whether a body that could not be decoded starts as a JSON object or list and stops before its end: an answer
-    cut off on its way (a dropped connection, a proxy), not another server's page."""
+    """Whether a body that could not be decoded starts as a JSON object, list or string (Magento's token) and stops
+    before its end: an answer cut off on its way (a dropped connection, a proxy), not another server's page."""
     body = response.content.strip()
-    return body[:1] in (b"{", b"[") and body[-1:] not in (b"}", b"]")
+    end = _JSON_ENDS.get(body[:1])
+    return end is not None and (len(body) == 1 or body[-1:] != end)
 
 
 def cut_short_hint(service: str, setting: str, *, kept: str) -> str:

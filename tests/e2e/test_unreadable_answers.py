@@ -251,11 +251,27 @@ def test_login_answers_that_stay_html_in_the_middle_of_a_run_name_a_firewall(mak
 
 def test_an_unreadable_first_login_names_the_base_url_at_once(make_world: Any) -> None:
     world: World = make_world(CUSTOMERS)
+    world.magento.faults.script(FaultKind.HTML_200, 1, path_pattern="admin/token")
+    with pytest.raises(MagentoError) as info:
+        world.sync(**PAGE)
+    assert "not with a token" in str(info.value) and "Check that MAGENTO_BASE_URL" in (info.value.hint or "")
+    assert _logins(world) == 1
+
+
+def test_a_first_login_whose_token_is_cut_off_says_so_and_that_the_base_url_is_probably_right(
+    make_world: Any,
+) -> None:
+    """A JSON string begun and cut off on its way is the store's answer: the URL is right, run again (it is not
+    sent again at once: with a one-time code the lost answer may have used the code up)."""
+    world: World = make_world(CUSTOMERS)
     world.magento.faults.script(FaultKind.TRUNCATED, 1, path_pattern="admin/token")
     with pytest.raises(MagentoError) as info:
         world.sync(**PAGE)
-    assert "not with a token" in str(info.value) and "MAGENTO_BASE_URL" in (info.value.hint or "")
+    assert "JSON cut off after" in str(info.value) and "not a whole token" in str(info.value)
+    assert "MAGENTO_BASE_URL is probably right" in (info.value.hint or "")
+    assert "nothing was read or written" in (info.value.hint or "")
     assert _logins(world) == 1
+    assert world.sync(**PAGE).tally.read == CUSTOMERS  # run again: it goes through
 
 
 def test_a_login_with_a_one_time_code_is_not_sent_again_after_an_unreadable_answer(make_world: Any) -> None:
@@ -264,7 +280,8 @@ def test_a_login_with_a_one_time_code_is_not_sent_again_after_an_unreadable_answ
     _expire_magento_login_then(world, lambda: world.magento.faults.script(FaultKind.TRUNCATED, 1, path_pattern="tfa"))
     with pytest.raises(MagentoError) as info:  # the lost answer may have used the code up: said, not retried
         world.sync(**PAGE)
-    assert "not with a token" in str(info.value)
+    assert "JSON cut off after" in str(info.value) and "not a whole token" in str(info.value)
+    assert "what Zoho acknowledged is saved" in (info.value.hint or "")
     assert _logins(world, "/tfa/provider/google/authenticate") == 2
 
 

@@ -16,6 +16,7 @@ from magento_zoho_sync.http import (
     ApiStats,
     build_client,
     check_url,
+    cut_short_json,
     is_loopback_host,
     transport_problem,
     zoho_write_credits,
@@ -206,3 +207,21 @@ def test_a_host_that_refuses_the_connection_is_named_in_the_sync_error() -> None
     with pytest.raises(MagentoError) as info:
         client.get_customer(1)
     assert "connection refused" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "cut"),
+    [
+        (b'{"data": [{"code": "SUCC', True),
+        (b'[{"id": 1}, {"id"', True),
+        (b'"3c9f0a7b2e', True),  # Magento's token, a JSON string, cut off
+        (b'"', True),
+        (b'{"data": []}', False),
+        (b'"3c9f0a7b2e"', False),
+        (b"<html><body>Access denied</body></html>", False),
+        (b"", False),
+    ],
+)
+def test_cut_short_json_tells_an_answer_cut_off_on_its_way_from_another_servers_page(body: bytes, cut: bool) -> None:
+    response = httpx2.Response(200, content=body, request=httpx2.Request("GET", "https://shop.example.com/rest"))
+    assert cut_short_json(response) is cut

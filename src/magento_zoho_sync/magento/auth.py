@@ -32,7 +32,7 @@ from pydantic import SecretStr
 
 from magento_zoho_sync import jsonio
 from magento_zoho_sync.errors import ConfigError, MagentoAuthError, MagentoError
-from magento_zoho_sync.http import is_header_token
+from magento_zoho_sync.http import cut_short_hint, cut_short_json, is_header_token
 from magento_zoho_sync.magento.wire import (
     HTML_PAGE,
     PHP_OUTPUT_HINT,
@@ -232,6 +232,18 @@ class _LoginAuth(MagentoAuth, ABC):
             if self.logins and self.retries_unreadable:  # the URL gave a token before: this answer was cut short
                 detail = f" but {HTML_PAGE}" if is_html(response) else " but not with a token (cut short?)"
                 raise TransientStatus.from_response("magento", response, detail=detail)  # or replaced on its way
+            if cut_short_json(response):  # a token's JSON begun: the URL is the store's
+                raise MagentoError(
+                    f"Magento answered {where} with HTTP 200 and JSON cut off after {len(response.content):,} bytes, "
+                    "not a whole token.",
+                    hint=cut_short_hint(
+                        "Magento",
+                        "MAGENTO_BASE_URL",
+                        kept="what Zoho acknowledged is saved and the next run goes on from there."
+                        if self.logins
+                        else "nothing was read or written.",
+                    ),
+                )
             raise MagentoError(
                 f"Magento answered {where} with HTTP 200 but not with a token (expected a JSON string).",
                 hint="Check that MAGENTO_BASE_URL is the store's base URL (without /rest).",
