@@ -597,6 +597,20 @@ def test_a_429_for_spent_credits_stops_at_once_and_says_when_to_run_again(
     assert "run again later, at the latest after 2" in said  # a date: 2025-…
 
 
+def test_after_a_refusal_for_spent_credits_no_call_is_sent_at_all() -> None:
+    """The other writers' next batches are refused with the same words without reaching Zoho (which would refuse
+    them too): at most the calls already on their way follow the refusal."""
+    body = {"code": "TOO_MANY_REQUESTS", "details": {}, "message": "API credits exceeded", "status": "error"}
+    client, recorder = _client(lambda r: _json(429, body, **{"X-API-CREDITS-REMAINING": "0"}))
+    with pytest.raises(ZohoRateLimited) as first:
+        client.upsert_contacts(_records(25))
+    for call in (lambda: client.upsert_contacts(_records(5)), lambda: client.find_contacts_by_email(["a@b.example"])):
+        with pytest.raises(ZohoRateLimited) as again:
+            call()
+        assert str(again.value) == str(first.value) and again.value.hint == first.value.hint
+    assert len(recorder.calls) == 1
+
+
 def test_a_dropped_connection_is_retried() -> None:
     drops = [httpx2.RemoteProtocolError("Server disconnected without sending a response.")]
 

@@ -153,6 +153,9 @@ class ZohoClient:
         #: whether ZOHO_API_URL has answered JSON: then a 2xx answer that is not JSON was cut short or replaced by
         #: something in between (a proxy, a firewall), and is tried again, as a 5xx is
         self._answered_json = False
+        #: the refusal of a call for spent credits: every later call (another writer's next batch) is refused with
+        #: it without being sent, as Zoho would refuse it too
+        self._spent: ZohoRateLimited | None = None
         self._retry = retry if retry is not None else RetryPolicy()
         self._http = build_client(
             base_url=self.api_url + API_PREFIX,
@@ -218,6 +221,9 @@ class ZohoClient:
 
         def attempt() -> tuple[httpx2.Response, Any]:
             with self.pacer.slot():
+                refused = self._spent  # read once the slot is ours: a call that waited for it is not sent either
+                if refused is not None:
+                    raise ZohoRateLimited(refused.message, hint=refused.hint)
                 if body is None:
                     response = self._http.request(method, path, params=params)
                 else:
@@ -233,7 +239,9 @@ class ZohoClient:
                 elif response.status_code != 429:
                     self.pacer.answered()
             if spent:
-                raise credits_spent(f"{method} {API_PREFIX}{path}", credits_remaining(response), credits)
+                error = credits_spent(f"{method} {API_PREFIX}{path}", credits_remaining(response), credits)
+                self._spent = error
+                raise ZohoRateLimited(error.message, hint=error.hint)
             if is_transient_status(response.status_code):
                 raise TransientStatus.from_response("Zoho CRM", response)
             try:
