@@ -331,16 +331,22 @@ def test_a_delete_whose_answer_is_lost_is_reported_as_done(make_world: Any, kind
     assert (again.tally.deleted_ids, again.tally.warnings) == ([], [])
 
 
-def test_a_deleted_customers_404_cut_off_on_its_way_is_asked_again(make_world: Any) -> None:
-    """A full run confirms a deletion with ``GET /V1/customers/{id}``, whose answer is a 404 (no such entity). Cut off
-    half-way once Magento has answered JSON, that 404 is no sign of a wrong URL: it is asked again, and the deletion
-    is confirmed (before, the run stopped, naming MAGENTO_BASE_URL)."""
+def _synced_then_one_deleted_with_its_answers_cut_off(make_world: Any, answers: int) -> World:
+    """Two customers synced, then customer 2 deleted in Magento; the next ``answers`` answers about it cut off."""
     world: World = make_world(0)
     for name in ("kept", "gone"):
         world.magento.backend.create_customer(email=f"{name}@example.com", firstname="Ann", lastname=name.title())
     world.sync()
     world.magento.backend.delete_customer(2)
-    world.magento.faults.script(FaultKind.TRUNCATED, 1, path_pattern="/V1/customers/2$")
+    world.magento.faults.script(FaultKind.TRUNCATED, answers, path_pattern="/V1/customers/2$")
+    return world
+
+
+def test_a_deleted_customers_404_cut_off_on_its_way_is_asked_again(make_world: Any) -> None:
+    """A full run confirms a deletion with ``GET /V1/customers/{id}``, whose answer is a 404 (no such entity). Cut off
+    half-way once Magento has answered JSON, that 404 is no sign of a wrong URL: it is asked again, and the deletion
+    is confirmed (before, the run stopped, naming MAGENTO_BASE_URL)."""
+    world = _synced_then_one_deleted_with_its_answers_cut_off(make_world, 1)
     result = world.sync(full=True, **{"sync.on_deleted": "tag"})
     gets = [r for r in world.magento.log if r.path.endswith("/V1/customers/2")]
     assert [r.status for r in gets] == [404, 404]  # the answer cut off, and the one read
@@ -348,12 +354,7 @@ def test_a_deleted_customers_404_cut_off_on_its_way_is_asked_again(make_world: A
 
 
 def test_a_404_that_stays_cut_off_says_what_cuts_it_not_the_base_url(make_world: Any) -> None:
-    world: World = make_world(0)
-    for name in ("kept", "gone"):
-        world.magento.backend.create_customer(email=f"{name}@example.com", firstname="Ann", lastname=name.title())
-    world.sync()
-    world.magento.backend.delete_customer(2)
-    world.magento.faults.script(FaultKind.TRUNCATED, 10, path_pattern="/V1/customers/2$")
+    world = _synced_then_one_deleted_with_its_answers_cut_off(make_world, 10)
     with pytest.raises(MagentoError) as raised:
         world.sync(full=True, **{"sync.on_deleted": "tag"})
     assert "HTTP 404 but JSON cut off after" in str(raised.value)
