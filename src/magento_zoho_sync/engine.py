@@ -90,6 +90,9 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         self._batch_errors = 0
         self._reported_merges: set[int] = set()
         self._orphaned_emails: set[str] = set()
+        # emails whose contact may hold what a write that ran out of retries sent (Zoho may have applied it): the
+        # customer holding each one now is sent again, even unchanged (see _handle_customers and run())
+        self._lost_writes: set[str] = set()
         self._refreshed: list[LinkUpdate] = []
         self._page_unchanged: set[int] = set()  # counted unchanged on this page: moved to merged if one merges them
         self._reconsidering = False
@@ -131,6 +134,7 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
         self.tally.run_id = self._run_id
         self._tracker.read_through = plan.after_id  # every customer up to the checkpoint is handled
         self._known_through = self._state_through = self.state.highest_customer_id()
+        self._lost_writes = self.state.lost_write_emails()  # before this run records failures of its own
         if plan.resumed:
             # the first part's failures up to the checkpoint are retried; those after it (the first part read
             # ahead of the batches in flight) are read again by this part, and are not counted or listed twice
@@ -145,6 +149,9 @@ class SyncEngine(RunPlanning, CustomerHandling, OutcomeHandling, DeletedCustomer
             if not self.stop.is_set():
                 self._retry_failures()
             self._drain()
+            # an email whose lost write no customer has been sent for yet (none read: an incremental run, a customer
+            # who left the email since): those linked to it are decided again, and the one holding it now is sent
+            self._orphaned_emails.update(self._lost_writes)
             if not self.stop.is_set():
                 self._reconsider_orphans()
         except ServiceError as exc:

@@ -109,7 +109,7 @@ class CustomerHandling(EngineShared):
                     for link in left_behind
                 ),
                 zoho=matches.get(record.email, []),
-                must_resend=record.customer_id in failed,
+                must_resend=record.customer_id in failed or record.email in self._lost_writes,
             )
         if self._refreshed:
             self._commit(links=list(self._refreshed))  # a copy: the list is reused for the next page
@@ -259,6 +259,7 @@ class CustomerHandling(EngineShared):
         # edited in Zoho (said); a customer that moved to a new email gets a new contact when its old one stays
         # with the customers still on the old email: nothing to say then
         linked = own.zoho_id if upsert and own is not None and moved_from is None else None
+        self._lost_writes.discard(record.email)  # sent again: the email's contact holds its winner's data
         cleared = (
             cleared_fields(record, own, decision, self.mapper.address_fields, self.mapper.never_cleared)
             if own is not None

@@ -38,6 +38,7 @@ class EngineShared:
         _writer: BatchWriter
         _reported_merges: set[int]
         _orphaned_emails: set[str]
+        _lost_writes: set[str]
         _refreshed: list[LinkUpdate]
         _page_unchanged: set[int]
         _reconsidering: bool

@@ -432,6 +432,13 @@ class StateStore(RunHistory):
         )
         return [int(row[0]) for row in rows]
 
+    def lost_write_emails(self) -> set[str]:
+        """The emails of customers whose write ran out of retries (``RETRIES_EXHAUSTED``) and is not made since: Zoho
+        may have applied it (a timeout, a lost or cut-off answer), so what the email's contact holds is not known."""
+        query = "SELECT DISTINCT email FROM failures WHERE code = ? AND email IS NOT NULL"
+        rows = self._db.execute(query, ("RETRIES_EXHAUSTED",))
+        return {str(row[0]) for row in rows}
+
     def run_failure_ids(self, run_id: int) -> list[int]:
         """Customers whose last failure (not parked) was in run ``run_id``."""
         rows = self._db.execute(

@@ -331,6 +331,10 @@ def test_a_delete_whose_answer_is_lost_is_reported_as_done(make_world: Any, kind
     assert (again.tally.deleted_ids, again.tally.warnings) == ([], [])
 
 
+def _last_names(world: World, email: str = "shared@example.com") -> list[str]:
+    return [contact["Last_Name"] for contact in world.zoho.contacts_by_email(email)]
+
+
 def _synced_then_one_deleted_with_its_answers_cut_off(make_world: Any, answers: int) -> World:
     """Two customers synced, then customer 2 deleted in Magento; the next ``answers`` answers about it cut off."""
     world: World = make_world(0)
@@ -386,3 +390,38 @@ def test_a_zoho_error_answer_cut_off_on_its_way_is_asked_again(make_world: Any) 
     assert updates == [400, 400]  # the answer cut off, and the one read
     assert result.tally.failed == 0
     assert [c["Last_Name"] for c in world.zoho.contacts_by_email("ann@example.com")] == ["Moved"]
+
+
+@pytest.mark.parametrize("then", ["deleted", "moved"])
+@pytest.mark.parametrize("full", [True, False])
+def test_a_write_zoho_applied_though_its_answers_were_lost_never_leaves_its_data_on_another_customers_contact(
+    make_world: Any, then: str, full: bool
+) -> None:
+    """Found by tests/soak/churn.py. A newer customer on a shared email (another website) is written; Zoho applies
+    it each time but every answer is lost (timeouts, say): the batch runs out of retries, and the contact of the
+    older customer now holds the newer one's data. The newer one then leaves the email (deleted, or moved to
+    another): the older one is the email's customer again, unchanged, and was not written again (its contact kept
+    the other's data for good). Now the next run sends it again, full or incremental."""
+    world: World = make_world(0)
+    older = world.magento.backend.create_customer(email="shared@example.com", firstname="A", lastname="Stays")
+    world.sync()
+    world.magento.clock.advance(60)
+    newer = world.magento.backend.create_customer(
+        email="shared@example.com", firstname="B", lastname="Leaves", website_id=2
+    )
+    # it takes the older one's contact over: an update by id (an upsert for the customer would be the same)
+    world.zoho.faults.script(FaultKind.APPLY_THEN_DROP, 10, path_pattern="/Contacts(/upsert)?$")
+    result = world.sync()
+    assert [f.code for f in result.tally.failures] == ["RETRIES_EXHAUSTED"]
+    assert _last_names(world) == ["Leaves"]  # applied, though the tool could not tell
+    world.zoho.faults.clear()  # the scripted faults left over
+    world.magento.clock.advance(60)
+    if then == "deleted":
+        world.magento.backend.delete_customer(int(newer["id"]))
+    else:
+        world.magento.backend.update_customer(int(newer["id"]), email="elsewhere@example.com")
+    world.sync(full=full)
+    assert _last_names(world) == ["Stays"], older
+    writes = len(world.zoho.writes())
+    assert world.sync(full=True).tally.failed == 0 and world.sync().tally.failed == 0
+    assert len(world.zoho.writes()) == writes  # sent once: the email is no longer in doubt
