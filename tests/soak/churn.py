@@ -1,9 +1,10 @@
 """Churn under faults, at scale: a store of thousands of customers changes *while* syncs run against flaky services,
 then a healthy full run must leave every promise of :mod:`tests.e2e.test_world_properties` standing.
 
-Not a test (threads race, so no two runs are alike): a soak run for development, kept because it found two bugs
-that the small, between-runs histories of the property tests could not (a 404 cut off on its way stopped a run; an
-older customer later on a page overwrote the contact a newer one had just taken). Run it from the repository root::
+Not a test (threads race, so no two runs are alike): a soak run for development, kept because it found bugs that
+the small, between-runs histories of the property tests could not: a 404 cut off on its way stopped a run; an older
+customer later on a page overwrote the contact a newer one had just taken; a write Zoho applied though its answers
+were lost left its data on another customer's contact. Run it from the repository root::
 
     .venv/bin/python -m tests.soak.churn --seed 1 --rounds 20 --pool 40 --syncs 12
 
