@@ -239,9 +239,8 @@ class ZohoClient:
                 elif response.status_code != 429:
                     self.pacer.answered()
             if spent:
-                error = credits_spent(f"{method} {API_PREFIX}{path}", credits_remaining(response), credits)
-                self._spent = error
-                raise ZohoRateLimited(error.message, hint=error.hint)
+                self._spent = credits_spent(f"{method} {API_PREFIX}{path}", credits_remaining(response), credits)
+                raise self._spent
             if is_transient_status(response.status_code):
                 raise TransientStatus.from_response("Zoho CRM", response)
             try:
