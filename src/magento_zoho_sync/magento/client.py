@@ -193,7 +193,7 @@ class MagentoClient:
             last = exc.last
             if isinstance(last, TransientStatus):
                 hint = "Try again later; a 503 HTML page means the store is in maintenance mode."
-                if last.status_code == 200 or " cut off after " in last.detail:
+                if not is_transient_status(last.status_code):  # a 200, or an error answer, that could not be read
                     hint = (
                         "Something between the tool and Magento cuts its answers short, or PHP prints notices into "
                         "them (display_errors on): see the web server's and PHP's logs."
